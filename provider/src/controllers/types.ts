@@ -1,0 +1,69 @@
+/**
+ * Backend controllers: the things that really create objects. The engine calls them between
+ * reserving and committing. One interface per kind; adapters (gitops, kubernetes, maas) implement
+ * the kinds they serve and are chosen by `controller_url`.
+ */
+import type { ResourceKind } from "../schema/catalog";
+
+/** Where a workload landed (computed by placement, passed to the controller). */
+export interface PlacedServer {
+  readonly name: string;
+  readonly hostname: string;
+  readonly rack?: string;
+  readonly zone?: string;
+}
+
+/** What the engine wants to exist. */
+export interface DesiredObject<Spec = Record<string, unknown>> {
+  readonly kind: ResourceKind;
+  /** Identity: `name` (server, group), `tenant/group` (quota), `tenant/name` (workloads). */
+  readonly key: string;
+  /** Validated input attributes with defaults applied (snake_case, as in schema/). */
+  readonly spec: Spec;
+  /** Servers chosen by placement, in replica order (workloads only). */
+  readonly placement: readonly PlacedServer[];
+  /** Extra computed values the manifest carries (e.g. a group's member_servers). */
+  readonly extras?: Readonly<Record<string, unknown>>;
+}
+
+/** What the controller observes. */
+export interface ObservedObject {
+  readonly kind: ResourceKind;
+  readonly key: string;
+  /** Platform status, e.g. `Running`, `Stopped`, `Ready`, `Paused`, `Active`. */
+  readonly status: string;
+  /**
+   * Spec attributes as read back from the backend (snake_case, only those the backend carries).
+   * The engine compares them with the ledger's spec to report drift.
+   */
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** Server names read back (nodeSelector hostname resolved by the engine, or recorded names). */
+  readonly servers?: readonly string[];
+  readonly endpoint?: string;
+  /** Sensitive; never logged. */
+  readonly kubeconfig?: string;
+}
+
+export interface ControllerContext {
+  /** Deadline for the whole call (resource timeouts); adapters should stop waiting after it. */
+  readonly deadline?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface KindController {
+  /** Create or update; idempotent. */
+  apply(obj: DesiredObject, ctx?: ControllerContext): Promise<ObservedObject>;
+  /** Current state, or undefined when the object does not exist. */
+  get(key: string, ctx?: ControllerContext): Promise<ObservedObject | undefined>;
+  /** Delete; deleting a missing object succeeds. */
+  delete(key: string, ctx?: ControllerContext): Promise<void>;
+  /** Keys of every object of this kind that the backend holds (for reconcile / orphans). */
+  list(ctx?: ControllerContext): Promise<string[]>;
+}
+
+/** The adapter set chosen by controller_url: one controller per kind. */
+export interface Controllers {
+  readonly url: string;
+  forKind(kind: ResourceKind): KindController;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,69 @@
+/**
+ * The engine's public contract for front ends (Terraform, Pulumi, CDKTF, CLI). Everything here
+ * speaks snake_case attribute objects exactly as schema/ defines them.
+ */
+import type { DataSourceKind, ResourceKind } from "../schema/catalog";
+
+/** A resource's full attribute object: inputs (defaults applied) plus computed attributes. */
+export type State = Record<string, unknown>;
+
+export interface OperationOptions {
+  /** Give up (and release any reservation) after this many milliseconds. */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface EngineConfig {
+  /** `sqlite:///abs/path.db` or `postgres://...`; default: env OTTERSCALE_LEDGER_URL, then $OTTERSCALE_HOME/ledger.db. */
+  readonly ledgerUrl?: string;
+  /** `gitops:///abs/dir`, `kubernetes://`, `maas://...`; default: env OTTERSCALE_CONTROLLER_URL, then $OTTERSCALE_HOME/manifests. */
+  readonly controllerUrl?: string;
+  /** Overrides $OTTERSCALE_HOME. */
+  readonly home?: string;
+  /** Lease for pending reservations (ms). Default 15 minutes. */
+  readonly leaseMs?: number;
+}
+
+/** One intended change, as a plan or preview sees it. */
+export interface PlannedChange {
+  readonly action: "create" | "update" | "delete" | "replace";
+  readonly kind: ResourceKind;
+  /** Existing identity (update/delete/replace). */
+  readonly id?: string;
+  /** Desired inputs (create/update/replace). Unknown values (not yet computed) may be omitted. */
+  readonly args?: Record<string, unknown>;
+  /** Front-end address for messages, e.g. `otterscale_virtual_machine.web[3]`. */
+  readonly address?: string;
+}
+
+export interface Diagnostic {
+  readonly severity: "error" | "warning";
+  /** Address of the change it is about (PlannedChange.address), when known. */
+  readonly address?: string;
+  /** Attribute path, dotted (`cpu_cores`, `placement.server`). */
+  readonly path?: string;
+  readonly code: string;
+  readonly summary: string;
+  readonly detail: string;
+}
+
+export interface PlanResult {
+  /** Errors and warnings, in the order of the changes. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** Predicted placement per change address (or index) for creates, when placeable. */
+  readonly placements: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface EngineApi {
+  create(kind: ResourceKind, args: unknown, opts?: OperationOptions): Promise<State>;
+  /** Undefined when the object is gone (from the ledger or, for workloads, from the controller). */
+  read(kind: ResourceKind, id: string): Promise<State | undefined>;
+  update(kind: ResourceKind, id: string, args: unknown, opts?: OperationOptions): Promise<State>;
+  delete(kind: ResourceKind, id: string, opts?: OperationOptions): Promise<void>;
+  /** Adopts an existing object by import ID (`name`, `tenant/name`, `tenant/group`). */
+  import(kind: ResourceKind, id: string): Promise<State>;
+  /** Dry run of a batch of changes together. Writes nothing. */
+  plan(changes: readonly PlannedChange[]): Promise<PlanResult>;
+  readDataSource(kind: DataSourceKind, args: unknown): Promise<State>;
+  close(): Promise<void>;
+}

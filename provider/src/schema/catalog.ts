@@ -1,0 +1,141 @@
+/**
+ * The schema catalog: loads `schema/*.json` (the single source of truth) and inlines `$ref`s so
+ * that every consumer (ajv validation, the Terraform schema, docs, generated types) walks one
+ * self-contained tree per kind.
+ */
+import common from "../../../schema/common.json";
+import server from "../../../schema/server.json";
+import baremetalGroup from "../../../schema/baremetal_group.json";
+import tenantQuota from "../../../schema/tenant_quota.json";
+import virtualMachine from "../../../schema/virtual_machine.json";
+import vcluster from "../../../schema/vcluster.json";
+import blockPool from "../../../schema/block_pool.json";
+import provider from "../../../schema/provider.json";
+import tenantUsage from "../../../schema/data_tenant_usage.json";
+import groupCapacity from "../../../schema/data_group_capacity.json";
+
+/** A JSON Schema node after `$ref` inlining, with our `x-` annotations. */
+export interface SchemaNode {
+  type?: "object" | "array" | "string" | "number" | "integer" | "boolean";
+  title?: string;
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  additionalProperties?: boolean | SchemaNode;
+  items?: SchemaNode;
+  uniqueItems?: boolean;
+  enum?: unknown[];
+  default?: unknown;
+  readOnly?: boolean;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  pattern?: string;
+  "x-kind"?: string;
+  "x-force-new"?: boolean;
+  "x-sensitive"?: boolean;
+  "x-import-id"?: string;
+  "x-data-source"?: boolean;
+  "x-env"?: string;
+  [keyword: string]: unknown;
+}
+
+export const RESOURCE_KINDS = [
+  "server",
+  "baremetal_group",
+  "tenant_quota",
+  "virtual_machine",
+  "vcluster",
+  "block_pool",
+] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+export const DATA_SOURCE_KINDS = ["tenant_usage", "group_capacity"] as const;
+export type DataSourceKind = (typeof DATA_SOURCE_KINDS)[number];
+
+/** Kinds owned by a tenant (identified as `tenant/name`). */
+export const WORKLOAD_KINDS = ["virtual_machine", "vcluster", "block_pool"] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+const definitions = (common as { definitions: Record<string, SchemaNode> }).definitions;
+
+function inline(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(inline);
+  if (node === null || typeof node !== "object") return node;
+  const src = node as Record<string, unknown>;
+  let out: Record<string, unknown> = {};
+  if (typeof src.$ref === "string") {
+    const m = /^common\.json#\/definitions\/(\w+)$/.exec(src.$ref);
+    if (!m || !definitions[m[1]]) throw new Error(`schema: unresolvable $ref ${src.$ref}`);
+    out = { ...(inline(definitions[m[1]]) as Record<string, unknown>) };
+  }
+  for (const [k, v] of Object.entries(src)) {
+    if (k === "$ref" || k === "$schema" || k === "$id") continue;
+    out[k] = k === "properties" ? mapValues(v as Record<string, unknown>, inline) : inline(v);
+  }
+  return out;
+}
+
+function mapValues<T, U>(o: Record<string, T>, f: (v: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
+}
+
+const raw: Record<ResourceKind | DataSourceKind | "provider", unknown> = {
+  server,
+  baremetal_group: baremetalGroup,
+  tenant_quota: tenantQuota,
+  virtual_machine: virtualMachine,
+  vcluster,
+  block_pool: blockPool,
+  provider,
+  tenant_usage: tenantUsage,
+  group_capacity: groupCapacity,
+};
+
+const resolved = mapValues(raw, (s) => Object.freeze(inline(s)) as SchemaNode);
+
+/** The resolved schema of a resource kind, data source or the provider configuration. */
+export function schemaOf(kind: ResourceKind | DataSourceKind | "provider"): SchemaNode {
+  return resolved[kind];
+}
+
+/** Terraform/registry type name, e.g. `otterscale_virtual_machine`. */
+export function typeNameOf(kind: ResourceKind | DataSourceKind): string {
+  return `otterscale_${kind}`;
+}
+
+/** Top-level attributes that force replacement when changed. */
+export function forceNewAttributes(kind: ResourceKind): string[] {
+  return Object.entries(schemaOf(kind).properties ?? {})
+    .filter(([, p]) => p["x-force-new"])
+    .map(([k]) => k);
+}
+
+/** Attribute paths (dotted) marked sensitive, at any depth. */
+export function sensitivePaths(kind: ResourceKind | "provider"): string[] {
+  const out: string[] = [];
+  const walk = (node: SchemaNode, prefix: string) => {
+    for (const [k, p] of Object.entries(node.properties ?? {})) {
+      const path = prefix ? `${prefix}.${k}` : k;
+      if (p["x-sensitive"]) out.push(path);
+      if (p.type === "object" && p.properties) walk(p, path);
+    }
+  };
+  walk(schemaOf(kind), "");
+  return out;
+}
+
+/**
+ * The input half of a schema: computed (`readOnly`) attributes removed, recursively. This is what
+ * users write and what ajv validates.
+ */
+export function inputSchemaOf(kind: ResourceKind | DataSourceKind | "provider"): SchemaNode {
+  const strip = (node: SchemaNode): SchemaNode => {
+    if (!node.properties) return node;
+    const props: Record<string, SchemaNode> = {};
+    for (const [k, p] of Object.entries(node.properties)) if (!p.readOnly) props[k] = strip(p);
+    const required = node.required?.filter((r) => r in props);
+    return { ...node, properties: props, ...(required ? { required } : {}) };
+  };
+  return strip(schemaOf(kind));
+}

@@ -1,0 +1,108 @@
+/**
+ * Input validation with ajv against the input half of each schema. Defaults are applied here, so
+ * every later stage sees a complete spec. Errors name the attribute path.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import { inputSchemaOf, type DataSourceKind, type ResourceKind } from "./catalog";
+import { invalid, type Problem } from "../domain/errors";
+
+type Validatable = ResourceKind | DataSourceKind | "provider";
+
+let ajv: Ajv | undefined;
+const compiled = new Map<Validatable, ValidateFunction>();
+
+function validatorFor(kind: Validatable): ValidateFunction {
+  let v = compiled.get(kind);
+  if (!v) {
+    ajv ??= new Ajv({
+      allErrors: true,
+      useDefaults: true,
+      strict: true,
+      strictNumbers: true,
+      multipleOfPrecision: 9,
+    }).addVocabulary(["x-kind", "x-force-new", "x-sensitive", "x-import-id", "x-data-source", "x-env"]);
+    v = ajv.compile(inputSchemaOf(kind));
+    compiled.set(kind, v);
+  }
+  return v;
+}
+
+/** Dotted attribute path from an ajv error. */
+function pathOf(e: ErrorObject): string {
+  const base = e.instancePath.replace(/^\//, "").replace(/\//g, ".");
+  const extra =
+    e.keyword === "required"
+      ? (e.params as { missingProperty: string }).missingProperty
+      : e.keyword === "additionalProperties"
+        ? (e.params as { additionalProperty: string }).additionalProperty
+        : "";
+  return [base, extra].filter(Boolean).join(".");
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  const s = JSON.stringify(value);
+  return s === undefined ? String(value) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function messageOf(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case "required":
+      return "is required";
+    case "additionalProperties":
+      return "is not a known attribute";
+    case "enum":
+      return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")} (got ${describe(e.data)})`;
+    case "type":
+      return `must be ${p.type === "integer" ? "a whole number" : `of type ${String(p.type)}`} (got ${describe(e.data)})`;
+    case "pattern":
+      return `${describe(e.data)} does not match ${String(p.pattern)}${
+        String(p.pattern).startsWith("^[a-z0-9]([-a-z0-9]*") ? " (a DNS-1123 label: lowercase letters, digits and '-')" : ""
+      }`;
+    case "multipleOf":
+      return `must have at most 3 decimal places (got ${describe(e.data)})`;
+    default:
+      return `${e.message ?? "is invalid"} (got ${describe(e.data)})`;
+  }
+}
+
+/** Collects the problems with `input` for `kind`; mutates `input` by applying defaults. */
+export function problemsOf(kind: Validatable, input: Record<string, unknown>): Problem[] {
+  const v = validatorFor(kind);
+  if (v(input)) return [];
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const e of v.errors ?? []) {
+    const problem = { path: pathOf(e), message: messageOf(e) };
+    const key = `${problem.path}|${problem.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      problems.push(problem);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Validates a copy of `input` and returns it with defaults applied, or throws an `invalid_input`
+ * error listing every problem by attribute path.
+ */
+export function validateInput<T>(kind: Validatable, input: unknown, subject?: string): T {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw invalid([{ message: "expected an object of attributes" }], subject ?? kind);
+  }
+  const copy = structuredClone(dropNulls(input as Record<string, unknown>));
+  const problems = problemsOf(kind, copy);
+  if (problems.length) throw invalid(problems, subject ?? kind);
+  return copy as T;
+}
+
+/** Front ends send unset attributes as null; JSON Schema treats absent and null differently. */
+export function dropNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(dropNulls) as T;
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (v !== null && v !== undefined) out[k] = dropNulls(v);
+  return out as T;
+}
