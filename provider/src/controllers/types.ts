@@ -40,6 +40,11 @@ export interface ObservedObject {
   /** Server names read back (nodeSelector hostname resolved by the engine, or recorded names). */
   readonly servers?: readonly string[];
   readonly endpoint?: string;
+  /**
+   * sha256 (hex) of sensitive attributes the backend holds only by reference (e.g. `user_data`,
+   * whose manifest names a Secret), so a change is detectable without the secret being stored.
+   */
+  readonly digests?: Readonly<Record<string, string>>;
   /** Sensitive; never logged. */
   readonly kubeconfig?: string;
 }

@@ -1,0 +1,252 @@
+/**
+ * Placement benchmarks: decision latency over a 10,000-server group, and packing quality of a
+ * seeded workload. Prints figures; asserts nothing (timings belong in reports, not in tests).
+ *
+ *   node dist/bench/placement.bench.js
+ */
+import { performance } from "node:perf_hooks";
+import { DIMENSIONS, resources, type Resources } from "../provider/src/domain/resources";
+import { capacityOf, place, type Candidate, type PlacementRequest, type Strategy } from "../provider/src/placement";
+
+const STRATEGIES: readonly Strategy[] = ["binpack", "spread", "balanced"];
+
+/** mulberry32: a tiny deterministic PRNG, so every run measures the same group and workload. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+
+/** [cores, memory GiB, disk GiB] with a relative weight. */
+type Shape = readonly [number, number, number, number];
+const VM_SHAPES: readonly Shape[] = [
+  [1, 2, 20, 20],
+  [2, 4, 40, 20],
+  [2, 8, 50, 15],
+  [4, 8, 80, 12],
+  [4, 16, 100, 10],
+  [8, 16, 100, 6],
+  [8, 32, 200, 6],
+  [16, 32, 400, 3],
+  [16, 64, 200, 3],
+  [2, 32, 50, 2], // memory-heavy
+  [16, 16, 50, 2], // cpu-heavy
+  [32, 128, 500, 1],
+];
+const TOTAL_WEIGHT = VM_SHAPES.reduce((s, x) => s + x[3], 0);
+
+function vmShape(rand: () => number): Resources {
+  let r = rand() * TOTAL_WEIGHT;
+  for (const [cpu, mem, disk, w] of VM_SHAPES) {
+    if ((r -= w) < 0) return resources(cpu, mem, disk);
+  }
+  const [cpu, mem, disk] = VM_SHAPES[0]!;
+  return resources(cpu, mem, disk);
+}
+
+/**
+ * A realistic 10,000-server group: three hardware generations, 10 % GPU servers, overcommit on
+ * some, 40 servers per rack over 8 zones, 1 % in maintenance, 0-90 % allocated.
+ */
+export function buildGroup(n: number, seed = 42): Candidate[] {
+  const rand = prng(seed);
+  const out: Candidate[] = [];
+  for (let i = 0; i < n; i++) {
+    const [cores, mem, disk] = pick(rand, [
+      [32, 256, 4000],
+      [64, 512, 8000],
+      [128, 1024, 16000],
+    ] as const);
+    const gpu = rand() < 0.1 ? [{ model: pick(rand, ["a100", "l4", "t4"]), count: pick(rand, [2, 4, 8]) }] : [];
+    const { capacity, gpuModels } = capacityOf({
+      cpu_cores: cores,
+      memory_gib: mem,
+      storage_gib: disk,
+      gpus: gpu,
+      cpu_allocation_ratio: pick(rand, [1, 1, 2, 4]),
+      reserved_cpu_cores: 2,
+      reserved_memory_gib: 8,
+    });
+    const load = rand() * 0.9;
+    const fill = (cap: number) => Math.floor(cap * Math.min(1, load * (0.7 + rand() * 0.6)));
+    const allocated = { cpu: fill(capacity.cpu), memory: fill(capacity.memory), storage: fill(capacity.storage), gpus: 0 };
+    const models: Record<string, { capacity: number; allocated: number }> = {};
+    for (const [model, cap] of Object.entries(gpuModels)) {
+      const used = Math.floor((cap / 1000) * load) * 1000;
+      models[model] = { capacity: cap, allocated: used };
+      allocated.gpus += used;
+    }
+    const rack = Math.floor(i / 40);
+    out.push({
+      name: `srv-${String(i).padStart(5, "0")}`,
+      hostname: `srv-${i}.dc1`,
+      rack: `rack-${rack}`,
+      zone: `zone-${rack % 8}`,
+      maintenance: rand() < 0.01,
+      capacity,
+      allocated,
+      gpuModels: models,
+    });
+  }
+  return out;
+}
+
+interface Stats {
+  readonly median: number;
+  readonly p99: number;
+  readonly mean: number;
+}
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { median: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+
+const ms = (x: number) => `${x.toFixed(3)} ms`;
+
+/** Times `decisions` placements of varied requests; returns per-decision milliseconds. */
+function timeDecisions(group: readonly Candidate[], make: (rand: () => number) => PlacementRequest, decisions: number): Stats {
+  const rand = prng(7);
+  const requests = Array.from({ length: decisions + 200 }, () => make(rand));
+  const samples: number[] = [];
+  let placed = 0;
+  for (let i = 0; i < requests.length; i++) {
+    const t0 = performance.now();
+    const v = place(group, requests[i]!);
+    const t1 = performance.now();
+    if (i >= 200) samples.push(t1 - t0); // the first 200 warm the JIT up
+    if (v.ok) placed++;
+  }
+  if (placed === 0) throw new Error("benchmark requests never placed: the fixture is wrong");
+  return stats(samples);
+}
+
+export interface LatencyFigures {
+  readonly label: string;
+  readonly stats: Stats;
+}
+
+export function latency(servers = 10_000, decisions = 2_000): LatencyFigures[] {
+  const group = buildGroup(servers);
+  const figures: LatencyFigures[] = [];
+  for (const strategy of STRATEGIES) {
+    const vm = (rand: () => number): PlacementRequest => ({
+      consumer: "virtual_machine bench/vm",
+      demand: vmShape(rand),
+      replicas: 1,
+      distinctDomain: "server",
+      strategy,
+    });
+    figures.push({ label: `${strategy}, 1 replica (VM)`, stats: timeDecisions(group, vm, decisions) });
+  }
+  const vcluster = (): PlacementRequest => ({
+    consumer: "vcluster bench/vc",
+    demand: resources(1, 2, 5),
+    replicas: 3,
+    distinctDomain: "server",
+    strategy: "binpack",
+  });
+  figures.push({ label: "binpack, 3 replicas on distinct servers (vCluster)", stats: timeDecisions(group, vcluster, decisions) });
+  const pool = (): PlacementRequest => ({
+    consumer: "block_pool bench/pool",
+    demand: resources(0, 0, 100),
+    replicas: 6,
+    distinctDomain: "zone",
+    strategy: "spread",
+  });
+  figures.push({ label: "spread, EC 4+2 chunks across zones (block pool)", stats: timeDecisions(group, pool, decisions) });
+  const anti = (rand: () => number): PlacementRequest => ({
+    consumer: "virtual_machine bench/web",
+    demand: vmShape(rand),
+    replicas: 1,
+    distinctDomain: "server",
+    strategy: "binpack",
+    racks: Array.from({ length: 50 }, (_, i) => `rack-${i * 5}`),
+    antiAffinity: { group: "web", domain: "rack", occupied: Array.from({ length: 20 }, (_, i) => `rack-${i * 10}`) },
+  });
+  figures.push({ label: "binpack, racks allow-list + rack anti-affinity", stats: timeDecisions(group, anti, decisions) });
+  return figures;
+}
+
+export interface PackingFigures {
+  readonly strategy: Strategy;
+  readonly vms: number;
+  readonly serversUsed: number;
+  readonly lowerBound: number;
+  readonly ratio: number;
+}
+
+/**
+ * Places a seeded stream of VMs one by one onto identical servers (64 cores, 256 GiB, 4 TB),
+ * adding an empty server only when nothing fits, and compares the servers used with the lower
+ * bound max over dimensions of ceil(total demand / per-server capacity).
+ */
+export function packing(strategy: Strategy, vms = 2_000, seed = 2024): PackingFigures {
+  const rand = prng(seed);
+  const perServer = capacityOf({ cpu_cores: 64, memory_gib: 256, storage_gib: 4000 }).capacity;
+  const pool: Candidate[] = [];
+  const addServer = () =>
+    pool.push({
+      name: `node-${String(pool.length).padStart(4, "0")}`,
+      hostname: `node-${pool.length}`,
+      maintenance: false,
+      capacity: perServer,
+      allocated: { cpu: 0, memory: 0, storage: 0, gpus: 0 },
+      gpuModels: {},
+    });
+  const total: Resources = { cpu: 0, memory: 0, storage: 0, gpus: 0 };
+  for (let i = 0; i < vms; i++) {
+    const demand = vmShape(rand);
+    for (const d of DIMENSIONS) total[d] += demand[d];
+    const req: PlacementRequest = { consumer: `virtual_machine bench/vm-${i}`, demand, replicas: 1, distinctDomain: "server", strategy };
+    let verdict = place(pool, req);
+    if (!verdict.ok) {
+      addServer();
+      verdict = place(pool, req);
+      if (!verdict.ok) throw new Error(`a VM does not fit an empty server: ${verdict.message}`);
+    }
+    const idx = pool.findIndex((c) => c.name === verdict.servers[0]);
+    const c = pool[idx]!;
+    const allocated = { ...c.allocated };
+    for (const d of DIMENSIONS) allocated[d] += demand[d];
+    pool[idx] = { ...c, allocated };
+  }
+  const serversUsed = pool.filter((c) => c.allocated.cpu > 0).length;
+  let lowerBound = 0;
+  for (const d of DIMENSIONS) if (perServer[d] > 0) lowerBound = Math.max(lowerBound, Math.ceil(total[d] / perServer[d]));
+  return { strategy, vms, serversUsed, lowerBound, ratio: serversUsed / lowerBound };
+}
+
+export async function main(): Promise<{ latency: LatencyFigures[]; packing: PackingFigures[] }> {
+  console.log("placement: decision latency, 10,000 servers (varied sizes, 250 racks, 8 zones, 0-90 % allocated)");
+  console.log("target: median <= 2 ms (single-replica request)");
+  const lat = latency();
+  for (const f of lat) {
+    console.log(`  ${f.label.padEnd(52)} median ${ms(f.stats.median)}  p99 ${ms(f.stats.p99)}  mean ${ms(f.stats.mean)}  (2000 decisions)`);
+  }
+  console.log("");
+  console.log("placement: packing quality, 2,000 seeded VMs of 12 shapes onto 64-core / 256 GiB / 4000 GiB servers");
+  console.log("target: binpack servers used <= 1.15 x lower bound");
+  const pack = STRATEGIES.map((s) => packing(s));
+  for (const p of pack) {
+    console.log(
+      `  ${p.strategy.padEnd(9)} servers used ${String(p.serversUsed).padStart(4)}   lower bound ${p.lowerBound}   ratio ${p.ratio.toFixed(3)}x`,
+    );
+  }
+  return { latency: lat, packing: pack };
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * The gitops adapter: every object is one YAML manifest file under a directory (usually a git
+ * checkout that Flux or Argo CD syncs). `apply` renders and writes, `get` reads the file back
+ * (hand edits show up as drift, a hand-deleted file as a deleted object), `delete` removes it.
+ */
+import { parse as parseYaml, stringify } from "yaml";
+import { OtterscaleError } from "../../domain/errors";
+import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
+import { observeManifest, renderManifest, type Manifest } from "../render";
+import type { ControllerContext, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
+import { listDir, readFileIfExists, removeFile, writeFileAtomic } from "./files";
+import { fileOf, INVENTORY_DIR, isInventoryKind, keyOf } from "./paths";
+import * as path from "node:path";
+
+const HEADER = "Rendered by otterscale-iac (gitops controller). Hand edits show up as drift on the next refresh.";
+
+/** Manifest to file text: stable key order, no folding, no YAML anchors. */
+export function manifestToYaml(manifest: Manifest): string {
+  return `# ${HEADER}\n${stringify(manifest, { lineWidth: 0, aliasDuplicateObjects: false })}`;
+}
+
+function checkContext(ctx: ControllerContext | undefined, what: string): void {
+  if (ctx?.signal?.aborted) throw new OtterscaleError("timeout", `${what} was cancelled`);
+  if (ctx?.deadline !== undefined && Date.now() > ctx.deadline) {
+    throw new OtterscaleError("timeout", `${what} did not start before its deadline`);
+  }
+}
+
+/** Filesystem faults become controller failures that name the file and the errno code. */
+async function io<T>(what: string, file: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    if (OtterscaleError.isInstance(e)) throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? "error";
+    throw new OtterscaleError("controller_failed", `gitops: could not ${what} ${file} (${code}); check the directory's permissions and free space`, [], {
+      cause: (e as Error).message,
+    });
+  }
+}
+
+export class GitopsKindController implements KindController {
+  constructor(
+    private readonly root: string,
+    private readonly kind: ResourceKind,
+  ) {}
+
+  async apply(obj: DesiredObject, ctx?: ControllerContext): Promise<ObservedObject> {
+    if (obj.kind !== this.kind) {
+      throw new OtterscaleError("controller_failed", `gitops: ${obj.kind} ${obj.key} sent to the ${this.kind} controller`);
+    }
+    const file = fileOf(this.root, this.kind, obj.key);
+    const manifest = renderManifest(obj);
+    const observed = observeManifest(this.kind, obj.key, manifest, file);
+    checkContext(ctx, `apply ${this.kind} ${obj.key}`);
+    await io("write", file, () => writeFileAtomic(file, manifestToYaml(manifest)));
+    return observed;
+  }
+
+  async get(key: string, ctx?: ControllerContext): Promise<ObservedObject | undefined> {
+    const file = fileOf(this.root, this.kind, key);
+    checkContext(ctx, `read ${this.kind} ${key}`);
+    const text = await io("read", file, () => readFileIfExists(file));
+    if (text === undefined) return undefined;
+    let manifest: unknown;
+    try {
+      manifest = parseYaml(text);
+    } catch (e) {
+      throw new OtterscaleError(
+        "controller_failed",
+        `${file}: not valid YAML (${(e as Error).message.split("\n")[0]}); fix or delete the file`,
+      );
+    }
+    return observeManifest(this.kind, key, manifest, file);
+  }
+
+  async delete(key: string, ctx?: ControllerContext): Promise<void> {
+    const file = fileOf(this.root, this.kind, key);
+    checkContext(ctx, `delete ${this.kind} ${key}`);
+    await io("remove", file, () => removeFile(file));
+  }
+
+  async list(ctx?: ControllerContext): Promise<string[]> {
+    checkContext(ctx, `list ${this.kind}`);
+    const owners = isInventoryKind(this.kind)
+      ? [INVENTORY_DIR]
+      : (await io("list", this.root, () => listDir(this.root, "dir"))).filter((d) => d !== INVENTORY_DIR);
+    const keys: string[] = [];
+    for (const owner of owners) {
+      const dir = path.join(this.root, owner, this.kind);
+      for (const name of await io("list", dir, () => listDir(dir, "file"))) {
+        const key = keyOf(this.kind, owner, name);
+        if (key !== undefined) keys.push(key);
+      }
+    }
+    return keys.sort();
+  }
+}
+
+/** All kinds served from one directory. */
+export class GitopsControllers implements Controllers {
+  private readonly byKind: ReadonlyMap<ResourceKind, GitopsKindController>;
+
+  constructor(
+    readonly url: string,
+    /** Absolute directory holding the manifests. */
+    readonly root: string,
+  ) {
+    this.byKind = new Map(RESOURCE_KINDS.map((k) => [k, new GitopsKindController(root, k)]));
+  }
+
+  forKind(kind: ResourceKind): KindController {
+    const c = this.byKind.get(kind);
+    if (!c) throw new OtterscaleError("config", `the gitops controller does not serve kind "${String(kind)}"`);
+    return c;
+  }
+}

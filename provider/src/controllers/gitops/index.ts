@@ -1,0 +1,2 @@
+export { GitopsControllers, GitopsKindController, manifestToYaml } from "./controller";
+export { fileOf, keyOf, INVENTORY_DIR } from "./paths";

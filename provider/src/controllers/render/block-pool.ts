@@ -1,0 +1,124 @@
+/**
+ * block_pool -> Rook `ceph.rook.io/v1 CephBlockPool` in `rook-ceph`, named `<tenant>-<name>`.
+ *
+ * `replicated.size` (or `erasureCoded.{dataChunks,codingChunks}`), `failureDomain`,
+ * `deviceClass` and `quotas.maxSize` are Rook's own fields. deletion_protection is enforced by the
+ * engine, not by Ceph, so it is only recorded as an annotation (with the placed servers).
+ */
+import type { BlockPoolArgs } from "../../schema/types.gen";
+import type { DesiredObject } from "../types";
+import {
+  ANNOTATION,
+  annotationsOf,
+  at,
+  booleanAnnotation,
+  carriedMaintainers,
+  compact,
+  stringMap,
+  LABEL,
+  labelsOf,
+  maintainersAnnotation,
+  managedLabels,
+  orRaw,
+  readMaintainers,
+  serverNames,
+  splitList,
+  type Manifest,
+  type Parsed,
+} from "./manifest";
+import { gibOf, gibQuantity } from "./quantity";
+import { withDefaults, type Renderer } from "./renderer";
+
+export const ROOK_NAMESPACE = "rook-ceph";
+export const DELETION_PROTECTION = "otterscale.io/deletion-protection";
+/** Replica count when neither `replicas` nor `erasure_coded` is given (DESIGN: default 3). */
+export const DEFAULT_REPLICAS = 3;
+
+/** Our failure domains to Ceph CRUSH bucket types. */
+const CRUSH_DOMAIN: Readonly<Record<string, string>> = { server: "host", rack: "rack", zone: "zone" };
+const FROM_CRUSH: Readonly<Record<string, string>> = { host: "server", rack: "rack", zone: "zone" };
+
+export const cephPoolName = (tenant: string, name: string): string => `${tenant}-${name}`;
+
+function render(obj: DesiredObject): Manifest {
+  const s = withDefaults<BlockPoolArgs>("block_pool", obj.spec);
+  const ec = s.erasure_coded;
+  const size = s.replicas ?? DEFAULT_REPLICAS;
+  return {
+    apiVersion: "ceph.rook.io/v1",
+    kind: "CephBlockPool",
+    metadata: {
+      name: cephPoolName(s.tenant, s.name),
+      namespace: ROOK_NAMESPACE,
+      labels: managedLabels({ [LABEL.tenant]: s.tenant, [LABEL.group]: s.group, [LABEL.name]: s.name }),
+      annotations: stringMap({
+        ...maintainersAnnotation(s.maintainers),
+        [ANNOTATION.servers]: serverNames(obj.placement) || undefined,
+        [DELETION_PROTECTION]: String(s.deletion_protection ?? true),
+      }),
+    },
+    spec: compact({
+      failureDomain: CRUSH_DOMAIN[s.failure_domain ?? "server"],
+      // Rook refuses size 1 unless told that an unsafe pool is intended.
+      replicated: ec ? undefined : size === 1 ? { size, requireSafeReplicaSize: false } : { size },
+      erasureCoded: ec ? { dataChunks: ec.data_chunks, codingChunks: ec.coding_chunks } : undefined,
+      deviceClass: s.device_class,
+      quotas: { maxSize: gibQuantity(s.size_gib) },
+    }),
+  };
+}
+
+function parse(m: Manifest): Parsed {
+  const labels = labelsOf(m);
+  const annotations = annotationsOf(m);
+  const spec = at(m, "spec");
+  const ec = at(spec, "erasureCoded");
+  const domain = at(spec, "failureDomain");
+  const maxSize = at(spec, "quotas", "maxSize");
+  const name = labels[LABEL.name] ?? m.metadata.name;
+  const tenant = labels[LABEL.tenant] ?? "";
+  return compact({
+    key: `${tenant}/${name}`,
+    status: "Ready",
+    fields: compact({
+      name,
+      tenant,
+      group: labels[LABEL.group],
+      maintainers: readMaintainers(m),
+      size_gib: orRaw(gibOf(maxSize), maxSize),
+      replicas: ec ? undefined : at(spec, "replicated", "size"),
+      erasure_coded: ec ? { data_chunks: at(ec, "dataChunks"), coding_chunks: at(ec, "codingChunks") } : undefined,
+      failure_domain: typeof domain === "string" ? (FROM_CRUSH[domain] ?? domain) : domain,
+      device_class: at(spec, "deviceClass"),
+      deletion_protection: booleanAnnotation(annotations[DELETION_PROTECTION]),
+    }),
+    servers: splitList(annotations[ANNOTATION.servers]),
+  }) as Parsed;
+}
+
+function carried(spec: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const s = withDefaults<BlockPoolArgs>("block_pool", spec);
+  const ec = s.erasure_coded;
+  return compact({
+    name: s.name,
+    tenant: s.tenant,
+    group: s.group,
+    maintainers: carriedMaintainers(s.maintainers),
+    size_gib: s.size_gib,
+    // With erasure coding the pool has no replica count (ec wins when both are given).
+    replicas: ec ? undefined : (s.replicas ?? DEFAULT_REPLICAS),
+    erasure_coded: ec ? { data_chunks: ec.data_chunks, coding_chunks: ec.coding_chunks } : undefined,
+    failure_domain: s.failure_domain ?? "server",
+    device_class: s.device_class,
+    deletion_protection: s.deletion_protection ?? true,
+  });
+}
+
+export const blockPoolRenderer: Renderer = {
+  kind: "block_pool",
+  apiVersion: "ceph.rook.io/v1",
+  manifestKind: "CephBlockPool",
+  render,
+  parse,
+  carried,
+};

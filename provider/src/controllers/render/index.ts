@@ -1,0 +1,90 @@
+/**
+ * Renderers by kind, and the operations both sinks (gitops files now, a Kubernetes API server
+ * later) share: render a DesiredObject, check and parse a manifest back into an ObservedObject,
+ * and compute drift against a spec.
+ */
+import { OtterscaleError } from "../../domain/errors";
+import type { ResourceKind } from "../../schema/catalog";
+import type { DesiredObject, ObservedObject } from "../types";
+import { baremetalGroupRenderer } from "./baremetal-group";
+import { blockPoolRenderer } from "./block-pool";
+import { diffFields, type FieldDrift } from "./drift";
+import type { Manifest } from "./manifest";
+import type { Renderer } from "./renderer";
+import { serverRenderer } from "./server";
+import { tenantQuotaRenderer } from "./tenant-quota";
+import { vclusterRenderer } from "./vcluster";
+import { sha256Hex, virtualMachineRenderer } from "./virtual-machine";
+
+export type { Manifest, ObjectMeta } from "./manifest";
+export type { Renderer } from "./renderer";
+export type { FieldDrift } from "./drift";
+export { cpuQuantity, gibQuantity, gibOf, parseQuantity, unitsOf } from "./quantity";
+export { sha256Hex };
+export { vclusterEndpoint, vclusterKubeconfig } from "./vcluster";
+
+const RENDERERS: Readonly<Record<ResourceKind, Renderer>> = {
+  server: serverRenderer,
+  baremetal_group: baremetalGroupRenderer,
+  tenant_quota: tenantQuotaRenderer,
+  virtual_machine: virtualMachineRenderer,
+  vcluster: vclusterRenderer,
+  block_pool: blockPoolRenderer,
+};
+
+export function rendererFor(kind: ResourceKind): Renderer {
+  const r = RENDERERS[kind];
+  if (!r) throw new OtterscaleError("config", `no manifest renderer for kind "${String(kind)}"`);
+  return r;
+}
+
+/** The manifest for `obj` (pure). */
+export function renderManifest(obj: DesiredObject): Manifest {
+  return rendererFor(obj.kind).render(obj);
+}
+
+/**
+ * Reads a manifest back. `key` is where the backend found it (file path, API name), which stays
+ * the identity even when labels were edited by hand. A manifest of another apiVersion/kind is a
+ * backend fault, not drift.
+ */
+export function observeManifest(kind: ResourceKind, key: string, manifest: unknown, where: string): ObservedObject {
+  const r = rendererFor(kind);
+  const m = manifest as Partial<Manifest> | null;
+  if (!m || typeof m !== "object" || m.apiVersion !== r.apiVersion || m.kind !== r.manifestKind) {
+    const found = m && typeof m === "object" ? `${String(m.apiVersion)} ${String(m.kind)}` : typeof manifest;
+    throw new OtterscaleError(
+      "controller_failed",
+      `${where}: expected a ${r.apiVersion} ${r.manifestKind} manifest for ${kind} ${key}, found ${found}; restore or delete the file`,
+    );
+  }
+  if (!m.metadata || typeof m.metadata !== "object" || typeof m.metadata.name !== "string") {
+    throw new OtterscaleError("controller_failed", `${where}: manifest for ${kind} ${key} has no metadata.name; restore or delete the file`);
+  }
+  const parsed = r.parse(m as Manifest);
+  return { ...parsed, kind, key };
+}
+
+/** The attributes of `spec` that a manifest of `kind` carries (compare with ObservedObject.fields). */
+export function carriedFields(kind: ResourceKind, spec: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return rendererFor(kind).carried(spec);
+}
+
+/** Sensitive attributes a manifest holds only as a digest (see ObservedObject.digests). */
+const DIGESTED: Partial<Record<ResourceKind, readonly string[]>> = { virtual_machine: ["user_data"] };
+
+/**
+ * Carried attributes that differ between `spec` and what was observed. Empty = no drift.
+ * Sensitive attributes compare by digest and are reported as `sha256:<hex>`, never in clear.
+ */
+export function driftOf(kind: ResourceKind, spec: Readonly<Record<string, unknown>>, observed: ObservedObject): FieldDrift[] {
+  const drift = diffFields(carriedFields(kind, spec), observed.fields);
+  for (const attr of DIGESTED[kind] ?? []) {
+    const v = spec[attr];
+    const expected = typeof v === "string" ? `sha256:${sha256Hex(v)}` : undefined;
+    const got = observed.digests?.[attr];
+    const actual = got ? `sha256:${got}` : undefined;
+    if (expected !== actual) drift.push({ path: attr, expected, actual });
+  }
+  return drift;
+}

@@ -1,0 +1,37 @@
+/**
+ * The renderer contract: one pure module per kind turns a DesiredObject into a Kubernetes
+ * manifest and reads the carried attributes back. Rendering knows nothing about where the
+ * manifest goes (files now, an API server later).
+ */
+import { schemaOf, type ResourceKind } from "../../schema/catalog";
+import type { DesiredObject } from "../types";
+import type { Manifest, Parsed } from "./manifest";
+
+export interface Renderer {
+  readonly kind: ResourceKind;
+  readonly apiVersion: string;
+  readonly manifestKind: string;
+  /** The manifest for `obj`. Pure: same input, same output. Never contains secrets. */
+  render(obj: DesiredObject): Manifest;
+  /** Reads identity, status and the carried attributes back from a manifest. */
+  parse(manifest: Manifest): Parsed;
+  /**
+   * The subset of a spec that the manifest carries, normalised as `parse` returns it (defaults
+   * applied, secrets and placement-only inputs left out). `parse(render(x)).fields` equals
+   * `carried(x.spec)`.
+   */
+  carried(spec: Readonly<Record<string, unknown>>): Record<string, unknown>;
+}
+
+/**
+ * `spec` with the schema's top-level defaults filled in. The engine already applies them through
+ * ajv; doing it again here keeps renderers correct for callers that did not (and keeps the
+ * defaults in one place: schema/).
+ */
+export function withDefaults<T>(kind: ResourceKind, spec: Readonly<Record<string, unknown>>): T {
+  const out: Record<string, unknown> = { ...spec };
+  for (const [k, p] of Object.entries(schemaOf(kind).properties ?? {})) {
+    if (out[k] === undefined && p.default !== undefined && !p.readOnly) out[k] = structuredClone(p.default);
+  }
+  return out as T;
+}

@@ -1,0 +1,24 @@
+/** Resolves where the ledger and the controllers live: explicit config, then env, then $OTTERSCALE_HOME. */
+import * as os from "node:os";
+import * as path from "node:path";
+import type { EngineConfig } from "../handlers/api";
+import { defaultLedgerUrl } from "../ledger/open";
+
+export interface ResolvedConfig {
+  readonly home: string;
+  readonly ledgerUrl: string;
+  readonly controllerUrl: string;
+  readonly leaseMs: number;
+}
+
+export const DEFAULT_LEASE_MS = 15 * 60_000;
+
+export function resolveConfig(c: EngineConfig = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const home = c.home ?? env.OTTERSCALE_HOME ?? path.join(os.homedir(), ".otterscale");
+  return {
+    home,
+    ledgerUrl: c.ledgerUrl || env.OTTERSCALE_LEDGER_URL || defaultLedgerUrl(home),
+    controllerUrl: c.controllerUrl || env.OTTERSCALE_CONTROLLER_URL || `gitops://${path.join(home, "manifests")}`,
+    leaseMs: c.leaseMs ?? DEFAULT_LEASE_MS,
+  };
+}

@@ -1,0 +1,377 @@
+/**
+ * The decisions of every mutation: quota check, placement, dependants. Each function reads
+ * through a LedgerTx and writes its effect through the same tx, so it runs unchanged inside a real
+ * ledger transaction (apply) and over an in-memory copy (plan/preview).
+ */
+import { OtterscaleError, type Problem } from "../domain/errors";
+import { DIMENSIONS, DIMENSION_ATTRIBUTE, fromMilli, sub, ZERO, type Resources } from "../domain/resources";
+import type { Allocation, LedgerRecord, LedgerTx, ServerLoad } from "../ledger/records";
+import { candidateOf, NO_LOAD } from "../model/inventory";
+import { shapeOf, type Shape } from "../model/shape";
+import { capacityOf, checkInPlace, domainValue, place, type Candidate, type Domain, type PlacementRequest } from "../placement";
+import { addUsage, checkLimitsCoverUse, checkQuota, describeViolations, NO_USAGE, type QuotaLimits, type QuotaViolation } from "../quota/quota";
+import { WORKLOAD_KINDS, type ResourceKind, type WorkloadKind } from "../schema/catalog";
+import type { BaremetalGroupArgs, ServerArgs, TenantQuotaArgs, VirtualMachineArgs } from "../schema/types.gen";
+import type { Inventory } from "./inventory";
+
+export interface DecisionContext {
+  readonly tx: LedgerTx;
+  readonly inv: Inventory;
+}
+
+export const isWorkload = (kind: ResourceKind): kind is WorkloadKind => (WORKLOAD_KINDS as readonly string[]).includes(kind);
+
+export function limitsOf(q: TenantQuotaArgs): QuotaLimits {
+  const milli = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 1000));
+  return {
+    resources: { cpu: milli(q.cpu_cores), memory: milli(q.memory_gib), storage: milli(q.storage_gib), gpus: milli(q.gpus ?? 0) },
+    virtualMachines: q.max_virtual_machines,
+    vclusters: q.max_vclusters,
+    blockPools: q.max_block_pools,
+  };
+}
+
+/** Result of placing a workload: its servers and one allocation per replica. */
+export interface Reservation {
+  readonly shape: Shape;
+  readonly servers: readonly string[];
+  readonly allocations: readonly Allocation[];
+}
+
+async function quotaOf(ctx: DecisionContext, tenant: string, group: string): Promise<TenantQuotaArgs> {
+  const q = await ctx.tx.get("tenant_quota", `${tenant}/${group}`);
+  if (!q) {
+    throw new OtterscaleError(
+      "quota_exceeded",
+      `tenant ${tenant} has no quota in group ${group}: declare an otterscale_tenant_quota for tenant "${tenant}" and group "${group}" first`,
+      [{ path: "group", message: `tenant ${tenant} has no quota in group ${group}` }],
+      { tenant, group },
+    );
+  }
+  return q.spec as unknown as TenantQuotaArgs;
+}
+
+function groupOf(ctx: DecisionContext, name: string): BaremetalGroupArgs {
+  const g = ctx.inv.groups.get(name);
+  if (!g) throw new OtterscaleError("not_found", `group ${name} does not exist`, [{ path: "group", message: `group ${name} does not exist` }]);
+  return g;
+}
+
+async function candidatesOf(ctx: DecisionContext, servers: readonly string[], exclude?: { kind: ResourceKind; key: string }) {
+  const load = await ctx.tx.serverLoad(servers);
+  if (exclude) {
+    for (const a of await ctx.tx.allocations({ consumer: exclude })) {
+      const l = load.get(a.server);
+      if (l) load.set(a.server, withoutAllocation(l, a));
+    }
+  }
+  return servers.map((s) => candidateOf(ctx.inv.servers.get(s)!, load.get(s) ?? NO_LOAD));
+}
+
+function withoutAllocation(l: ServerLoad, a: Allocation): ServerLoad {
+  const gpuModels = { ...l.gpuModels };
+  if (a.gpuModel) gpuModels[a.gpuModel] = (gpuModels[a.gpuModel] ?? 0) - a.resources.gpus;
+  return { allocated: sub(l.allocated, a.resources), gpuModels };
+}
+
+/** The GPU model an allocation draws from: the requested one, else the first model with room. */
+function gpuModelFor(c: Candidate, shape: Shape): string | null {
+  if (shape.demand.gpus <= 0) return null;
+  if (shape.gpuModel) return shape.gpuModel;
+  const fit = Object.keys(c.gpuModels)
+    .sort()
+    .find((m) => c.gpuModels[m].capacity - c.gpuModels[m].allocated >= shape.demand.gpus);
+  return fit ?? null;
+}
+
+function quotaError(tenant: string, group: string, violations: readonly QuotaViolation[]): OtterscaleError {
+  const pathOf = (dim: string) => (dim === "virtual_machines" || dim === "vclusters" || dim === "block_pools" ? undefined : dim);
+  return new OtterscaleError(
+    "quota_exceeded",
+    describeViolations(tenant, group, violations),
+    violations.map((v) => ({
+      path: pathOf(v.dimension),
+      message: `tenant ${tenant} in group ${group}: ${v.dimension} requested ${v.requested}, used ${v.used}, limit ${v.limit}`,
+    })),
+    { tenant, group, violations },
+  );
+}
+
+function unplaceable(subject: string, group: string, message: string, rejections: readonly { server: string; reason: string }[]) {
+  const problems: Problem[] = rejections.map((r) => ({ message: `${r.server}: ${r.reason}` }));
+  const lines = rejections.map((r) => `  - ${r.server}: ${r.reason}`).join("\n");
+  return new OtterscaleError("unplaceable", `cannot place ${subject} in group ${group}: ${message}${lines ? `\n${lines}` : ""}`, problems, {
+    group,
+    rejections,
+  });
+}
+
+/**
+ * Quota check and placement for a new workload. Throws quota_exceeded / unplaceable / not_found.
+ * Writes nothing: the caller persists the reservation.
+ */
+export async function decideWorkloadCreate(
+  ctx: DecisionContext,
+  kind: WorkloadKind,
+  key: string,
+  spec: Record<string, unknown>,
+): Promise<Reservation> {
+  const tenant = String(spec.tenant);
+  const groupName = String(spec.group);
+  const group = groupOf(ctx, groupName);
+  const quota = await quotaOf(ctx, tenant, groupName);
+  const shape = shapeOf(kind, spec);
+  const verdict = checkQuota(limitsOf(quota), await ctx.tx.usage(tenant, groupName), shape.charge);
+  if (!verdict.ok) throw quotaError(tenant, groupName, verdict.violations);
+
+  const members = ctx.inv.members(groupName);
+  const candidates = await candidatesOf(ctx, members);
+  const vm = kind === "virtual_machine" ? (spec as unknown as VirtualMachineArgs) : undefined;
+  const request: PlacementRequest = {
+    consumer: `${kind} ${key}`,
+    demand: shape.demand,
+    gpuModel: shape.gpuModel,
+    replicas: shape.replicas,
+    distinctDomain: shape.distinctDomain,
+    strategy: shape.strategy ?? group.placement_strategy ?? "binpack",
+    pinned: vm?.placement?.server,
+    racks: vm?.placement?.racks,
+    zones: vm?.placement?.zones,
+    antiAffinity: vm?.placement?.anti_affinity_group
+      ? await antiAffinityOf(ctx, tenant, groupName, vm.placement.anti_affinity_group, (vm.placement.spread_domain ?? "server") as Domain)
+      : undefined,
+  };
+  const placed = place(candidates, request);
+  if (!placed.ok) {
+    if (request.pinned && !members.includes(request.pinned)) {
+      throw new OtterscaleError("unplaceable", `cannot place ${kind} ${key}: pinned server ${request.pinned} is not a member of group ${groupName}`, [
+        { path: "placement.server", message: `server ${request.pinned} is not a member of group ${groupName}` },
+      ]);
+    }
+    throw unplaceable(`${kind} ${key}`, groupName, placed.message, placed.rejections);
+  }
+  const byName = new Map(candidates.map((c) => [c.name, c]));
+  const allocations = placed.servers.map((server, replica) => ({
+    kind,
+    key,
+    replica,
+    server,
+    resources: shape.demand,
+    gpuModel: gpuModelFor(byName.get(server)!, shape),
+  }));
+  return { shape, servers: placed.servers, allocations };
+}
+
+async function antiAffinityOf(ctx: DecisionContext, tenant: string, grp: string, group: string, domain: Domain) {
+  const peers = await ctx.tx.allocations({ antiAffinity: { tenant, grp, group } });
+  const occupied = new Set<string>();
+  for (const a of peers) {
+    const s = ctx.inv.servers.get(a.server);
+    const v = s ? domainValue(candidateOf(s), domain) : a.server;
+    if (v !== undefined) occupied.add(v);
+  }
+  return { group, domain, occupied: [...occupied].sort() };
+}
+
+/**
+ * Resize of an existing workload: quota for the growth, then the new demand on the servers it
+ * already holds (no silent migration). Replicas added land in new distinct domains; replicas
+ * removed are dropped from the end.
+ */
+export async function decideWorkloadUpdate(
+  ctx: DecisionContext,
+  existing: LedgerRecord,
+  spec: Record<string, unknown>,
+): Promise<Reservation> {
+  const kind = existing.kind as WorkloadKind;
+  const tenant = existing.tenant!;
+  const groupName = existing.grp!;
+  const group = groupOf(ctx, groupName);
+  const shape = shapeOf(kind, spec);
+  const quota = await quotaOf(ctx, tenant, groupName);
+  const delta = addUsage(shape.charge, existing.charge, -1);
+  const verdict = checkQuota(limitsOf(quota), await ctx.tx.usage(tenant, groupName), delta);
+  if (!verdict.ok) throw quotaError(tenant, groupName, verdict.violations);
+
+  const subject = `${kind} ${existing.key}`;
+  const current = await ctx.tx.allocations({ consumer: { kind, key: existing.key } });
+  const pin = (spec as unknown as VirtualMachineArgs).placement?.server;
+  if (kind === "virtual_machine" && pin && current[0] && pin !== current[0].server) {
+    throw new OtterscaleError(
+      "unplaceable",
+      `${subject} runs on ${current[0].server}; pinning it to ${pin} would move it. Moving is not done silently: replace the VM (terraform apply -replace=...) to move it`,
+      [{ path: "placement.server", message: `the VM runs on ${current[0].server}; replace it to move it to ${pin}` }],
+    );
+  }
+  const kept = current.slice(0, shape.replicas);
+  const servers = kept.map((a) => a.server);
+  const withoutOwn = await candidatesOf(ctx, servers, { kind, key: existing.key });
+  const allocations: Allocation[] = [];
+  for (const [i, c] of withoutOwn.entries()) {
+    const rejection = checkInPlace(c, shape.demand, shape.gpuModel);
+    if (rejection) {
+      throw new OtterscaleError(
+        "unplaceable",
+        `cannot resize ${subject} in place on server ${c.name}: ${rejection.reason}. Resources are not moved silently: lower the request, free capacity on ${c.name}, or replace the resource`,
+        [{ message: `${c.name}: ${rejection.reason}` }],
+        { rejections: [rejection] },
+      );
+    }
+    allocations.push({ kind, key: existing.key, replica: i, server: c.name, resources: shape.demand, gpuModel: gpuModelFor(c, shape) });
+  }
+  if (shape.replicas > kept.length) {
+    const members = ctx.inv.members(groupName);
+    const candidates = await candidatesOf(ctx, members);
+    const byName = new Map(candidates.map((c) => [c.name, c]));
+    const occupied = kept.map((a) => {
+      const c = byName.get(a.server) ?? candidateOf(ctx.inv.servers.get(a.server)!);
+      return domainValue(c, shape.distinctDomain) ?? a.server;
+    });
+    const placed = place(candidates, {
+      consumer: subject,
+      demand: shape.demand,
+      gpuModel: shape.gpuModel,
+      replicas: shape.replicas - kept.length,
+      distinctDomain: shape.distinctDomain,
+      strategy: shape.strategy ?? group.placement_strategy ?? "binpack",
+      antiAffinity: { group: `${existing.key} replicas`, domain: shape.distinctDomain, occupied },
+    });
+    if (!placed.ok) throw unplaceable(`${shape.replicas - kept.length} more replica(s) of ${subject}`, groupName, placed.message, placed.rejections);
+    placed.servers.forEach((server, i) =>
+      allocations.push({
+        kind,
+        key: existing.key,
+        replica: kept.length + i,
+        server,
+        resources: shape.demand,
+        gpuModel: gpuModelFor(byName.get(server)!, shape),
+      }),
+    );
+  }
+  return { shape, servers: allocations.map((a) => a.server), allocations };
+}
+
+function consumersNamed(allocs: readonly Allocation[]): string {
+  return [...new Set(allocs.map((a) => `${a.kind} ${a.key}`))].sort().join(", ");
+}
+
+/** A server's new spec must still hold what is allocated on it. */
+export async function checkServerUpdate(ctx: DecisionContext, name: string, spec: ServerArgs): Promise<void> {
+  const load = (await ctx.tx.serverLoad([name])).get(name);
+  if (!load) return;
+  const cap = capacityOf(spec);
+  const short: Problem[] = [];
+  for (const d of DIMENSIONS) {
+    if (load.allocated[d] > cap.capacity[d]) {
+      short.push({
+        path: d === "gpus" ? "gpus" : DIMENSION_ATTRIBUTE[d],
+        message: `capacity ${fromMilli(cap.capacity[d])} would be below the ${fromMilli(load.allocated[d])} allocated`,
+      });
+    }
+  }
+  for (const [model, used] of Object.entries(load.gpuModels)) {
+    if (used > (cap.gpuModels[model] ?? 0)) short.push({ path: "gpus", message: `${model}: ${fromMilli(used)} GPUs allocated, capacity would be ${fromMilli(cap.gpuModels[model] ?? 0)}` });
+  }
+  if (short.length) {
+    const consumers = consumersNamed(await ctx.tx.allocations({ servers: [name] }));
+    throw new OtterscaleError(
+      "in_use",
+      `cannot shrink server ${name} below what is allocated (${short.map((p) => `${p.path} ${p.message}`).join("; ")}); consumers: ${consumers}`,
+      short,
+      { consumers },
+    );
+  }
+}
+
+export async function checkServerDelete(ctx: DecisionContext, name: string): Promise<void> {
+  const allocs = await ctx.tx.allocations({ servers: [name] });
+  if (allocs.length) {
+    const consumers = consumersNamed(allocs);
+    throw new OtterscaleError("in_use", `cannot delete server ${name}: it holds allocations of ${consumers}`, [], { consumers });
+  }
+}
+
+export async function checkGroupCreate(ctx: DecisionContext, spec: BaremetalGroupArgs): Promise<void> {
+  const missing = (spec.servers ?? []).filter((s) => !ctx.inv.servers.has(s));
+  if (missing.length) {
+    throw new OtterscaleError("not_found", `group ${spec.name}: unknown server(s) ${missing.join(", ")}`, [
+      { path: "servers", message: `unknown server(s): ${missing.join(", ")}` },
+    ]);
+  }
+}
+
+/** Removing members that hold allocations of the group's workloads would strand them. */
+export async function checkGroupUpdate(ctx: DecisionContext, name: string, newMembers: readonly string[]): Promise<void> {
+  const keep = new Set(newMembers);
+  const workloads = await ctx.tx.list({ kinds: WORKLOAD_KINDS, grp: name });
+  const stranded: string[] = [];
+  for (const w of workloads) {
+    for (const a of await ctx.tx.allocations({ consumer: { kind: w.kind, key: w.key } })) {
+      if (!keep.has(a.server)) stranded.push(`${w.kind} ${w.key} on ${a.server}`);
+    }
+  }
+  if (stranded.length) {
+    throw new OtterscaleError("in_use", `group ${name}: the change removes servers that hold its workloads: ${stranded.join(", ")}`, [
+      { path: "servers", message: `would remove servers holding ${stranded.join(", ")}` },
+    ]);
+  }
+}
+
+export async function checkGroupDelete(ctx: DecisionContext, name: string): Promise<void> {
+  const refs = await ctx.tx.list({ kinds: ["tenant_quota", ...WORKLOAD_KINDS], grp: name });
+  if (refs.length) {
+    const names = refs.map((r) => `${r.kind} ${r.key}`).join(", ");
+    throw new OtterscaleError("in_use", `cannot delete group ${name}: referenced by ${names}`, [], { consumers: names });
+  }
+}
+
+export async function checkQuotaCreate(ctx: DecisionContext, spec: TenantQuotaArgs): Promise<void> {
+  groupOf(ctx, spec.group);
+}
+
+export async function checkQuotaUpdate(ctx: DecisionContext, spec: TenantQuotaArgs): Promise<void> {
+  const used = await ctx.tx.usage(spec.tenant, spec.group);
+  const below = checkLimitsCoverUse(limitsOf(spec), used);
+  if (below.length) {
+    throw new OtterscaleError(
+      "in_use",
+      `cannot lower the quota of tenant ${spec.tenant} in group ${spec.group} below current use: ${below
+        .map((v) => `${v.dimension} limit ${v.limit} < used ${v.used}`)
+        .join("; ")}`,
+      below.map((v) => ({ path: v.dimension.startsWith("max_") ? v.dimension : quotaAttr(v.dimension), message: `limit ${v.limit} is below the ${v.used} in use` })),
+    );
+  }
+}
+
+const quotaAttr = (dim: string) => ({ virtual_machines: "max_virtual_machines", vclusters: "max_vclusters", block_pools: "max_block_pools" })[dim] ?? dim;
+
+export async function checkQuotaDelete(ctx: DecisionContext, tenant: string, group: string): Promise<void> {
+  const held = await ctx.tx.list({ kinds: WORKLOAD_KINDS, tenant, grp: group });
+  if (held.length) {
+    const names = held.map((r) => `${r.kind} ${r.key}`).join(", ");
+    throw new OtterscaleError("in_use", `cannot delete the quota of tenant ${tenant} in group ${group}: the tenant still holds ${names}`, [], { consumers: names });
+  }
+}
+
+/** Warnings for a group whose quotas add up to more than its capacity (overcommitted caps are legal). */
+export async function quotaOvercommit(ctx: DecisionContext, group: string): Promise<string[]> {
+  const quotas = await ctx.tx.list({ kinds: ["tenant_quota"], grp: group });
+  if (!quotas.length) return [];
+  const members = ctx.inv.members(group);
+  let capacity: Resources = ZERO;
+  for (const m of members) {
+    const c = capacityOf(ctx.inv.servers.get(m)!).capacity;
+    capacity = { cpu: capacity.cpu + c.cpu, memory: capacity.memory + c.memory, storage: capacity.storage + c.storage, gpus: capacity.gpus + c.gpus };
+  }
+  const sums: Resources = { ...ZERO };
+  for (const q of quotas) {
+    const l = limitsOf(q.spec as unknown as TenantQuotaArgs).resources;
+    for (const d of DIMENSIONS) sums[d] += l[d] ?? 0;
+  }
+  return DIMENSIONS.filter((d) => sums[d] > capacity[d]).map(
+    (d) =>
+      `quotas in group ${group} add up to ${fromMilli(sums[d])} ${DIMENSION_ATTRIBUTE[d]}, more than its capacity of ${fromMilli(capacity[d])} (${quotas.length} quota(s))`,
+  );
+}
+
+export { NO_USAGE };

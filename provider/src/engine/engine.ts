@@ -1,0 +1,431 @@
+/**
+ * The engine: every mutation runs validation -> quota -> placement -> reservation (pending, with
+ * a lease) -> controller call -> commit. A controller failure releases the reservation; a crash
+ * leaves a pending row that the next run settles against the controller (see reconcile.ts).
+ */
+import type { Controllers, DesiredObject, ObservedObject, PlacedServer } from "../controllers/types";
+import { OtterscaleError } from "../domain/errors";
+import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
+import { hostnameOf, membersOf } from "../model/inventory";
+import { forceNewAttributes, type DataSourceKind, type ResourceKind, type WorkloadKind } from "../schema/catalog";
+import type { BaremetalGroupArgs, ServerArgs, TenantQuotaArgs } from "../schema/types.gen";
+import { validateInput } from "../schema/validate";
+import type { EngineApi, OperationOptions, PlannedChange, PlanResult, State } from "../handlers/api";
+import {
+  checkGroupCreate,
+  checkGroupDelete,
+  checkGroupUpdate,
+  checkQuotaCreate,
+  checkQuotaDelete,
+  checkQuotaUpdate,
+  checkServerDelete,
+  checkServerUpdate,
+  decideWorkloadCreate,
+  decideWorkloadUpdate,
+  isWorkload,
+  type DecisionContext,
+} from "./decide";
+import { InventoryCache, type Inventory } from "./inventory";
+import { allocationServers, canonical, deltaOf, idFormatOf, keyOf, newOpId, newRecord, splitSecrets } from "./records";
+import { semanticProblems } from "./semantics";
+import { groupTotals, stateOf } from "./state";
+import { planChanges } from "./plan";
+import { reconcile, type ReconcileDecision } from "./reconcile";
+import { withDeadline } from "./deadline";
+import { limitsOf } from "./decide";
+import { addUsage, NO_USAGE } from "../quota/quota";
+
+interface Validated {
+  spec: Record<string, unknown>;
+  clean: Record<string, unknown>;
+  digests: Record<string, string>;
+  key: string;
+}
+
+export class Engine implements EngineApi {
+  private readonly inventory = new InventoryCache();
+
+  constructor(
+    readonly ledger: Ledger,
+    readonly controllers: Controllers,
+    private readonly leaseMs: number,
+  ) {}
+
+  /** Validated spec (defaults applied), its secret-free copy and identity. Throws invalid_input. */
+  validate(kind: ResourceKind, args: unknown): Validated {
+    const spec = validateInput<Record<string, unknown>>(kind, args, `otterscale_${kind}`);
+    const extra = semanticProblems(kind, spec);
+    if (extra.length) throw new OtterscaleError("invalid_input", `invalid otterscale_${kind}: ${extra.map((p) => `${p.path}: ${p.message}`).join("; ")}`, extra);
+    const { clean, digests } = splitSecrets(kind, spec);
+    return { spec, clean, digests, key: keyOf(kind, spec) };
+  }
+
+  private async context(tx: LedgerTx): Promise<DecisionContext> {
+    return { tx, inv: await this.inventory.load(tx) };
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create(kind: ResourceKind, args: unknown, opts: OperationOptions = {}): Promise<State> {
+    const v = this.validate(kind, args);
+    const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : undefined;
+    await this.reconcile({ kind, key: v.key });
+    const opId = newOpId();
+    const reserved = await this.ledger.transaction(async (tx) => {
+      const existing = await tx.get(kind, v.key);
+      if (existing) return { existing };
+      const record = await reserveCreate(await this.context(tx), kind, v, opId, Date.now(), this.leaseUntil(deadline));
+      return { record };
+    });
+    if ("existing" in reserved && reserved.existing) return this.adoptExisting(kind, v, reserved.existing, deadline);
+    const record = reserved.record!;
+    let observed: ObservedObject;
+    try {
+      observed = await withDeadline(this.controllers.forKind(kind).apply(await this.desired(record, v.spec), { deadline }), deadline, `create ${kind} ${v.key}`);
+    } catch (e) {
+      await this.release(record, opId, "release", e);
+      if (OtterscaleError.isInstance(e) && e.code === "timeout") {
+        // The backend may still finish; undo it so nothing outlives the released reservation.
+        await this.controllers.forKind(kind).delete(v.key).catch(() => undefined);
+        throw e;
+      }
+      throw controllerFailed(`create ${kind} ${v.key}`, e);
+    }
+    return this.commit(record, opId, observed, v.spec, "commit");
+  }
+
+  /** Retrying a create: same spec -> the object (re-applied, idempotent); else a clear error. */
+  private async adoptExisting(kind: ResourceKind, v: Validated, existing: LedgerRecord, deadline?: number): Promise<State> {
+    if (existing.state !== "active") {
+      throw new OtterscaleError("conflict", `${kind} ${v.key} is being changed by another operation (${existing.state}); retry in a moment`);
+    }
+    if (canonical(existing.spec) !== canonical(v.clean) || canonical(existing.secrets) !== canonical(v.digests)) {
+      throw new OtterscaleError(
+        "already_exists",
+        `${kind} ${v.key} already exists with a different configuration; import it (ID "${v.key}", format ${idFormatOf(kind)}) or choose another name`,
+        [{ path: kind === "tenant_quota" ? "tenant" : "name", message: `${v.key} already exists` }],
+      );
+    }
+    const observed = await withDeadline(this.controllers.forKind(kind).apply(await this.desired(existing, v.spec), { deadline }), deadline, `create ${kind} ${v.key}`);
+    return this.ledger.read(async (tx) => stateOf(tx, await this.inventory.load(tx), existing, observed, secretInputs(v.spec, v.clean)));
+  }
+
+  // ---------------------------------------------------------------- update
+
+  async update(kind: ResourceKind, id: string, args: unknown, opts: OperationOptions = {}): Promise<State> {
+    const v = this.validate(kind, args);
+    if (v.key !== id) {
+      throw new OtterscaleError("invalid_input", `${kind} ${id}: identity attributes cannot change in place (would become ${v.key}); replace the resource`, [
+        { path: kind === "tenant_quota" ? "tenant" : "name", message: "changing it forces replacement" },
+      ]);
+    }
+    const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : undefined;
+    await this.reconcile({ kind, key: id });
+    const opId = newOpId();
+    const record = await this.ledger.transaction(async (tx) =>
+      reserveUpdate(await this.context(tx), kind, id, v, opId, Date.now(), this.leaseUntil(deadline)),
+    );
+    let observed: ObservedObject;
+    try {
+      observed = await withDeadline(this.controllers.forKind(kind).apply(await this.desired(record, v.spec), { deadline }), deadline, `update ${kind} ${id}`);
+    } catch (e) {
+      await this.rollback(record, opId);
+      throw OtterscaleError.isInstance(e) && e.code === "timeout" ? e : controllerFailed(`update ${kind} ${id}`, e);
+    }
+    return this.commit(record, opId, observed, v.spec, "commit");
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  async delete(kind: ResourceKind, id: string, opts: OperationOptions = {}): Promise<void> {
+    const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : undefined;
+    await this.reconcile({ kind, key: id });
+    const opId = newOpId();
+    const record = await this.ledger.transaction(async (tx) => {
+      const ctx = await this.context(tx);
+      const existing = await tx.get(kind, id);
+      if (!existing) return undefined;
+      await checkDelete(ctx, existing);
+      const next: LedgerRecord = { ...existing, state: "deleting", opId, leaseExpires: this.leaseUntil(deadline), generation: existing.generation + 1, updatedAt: Date.now() };
+      await tx.put(next);
+      return next;
+    });
+    if (!record) return; // already gone: deleting is idempotent
+    try {
+      await withDeadline(this.controllers.forKind(kind).delete(id, { deadline }), deadline, `delete ${kind} ${id}`);
+    } catch (e) {
+      await this.ledger.transaction(async (tx) => {
+        const cur = await tx.get(kind, id);
+        if (cur && cur.opId === opId) await tx.put({ ...cur, state: "active", opId: null, leaseExpires: null, generation: cur.generation + 1 });
+      });
+      throw OtterscaleError.isInstance(e) && e.code === "timeout" ? e : controllerFailed(`delete ${kind} ${id}`, e);
+    }
+    await this.ledger.transaction(async (tx) => {
+      const cur = await tx.get(kind, id);
+      if (!cur || cur.opId !== opId) return;
+      const allocations = await tx.allocations({ consumer: { kind, key: id } });
+      await tx.remove(kind, id);
+      await tx.appendAudit({ at: Date.now(), op: "delete", kind, key: id, tenant: cur.tenant, grp: cur.grp, delta: deltaOf(cur.charge, -1, { servers: allocationServers(allocations) }), opId });
+    });
+  }
+
+  // ---------------------------------------------------------------- read / import
+
+  async read(kind: ResourceKind, id: string): Promise<State | undefined> {
+    await this.reconcile({ kind, key: id });
+    const rec = await this.ledger.read((tx) => tx.get(kind, id));
+    if (!rec || rec.state === "pending") return undefined;
+    const observed = await this.controllers.forKind(kind).get(id);
+    if (!observed && isWorkload(kind) && rec.state === "active") {
+      // Deleted behind our back: release what it held so nothing leaks, and report it gone.
+      await this.ledger.transaction(async (tx) => {
+        const cur = await tx.get(kind, id);
+        if (!cur || cur.generation !== rec.generation) return;
+        const allocations = await tx.allocations({ consumer: { kind, key: id } });
+        await tx.remove(kind, id);
+        await tx.appendAudit({ at: Date.now(), op: "drift-release", kind, key: id, tenant: cur.tenant, grp: cur.grp, delta: deltaOf(cur.charge, -1, { servers: allocationServers(allocations) }), opId: null });
+      });
+      return undefined;
+    }
+    return this.ledger.read(async (tx) =>
+      stateOf(tx, await this.inventory.load(tx), rec, observed ?? undefined, {}).then((s) => (observed ? s : { ...s, status: "Missing" })),
+    );
+  }
+
+  async import(kind: ResourceKind, id: string): Promise<State> {
+    const state = await this.read(kind, id);
+    if (!state) {
+      throw new OtterscaleError(
+        "not_found",
+        `cannot import ${kind} "${id}": no such object in the ledger (import IDs for ${kind} have the form ${idFormatOf(kind)})`,
+      );
+    }
+    return state;
+  }
+
+  // ---------------------------------------------------------------- plan / data sources
+
+  async plan(changes: readonly PlannedChange[]): Promise<PlanResult> {
+    return planChanges(this.ledger, changes, {
+      validate: (kind, args) => this.validate(kind, args),
+      reserveCreate,
+      reserveUpdate,
+      checkDelete,
+    });
+  }
+
+  async readDataSource(kind: DataSourceKind, args: unknown): Promise<State> {
+    const input = validateInput<Record<string, string>>(kind, args, `otterscale_${kind}`);
+    return this.ledger.read(async (tx) => {
+      const inv = await this.inventory.load(tx);
+      if (kind === "group_capacity") {
+        if (!inv.groups.has(input.group)) throw new OtterscaleError("not_found", `group ${input.group} does not exist`, [{ path: "group", message: "no such group" }]);
+        return { id: input.group, group: input.group, ...(await groupTotals(tx, inv, inv.members(input.group))) };
+      }
+      const quota = await tx.get("tenant_quota", `${input.tenant}/${input.group}`);
+      if (!quota) throw new OtterscaleError("not_found", `tenant ${input.tenant} has no quota in group ${input.group}`, [{ path: "tenant", message: "no quota" }]);
+      const q = quota.spec as unknown as TenantQuotaArgs;
+      const full = await stateOf(tx, inv, quota);
+      const pick = (k: string) => (full[k] === undefined ? null : full[k]);
+      return {
+        id: quota.key,
+        tenant: q.tenant,
+        group: q.group,
+        cpu_cores: q.cpu_cores ?? null,
+        memory_gib: q.memory_gib ?? null,
+        storage_gib: q.storage_gib ?? null,
+        gpus: q.gpus ?? 0,
+        max_virtual_machines: q.max_virtual_machines ?? null,
+        max_vclusters: q.max_vclusters ?? null,
+        max_block_pools: q.max_block_pools ?? null,
+        ...Object.fromEntries(Object.keys(full).filter((k) => k.startsWith("used_")).map((k) => [k, pick(k)])),
+      };
+    });
+  }
+
+  /** Settles stale pending/updating/deleting rows (all, or one object). */
+  async reconcile(scope?: { kind: ResourceKind; key: string }, apply = true): Promise<ReconcileDecision[]> {
+    return reconcile(this.ledger, this.controllers, scope, apply);
+  }
+
+  async close(): Promise<void> {
+    await this.controllers.close?.();
+    await this.ledger.close();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private leaseUntil(deadline?: number): number {
+    return Math.max(Date.now() + this.leaseMs, (deadline ?? 0) + 60_000);
+  }
+
+  /** What the controller is asked to make exist. */
+  private async desired(record: LedgerRecord, spec: Record<string, unknown>): Promise<DesiredObject> {
+    return this.ledger.read(async (tx) => {
+      const inv = await this.inventory.load(tx);
+      const servers = (record.computed.servers as string[] | undefined) ?? [];
+      const placement: PlacedServer[] = servers.map((name) => {
+        const s = inv.servers.get(name);
+        return { name, hostname: s ? hostnameOf(s) : name, rack: s?.rack, zone: s?.zone };
+      });
+      const extras = record.kind === "baremetal_group" ? { member_servers: membersOf(spec as unknown as BaremetalGroupArgs, inv.servers) } : undefined;
+      return { kind: record.kind, key: record.key, spec, placement, extras };
+    });
+  }
+
+  private async commit(record: LedgerRecord, opId: string, observed: ObservedObject, spec: Record<string, unknown>, op: string): Promise<State> {
+    return this.ledger.transaction(async (tx) => {
+      const cur = await tx.get(record.kind, record.key);
+      if (!cur || cur.opId !== opId) {
+        throw new OtterscaleError("conflict", `${record.kind} ${record.key}: the reservation was settled by another run while the controller worked; run again to reconcile`);
+      }
+      const next: LedgerRecord = {
+        ...cur,
+        state: "active",
+        opId: null,
+        leaseExpires: null,
+        prev: null,
+        computed: { ...cur.computed, status: observed.status, ...(observed.endpoint ? { endpoint: observed.endpoint } : {}) },
+        generation: cur.generation + 1,
+        updatedAt: Date.now(),
+      };
+      await tx.put(next);
+      await tx.appendAudit({ at: Date.now(), op, kind: cur.kind, key: cur.key, tenant: cur.tenant, grp: cur.grp, delta: { status: observed.status }, opId });
+      return stateOf(tx, await this.inventory.load(tx), next, observed, secretInputs(spec, record.spec));
+    });
+  }
+
+  private async release(record: LedgerRecord, opId: string, op: string, cause: unknown): Promise<void> {
+    await this.ledger.transaction(async (tx) => {
+      const cur = await tx.get(record.kind, record.key);
+      if (!cur || cur.opId !== opId) return;
+      await tx.remove(cur.kind, cur.key);
+      await tx.appendAudit({
+        at: Date.now(),
+        op,
+        kind: cur.kind,
+        key: cur.key,
+        tenant: cur.tenant,
+        grp: cur.grp,
+        delta: deltaOf(cur.charge, -1, { reason: OtterscaleError.isInstance(cause) ? cause.code : "controller error" }),
+        opId,
+      });
+    });
+  }
+
+  private async rollback(record: LedgerRecord, opId: string): Promise<void> {
+    await this.ledger.transaction(async (tx) => {
+      const cur = await tx.get(record.kind, record.key);
+      if (!cur || cur.opId !== opId || !cur.prev) return;
+      const { allocations, ...prev } = cur.prev;
+      await tx.put({ ...prev, state: "active", opId: null, leaseExpires: null, prev: null, generation: cur.generation + 1, updatedAt: Date.now() });
+      await tx.setAllocations(cur.kind, cur.key, allocations ?? []);
+      await tx.appendAudit({ at: Date.now(), op: "rollback", kind: cur.kind, key: cur.key, tenant: cur.tenant, grp: cur.grp, delta: deltaOf(addUsage(prev.charge, cur.charge, -1), 1), opId });
+    });
+  }
+}
+
+/** Sensitive inputs the caller gave (returned in state; never stored). */
+function secretInputs(spec: Record<string, unknown>, clean: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(spec)) if (!(k in clean) || (v && typeof v === "object" && canonical(v) !== canonical(clean[k]))) out[k] = v;
+  return out;
+}
+
+function controllerFailed(what: string, e: unknown): OtterscaleError {
+  if (OtterscaleError.isInstance(e) && e.code !== "controller_failed") return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new OtterscaleError("controller_failed", `${what}: the backend controller failed (${msg}); the reservation was released`);
+}
+
+/** Quota/placement/dependant checks and the pending row of a create, in one transaction. */
+export async function reserveCreate(ctx: DecisionContext, kind: ResourceKind, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord> {
+  const { tx } = ctx;
+  let computed: Record<string, unknown> = {};
+  let charge = NO_USAGE;
+  let allocations: readonly import("../ledger/records").Allocation[] = [];
+  if (isWorkload(kind)) {
+    const r = await decideWorkloadCreate(ctx, kind as WorkloadKind, v.key, v.clean);
+    computed = { servers: r.servers };
+    charge = r.shape.charge;
+    allocations = r.allocations;
+  } else if (kind === "baremetal_group") await checkGroupCreate(ctx, v.clean as unknown as BaremetalGroupArgs);
+  else if (kind === "tenant_quota") await checkQuotaCreate(ctx, v.clean as unknown as TenantQuotaArgs);
+  const record = newRecord({ kind, key: v.key, spec: v.clean, digests: v.digests, state: "pending", charge, computed, opId, leaseExpires: lease, now });
+  await tx.put(record);
+  if (allocations.length) await tx.setAllocations(kind, v.key, allocations);
+  await tx.appendAudit({ at: now, op: "reserve", kind, key: v.key, tenant: record.tenant, grp: record.grp, delta: deltaOf(charge, 1, computed.servers ? { servers: computed.servers } : {}), opId });
+  return record;
+}
+
+/** The checks and the `updating` row of an update, in one transaction. */
+export async function reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id: string, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord> {
+  const { tx, inv } = ctx;
+  const existing = await tx.get(kind, id);
+  if (!existing) throw new OtterscaleError("not_found", `${kind} ${id} does not exist in the ledger`);
+  if (existing.state !== "active") throw new OtterscaleError("conflict", `${kind} ${id} is being changed by another operation (${existing.state}); retry in a moment`);
+  for (const attr of forceNewAttributes(kind)) {
+    if (canonical(existing.spec[attr]) !== canonical(v.clean[attr])) {
+      throw new OtterscaleError("invalid_input", `${kind} ${id}: changing ${attr} forces replacement; it cannot be updated in place`, [{ path: attr, message: "changing it forces replacement" }]);
+    }
+  }
+  let computed = existing.computed;
+  let charge = existing.charge;
+  const oldAllocations = await tx.allocations({ consumer: { kind, key: id } });
+  let allocations = oldAllocations;
+  if (isWorkload(kind)) {
+    const r = await decideWorkloadUpdate(ctx, existing, v.clean);
+    computed = { ...existing.computed, servers: r.servers };
+    charge = r.shape.charge;
+    allocations = [...r.allocations];
+  } else if (kind === "server") await checkServerUpdate(ctx, id, v.clean as unknown as ServerArgs);
+  else if (kind === "baremetal_group") {
+    await checkGroupCreate(ctx, v.clean as unknown as BaremetalGroupArgs);
+    await checkGroupUpdate(ctx, id, membersOf(v.clean as unknown as BaremetalGroupArgs, inv.servers));
+  } else if (kind === "tenant_quota") await checkQuotaUpdate(ctx, v.clean as unknown as TenantQuotaArgs);
+  const next: LedgerRecord = {
+    ...existing,
+    spec: v.clean,
+    secrets: v.digests,
+    computed,
+    charge,
+    antiGroup: ((v.clean.placement as Record<string, unknown> | undefined)?.anti_affinity_group as string | undefined) ?? null,
+    state: "updating",
+    opId,
+    leaseExpires: lease,
+    prev: { ...existing, allocations: oldAllocations },
+    generation: existing.generation + 1,
+    updatedAt: now,
+  };
+  await tx.put(next);
+  await tx.setAllocations(kind, id, allocations);
+  await tx.appendAudit({ at: now, op: "update", kind, key: id, tenant: next.tenant, grp: next.grp, delta: deltaOf(addUsage(charge, existing.charge, -1), 1), opId });
+  return next;
+}
+
+/** Refusals of a delete: dependants, consumers, deletion_protection. */
+export async function checkDelete(ctx: DecisionContext, rec: LedgerRecord): Promise<void> {
+  if (rec.state !== "active") throw new OtterscaleError("conflict", `${rec.kind} ${rec.key} is being changed by another operation (${rec.state}); retry in a moment`);
+  switch (rec.kind) {
+    case "server":
+      return checkServerDelete(ctx, rec.key);
+    case "baremetal_group":
+      return checkGroupDelete(ctx, rec.key);
+    case "tenant_quota":
+      return checkQuotaDelete(ctx, rec.tenant!, rec.grp!);
+    case "block_pool":
+      if (rec.spec.deletion_protection !== false) {
+        throw new OtterscaleError(
+          "protected",
+          `block pool ${rec.key} has deletion_protection = true; set it to false and apply before destroying`,
+          [{ path: "deletion_protection", message: "is true" }],
+        );
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+export type { Validated, Inventory };
+export { limitsOf };

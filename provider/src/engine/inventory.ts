@@ -1,0 +1,48 @@
+/**
+ * The inventory (server and group specs) read through a ledger transaction, cached per process
+ * and keyed by the ledger's inventory generation, so a reservation does not re-parse thousands
+ * of server rows when nothing in the inventory changed.
+ */
+import type { LedgerTx } from "../ledger/records";
+import type { BaremetalGroupArgs, ServerArgs } from "../schema/types.gen";
+import { membersOf } from "../model/inventory";
+
+export interface Inventory {
+  readonly generation: number;
+  readonly servers: ReadonlyMap<string, ServerArgs>;
+  readonly groups: ReadonlyMap<string, BaremetalGroupArgs>;
+  members(group: string): string[];
+}
+
+export class InventoryCache {
+  private cached?: Inventory;
+
+  async load(tx: LedgerTx): Promise<Inventory> {
+    const generation = await tx.inventoryGeneration();
+    if (this.cached && this.cached.generation === generation) return this.cached;
+    const records = await tx.list({ kinds: ["server", "baremetal_group"] });
+    const servers = new Map<string, ServerArgs>();
+    const groups = new Map<string, BaremetalGroupArgs>();
+    for (const r of records) {
+      if (r.kind === "server") servers.set(r.key, r.spec as unknown as ServerArgs);
+      else groups.set(r.key, r.spec as unknown as BaremetalGroupArgs);
+    }
+    const memo = new Map<string, string[]>();
+    const inv: Inventory = {
+      generation,
+      servers,
+      groups,
+      members(group) {
+        let m = memo.get(group);
+        if (!m) {
+          const g = groups.get(group);
+          m = g ? membersOf(g, servers) : [];
+          memo.set(group, m);
+        }
+        return m;
+      },
+    };
+    this.cached = inv;
+    return inv;
+  }
+}

@@ -1,0 +1,10 @@
+/** Public API of otterscale-iac's engine. */
+export { openEngine } from "./handlers/engine";
+export type { EngineApi, EngineConfig, PlannedChange, PlanResult, Diagnostic, State, OperationOptions } from "./handlers/api";
+export { Engine } from "./engine/engine";
+export { diagnosticsOf } from "./engine/plan";
+export { OtterscaleError, type ErrorCode, type Problem } from "./domain/errors";
+export { RESOURCE_KINDS, DATA_SOURCE_KINDS, schemaOf, inputSchemaOf, forceNewAttributes, sensitivePaths, typeNameOf } from "./schema/catalog";
+export type { ResourceKind, DataSourceKind } from "./schema/catalog";
+export { validateInput, problemsOf } from "./schema/validate";
+export * from "./schema/types.gen";

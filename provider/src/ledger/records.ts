@@ -1,0 +1,117 @@
+/**
+ * What the ledger stores. One row per object of any kind (servers, groups, quotas, workloads),
+ * server consumption rows per workload replica, and an append-only audit trail.
+ */
+import type { ResourceKind } from "../schema/catalog";
+import type { Resources } from "../domain/resources";
+import type { Usage } from "../quota/quota";
+
+/**
+ * Lifecycle of a row. `pending` = reserved, controller not yet confirmed; `updating` = new spec
+ * reserved, `prev` holds the row to roll back to; `deleting` = controller delete in flight.
+ * Everything but `active` carries an owner (`opId`) and a lease.
+ */
+export type RecordState = "pending" | "active" | "updating" | "deleting";
+
+export interface LedgerRecord {
+  readonly kind: ResourceKind;
+  /** `name`, `tenant/name` or `tenant/group`. */
+  readonly key: string;
+  readonly tenant: string | null;
+  readonly grp: string | null;
+  /** Validated inputs with defaults, sensitive values removed. */
+  readonly spec: Record<string, unknown>;
+  /** sha256 of each sensitive input (dotted path -> hex), so changes are detectable without storing secrets. */
+  readonly secrets: Record<string, string>;
+  /** Computed values committed from placement and the controller (servers, status, endpoint...). */
+  readonly computed: Record<string, unknown>;
+  readonly state: RecordState;
+  /** What this object charges its tenant's quota (zero for servers, groups, quotas). */
+  readonly charge: Usage;
+  /** `placement.anti_affinity_group` of a VM, indexed for peer look-ups. */
+  readonly antiGroup: string | null;
+  readonly opId: string | null;
+  readonly leaseExpires: number | null;
+  /** The record (and its allocations) to roll back to while `updating`. */
+  readonly prev: (LedgerRecord & { readonly allocations?: readonly Allocation[] }) | null;
+  readonly generation: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Consumption of one replica/chunk of a workload on one server (thousandths). */
+export interface Allocation {
+  readonly kind: ResourceKind;
+  readonly key: string;
+  readonly replica: number;
+  readonly server: string;
+  readonly resources: Resources;
+  /** GPU model the GPUs were taken from (null when no GPUs). */
+  readonly gpuModel: string | null;
+}
+
+/** Aggregated consumption of one server. */
+export interface ServerLoad {
+  readonly allocated: Resources;
+  /** Allocated GPUs per model (thousandths). */
+  readonly gpuModels: Record<string, number>;
+}
+
+export interface AuditEvent {
+  readonly seq?: number;
+  readonly at: number;
+  /** reserve, commit, release, update, rollback, delete, adopt, drift-release... */
+  readonly op: string;
+  readonly kind: ResourceKind;
+  readonly key: string;
+  readonly tenant: string | null;
+  readonly grp: string | null;
+  /** The change in user units, e.g. `{cpu_cores: 4, memory_gib: 8, virtual_machines: 1, servers: ["s1"]}`. */
+  readonly delta: Record<string, unknown>;
+  readonly opId: string | null;
+}
+
+export interface RecordFilter {
+  readonly kinds?: readonly ResourceKind[];
+  readonly tenant?: string;
+  readonly grp?: string;
+  readonly states?: readonly RecordState[];
+  /** Only rows whose lease has expired before this time. */
+  readonly leaseBefore?: number;
+}
+
+export interface AllocationFilter {
+  readonly servers?: readonly string[];
+  /** Allocations of workloads of this tenant in this group sharing this anti-affinity group. */
+  readonly antiAffinity?: { readonly tenant: string; readonly grp: string; readonly group: string };
+  readonly consumer?: { readonly kind: ResourceKind; readonly key: string };
+}
+
+/** Operations inside one ledger transaction. Async so that network backends fit the same shape. */
+export interface LedgerTx {
+  get(kind: ResourceKind, key: string): Promise<LedgerRecord | undefined>;
+  list(filter?: RecordFilter): Promise<LedgerRecord[]>;
+  /** Insert or replace; the generation must be the stored one + 1 (optimistic check). */
+  put(record: LedgerRecord): Promise<void>;
+  /** Removes the row and its allocations. */
+  remove(kind: ResourceKind, key: string): Promise<void>;
+  setAllocations(kind: ResourceKind, key: string, allocations: readonly Allocation[]): Promise<void>;
+  allocations(filter?: AllocationFilter): Promise<Allocation[]>;
+  /** Aggregated load per server (all servers when `servers` is undefined). */
+  serverLoad(servers?: readonly string[]): Promise<Map<string, ServerLoad>>;
+  /** Sum of charges of the tenant's workloads in the group (every state but none). */
+  usage(tenant: string, grp: string): Promise<Usage>;
+  appendAudit(event: AuditEvent): Promise<void>;
+  /** Bumped on every server or group write: lets callers cache the inventory. */
+  inventoryGeneration(): Promise<number>;
+}
+
+export interface Ledger {
+  readonly url: string;
+  /** Runs `fn` as one serialisable write transaction (all or nothing). */
+  transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T>;
+  /** Read-only view (a consistent snapshot). */
+  read<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T>;
+  audit(sinceSeq?: number, limit?: number): Promise<AuditEvent[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,189 @@
+/**
+ * LedgerTx over any SQL driver that runs `?`-placeholder statements inside an open transaction.
+ * Backends differ only in how they connect, lock and begin/commit.
+ */
+import { OtterscaleError } from "../domain/errors";
+import type { ResourceKind } from "../schema/catalog";
+import type { Usage } from "../quota/quota";
+import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad } from "./records";
+import { RECORD_COLUMNS, placeholders, recordToParams, rowToAllocation, rowToRecord, type Row } from "./sql";
+
+export interface SqlDriver {
+  all(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
+}
+
+const INVENTORY_KINDS: ReadonlySet<ResourceKind> = new Set(["server", "baremetal_group"]);
+
+function inList(values: readonly unknown[]): string {
+  return placeholders(values.length);
+}
+
+export class SqlTx implements LedgerTx {
+  constructor(private readonly db: SqlDriver) {}
+
+  async get(kind: ResourceKind, key: string): Promise<LedgerRecord | undefined> {
+    const rows = await this.db.all(`SELECT ${RECORD_COLUMNS} FROM objects WHERE kind = ? AND key = ?`, [kind, key]);
+    return rows[0] ? rowToRecord(rows[0]) : undefined;
+  }
+
+  async list(filter: RecordFilter = {}): Promise<LedgerRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.kinds?.length) {
+      where.push(`kind IN ${inList(filter.kinds)}`);
+      params.push(...filter.kinds);
+    }
+    if (filter.tenant !== undefined) {
+      where.push("tenant = ?");
+      params.push(filter.tenant);
+    }
+    if (filter.grp !== undefined) {
+      where.push("grp = ?");
+      params.push(filter.grp);
+    }
+    if (filter.states?.length) {
+      where.push(`state IN ${inList(filter.states)}`);
+      params.push(...filter.states);
+    }
+    if (filter.leaseBefore !== undefined) {
+      where.push("lease_expires IS NOT NULL AND lease_expires < ?");
+      params.push(filter.leaseBefore);
+    }
+    const sql = `SELECT ${RECORD_COLUMNS} FROM objects${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY kind, key`;
+    return (await this.db.all(sql, params)).map(rowToRecord);
+  }
+
+  async put(record: LedgerRecord): Promise<void> {
+    const params = recordToParams(record);
+    if (record.generation === 1) {
+      const existing = await this.db.all("SELECT generation FROM objects WHERE kind = ? AND key = ?", [record.kind, record.key]);
+      if (existing.length) throw conflict(record);
+      await this.db.run(`INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)}`, params);
+    } else {
+      const sets = RECORD_COLUMNS.split(", ")
+        .slice(2)
+        .map((c) => `${c} = ?`)
+        .join(", ");
+      const res = await this.db.run(`UPDATE objects SET ${sets} WHERE kind = ? AND key = ? AND generation = ?`, [
+        ...params.slice(2),
+        record.kind,
+        record.key,
+        record.generation - 1,
+      ]);
+      if (res.changes !== 1) throw conflict(record);
+    }
+    if (INVENTORY_KINDS.has(record.kind)) await this.bumpInventory();
+  }
+
+  async remove(kind: ResourceKind, key: string): Promise<void> {
+    await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key]);
+    await this.db.run("DELETE FROM objects WHERE kind = ? AND key = ?", [kind, key]);
+    if (INVENTORY_KINDS.has(kind)) await this.bumpInventory();
+  }
+
+  async setAllocations(kind: ResourceKind, key: string, allocations: readonly Allocation[]): Promise<void> {
+    await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key]);
+    for (const a of allocations) {
+      await this.db.run(
+        "INSERT INTO allocations (kind, key, replica, server, cpu, memory, storage, gpus, gpu_model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [kind, key, a.replica, a.server, a.resources.cpu, a.resources.memory, a.resources.storage, a.resources.gpus, a.gpuModel],
+      );
+    }
+  }
+
+  async allocations(filter: AllocationFilter = {}): Promise<Allocation[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    let from = "allocations a";
+    if (filter.servers) {
+      if (!filter.servers.length) return [];
+      where.push(`a.server IN ${inList(filter.servers)}`);
+      params.push(...filter.servers);
+    }
+    if (filter.consumer) {
+      where.push("a.kind = ? AND a.key = ?");
+      params.push(filter.consumer.kind, filter.consumer.key);
+    }
+    if (filter.antiAffinity) {
+      from += " JOIN objects o ON o.kind = a.kind AND o.key = a.key";
+      where.push("o.tenant = ? AND o.grp = ? AND o.anti_group = ?");
+      params.push(filter.antiAffinity.tenant, filter.antiAffinity.grp, filter.antiAffinity.group);
+    }
+    const sql = `SELECT a.kind, a.key, a.replica, a.server, a.cpu, a.memory, a.storage, a.gpus, a.gpu_model FROM ${from}${
+      where.length ? ` WHERE ${where.join(" AND ")}` : ""
+    } ORDER BY a.kind, a.key, a.replica`;
+    return (await this.db.all(sql, params)).map(rowToAllocation);
+  }
+
+  async serverLoad(servers?: readonly string[]): Promise<Map<string, ServerLoad>> {
+    const out = new Map<string, ServerLoad>();
+    if (servers && !servers.length) return out;
+    const where = servers ? ` WHERE server IN ${inList(servers)}` : "";
+    const rows = await this.db.all(
+      `SELECT server, gpu_model, SUM(cpu) AS cpu, SUM(memory) AS memory, SUM(storage) AS storage, SUM(gpus) AS gpus
+         FROM allocations${where} GROUP BY server, gpu_model`,
+      servers ?? [],
+    );
+    for (const r of rows) {
+      const name = String(r.server);
+      const load = out.get(name) ?? { allocated: { cpu: 0, memory: 0, storage: 0, gpus: 0 }, gpuModels: {} };
+      load.allocated.cpu += Number(r.cpu);
+      load.allocated.memory += Number(r.memory);
+      load.allocated.storage += Number(r.storage);
+      load.allocated.gpus += Number(r.gpus);
+      if (r.gpu_model !== null && r.gpu_model !== undefined && Number(r.gpus) > 0) {
+        load.gpuModels[String(r.gpu_model)] = (load.gpuModels[String(r.gpu_model)] ?? 0) + Number(r.gpus);
+      }
+      out.set(name, load);
+    }
+    return out;
+  }
+
+  async usage(tenant: string, grp: string): Promise<Usage> {
+    const [r] = await this.db.all(
+      `SELECT COALESCE(SUM(c_cpu), 0) AS cpu, COALESCE(SUM(c_memory), 0) AS memory, COALESCE(SUM(c_storage), 0) AS storage,
+              COALESCE(SUM(c_gpus), 0) AS gpus, COALESCE(SUM(c_vms), 0) AS vms, COALESCE(SUM(c_vclusters), 0) AS vclusters,
+              COALESCE(SUM(c_pools), 0) AS pools
+         FROM objects WHERE tenant = ? AND grp = ?`,
+      [tenant, grp],
+    );
+    return {
+      resources: { cpu: Number(r.cpu), memory: Number(r.memory), storage: Number(r.storage), gpus: Number(r.gpus) },
+      virtualMachines: Number(r.vms),
+      vclusters: Number(r.vclusters),
+      blockPools: Number(r.pools),
+    };
+  }
+
+  async appendAudit(e: AuditEvent): Promise<void> {
+    await this.db.run("INSERT INTO audit (at, op, kind, key, tenant, grp, delta, op_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+      e.at,
+      e.op,
+      e.kind,
+      e.key,
+      e.tenant,
+      e.grp,
+      JSON.stringify(e.delta),
+      e.opId,
+    ]);
+  }
+
+  async inventoryGeneration(): Promise<number> {
+    const rows = await this.db.all("SELECT v FROM meta WHERE k = 'inventory_generation'");
+    return Number(rows[0]?.v ?? 0);
+  }
+
+  private async bumpInventory(): Promise<void> {
+    // Stored as text so the statement is identical on both backends.
+    const g = await this.inventoryGeneration();
+    await this.db.run("UPDATE meta SET v = ? WHERE k = 'inventory_generation'", [String(g + 1)]);
+  }
+}
+
+function conflict(r: LedgerRecord): OtterscaleError {
+  return new OtterscaleError(
+    "conflict",
+    `${r.kind} ${r.key} was changed concurrently (expected generation ${r.generation - 1}); retry the operation`,
+  );
+}

@@ -1,0 +1,109 @@
+/**
+ * Tenant quota arithmetic. Pure: a quota, the tenant's current use in the group and the change a
+ * request would make go in; a verdict comes out. A quota is a cap, not a reservation.
+ *
+ * Example: limit cpu 16, used 12, request +6 -> over by 2:
+ *   "tenant acme in group gpu: cpu_cores requested 6, used 12, limit 16".
+ */
+import { DIMENSIONS, DIMENSION_ATTRIBUTE, fromMilli, type Resources } from "../domain/resources";
+
+/** Limits in thousandths; undefined = no cap on that dimension / count. */
+export interface QuotaLimits {
+  readonly resources: Partial<Resources>;
+  readonly virtualMachines?: number;
+  readonly vclusters?: number;
+  readonly blockPools?: number;
+}
+
+export interface Usage {
+  readonly resources: Resources;
+  readonly virtualMachines: number;
+  readonly vclusters: number;
+  readonly blockPools: number;
+}
+
+export const NO_USAGE: Usage = Object.freeze({
+  resources: Object.freeze({ cpu: 0, memory: 0, storage: 0, gpus: 0 }),
+  virtualMachines: 0,
+  vclusters: 0,
+  blockPools: 0,
+});
+
+/** One limit a request would pass. Amounts in user units (cores, GiB, GPUs, objects). */
+export interface QuotaViolation {
+  readonly dimension: string;
+  readonly requested: number;
+  readonly used: number;
+  readonly limit: number;
+}
+
+export type QuotaVerdict = { readonly ok: true } | { readonly ok: false; readonly violations: readonly QuotaViolation[] };
+
+const COUNTS = [
+  ["virtualMachines", "virtual_machines"],
+  ["vclusters", "vclusters"],
+  ["blockPools", "block_pools"],
+] as const;
+
+/**
+ * Checks `used + delta <= limit` on every dimension and count that the delta grows. Shrinking
+ * never fails, so a tenant already over a lowered limit can still scale down.
+ */
+export function checkQuota(limits: QuotaLimits, used: Usage, delta: Usage): QuotaVerdict {
+  const violations: QuotaViolation[] = [];
+  for (const d of DIMENSIONS) {
+    const limit = limits.resources[d];
+    const grow = delta.resources[d];
+    if (grow > 0 && limit !== undefined && used.resources[d] + grow > limit) {
+      violations.push({
+        dimension: DIMENSION_ATTRIBUTE[d],
+        requested: fromMilli(grow),
+        used: fromMilli(used.resources[d]),
+        limit: fromMilli(limit),
+      });
+    }
+  }
+  for (const [field, name] of COUNTS) {
+    const limit = limits[field];
+    if (delta[field] > 0 && limit !== undefined && used[field] + delta[field] > limit) {
+      violations.push({ dimension: name, requested: delta[field], used: used[field], limit });
+    }
+  }
+  return violations.length ? { ok: false, violations } : { ok: true };
+}
+
+/**
+ * Checks a new set of limits against current use (lowering a limit below use fails).
+ * Returns one violation per limit that would be below use (`requested` is the new limit).
+ */
+export function checkLimitsCoverUse(limits: QuotaLimits, used: Usage): QuotaViolation[] {
+  const out: QuotaViolation[] = [];
+  for (const d of DIMENSIONS) {
+    const limit = limits.resources[d];
+    if (limit !== undefined && used.resources[d] > limit) {
+      out.push({ dimension: DIMENSION_ATTRIBUTE[d], requested: fromMilli(limit), used: fromMilli(used.resources[d]), limit: fromMilli(limit) });
+    }
+  }
+  for (const [field, name] of COUNTS) {
+    const limit = limits[field];
+    if (limit !== undefined && used[field] > limit) out.push({ dimension: name, requested: limit, used: used[field], limit });
+  }
+  return out;
+}
+
+export function addUsage(a: Usage, b: Usage, sign = 1): Usage {
+  const r = (d: keyof Resources) => a.resources[d] + sign * b.resources[d];
+  return {
+    resources: { cpu: r("cpu"), memory: r("memory"), storage: r("storage"), gpus: r("gpus") },
+    virtualMachines: a.virtualMachines + sign * b.virtualMachines,
+    vclusters: a.vclusters + sign * b.vclusters,
+    blockPools: a.blockPools + sign * b.blockPools,
+  };
+}
+
+/** "tenant acme in group g: cpu_cores requested 6, used 12, limit 16; ..." */
+export function describeViolations(tenant: string, group: string, violations: readonly QuotaViolation[]): string {
+  return `quota exceeded for tenant ${tenant} in group ${group}: ${violations
+    .map((v) => `${v.dimension} requested ${v.requested}, used ${v.used}, limit ${v.limit}`)
+    .join("; ")}`;
+}

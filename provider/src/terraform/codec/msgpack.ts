@@ -1,0 +1,140 @@
+/**
+ * DynamicValue msgpack codec driven by the Terraform type, following cty's msgpack encoding:
+ * - unknown = ext type 0 (`d4 00 00`); ANY ext code decodes as unknown (12 = unknown with
+ *   refinements, which we may drop: refinements are optional information);
+ * - numbers: integers as msgpack ints; other numbers as their shortest decimal string, because
+ *   cty compares numbers at 512-bit precision and float64 0.1 != the configured "0.1";
+ *   incoming decimal strings ("0.1", "1e+21") decode to JS numbers;
+ * - objects as maps with every attribute of the type present (null when absent), keys sorted;
+ * - `dynamic` as a 2-array `[type JSON, value]`.
+ *
+ * Example: `encodeValue({ a: 1, b: UNKNOWN }, ["object", { a: "number", b: "string" }])` ->
+ * `82 a1 61 01 a1 62 d4 00 00`.
+ */
+import { decode, encode, ExtData } from "@msgpack/msgpack";
+import { isUnknown, UNKNOWN, type TfObject, type TfType, type TfValue } from "./types";
+import { OtterscaleError } from "../../domain/errors";
+
+const UNKNOWN_EXT = new ExtData(0, new Uint8Array([0]));
+
+/** Decodes msgpack bytes as a value of type `t`. Empty input is null (an unset DynamicValue). */
+export function decodeValue(bytes: Uint8Array | undefined | null, t: TfType): TfValue {
+  if (!bytes || bytes.length === 0) return null;
+  return fromRaw(decode(bytes), t, []);
+}
+
+/** Encodes a value of type `t` as msgpack. */
+export function encodeValue(value: TfValue | undefined, t: TfType): Buffer {
+  const raw = toRaw(value ?? null, t, []);
+  return Buffer.from(encode(raw, { sortKeys: false, ignoreUndefined: false }));
+}
+
+/** JSON state (UpgradeResourceState raw_state, no unknowns) read with type `t`. */
+export function fromJsonValue(json: unknown, t: TfType): TfValue {
+  return fromRaw(json, t, []);
+}
+
+function mismatch(path: string[], want: string, got: unknown): OtterscaleError {
+  const at = path.length ? path.join(".") : "(root)";
+  return new OtterscaleError("invalid_input", `value at ${at}: expected ${want}, got ${typeof got}`, [{ path: path.join("."), message: `expected ${want}` }]);
+}
+
+function fromRaw(raw: unknown, t: TfType, path: string[]): TfValue {
+  if (raw instanceof ExtData) return UNKNOWN;
+  if (raw === null || raw === undefined) return null;
+  if (t === "dynamic") {
+    if (Array.isArray(raw) && raw.length === 2 && (raw[0] instanceof Uint8Array || typeof raw[0] === "string")) {
+      const typeJson = typeof raw[0] === "string" ? raw[0] : Buffer.from(raw[0]).toString("utf8");
+      return fromRaw(raw[1], JSON.parse(typeJson) as TfType, path);
+    }
+    return plain(raw);
+  }
+  if (t === "string") {
+    if (typeof raw !== "string") throw mismatch(path, "string", raw);
+    return raw;
+  }
+  if (t === "number") {
+    if (typeof raw === "number") return raw;
+    if (typeof raw === "bigint") return Number(raw);
+    if (typeof raw === "string" && raw.trim() !== "" && !Number.isNaN(Number(raw))) return Number(raw);
+    throw mismatch(path, "number", raw);
+  }
+  if (t === "bool") {
+    if (typeof raw !== "boolean") throw mismatch(path, "bool", raw);
+    return raw;
+  }
+  const [kind, inner] = t;
+  if (kind === "list" || kind === "set" || kind === "tuple") {
+    if (!Array.isArray(raw)) throw mismatch(path, kind, raw);
+    return raw.map((e, i) => fromRaw(e, kind === "tuple" ? ((inner as readonly TfType[])[i] ?? "dynamic") : (inner as TfType), [...path, String(i)]));
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw mismatch(path, kind, raw);
+  const src = raw instanceof Map ? Object.fromEntries(raw) : (raw as Record<string, unknown>);
+  const out: TfObject = {};
+  if (kind === "map") {
+    for (const k of Object.keys(src)) out[k] = fromRaw(src[k], inner as TfType, [...path, k]);
+    return out;
+  }
+  for (const [k, at] of Object.entries(inner as Record<string, TfType>)) out[k] = fromRaw(src[k], at, [...path, k]);
+  return out;
+}
+
+function plain(raw: unknown): TfValue {
+  if (raw instanceof ExtData) return UNKNOWN;
+  if (raw === null || raw === undefined) return null;
+  if (Array.isArray(raw)) return raw.map(plain);
+  if (raw instanceof Uint8Array) return Buffer.from(raw).toString("utf8");
+  if (typeof raw === "object") return Object.fromEntries(Object.entries(raw as object).map(([k, v]) => [k, plain(v)]));
+  if (typeof raw === "bigint") return Number(raw);
+  return raw as TfValue;
+}
+
+/** A number in the form cty reads back exactly. */
+export function encodeNumber(n: number): number | string {
+  if (!Number.isFinite(n)) throw new OtterscaleError("invalid_input", `number ${n} cannot be sent to Terraform`);
+  return Number.isSafeInteger(n) ? n : String(n);
+}
+
+function toRaw(v: TfValue, t: TfType, path: string[]): unknown {
+  if (isUnknown(v)) return UNKNOWN_EXT;
+  if (v === null || v === undefined) return null;
+  if (t === "dynamic") return [JSON.stringify(inferType(v)), toRaw(v, inferType(v), path)];
+  if (t === "string") {
+    if (typeof v !== "string") throw mismatch(path, "string", v);
+    return v;
+  }
+  if (t === "number") {
+    if (typeof v === "number") return encodeNumber(v);
+    if (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v))) return encodeNumber(Number(v));
+    throw mismatch(path, "number", v);
+  }
+  if (t === "bool") {
+    if (typeof v !== "boolean") throw mismatch(path, "bool", v);
+    return v;
+  }
+  const [kind, inner] = t;
+  if (kind === "list" || kind === "set" || kind === "tuple") {
+    if (!Array.isArray(v)) throw mismatch(path, kind, v);
+    return v.map((e, i) => toRaw(e, kind === "tuple" ? ((inner as readonly TfType[])[i] ?? "dynamic") : (inner as TfType), [...path, String(i)]));
+  }
+  if (typeof v !== "object" || Array.isArray(v)) throw mismatch(path, kind, v);
+  const out: Record<string, unknown> = {};
+  if (kind === "map") {
+    for (const k of Object.keys(v).sort()) out[k] = toRaw(v[k], inner as TfType, [...path, k]);
+    return out;
+  }
+  for (const k of Object.keys(inner as Record<string, TfType>).sort()) {
+    out[k] = toRaw(v[k] ?? null, (inner as Record<string, TfType>)[k], [...path, k]);
+  }
+  return out;
+}
+
+/** The type Terraform would infer for a JS value (used only for `dynamic`). */
+export function inferType(v: TfValue): TfType {
+  if (typeof v === "string") return "string";
+  if (typeof v === "number") return "number";
+  if (typeof v === "boolean") return "bool";
+  if (Array.isArray(v)) return ["tuple", v.map(inferType)];
+  if (v && typeof v === "object" && !isUnknown(v)) return ["object", Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inferType(x)]))];
+  return "dynamic";
+}

@@ -1,0 +1,60 @@
+/**
+ * The creates/updates planned so far in this provider process, so that the engine checks the
+ * changes of one `terraform plan` together (quota and placement across resources).
+ *
+ * PlanResourceChange carries no resource address, so entries are keyed by type and identity
+ * (`otterscale_virtual_machine[team-a/web-1]`): re-planning the same resource (Terraform plans
+ * again at apply time, and plans a replace twice) overwrites its entry instead of counting it
+ * twice. An entry is forgotten once its resource is applied (the ledger then holds it).
+ */
+import type { PlannedChange } from "../handlers/api";
+import type { ResourceKind } from "../schema/catalog";
+import { schemaOf } from "../schema/catalog";
+
+/**
+ * Identity of a resource from its arguments, following the schema's `x-import-id`
+ * (`name`, `tenant/name`, `tenant/group`); undefined while a part is unknown or unset.
+ *
+ * Example: `identityOf("virtual_machine", { tenant: "a", name: "web" })` -> `"a/web"`.
+ */
+export function identityOf(kind: ResourceKind, args: Record<string, unknown>): string | undefined {
+  const pattern = String(schemaOf(kind)["x-import-id"] ?? "name");
+  const parts = pattern.split("/").map((attr) => args[attr]);
+  return parts.every((p) => typeof p === "string" && p !== "") ? parts.join("/") : undefined;
+}
+
+export const addressOf = (typeName: string, identity: string | undefined): string => `${typeName}[${identity ?? "(unknown)"}]`;
+
+export class PendingChanges {
+  private readonly entries = new Map<string, PlannedChange>();
+
+  /** `change` as it will be recorded: a replace stays a replace when Terraform re-plans it as a create. */
+  prepare(change: PlannedChange): PlannedChange {
+    const previous = change.address ? this.entries.get(change.address) : undefined;
+    if (previous?.action === "replace" && change.action === "create") return { ...change, action: "replace", ...(previous.id ? { id: previous.id } : {}) };
+    return change;
+  }
+
+  /** The batch to check: every other pending change, then `change` last (so it is the one blamed). */
+  batchWith(change: PlannedChange): PlannedChange[] {
+    const others = [...this.entries.entries()].filter(([key]) => key !== change.address).map(([, c]) => c);
+    return [...others, change];
+  }
+
+  /** Records a prepared change under its address. */
+  remember(change: PlannedChange): void {
+    if (change.address) this.entries.set(change.address, change);
+  }
+
+  get(address: string): PlannedChange | undefined {
+    return this.entries.get(address);
+  }
+
+  forget(address: string): void {
+    this.entries.delete(address);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

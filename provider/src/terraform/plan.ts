@@ -1,0 +1,185 @@
+/**
+ * Plan semantics, as pure functions over schema specs and Terraform values:
+ * - planned = config wherever config is set (unknown included);
+ * - optional+computed attributes with a default get the default when config leaves them null;
+ * - on create, computed-only attributes are unknown;
+ * - on update, nothing changes when the inputs equal the prior state; otherwise computed-only
+ *   attributes stay known unless they depend on the change (see `COMPUTED_DEPENDENCIES`);
+ * - requires_replace lists the `x-force-new` attributes whose planned value differs from prior.
+ *
+ * Example (otterscale_virtual_machine, create): config `{name:"web", cpu_cores:2, gpu_count:null,
+ * server:null, ...}` -> planned `{name:"web", cpu_cores:2, gpu_count:0, server:(unknown), ...}`.
+ */
+import type { AttributeSpec, ObjectSpec } from "./schema";
+import { isUnknown, UNKNOWN, valuesEqual, type TfObject, type TfType, type TfValue } from "./codec/types";
+
+/**
+ * Computed-only attributes that keep their prior value on an in-place update unless one of the
+ * listed inputs changed. Anything computed and not listed here (allocated_*, used_*, total_*,
+ * free_*, raw_gib) depends on every change and becomes unknown when anything changes.
+ */
+export const COMPUTED_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
+  id: [],
+  server: [], // resize is in place: a VM never moves silently
+  rack: [],
+  zone: [],
+  endpoint: [],
+  kubeconfig: [],
+  status: ["paused", "run_strategy", "maintenance"],
+  servers: ["replicas", "control_plane_replicas"],
+  member_servers: ["servers", "selector"],
+};
+
+const isObject = (v: TfValue | undefined): v is TfObject => !!v && typeof v === "object" && !Array.isArray(v) && !isUnknown(v);
+const computedOnly = (a: AttributeSpec) => a.computed && !a.optional && !a.required;
+
+/** Planned value of one configurable attribute (config, defaults, recursion into nested objects). */
+function planAttribute(a: AttributeSpec, cfg: TfValue | undefined, prior: TfValue | undefined): TfValue {
+  if (cfg === null || cfg === undefined) return a.default !== undefined ? structuredClone(a.default) : null;
+  if (isUnknown(cfg) || !a.nested) return cfg;
+  const attrs = a.nested.attributes;
+  if (a.nested.nesting === "single") return planObject(attrs, cfg as TfObject, isObject(prior) ? prior : null);
+  if (Array.isArray(cfg)) {
+    const priorList = a.nested.nesting === "list" && Array.isArray(prior) ? prior : [];
+    return cfg.map((e, i) => (isObject(e) ? planObject(attrs, e, isObject(priorList[i]) ? priorList[i] : null) : e));
+  }
+  const out: TfObject = {};
+  for (const [k, e] of Object.entries(cfg as TfObject)) out[k] = isObject(e) ? planObject(attrs, e, null) : e;
+  return out;
+}
+
+/** Plans an object's attributes; computed-only ones are unknown (`create`) or prior (update, fixed later). */
+function planObject(attrs: readonly AttributeSpec[], config: TfObject, prior: TfObject | null): TfObject {
+  const out: TfObject = {};
+  for (const a of attrs) {
+    if (computedOnly(a)) out[a.name] = prior ? (prior[a.name] ?? null) : UNKNOWN;
+    else out[a.name] = planAttribute(a, config[a.name], prior?.[a.name]);
+  }
+  return out;
+}
+
+export interface PlanOutcome {
+  /** null = destroy. */
+  readonly planned: TfValue;
+  /** Top-level attribute names whose change forces replacement. */
+  readonly requiresReplace: readonly string[];
+  /** True when some configurable attribute differs from the prior state (always true on create). */
+  readonly changed: boolean;
+}
+
+/** Names of configurable attributes whose planned value differs from prior. */
+export function changedInputs(spec: ObjectSpec, planned: TfObject, prior: TfObject): string[] {
+  return spec.attributes.filter((a) => !computedOnly(a) && !valuesEqual(planned[a.name], prior[a.name], a.type)).map((a) => a.name);
+}
+
+/**
+ * The planned state for PlanResourceChange.
+ * `prior` null = create; `config` null = destroy. Blocks (`timeouts`) are copied from config.
+ */
+export function planResource(spec: ObjectSpec, prior: TfValue, config: TfValue): PlanOutcome {
+  if (config === null || !isObject(config)) return { planned: null, requiresReplace: [], changed: prior !== null };
+  const priorObj = isObject(prior) ? prior : null;
+  const planned = planObject(spec.attributes, config, priorObj);
+  for (const b of spec.blocks) planned[b.name] = config[b.name] ?? null;
+  if (!priorObj) return { planned, requiresReplace: [], changed: true };
+
+  const changed = changedInputs(spec, planned, priorObj);
+  if (changed.length === 0) {
+    // Nothing to do: keep every computed value exactly as it is (Terraform then shows no diff).
+    for (const a of spec.attributes) if (computedOnly(a)) planned[a.name] = priorObj[a.name] ?? null;
+    return { planned, requiresReplace: [], changed: false };
+  }
+  const changedSet = new Set(changed);
+  for (const a of spec.attributes) {
+    if (!computedOnly(a)) continue;
+    const deps = COMPUTED_DEPENDENCIES[a.name];
+    const stable = deps !== undefined && !deps.some((d) => changedSet.has(d));
+    planned[a.name] = stable ? (priorObj[a.name] ?? null) : UNKNOWN;
+  }
+  const requiresReplace = spec.attributes.filter((a) => a.forceNew && changedSet.has(a.name)).map((a) => a.name);
+  return { planned, requiresReplace, changed: true };
+}
+
+/**
+ * Coerces an engine value to type `t`: absent -> null, objects get exactly the type's attributes.
+ */
+export function normalize(v: unknown, t: TfType): TfValue {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(t)) return v as TfValue;
+  const [kind, inner] = t;
+  if ((kind === "list" || kind === "set") && Array.isArray(v)) return v.map((e) => normalize(e, inner as TfType));
+  if (kind === "map" && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v as object).map(([k, e]) => [k, normalize(e, inner as TfType)]));
+  }
+  if (kind === "object" && typeof v === "object") {
+    const src = v as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(inner as Record<string, TfType>).map(([k, at]) => [k, normalize(src[k], at)]));
+  }
+  return v as TfValue;
+}
+
+/**
+ * The state to report after apply: every known planned value wins (Terraform rejects a new state
+ * that contradicts a known planned value), unknowns are filled from what the engine returned.
+ *
+ * Example: planned `{cpu_cores: 2, server: (unknown)}`, engine `{cpu_cores: 2, server: "s1"}` ->
+ * `{cpu_cores: 2, server: "s1"}`.
+ */
+export function resolvePlanned(planned: TfValue, actual: TfValue, t: TfType): TfValue {
+  if (isUnknown(planned)) return normalize(actual, t);
+  if (Array.isArray(t) && t[0] === "object" && isObject(planned)) {
+    const act = isObject(actual) ? actual : {};
+    const attrs = t[1] as Record<string, TfType>;
+    return Object.fromEntries(Object.keys(attrs).map((k) => [k, resolvePlanned(planned[k] ?? null, act[k] ?? null, attrs[k])]));
+  }
+  if (Array.isArray(t) && t[0] === "list" && Array.isArray(planned)) {
+    const act = Array.isArray(actual) && actual.length === planned.length ? actual : [];
+    return planned.map((p, i) => resolvePlanned(p, act[i] ?? null, t[1] as TfType));
+  }
+  return planned;
+}
+
+/**
+ * Refreshed state from the engine's read: the engine is the truth, except that optional
+ * attributes the user left null stay null (the engine may report its own defaults for them, e.g.
+ * block_pool.replicas = 3, which would otherwise show as a perpetual diff), and blocks
+ * (`timeouts`) keep their prior value since only Terraform knows them.
+ */
+export function refreshedState(spec: ObjectSpec, prior: TfValue, read: unknown): TfValue {
+  const fresh = normalize(read, spec.type) as TfObject;
+  const priorObj = isObject(prior) ? prior : null;
+  for (const a of spec.attributes) {
+    if (priorObj && a.optional && !a.computed && (priorObj[a.name] ?? null) === null) fresh[a.name] = null;
+  }
+  for (const b of spec.blocks) fresh[b.name] = priorObj?.[b.name] ?? null;
+  return fresh;
+}
+
+/**
+ * The engine's arguments from a planned or config value: configurable attributes only, nulls
+ * and unknowns dropped (the engine applies its own defaults and may ignore unknown inputs).
+ */
+export function argsOf(spec: ObjectSpec, value: TfValue): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!isObject(value)) return out;
+  for (const a of spec.attributes) {
+    if (computedOnly(a)) continue;
+    const v = stripUnknown(value[a.name]);
+    if (v !== undefined && v !== null) out[a.name] = v;
+  }
+  return out;
+}
+
+function stripUnknown(v: TfValue | undefined): unknown {
+  if (v === undefined || v === null || isUnknown(v)) return undefined;
+  if (Array.isArray(v)) return v.map(stripUnknown).filter((e) => e !== undefined);
+  if (typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, e] of Object.entries(v)) {
+      const s = stripUnknown(e);
+      if (s !== undefined && s !== null) out[k] = s;
+    }
+    return out;
+  }
+  return v;
+}
