@@ -130,6 +130,18 @@ describe("controllers/render", () => {
       assert.deepEqual(m.spec, { failureDomain: "host", replicated: { size: 3 }, deviceClass: "ssd", quotas: { maxSize: "768512Mi" } });
       assert.equal(m.metadata.annotations?.["otterscale.io/servers"], "node-a,node-b,node-c");
       assert.equal(m.metadata.annotations?.["otterscale.io/deletion-protection"], "true");
+      assert.equal(m.metadata.annotations?.["otterscale.io/replicas-defaulted"], "true");
+    });
+
+    it("a defaulted replica count reads back unset; an edited or explicit one reads back", () => {
+      const defaulted = b.blockPool();
+      assert.equal("replicas" in observe(defaulted).fields, false);
+      const edited = viaYaml(defaulted);
+      (edited.spec as { replicated: { size: number } }).replicated.size = 2;
+      assert.equal(observeManifest("block_pool", "acme/data", edited, "test").fields.replicas, 2);
+      const explicit = b.blockPool({ replicas: 3 });
+      assert.equal(viaYaml(explicit).metadata.annotations?.["otterscale.io/replicas-defaulted"], undefined);
+      assert.equal(observe(explicit).fields.replicas, 3);
     });
 
     it("erasure coded: erasureCoded {dataChunks, codingChunks} and no replicated section", () => {
@@ -300,6 +312,11 @@ describe("controllers/render", () => {
       assert.equal(a["otterscale.io/reserved-memory-gib"], "16");
       assert.equal(a["otterscale.io/gpus"], '[{"model":"a100","count":4}]');
       assert.equal(a["otterscale.io/maintenance"], "false");
+    });
+
+    it("does not carry bmc (its credentials are not in the record), only records its address", () => {
+      assert.equal("bmc" in observe(obj).fields, false);
+      assert.equal(m.metadata.annotations?.["otterscale.io/bmc-power-type"], "ipmi");
     });
 
     it("status: Ready, or Maintenance while in maintenance", () => {

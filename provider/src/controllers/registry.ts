@@ -31,7 +31,7 @@ export function openControllers(url: string): Controllers {
     case "maas":
       throw new OtterscaleError(
         "config",
-        `controller_url "${scheme}://..." : the ${scheme} controller adapter is not available yet in this build; use gitops:///absolute/dir`,
+        `controller_url ${scheme}://...: the ${scheme} controller adapter is not available yet in this build; use gitops:///absolute/dir`,
         [{ path: "controller_url", message: `the ${scheme} adapter is not available yet` }],
       );
     default:

@@ -80,13 +80,16 @@ export class Engine implements EngineApi {
     if ("existing" in reserved && reserved.existing) return this.adoptExisting(kind, v, reserved.existing, deadline);
     const record = reserved.record!;
     let observed: ObservedObject;
+    const controller = this.controllers.forKind(kind);
+    const applying = controller.apply(await this.desired(record, v.spec), { deadline });
     try {
-      observed = await withDeadline(this.controllers.forKind(kind).apply(await this.desired(record, v.spec), { deadline }), deadline, `create ${kind} ${v.key}`);
+      observed = await withDeadline(applying, deadline, `create ${kind} ${v.key}`);
     } catch (e) {
       await this.release(record, opId, "release", e);
       if (OtterscaleError.isInstance(e) && e.code === "timeout") {
-        // The backend may still finish; undo it so nothing outlives the released reservation.
-        await this.controllers.forKind(kind).delete(v.key).catch(() => undefined);
+        // The backend may still finish after we gave up: undo it then, so no object outlives
+        // the released reservation.
+        applying.then(() => controller.delete(v.key)).catch(() => undefined);
         throw e;
       }
       throw controllerFailed(`create ${kind} ${v.key}`, e);

@@ -3,42 +3,60 @@
  * about one candidate and returns a structured Rejection (never throws).
  *
  * A plugin is a factory that binds to the request once (the scheduler's PreFilter step: build
- * sets, read options) and returns the per-candidate check, or `undefined` when the request does
- * not need it (no pinned server, no anti-affinity...). Binding once keeps the hot loop over
- * 10,000 candidates free of per-candidate allocations: a check allocates only when it rejects.
+ * sets, read options, word the allow-lists) and returns the per-candidate check, or `undefined`
+ * when the request does not need it (no pinned server, no anti-affinity...). The check is split
+ * into an allocation-free `fits` and an `explain` used only when a verdict needs the reasons.
  */
 import { DIMENSIONS, fromMilli, type Resources } from "../domain/resources";
 import { domainValue } from "./domains";
 import { domainPlural, insufficient, list } from "./messages";
 import type { Candidate, PlacementRequest, Rejection } from "./types";
 
-/** A filter bound to one request: why `c` cannot host it, or undefined when it can. */
-export type CandidateFilter = (c: Candidate) => Rejection | undefined;
+/**
+ * A filter bound to one request. `fits` is the hot path, called for every candidate and
+ * allocation-free; `explain` is the cold path, called only to word the rejection of a candidate
+ * `fits` refused (when the verdict is Unplaceable), so a placement that succeeds over 10,000
+ * servers formats no sentences at all.
+ */
+export interface CandidateFilter {
+  /** Registry name, reported as `Rejection.filter`. */
+  readonly name: FilterName;
+  fits(c: Candidate): boolean;
+  /** Why `c` does not fit, with the numbers. Only meaningful when `fits(c)` is false. */
+  explain(c: Candidate): string;
+}
 
 /** A filter plugin: binds to a request, or returns undefined to opt out of it. */
 export type FilterPlugin = (request: PlacementRequest) => CandidateFilter | undefined;
 
-const reject = (c: Candidate, filter: string, reason: string): Rejection => ({ server: c.name, filter, reason });
-
 /** Every server but the pinned one is rejected (VM `placement.server`). */
 export const pinnedFilter: FilterPlugin = ({ pinned }) =>
-  pinned === undefined ? undefined : (c) => (c.name === pinned ? undefined : reject(c, "pinned", `not the pinned server (${pinned})`));
+  pinned === undefined
+    ? undefined
+    : { name: "pinned", fits: (c) => c.name === pinned, explain: () => `not the pinned server (${pinned})` };
 
 /** Servers in maintenance take no new placements. */
-export const maintenanceFilter: FilterPlugin = () => (c) =>
-  c.maintenance ? reject(c, "maintenance", "server is in maintenance (no new placements)") : undefined;
+export const maintenanceFilter: FilterPlugin = () => ({
+  name: "maintenance",
+  fits: (c) => !c.maintenance,
+  explain: () => "server is in maintenance (no new placements)",
+});
 
 /** Allow-list on one location attribute (`racks` or `zones`); empty or unset = anywhere. */
 function allowList(attr: "rack" | "zone", allowed: readonly string[] | undefined): CandidateFilter | undefined {
   if (allowed === undefined || allowed.length === 0) return undefined;
   const set = new Set(allowed);
-  const filter = `${attr}s`;
-  return (c) => {
-    const value = c[attr];
-    if (value !== undefined && set.has(value)) return undefined;
-    return value === undefined
-      ? reject(c, filter, `server has no ${attr}; allowed ${attr}s: ${list(set)}`)
-      : reject(c, filter, `${attr} ${value} is not one of the allowed ${attr}s: ${list(set)}`);
+  const shown = list(set);
+  return {
+    name: attr === "rack" ? "racks" : "zones",
+    fits: (c) => {
+      const value = c[attr];
+      return value !== undefined && set.has(value);
+    },
+    explain: (c) =>
+      c[attr] === undefined
+        ? `server has no ${attr}; allowed ${attr}s: ${shown}`
+        : `${attr} ${c[attr]} is not one of the allowed ${attr}s: ${shown}`,
   };
 }
 
@@ -51,14 +69,11 @@ export const zonesFilter: FilterPlugin = ({ zones }) => allowList("zone", zones)
  */
 export const failureDomainFilter: FilterPlugin = ({ replicas, distinctDomain }) => {
   if (replicas <= 1 || distinctDomain === "server") return undefined;
-  return (c) =>
-    domainValue(c, distinctDomain) === undefined
-      ? reject(
-          c,
-          "failure-domain",
-          `server has no ${distinctDomain}, needed to place ${replicas} replicas in distinct ${domainPlural(distinctDomain)}`,
-        )
-      : undefined;
+  return {
+    name: "failure-domain",
+    fits: (c) => domainValue(c, distinctDomain) !== undefined,
+    explain: () => `server has no ${distinctDomain}, needed to place ${replicas} replicas in distinct ${domainPlural(distinctDomain)}`,
+  };
 };
 
 /** A candidate whose anti-affinity domain value is already taken by a peer is rejected. */
@@ -66,14 +81,18 @@ export const antiAffinityFilter: FilterPlugin = ({ antiAffinity }) => {
   if (antiAffinity === undefined) return undefined;
   const { group, domain } = antiAffinity;
   const occupied = new Set(antiAffinity.occupied);
-  return (c) => {
-    const value = domainValue(c, domain);
-    if (value === undefined) {
-      return reject(c, "anti-affinity", `server has no ${domain}, needed by anti-affinity group ${group} (spread_domain ${domain})`);
-    }
-    return occupied.has(value)
-      ? reject(c, "anti-affinity", `${domain} ${value} already holds a member of anti-affinity group ${group}`)
-      : undefined;
+  return {
+    name: "anti-affinity",
+    fits: (c) => {
+      const value = domainValue(c, domain);
+      return value !== undefined && !occupied.has(value);
+    },
+    explain: (c) => {
+      const value = domainValue(c, domain);
+      return value === undefined
+        ? `server has no ${domain}, needed by anti-affinity group ${group} (spread_domain ${domain})`
+        : `${domain} ${value} already holds a member of anti-affinity group ${group}`;
+    },
   };
 };
 
@@ -92,16 +111,28 @@ export function fitsAll(c: Candidate, d: Resources): boolean {
  * Capacity on every dimension. The rejection lists every dimension that does not fit, e.g.
  * `insufficient cpu: requested 4, allocated 6, capacity 8 cores; insufficient memory: ...`.
  */
-export const capacityFilter: FilterPlugin = ({ demand }) => (c) => {
-  if (fitsAll(c, demand)) return undefined;
-  const reasons: string[] = [];
-  for (const dim of DIMENSIONS) {
-    if (c.allocated[dim] + demand[dim] > c.capacity[dim]) {
-      reasons.push(insufficient(dim, demand[dim], c.allocated[dim], c.capacity[dim]));
-    }
+export const capacityFilter: FilterPlugin = ({ demand }) => ({
+  name: "capacity",
+  fits: (c) => fitsAll(c, demand),
+  explain: (c) =>
+    DIMENSIONS.filter((dim) => c.allocated[dim] + demand[dim] > c.capacity[dim])
+      .map((dim) => insufficient(dim, demand[dim], c.allocated[dim], c.capacity[dim]))
+      .join("; "),
+});
+
+/** True when some GPU model on `c` (`model` when given) has `count` thousandths free. */
+export function gpuRoom(c: Candidate, count: number, model: string | undefined): boolean {
+  if (count <= 0) return true;
+  if (model !== undefined) {
+    const m = c.gpuModels[model];
+    return m !== undefined && m.allocated + count <= m.capacity;
   }
-  return reject(c, "capacity", reasons.join("; "));
-};
+  for (const name in c.gpuModels) {
+    const m = c.gpuModels[name]!;
+    if (m.allocated + count <= m.capacity) return true;
+  }
+  return false;
+}
 
 /**
  * Why no GPU model on `c` can give `count` thousandths of a GPU, or undefined when one can.
@@ -109,19 +140,14 @@ export const capacityFilter: FilterPlugin = ({ demand }) => (c) => {
  * (a VM's GPUs are all of one model).
  */
 export function gpuShortfall(c: Candidate, count: number, model: string | undefined): string | undefined {
-  if (count <= 0) return undefined;
+  if (gpuRoom(c, count, model)) return undefined;
   if (model !== undefined) {
     const m = c.gpuModels[model];
     if (m === undefined) {
       const present = Object.keys(c.gpuModels);
       return `server has no ${model} GPUs (${present.length === 0 ? "it has no GPUs" : `it has ${list(present)}`})`;
     }
-    if (m.allocated + count <= m.capacity) return undefined;
     return `insufficient ${model} GPUs: requested ${fromMilli(count)}, allocated ${fromMilli(m.allocated)}, capacity ${fromMilli(m.capacity)} GPUs`;
-  }
-  for (const name in c.gpuModels) {
-    const m = c.gpuModels[name]!;
-    if (m.allocated + count <= m.capacity) return undefined;
   }
   const free = Object.keys(c.gpuModels)
     .sort()
@@ -137,14 +163,15 @@ export function gpuShortfall(c: Candidate, count: number, model: string | undefi
 /** GPU model and per-model room, when the request asks for GPUs. */
 export const gpuModelFilter: FilterPlugin = ({ demand, gpuModel }) => {
   if (demand.gpus <= 0) return undefined;
-  return (c) => {
-    const why = gpuShortfall(c, demand.gpus, gpuModel);
-    return why === undefined ? undefined : reject(c, "gpu-model", why);
+  return {
+    name: "gpu-model",
+    fits: (c) => gpuRoom(c, demand.gpus, gpuModel),
+    explain: (c) => gpuShortfall(c, demand.gpus, gpuModel) ?? "",
   };
 };
 
 /** The filter registry: name -> plugin. */
-export const FILTER_PLUGINS = {
+export const FILTER_PLUGINS: Readonly<Record<FilterName, FilterPlugin>> = {
   pinned: pinnedFilter,
   maintenance: maintenanceFilter,
   racks: racksFilter,
@@ -153,9 +180,7 @@ export const FILTER_PLUGINS = {
   "anti-affinity": antiAffinityFilter,
   capacity: capacityFilter,
   "gpu-model": gpuModelFilter,
-} as const satisfies Readonly<Record<string, FilterPlugin>>;
-
-export type FilterName = keyof typeof FILTER_PLUGINS;
+};
 
 /**
  * The order filters run in; a candidate's rejection is the first that fails. Cheap, most
@@ -183,11 +208,19 @@ export function bindFilters(request: PlacementRequest, names: readonly FilterNam
   return bound;
 }
 
-/** First rejection of `c` by the bound filters, or undefined when it passes them all. */
+/** Index of the first bound filter `c` fails, or -1 when it passes them all. Allocation-free. */
+export function firstFailure(filters: readonly CandidateFilter[], c: Candidate): number {
+  for (let i = 0; i < filters.length; i++) if (!filters[i]!.fits(c)) return i;
+  return -1;
+}
+
+/**
+ * The rejection of `c` by the first bound filter it fails, or undefined when it passes them all
+ * (the scheduler framework's Filter: a structured reason, never a throw).
+ */
 export function runFilters(filters: readonly CandidateFilter[], c: Candidate): Rejection | undefined {
-  for (let i = 0; i < filters.length; i++) {
-    const r = filters[i]!(c);
-    if (r !== undefined) return r;
-  }
-  return undefined;
+  const i = firstFailure(filters, c);
+  if (i < 0) return undefined;
+  const f = filters[i]!;
+  return { server: c.name, filter: f.name, reason: f.explain(c) };
 }

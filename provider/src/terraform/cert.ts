@@ -44,8 +44,9 @@ export function selfSignedCert(now = new Date(), validDays = 365): SelfSignedCer
   );
   const extension = (id: string, critical: boolean, value: Buffer) =>
     seq(oid(id), ...(critical ? [bool(true)] : []), octets(value));
-  // keyUsage: digitalSignature (bit 0) | keyEncipherment (bit 2) | keyCertSign (bit 5) -> 0xa4.
-  const keyUsage = Buffer.from([0x03, 0x02, 0x05, 0xa4]);
+  // keyUsage as go-plugin sets it: digitalSignature (bit 0) | keyEncipherment (2) | keyAgreement (4)
+  // | keyCertSign (5) -> 1010 1100 = 0xac, with 2 unused trailing bits.
+  const keyUsage = Buffer.from([0x03, 0x02, 0x02, 0xac]);
   const extensions = explicit(
     3,
     seq(

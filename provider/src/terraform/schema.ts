@@ -61,7 +61,8 @@ export interface ObjectSpec {
   readonly type: TfType;
 }
 
-export const TIMEOUT_OPERATIONS = ["create", "update", "delete"] as const;
+export { TIMEOUT_OPERATIONS_LIST as TIMEOUT_OPERATIONS } from "./timeouts";
+import { TIMEOUT_OPERATIONS_LIST as TIMEOUT_OPERATIONS } from "./timeouts";
 
 const TIMEOUTS_BLOCK: BlockTypeSpec = {
   name: "timeouts",
@@ -79,7 +80,7 @@ const TIMEOUTS_BLOCK: BlockTypeSpec = {
   })),
 };
 
-const isObjectWithProperties = (n: SchemaNode | undefined): n is SchemaNode =>
+const isObjectWithProperties = (n: SchemaNode | undefined): boolean =>
   !!n && n.type === "object" && !!n.properties && Object.keys(n.properties).length > 0;
 
 function scalarType(node: SchemaNode, where: string): TfType {
@@ -126,7 +127,7 @@ export function attributeOf(name: string, node: SchemaNode, required: boolean, w
   let nested: { nesting: Nesting; attributes: AttributeSpec[] } | undefined;
   if (isObjectWithProperties(node)) nested = { nesting: "single", attributes: attributesOf(node, `${where}.${name}`) };
   else if (node.type === "array" && isObjectWithProperties(node.items)) {
-    nested = { nesting: node.uniqueItems ? "set" : "list", attributes: attributesOf(node.items, `${where}.${name}`) };
+    nested = { nesting: node.uniqueItems ? "set" : "list", attributes: attributesOf(node.items as SchemaNode, `${where}.${name}`) };
   }
   if (!nested) return { ...flags, type: scalarType(node, `${where}.${name}`) };
   const obj = objectTypeOf(nested.attributes);

@@ -3,6 +3,7 @@
  * checkout that Flux or Argo CD syncs). `apply` renders and writes, `get` reads the file back
  * (hand edits show up as drift, a hand-deleted file as a deleted object), `delete` removes it.
  */
+import * as path from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
 import { OtterscaleError } from "../../domain/errors";
 import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
@@ -10,7 +11,6 @@ import { observeManifest, renderManifest, type Manifest } from "../render";
 import type { ControllerContext, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
 import { listDir, readFileIfExists, removeFile, writeFileAtomic } from "./files";
 import { fileOf, INVENTORY_DIR, isInventoryKind, keyOf } from "./paths";
-import * as path from "node:path";
 
 const HEADER = "Rendered by otterscale-iac (gitops controller). Hand edits show up as drift on the next refresh.";
 

@@ -31,6 +31,11 @@ import { withDefaults, type Renderer } from "./renderer";
 
 export const ROOK_NAMESPACE = "rook-ceph";
 export const DELETION_PROTECTION = "otterscale.io/deletion-protection";
+/**
+ * Marks a replica count that came from the default rather than from the spec, so reading it back
+ * does not invent a `replicas` attribute the user never set (the engine compares field by field).
+ */
+export const REPLICAS_DEFAULTED = "otterscale.io/replicas-defaulted";
 /** Replica count when neither `replicas` nor `erasure_coded` is given (DESIGN: default 3). */
 export const DEFAULT_REPLICAS = 3;
 
@@ -55,6 +60,7 @@ function render(obj: DesiredObject): Manifest {
         ...maintainersAnnotation(s.maintainers),
         [ANNOTATION.servers]: serverNames(obj.placement) || undefined,
         [DELETION_PROTECTION]: String(s.deletion_protection ?? true),
+        [REPLICAS_DEFAULTED]: !ec && s.replicas === undefined ? "true" : undefined,
       }),
     },
     spec: compact({
@@ -77,6 +83,8 @@ function parse(m: Manifest): Parsed {
   const maxSize = at(spec, "quotas", "maxSize");
   const name = labels[LABEL.name] ?? m.metadata.name;
   const tenant = labels[LABEL.tenant] ?? "";
+  const size = at(spec, "replicated", "size");
+  const defaulted = annotations[REPLICAS_DEFAULTED] === "true" && size === DEFAULT_REPLICAS;
   return compact({
     key: `${tenant}/${name}`,
     status: "Ready",
@@ -86,7 +94,7 @@ function parse(m: Manifest): Parsed {
       group: labels[LABEL.group],
       maintainers: readMaintainers(m),
       size_gib: orRaw(gibOf(maxSize), maxSize),
-      replicas: ec ? undefined : at(spec, "replicated", "size"),
+      replicas: ec || defaulted ? undefined : size,
       erasure_coded: ec ? { data_chunks: at(ec, "dataChunks"), coding_chunks: at(ec, "codingChunks") } : undefined,
       failure_domain: typeof domain === "string" ? (FROM_CRUSH[domain] ?? domain) : domain,
       device_class: at(spec, "deviceClass"),
@@ -105,8 +113,9 @@ function carried(spec: Readonly<Record<string, unknown>>): Record<string, unknow
     group: s.group,
     maintainers: carriedMaintainers(s.maintainers),
     size_gib: s.size_gib,
-    // With erasure coding the pool has no replica count (ec wins when both are given).
-    replicas: ec ? undefined : (s.replicas ?? DEFAULT_REPLICAS),
+    // With erasure coding the pool has no replica count (ec wins when both are given); an unset
+    // count stays unset (rendered as DEFAULT_REPLICAS, read back as unset unless edited).
+    replicas: ec ? undefined : s.replicas,
     erasure_coded: ec ? { data_chunks: ec.data_chunks, coding_chunks: ec.coding_chunks } : undefined,
     failure_domain: s.failure_domain ?? "server",
     device_class: s.device_class,

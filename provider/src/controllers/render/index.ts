@@ -52,7 +52,12 @@ export function observeManifest(kind: ResourceKind, key: string, manifest: unkno
   const r = rendererFor(kind);
   const m = manifest as Partial<Manifest> | null;
   if (!m || typeof m !== "object" || m.apiVersion !== r.apiVersion || m.kind !== r.manifestKind) {
-    const found = m && typeof m === "object" ? `${String(m.apiVersion)} ${String(m.kind)}` : typeof manifest;
+    const found =
+      m === null || m === undefined
+        ? "an empty document"
+        : typeof m === "object"
+          ? `${String(m.apiVersion)} ${String(m.kind)}`
+          : `a ${typeof manifest}`;
     throw new OtterscaleError(
       "controller_failed",
       `${where}: expected a ${r.apiVersion} ${r.manifestKind} manifest for ${kind} ${key}, found ${found}; restore or delete the file`,

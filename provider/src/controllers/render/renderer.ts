@@ -16,9 +16,12 @@ export interface Renderer {
   /** Reads identity, status and the carried attributes back from a manifest. */
   parse(manifest: Manifest): Parsed;
   /**
-   * The subset of a spec that the manifest carries, normalised as `parse` returns it (defaults
-   * applied, secrets and placement-only inputs left out). `parse(render(x)).fields` equals
-   * `carried(x.spec)`.
+   * The subset of a spec that the manifest carries, normalised as `parse` returns it (schema
+   * defaults applied). `parse(render(x)).fields` equals `carried(x.spec)`.
+   *
+   * Only top-level attributes whose WHOLE value the manifest holds are carried: consumers compare
+   * and replace field by field, so a partial value (`bmc` without its credentials, `placement`
+   * of which only the anti-affinity label is written) would read as drift on every refresh.
    */
   carried(spec: Readonly<Record<string, unknown>>): Record<string, unknown>;
 }

@@ -11,7 +11,6 @@ import type { ServerArgs } from "../../schema/types.gen";
 import type { DesiredObject } from "../types";
 import {
   annotationsOf,
-  at,
   booleanAnnotation,
   carriedMaintainers,
   compact,
@@ -110,7 +109,6 @@ function parse(m: Manifest): Parsed {
     Object.entries(TOPOLOGY).map(([attr, key]) => [attr, labels[key] ?? annotations[key]]),
   );
   const numeric = Object.fromEntries(NUMERIC.map((attr) => [attr, numberAnnotation(annotations[annotationKey(attr)])]));
-  const address = at(m, "spec", "bmc", "address");
   const maintenance = booleanAnnotation(annotations[MAINTENANCE]);
   return {
     key: m.metadata.name,
@@ -124,7 +122,6 @@ function parse(m: Manifest): Parsed {
       ...numeric,
       gpus: parseGpus(annotations[GPUS]),
       maintenance,
-      bmc: address !== undefined ? compact({ address, power_type: annotations[BMC_POWER_TYPE] }) : undefined,
     }),
   };
 }
@@ -143,8 +140,8 @@ function carried(spec: Readonly<Record<string, unknown>>): Record<string, unknow
     ...Object.fromEntries(NUMERIC.map((attr) => [attr, s[attr]])),
     gpus: s.gpus && s.gpus.length ? s.gpus.map((g) => ({ model: g.model, count: g.count })) : undefined,
     maintenance: s.maintenance ?? false,
-    // username and password live in the BMC Secret, never in the record.
-    bmc: s.bmc ? { address: s.bmc.address, power_type: s.bmc.power_type ?? "ipmi" } : undefined,
+    // `bmc` is not carried: its username and password live only in the BMC Secret, so the record
+    // holds part of the attribute, and a partial value would read as drift on every refresh.
   });
 }
 

@@ -1,0 +1,298 @@
+/**
+ * The provider's RPC handlers (the "framework server" layer): tfplugin6 request objects in,
+ * response objects out. Values are converted with from-proto/to-proto; every failure becomes a
+ * diagnostic in the response, never a gRPC error. The engine is injected (`EngineOpener`) and
+ * opened lazily on the first call that needs it.
+ */
+import type { EngineApi, EngineConfig, OperationOptions, PlannedChange } from "../handlers/api";
+import type { DataSourceKind, ResourceKind } from "../schema/catalog";
+import { dataSourceSpec, providerSpec, resourceSpec, specs, type ObjectSpec } from "./schema";
+import { diagnosticsToProto, dynamicValue, schemaToProto } from "./to-proto";
+import { fromDynamicValue, fromRawState } from "./from-proto";
+import { error, fromEngineDiagnostic, fromError, hasErrors, warning, type TfDiagnostic } from "./diagnostics";
+import { argsOf, normalize, planResource, refreshedState, resolvePlanned } from "./plan";
+import { addressOf, identityOf, PendingChanges } from "./pending";
+import { timeoutMsOf } from "./timeouts";
+import { validateConfig } from "./validate-config";
+import { isUnknown, isWhollyKnown, valuesEqual, type TfObject, type TfValue } from "./codec/types";
+import { log } from "./log";
+
+export type EngineOpener = (config: EngineConfig) => Promise<EngineApi>;
+
+type Req = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Res = Record<string, unknown>;
+
+const kindOf = (spec: ObjectSpec) => spec.kind as ResourceKind;
+const str = (v: TfValue | undefined): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+export class ProviderServer {
+  private engineConfig: EngineConfig = {};
+  private engine?: Promise<EngineApi>;
+  private readonly pending = new PendingChanges();
+  private stop = new AbortController();
+
+  constructor(private readonly openEngine: EngineOpener) {}
+
+  // ---- metadata and schema -------------------------------------------------------------------
+
+  async GetMetadata(): Promise<Res> {
+    const { resources, dataSources } = specs();
+    return {
+      server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
+      resources: [...resources.keys()].map((type_name) => ({ type_name })),
+      data_sources: [...dataSources.keys()].map((type_name) => ({ type_name })),
+      functions: [],
+      ephemeral_resources: [],
+      diagnostics: [],
+    };
+  }
+
+  async GetProviderSchema(): Promise<Res> {
+    const { resources, dataSources, provider } = specs();
+    return {
+      provider: schemaToProto(provider),
+      resource_schemas: Object.fromEntries([...resources].map(([k, s]) => [k, schemaToProto(s)])),
+      data_source_schemas: Object.fromEntries([...dataSources].map(([k, s]) => [k, schemaToProto(s)])),
+      functions: {},
+      ephemeral_resource_schemas: {},
+      server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
+      diagnostics: [],
+    };
+  }
+
+  // ---- provider configuration ----------------------------------------------------------------
+
+  async ValidateProviderConfig(req: Req): Promise<Res> {
+    const spec = providerSpec();
+    return { diagnostics: diagnosticsToProto(validateConfig("provider", spec, fromDynamicValue(req.config, spec.type))) };
+  }
+
+  async ConfigureProvider(req: Req): Promise<Res> {
+    const spec = providerSpec();
+    const config = fromDynamicValue(req.config, spec.type) as TfObject | null;
+    const diags: TfDiagnostic[] = [];
+    const pick = (attr: string, env: string): string | undefined => {
+      const v = config?.[attr];
+      if (isUnknown(v)) diags.push(error("Provider configuration not known", `${attr} is not known until apply; set it from values known at plan time.`, [attr]));
+      return str(v) ?? str(process.env[env]);
+    };
+    const ledgerUrl = pick("ledger_url", "OTTERSCALE_LEDGER_URL");
+    const controllerUrl = pick("controller_url", "OTTERSCALE_CONTROLLER_URL");
+    this.engineConfig = { ...(ledgerUrl ? { ledgerUrl } : {}), ...(controllerUrl ? { controllerUrl } : {}) };
+    log("debug", "configured", { terraform_version: req.terraform_version, controller_url: controllerUrl ?? "(default)" });
+    return { diagnostics: diagnosticsToProto(diags) };
+  }
+
+  private getEngine(): Promise<EngineApi> {
+    this.engine ??= this.openEngine(this.engineConfig).catch((e) => {
+      this.engine = undefined; // a later call may retry (e.g. the ledger was locked)
+      throw e;
+    });
+    return this.engine;
+  }
+
+  private opts(timeoutMs: number | undefined): OperationOptions {
+    return { ...(timeoutMs ? { timeoutMs } : {}), signal: this.stop.signal };
+  }
+
+  // ---- validation and state upgrade ----------------------------------------------------------
+
+  async ValidateResourceConfig(req: Req): Promise<Res> {
+    const spec = resourceSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
+    return { diagnostics: diagnosticsToProto(validateConfig(spec.kind as ResourceKind, spec, fromDynamicValue(req.config, spec.type))) };
+  }
+
+  async ValidateDataResourceConfig(req: Req): Promise<Res> {
+    const spec = dataSourceSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("data source", req.type_name)]) };
+    return { diagnostics: diagnosticsToProto(validateConfig(spec.kind as DataSourceKind, spec, fromDynamicValue(req.config, spec.type))) };
+  }
+
+  async UpgradeResourceState(req: Req): Promise<Res> {
+    const spec = resourceSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
+    const state = normalize(fromRawState(req.raw_state, spec.type), spec.type);
+    return { upgraded_state: dynamicValue(state, spec.type), diagnostics: [] };
+  }
+
+  // ---- managed resources ---------------------------------------------------------------------
+
+  async ReadResource(req: Req): Promise<Res> {
+    const spec = resourceSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
+    const prior = fromDynamicValue(req.current_state, spec.type);
+    const id = str((prior as TfObject | null)?.id);
+    if (!prior || !id) return { new_state: req.current_state, diagnostics: [], private: req.private };
+    try {
+      const read = await (await this.getEngine()).read(kindOf(spec), id);
+      const state = read === undefined ? null : refreshedState(spec, prior, read);
+      if (read === undefined) log("info", "resource gone, removing from state", { type: spec.typeName, id });
+      return { new_state: dynamicValue(state, spec.type), diagnostics: [], private: req.private };
+    } catch (e) {
+      return { new_state: req.current_state, diagnostics: diagnosticsToProto(fromError(e, `reading ${spec.typeName} ${id}`)) };
+    }
+  }
+
+  async PlanResourceChange(req: Req): Promise<Res> {
+    const spec = resourceSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
+    const prior = fromDynamicValue(req.prior_state, spec.type);
+    const config = fromDynamicValue(req.config, spec.type);
+    const outcome = planResource(spec, prior, config);
+    const diags: TfDiagnostic[] = [];
+    if (outcome.planned !== null && outcome.changed) diags.push(...(await this.reviewChange(spec, prior, outcome.planned, outcome.requiresReplace.length > 0)));
+    return {
+      planned_state: dynamicValue(outcome.planned, spec.type),
+      requires_replace: outcome.requiresReplace.map((name) => ({ steps: [{ attribute_name: name }] })),
+      planned_private: req.prior_private,
+      diagnostics: diagnosticsToProto(diags),
+    };
+  }
+
+  /** Asks the engine about this change together with the others planned in this process. */
+  private async reviewChange(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean): Promise<TfDiagnostic[]> {
+    const kind = kindOf(spec);
+    const args = argsOf(spec, planned);
+    const priorId = str((prior as TfObject | null)?.id);
+    const identity = identityOf(kind, args) ?? priorId;
+    const address = addressOf(spec.typeName, identity);
+    const action: PlannedChange["action"] = !prior ? "create" : replace ? "replace" : "update";
+    const change = this.pending.prepare({ action, kind, args, address, ...(priorId ? { id: priorId } : {}) });
+    try {
+      const result = await (await this.getEngine()).plan(this.pending.batchWith(change));
+      const mine = result.diagnostics.filter((d) => d.address === undefined || d.address === address).map(fromEngineDiagnostic);
+      if (!hasErrors(mine) && identity) this.pending.remember(change);
+      return mine;
+    } catch (e) {
+      return fromError(e, `planning ${address}`);
+    }
+  }
+
+  async ApplyResourceChange(req: Req): Promise<Res> {
+    const spec = resourceSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
+    const kind = kindOf(spec);
+    const prior = fromDynamicValue(req.prior_state, spec.type) as TfObject | null;
+    const planned = fromDynamicValue(req.planned_state, spec.type) as TfObject | null;
+    const priorId = str(prior?.id);
+    const identity = planned ? (identityOf(kind, argsOf(spec, planned)) ?? priorId) : priorId;
+    const address = addressOf(spec.typeName, identity);
+    const engine = await this.getEngine().catch((e) => e as Error);
+    if (engine instanceof Error) return { new_state: req.prior_state, diagnostics: diagnosticsToProto(fromError(engine, "opening the engine")) };
+    try {
+      if (!planned) {
+        if (priorId) await engine.delete(kind, priorId, this.opts(timeoutMsOf(prior, "delete")));
+        return { new_state: dynamicValue(null, spec.type), diagnostics: [] };
+      }
+      let result: unknown;
+      if (!prior) result = await engine.create(kind, argsOf(spec, planned), this.opts(timeoutMsOf(planned, "create")));
+      else if (planResource(spec, prior, planned).changed) {
+        result = await engine.update(kind, priorId ?? "", argsOf(spec, planned), this.opts(timeoutMsOf(planned, "update")));
+      } else result = prior; // only `timeouts` changed: nothing for the engine to do
+      const state = resolvePlanned(planned, result as TfValue, spec.type);
+      return { new_state: dynamicValue(state, spec.type), private: req.planned_private, diagnostics: diagnosticsToProto(consistencyWarnings(spec, planned, result)) };
+    } catch (e) {
+      // Create failed: nothing exists. Update/delete failed: the prior object is still there.
+      return { new_state: prior ? req.prior_state : dynamicValue(null, spec.type), diagnostics: diagnosticsToProto(fromError(e, `applying ${address}`)) };
+    } finally {
+      this.pending.forget(address);
+    }
+  }
+
+  async ImportResourceState(req: Req): Promise<Res> {
+    const spec = resourceSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
+    try {
+      const state = normalize(await (await this.getEngine()).import(kindOf(spec), req.id), spec.type);
+      return { imported_resources: [{ type_name: req.type_name, state: dynamicValue(state, spec.type) }], diagnostics: [] };
+    } catch (e) {
+      return { diagnostics: diagnosticsToProto(fromError(e, `importing ${req.type_name} ${req.id}`)) };
+    }
+  }
+
+  async MoveResourceState(req: Req): Promise<Res> {
+    return { diagnostics: diagnosticsToProto([error("Move not supported", `otterscale resources cannot be moved from ${req.source_type_name}.`)]) };
+  }
+
+  // ---- data sources --------------------------------------------------------------------------
+
+  async ReadDataSource(req: Req): Promise<Res> {
+    const spec = dataSourceSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("data source", req.type_name)]) };
+    const config = fromDynamicValue(req.config, spec.type);
+    try {
+      const read = await (await this.getEngine()).readDataSource(spec.kind as DataSourceKind, argsOf(spec, config));
+      const state = normalize(read, spec.type) as TfObject;
+      for (const a of spec.attributes) if (!a.computed) state[a.name] = (config as TfObject)[a.name] ?? null; // config wins
+      return { state: dynamicValue(state, spec.type), diagnostics: [] };
+    } catch (e) {
+      return { diagnostics: diagnosticsToProto(fromError(e, `reading data source ${spec.typeName}`)) };
+    }
+  }
+
+  // ---- things this provider does not offer (answered, not left unimplemented) -----------------
+
+  async GetFunctions(): Promise<Res> {
+    return { functions: {}, diagnostics: [] };
+  }
+
+  async CallFunction(req: Req): Promise<Res> {
+    return { error: { text: `otterscale provides no function ${JSON.stringify(req.name)}` } };
+  }
+
+  async ValidateEphemeralResourceConfig(req: Req): Promise<Res> {
+    return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+  }
+
+  async OpenEphemeralResource(req: Req): Promise<Res> {
+    return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+  }
+
+  async RenewEphemeralResource(req: Req): Promise<Res> {
+    return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+  }
+
+  async CloseEphemeralResource(): Promise<Res> {
+    return { diagnostics: [] };
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  /** Terraform asks running operations to stop (Ctrl-C): signal the engine, keep serving. */
+  async StopProvider(): Promise<Res> {
+    this.stop.abort(new Error("Terraform asked the provider to stop"));
+    this.stop = new AbortController();
+    return { Error: "" };
+  }
+
+  /** Closes the engine if it was opened. */
+  async close(): Promise<void> {
+    const engine = this.engine;
+    this.engine = undefined;
+    if (engine) await (await engine).close();
+  }
+}
+
+function unknownType(what: string, typeName: string): TfDiagnostic {
+  return error(`Unknown ${what} type`, `The otterscale provider has no ${what} ${JSON.stringify(typeName)}.`);
+}
+
+/**
+ * After apply, the engine must agree with every known planned value; where it does not, the
+ * planned value is kept (Terraform would reject the state otherwise) and the user is told.
+ */
+function consistencyWarnings(spec: ObjectSpec, planned: TfObject, actual: unknown): TfDiagnostic[] {
+  if (!actual || typeof actual !== "object") return [];
+  const out: TfDiagnostic[] = [];
+  const act = normalize(actual, spec.type) as TfObject;
+  for (const a of spec.attributes) {
+    const p = planned[a.name];
+    if (!a.computed || a.sensitive || !isWhollyKnown(p) || p === null) continue;
+    const x = act[a.name];
+    if (x !== null && !valuesEqual(x, p, a.type)) {
+      out.push(warning("Value changed during apply", `${a.name} is ${JSON.stringify(x)} in the backend but the plan promised ${JSON.stringify(p)}; the next refresh shows the new value.`, [a.name]));
+    }
+  }
+  return out;
+}

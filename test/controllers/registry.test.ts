@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { GitopsControllers } from "../../provider/src/controllers/gitops";
+import { defaultControllerUrl, openControllers } from "../../provider/src/controllers/registry";
+import { OtterscaleError } from "../../provider/src/domain/errors";
+import { RESOURCE_KINDS } from "../../provider/src/schema/catalog";
+
+const configError = (pattern: RegExp) => (e: unknown) => OtterscaleError.isInstance(e) && e.code === "config" && pattern.test(e.message);
+
+describe("controllers/registry", () => {
+  let home: string;
+  beforeEach(async () => {
+    home = await fs.mkdtemp(path.join(os.tmpdir(), "otterscale-registry-"));
+  });
+  afterEach(async () => {
+    await fs.rm(home, { recursive: true, force: true });
+  });
+
+  it("defaultControllerUrl is gitops:// + <home>/manifests", () => {
+    assert.equal(defaultControllerUrl("/var/lib/otterscale"), "gitops:///var/lib/otterscale/manifests");
+  });
+
+  it("gitops:///abs/dir creates the directory and serves every kind", async () => {
+    const url = defaultControllerUrl(home);
+    const c = openControllers(url);
+    assert.equal(c.url, url);
+    assert.ok(c instanceof GitopsControllers);
+    assert.equal((c as GitopsControllers).root, path.join(home, "manifests"));
+    assert.ok((await fs.stat(path.join(home, "manifests"))).isDirectory());
+    for (const k of RESOURCE_KINDS) assert.deepEqual(await c.forKind(k).list(), []);
+  });
+
+  it("gitops with a relative path is a config error", () => {
+    assert.throws(() => openControllers("gitops://relative/dir"), configError(/gitops:\/\/\/absolute\/dir/));
+  });
+
+  it("kubernetes:// and maas:// are not available yet", () => {
+    assert.throws(() => openControllers("kubernetes://"), configError(/kubernetes controller adapter is not available yet/));
+    assert.throws(() => openControllers("maas://maas.example:5240/MAAS"), configError(/maas controller adapter is not available yet/));
+  });
+
+  it("an unknown scheme names the supported ones and hides credentials", () => {
+    assert.throws(() => openControllers("s3://bucket/x"), configError(/not supported; use one of: gitops:\/\/\/absolute\/dir .*kubernetes:\/\/, maas:\/\//));
+    assert.throws(() => openControllers("/just/a/path"), configError(/not supported/));
+    assert.throws(
+      () => openControllers("ftp://user:s3cret@host/x"),
+      (e: unknown) => OtterscaleError.isInstance(e) && !e.message.includes("s3cret"),
+    );
+  });
+});

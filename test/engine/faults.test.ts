@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { Engine } from "../../provider/src/engine/engine";
+import { openControllers } from "../../provider/src/controllers/registry";
+import { openLedger } from "../../provider/src/ledger/open";
+import { faultyControllers, manifests, rejects, seedEstate, tempHome, testEngine, vm } from "../support/estate";
+
+async function engineWith(home: string, fault: Parameters<typeof faultyControllers>[1]) {
+  const ledger = await openLedger(`sqlite://${path.join(home, "ledger.db")}`);
+  return new Engine(ledger, faultyControllers(openControllers(`gitops://${path.join(home, "manifests")}`), fault), 60_000);
+}
+
+/** Runs crash-child.js until it reports `ready`, then SIGKILLs it. */
+function crashChild(home: string, mode: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, "crash-child.js"), home, mode], { stdio: ["ignore", "pipe", "inherit"] });
+    child.stdout.on("data", (d: Buffer) => {
+      if (d.toString().includes("ready")) child.kill("SIGKILL");
+    });
+    child.on("exit", (_code, signal) => (signal === "SIGKILL" ? resolve() : reject(new Error(`child was not killed (exit ${_code})`))));
+  });
+}
+
+describe("faults", () => {
+  it("a controller that throws: the reservation is released and nothing is half-written", async () => {
+    const { engine: seed, home } = await testEngine();
+    await seedEstate(seed, { quota: { cpu_cores: 8 } });
+    await seed.close();
+    const engine = await engineWith(home, (op, kind) => {
+      if (op === "apply" && kind === "virtual_machine") throw new Error("kubevirt webhook denied the request");
+    });
+    const err = await rejects(engine.create("virtual_machine", vm("web-1", { cpu_cores: 8 })));
+    assert.equal(err.code, "controller_failed");
+    assert.match(err.message, /kubevirt webhook denied the request/);
+    assert.equal(await engine.read("virtual_machine", "acme/web-1"), undefined);
+    assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_cpu_cores, 0);
+    assert.equal((await engine.read("server", "s1"))!.allocated_cpu_cores, 0);
+    assert.deepEqual(await engine.ledger.read((tx) => tx.list({ states: ["pending", "updating", "deleting"] })), []);
+    assert.equal(manifests(home).some((m) => m.includes("web-1")), false);
+    const ops = (await engine.ledger.audit()).filter((e) => e.key === "acme/web-1").map((e) => e.op);
+    assert.deepEqual(ops, ["reserve", "release"]);
+    await engine.close();
+  });
+
+  it("a controller failing an update rolls the ledger back to the old size", async () => {
+    const { engine: seed, home } = await testEngine();
+    await seedEstate(seed, { quota: { cpu_cores: 8 } });
+    await seed.create("virtual_machine", vm("web-1", { cpu_cores: 2 }));
+    await seed.close();
+    const engine = await engineWith(home, (op, kind) => {
+      if (op === "apply" && kind === "virtual_machine") throw new Error("boom");
+    });
+    await rejects(engine.update("virtual_machine", "acme/web-1", vm("web-1", { cpu_cores: 6 })));
+    assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_cpu_cores, 2);
+    assert.equal((await engine.read("virtual_machine", "acme/web-1"))!.cpu_cores, 2);
+    await engine.close();
+  });
+
+  it("a controller that hangs past the timeout: timeout error, reservation released", async () => {
+    const { engine: seed, home } = await testEngine();
+    await seedEstate(seed);
+    await seed.close();
+    const engine = await engineWith(home, (op, kind) => (op === "apply" && kind === "virtual_machine" ? new Promise((r) => setTimeout(r, 2000)) : undefined));
+    const err = await rejects(engine.create("virtual_machine", vm("slow"), { timeoutMs: 100 }));
+    assert.equal(err.code, "timeout");
+    assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_virtual_machines, 0);
+    await new Promise((r) => setTimeout(r, 2300)); // the late apply lands, then it is undone
+    assert.equal(manifests(home).some((m) => m.includes("slow")), false);
+    await engine.close();
+  });
+
+  for (const [mode, expectVm] of [
+    ["before-apply", false],
+    ["after-apply", true],
+  ] as const) {
+    it(`SIGKILL between reserve and commit (${mode}): the next run reconciles to a consistent ledger`, async function () {
+      this.timeout(60_000);
+      const home = tempHome();
+      const { engine: seed } = await testEngine(home);
+      await seedEstate(seed, { quota: { cpu_cores: 8 } });
+      await seed.close();
+      await crashChild(home, mode);
+      // The killed process left a pending row owned by a dead pid.
+      const ledger = await openLedger(`sqlite://${path.join(home, "ledger.db")}`);
+      const pending = await ledger.read((tx) => tx.list({ states: ["pending"] }));
+      assert.deepEqual(pending.map((r) => r.key), ["acme/crash"]);
+      await ledger.close();
+
+      const { engine } = await testEngine(home); // opening reconciles
+      assert.deepEqual(await engine.ledger.read((tx) => tx.list({ states: ["pending", "updating", "deleting"] })), []);
+      const state = await engine.read("virtual_machine", "acme/crash");
+      const q = await engine.read("tenant_quota", "acme/g");
+      if (expectVm) {
+        assert.equal(state?.status, "Running");
+        assert.equal(q!.used_cpu_cores, 4);
+      } else {
+        assert.equal(state, undefined);
+        assert.equal(q!.used_cpu_cores, 0);
+        assert.equal((await engine.read("server", "s1"))!.allocated_cpu_cores, 0);
+      }
+      const ops = (await engine.ledger.audit()).filter((e) => e.key === "acme/crash").map((e) => e.op);
+      assert.deepEqual(ops, ["reserve", expectVm ? "reconcile-adopt" : "reconcile-release"]);
+      await engine.close();
+    });
+  }
+});

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { manifests, seedEstate, server, testEngine, vm } from "../support/estate";
+import type { Engine } from "../../provider/src/engine/engine";
+
+describe("plan API (dry run of a batch)", () => {
+  let engine: Engine;
+  let home: string;
+  beforeEach(async () => {
+    ({ engine, home } = await testEngine());
+    await seedEstate(engine, { quota: { cpu_cores: 16, memory_gib: 64, storage_gib: 1000 } });
+  });
+  afterEach(() => engine.close());
+
+  it("5 VMs that each fit but together exceed the quota fail at plan time, and nothing is written", async () => {
+    const auditBefore = (await engine.ledger.audit()).length;
+    const changes = [1, 2, 3, 4, 5].map((i) => ({
+      action: "create" as const,
+      kind: "virtual_machine" as const,
+      args: vm(`web-${i}`, { cpu_cores: 4 }),
+      address: `otterscale_virtual_machine.web[${i - 1}]`,
+    }));
+    const r = await engine.plan(changes);
+    const errors = r.diagnostics.filter((d) => d.severity === "error");
+    // 4 x 4 = 16 fits exactly; the fifth passes the limit.
+    assert.deepEqual(errors.map((d) => d.address), ["otterscale_virtual_machine.web[4]"]);
+    assert.equal(errors[0].path, "cpu_cores");
+    assert.match(errors[0].detail, /tenant acme in group g: cpu_cores requested 4, used 16, limit 16/);
+    assert.equal((await engine.ledger.audit()).length, auditBefore);
+    assert.equal(manifests(home).filter((m) => m.includes("virtual_machine")).length, 0);
+  });
+
+  it("predicts the placement that apply then makes", async () => {
+    const args = [vm("a", { cpu_cores: 6 }), vm("b", { cpu_cores: 6, placement: { anti_affinity_group: "web" } }), vm("c", { cpu_cores: 2, placement: { anti_affinity_group: "web" } })];
+    const r = await engine.plan(args.map((a, i) => ({ action: "create", kind: "virtual_machine", args: a, address: `vm${i}` })));
+    assert.deepEqual(r.diagnostics, []);
+    const applied = [];
+    for (const a of args) applied.push((await engine.create("virtual_machine", a)).server);
+    assert.deepEqual(Object.values(r.placements).map((s) => s[0]), applied);
+    assert.deepEqual(applied, ["s1", "s1", "s2"]); // binpack; c avoids b's server s1 (anti-affinity)
+  });
+
+  it("plans a whole new estate in dependency order (servers, group, quota, VM)", async () => {
+    const r = await engine.plan([
+      { action: "create", kind: "server", args: server("n1", { cpu_cores: 4 }) },
+      { action: "create", kind: "baremetal_group", args: { name: "new", servers: ["n1"] } },
+      { action: "create", kind: "tenant_quota", args: { tenant: "t", group: "new", cpu_cores: 8 } },
+      { action: "create", kind: "virtual_machine", args: vm("v", { tenant: "t", group: "new", cpu_cores: 3 }), address: "v" },
+      { action: "create", kind: "virtual_machine", args: vm("w", { tenant: "t", group: "new", cpu_cores: 3 }), address: "w" },
+    ]);
+    const errors = r.diagnostics.filter((d) => d.severity === "error");
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].address, "w");
+    assert.equal(errors[0].code, "unplaceable");
+    assert.match(errors[0].detail, /n1/);
+    // quota 8 > capacity 4 of group "new"
+    assert.ok(r.diagnostics.some((d) => d.severity === "warning" && /add up to 8 cpu_cores, more than its capacity of 4/.test(d.detail)));
+    assert.equal(await engine.read("server", "n1"), undefined, "the plan wrote nothing");
+  });
+
+  it("counts deletes and updates of the same plan before creates", async () => {
+    await engine.create("virtual_machine", vm("old", { cpu_cores: 12 }));
+    const r = await engine.plan([
+      { action: "delete", kind: "virtual_machine", id: "acme/old" },
+      { action: "create", kind: "virtual_machine", args: vm("new", { cpu_cores: 16 }) },
+    ]);
+    assert.deepEqual(r.diagnostics, []);
+    const r2 = await engine.plan([{ action: "update", kind: "virtual_machine", id: "acme/old", args: vm("old", { cpu_cores: 17 }) }]);
+    assert.equal(r2.diagnostics[0].code, "quota_exceeded");
+  });
+});

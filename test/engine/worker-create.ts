@@ -1,0 +1,32 @@
+/**
+ * Child process for the multi-process tests: creates N one-core VMs named <prefix>-<i> on the
+ * ledger under argv[2] and prints {ok, quota, unplaceable, other} as JSON.
+ */
+import * as path from "node:path";
+import { openEngine } from "../../provider/src/handlers/engine";
+
+async function main() {
+  const [home, prefix, count] = process.argv.slice(2);
+  const engine = await openEngine({ home, ledgerUrl: `sqlite://${path.join(home, "ledger.db")}`, controllerUrl: `gitops://${path.join(home, "manifests")}` });
+  const out = { ok: 0, quota: 0, unplaceable: 0, other: [] as string[] };
+  await Promise.all(
+    Array.from({ length: Number(count) }, async (_, i) => {
+      try {
+        await engine.create("virtual_machine", { name: `${prefix}-${i}`, tenant: "acme", group: "g", cpu_cores: 1, memory_gib: 1, disk_gib: 1 });
+        out.ok++;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === "quota_exceeded") out.quota++;
+        else if (code === "unplaceable") out.unplaceable++;
+        else out.other.push(String((e as Error).message));
+      }
+    }),
+  );
+  await engine.close();
+  process.stdout.write(JSON.stringify(out));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { manifests, rejects, seedEstate, testEngine, vm } from "../support/estate";
+
+describe("bad input is rejected with the attribute path, and nothing is written", () => {
+  // [what, kind, args, expected path fragment in the problems]
+  const cases: [string, string, Record<string, unknown>, string][] = [
+    ["negative cpu", "virtual_machine", vm("a", { cpu_cores: -2 }), "cpu_cores"],
+    ["zero memory", "virtual_machine", vm("a", { memory_gib: 0 }), "memory_gib"],
+    ["NaN disk", "virtual_machine", vm("a", { disk_gib: NaN }), "disk_gib"],
+    ["Infinity disk", "virtual_machine", vm("a", { disk_gib: Infinity }), "disk_gib"],
+    ["huge memory", "virtual_machine", vm("a", { memory_gib: 1e12 }), "memory_gib"],
+    ["fractional vCPUs", "virtual_machine", vm("a", { cpu_cores: 1.5 }), "cpu_cores"],
+    ["too many decimals", "virtual_machine", vm("a", { memory_gib: 1.0001 }), "memory_gib"],
+    ["uppercase name", "virtual_machine", vm("Web_1"), "name"],
+    ["name too long", "virtual_machine", vm("a".repeat(64)), "name"],
+    ["unknown run strategy", "virtual_machine", vm("a", { run_strategy: "Sometimes" }), "run_strategy"],
+    ["unknown spread domain", "virtual_machine", vm("a", { placement: { anti_affinity_group: "x", spread_domain: "diagonal" } }), "placement.spread_domain"],
+    ["wrong type", "virtual_machine", vm("a", { cpu_cores: "four" }), "cpu_cores"],
+    ["missing required", "virtual_machine", { name: "a", tenant: "acme", group: "g" }, "cpu_cores"],
+    ["unknown attribute", "virtual_machine", vm("a", { colour: "blue" }), "colour"],
+    ["bad maintainer", "virtual_machine", vm("a", { maintainers: ["alice"] }), "maintainers.0"],
+    ["unknown strategy", "baremetal_group", { name: "g2", placement_strategy: "random" }, "placement_strategy"],
+    ["negative quota", "tenant_quota", { tenant: "t", group: "g", cpu_cores: -1 }, "cpu_cores"],
+    ["EC and replicas together", "block_pool", { name: "p", tenant: "acme", group: "g", size_gib: 10, replicas: 2, erasure_coded: { data_chunks: 2, coding_chunks: 1 } }, "replicas"],
+    ["EC with too few data chunks", "block_pool", { name: "p", tenant: "acme", group: "g", size_gib: 10, erasure_coded: { data_chunks: 1, coding_chunks: 1 } }, "erasure_coded.data_chunks"],
+    ["reserved above total", "server", { name: "sx", cpu_cores: 4, reserved_cpu_cores: 8, memory_gib: 8, storage_gib: 8 }, "reserved_cpu_cores"],
+    ["ratio zero", "server", { name: "sx", cpu_cores: 4, memory_gib: 8, storage_gib: 8, cpu_allocation_ratio: 0 }, "cpu_allocation_ratio"],
+  ];
+
+  let ctx: Awaited<ReturnType<typeof testEngine>>;
+  let initial: string[];
+  before(async () => {
+    ctx = await testEngine();
+    await seedEstate(ctx.engine);
+    initial = manifests(ctx.home);
+  });
+  after(() => ctx.engine.close());
+
+  for (const [what, kind, args, pathFragment] of cases) {
+    it(`${what} -> error on ${pathFragment}`, async () => {
+      const auditBefore = (await ctx.engine.ledger.audit()).length;
+      const err = await rejects(ctx.engine.create(kind as never, args));
+      assert.equal(err.code, "invalid_input");
+      assert.ok(
+        err.problems.some((p) => p.path === pathFragment),
+        `expected a problem on ${pathFragment}, got ${JSON.stringify(err.problems)}`,
+      );
+      assert.match(err.message, new RegExp(pathFragment.replace(/\./g, "\\.")));
+      assert.doesNotMatch(err.message, /\n\s+at /, "no stack trace in the message");
+      assert.equal((await ctx.engine.ledger.audit()).length, auditBefore, "nothing written to the ledger");
+      assert.deepEqual(manifests(ctx.home), initial, "no manifest written");
+    });
+  }
+
+  it("a non-object input is an error, not a crash", async () => {
+    const err = await rejects(ctx.engine.create("server", "s1" as never));
+    assert.equal(err.code, "invalid_input");
+  });
+});
+
+describe("derived TypeScript types", () => {
+  it("provider/src/schema/types.gen.ts is current with schema/*.json (run npm run gen:types)", async () => {
+    const root = path.resolve(__dirname, "../../..");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { render } = require(path.join(root, "scripts/gen-types.js")) as { render(): Promise<string> };
+    const committed = fs.readFileSync(path.join(root, "provider/src/schema/types.gen.ts"), "utf8");
+    assert.equal(await render(), committed);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Test fixtures: a fresh OTTERSCALE_HOME per test, an engine on the embedded default, and
+ * builders for the estate every test starts from.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { openEngine } from "../../provider/src/handlers/engine";
+import { Engine } from "../../provider/src/engine/engine";
+import type { Controllers, KindController } from "../../provider/src/controllers/types";
+import type { ResourceKind } from "../../provider/src/schema/catalog";
+
+export function tempHome(prefix = "otterscale-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function testEngine(home = tempHome()): Promise<{ engine: Engine; home: string }> {
+  const engine = await openEngine({ home, ledgerUrl: `sqlite://${path.join(home, "ledger.db")}`, controllerUrl: `gitops://${path.join(home, "manifests")}` });
+  return { engine, home };
+}
+
+export const server = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  cpu_cores: 16,
+  memory_gib: 64,
+  storage_gib: 1000,
+  ...extra,
+});
+
+export const vm = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  tenant: "acme",
+  group: "g",
+  cpu_cores: 2,
+  memory_gib: 4,
+  disk_gib: 10,
+  ...extra,
+});
+
+/**
+ * Servers s1..sN (racks r1/r2 alternating, zones z1/z2 by halves), group `g` over all of them and
+ * a quota for tenant acme.
+ */
+export async function seedEstate(engine: Engine, opts: { servers?: number; quota?: Record<string, unknown>; server?: Record<string, unknown> } = {}) {
+  const n = opts.servers ?? 4;
+  const names: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const name = `s${i}`;
+    names.push(name);
+    await engine.create("server", server(name, { rack: `r${((i - 1) % 2) + 1}`, zone: i <= n / 2 ? "z1" : "z2", ...opts.server }));
+  }
+  await engine.create("baremetal_group", { name: "g", servers: names });
+  await engine.create("tenant_quota", { tenant: "acme", group: "g", cpu_cores: 1000, memory_gib: 10000, storage_gib: 100000, ...opts.quota });
+  return names;
+}
+
+/** Manifest files under the gitops directory, relative paths, sorted. */
+export function manifests(home: string): string[] {
+  const root = path.join(home, "manifests");
+  const out: string[] = [];
+  const walk = (d: string) => {
+    if (!fs.existsSync(d)) return;
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".yaml")) out.push(path.relative(root, p));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+/** Wraps controllers so a test can make a kind's calls fail or hang. */
+export function faultyControllers(inner: Controllers, fault: (op: "apply" | "get" | "delete", kind: ResourceKind, key: string) => Promise<void> | void): Controllers {
+  return {
+    url: inner.url,
+    forKind(kind: ResourceKind): KindController {
+      const c = inner.forKind(kind);
+      return {
+        apply: async (obj, ctx) => {
+          await fault("apply", kind, obj.key);
+          return c.apply(obj, ctx);
+        },
+        get: async (key, ctx) => {
+          await fault("get", kind, key);
+          return c.get(key, ctx);
+        },
+        delete: async (key, ctx) => {
+          await fault("delete", kind, key);
+          return c.delete(key, ctx);
+        },
+        list: (ctx) => c.list(ctx),
+      };
+    },
+  };
+}
+
+export async function rejects(p: Promise<unknown>): Promise<{ code: string; message: string; problems: { path?: string; message: string }[] }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as never;
+  }
+  throw new Error("expected the operation to fail, but it succeeded");
+}
