@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { place, type Candidate, type PlacementRequest, type PlacementVerdict } from "../../provider/src/placement";
+import { bindFilters, place, runFilters, type Candidate, type PlacementRequest, type PlacementVerdict } from "../../provider/src/placement";
 import { request, server } from "./builders";
 
 interface Case {
@@ -258,6 +258,42 @@ describe("placement filters", () => {
       assert.deepEqual(place(c.candidates, c.request), c.expected);
     });
   }
+
+  it("binds only the filters a request needs, in the default order", () => {
+    assert.deepEqual(
+      bindFilters(request([1, 1])).map((f) => f.name),
+      ["maintenance", "capacity"],
+    );
+    const everything = request([1, 1, 0, 1], {
+      pinned: "s1",
+      racks: ["r1"],
+      zones: ["z1"],
+      replicas: 2,
+      distinctDomain: "rack",
+      antiAffinity: { group: "g", domain: "zone", occupied: [] },
+    });
+    assert.deepEqual(
+      bindFilters(everything).map((f) => f.name),
+      ["pinned", "maintenance", "racks", "zones", "failure-domain", "anti-affinity", "capacity", "gpu-model"],
+    );
+  });
+
+  it("runFilters: the first failing filter's rejection, or undefined", () => {
+    const filters = bindFilters(request([2, 8], { racks: ["r1"] }));
+    assert.equal(runFilters(filters, server("ok", [8, 32], [0, 0], { rack: "r1" })), undefined);
+    assert.deepEqual(runFilters(filters, server("full", [8, 32], [8, 32], { rack: "r2" })), {
+      server: "full",
+      filter: "racks",
+      reason: "rack r2 is not one of the allowed racks: r1",
+    });
+  });
+
+  it("the worked example of place()'s documentation", () => {
+    // binpack, demand 2 cores / 2 GiB: s1 (8/8 + 8/8)/2 = 1.0; s2 (4/8 + 4/8)/2 = 0.5; s3 cpu 7 + 2 > 8
+    const group = [server("s1", [8, 8], [6, 6]), server("s2", [8, 8], [2, 2]), server("s3", [8, 8], [7, 0])];
+    assert.deepEqual(place(group, request([2, 2])), { ok: true, servers: ["s1"] });
+    assert.deepEqual(place(group, request([2, 2], { strategy: "spread" })), { ok: true, servers: ["s2"] });
+  });
 
   it("rejects a malformed request as a bug (OtterscaleError invalid_input)", () => {
     assert.throws(() => place([server("s1", [8, 32])], request([1, 1], { replicas: 0 })), {

@@ -12,6 +12,17 @@ import { domainValue } from "./domains";
 import { domainPlural, insufficient, list } from "./messages";
 import type { Candidate, PlacementRequest, Rejection } from "./types";
 
+/** Names of the filter plugins in the registry. */
+export type FilterName =
+  | "pinned"
+  | "maintenance"
+  | "racks"
+  | "zones"
+  | "failure-domain"
+  | "anti-affinity"
+  | "capacity"
+  | "gpu-model";
+
 /**
  * A filter bound to one request. `fits` is the hot path, called for every candidate and
  * allocation-free; `explain` is the cold path, called only to word the rejection of a candidate

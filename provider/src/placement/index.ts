@@ -15,5 +15,13 @@ export { place } from "./place";
 export { checkInPlace } from "./in-place";
 export { capacityOf, dimensionCapacity, type ServerCapacity, type ServerCapacitySpec } from "./capacity";
 export { domainValue } from "./domains";
-export { FILTER_PLUGINS, DEFAULT_FILTERS, type FilterName, type FilterPlugin, type CandidateFilter } from "./filters";
+export {
+  FILTER_PLUGINS,
+  DEFAULT_FILTERS,
+  bindFilters,
+  runFilters,
+  type FilterName,
+  type FilterPlugin,
+  type CandidateFilter,
+} from "./filters";
 export { SCORERS, SCORE_MAX, type Scorer } from "./scorers";

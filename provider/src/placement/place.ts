@@ -4,15 +4,15 @@
  */
 import { OtterscaleError } from "../domain/errors";
 import { domainValue } from "./domains";
-import { bindFilters, runFilters, type CandidateFilter } from "./filters";
+import { bindFilters, firstFailure, runFilters, type CandidateFilter } from "./filters";
 import { domainPlural, plural } from "./messages";
 import { SCORERS, type Scorer } from "./scorers";
 import type { Candidate, PlacementRequest, PlacementVerdict, Rejection, Unplaceable } from "./types";
 
-/** A candidate that passed every filter, with its score. */
+/** A candidate that passed every filter, with its score (mutable: updated in place per domain). */
 interface Scored {
-  readonly c: Candidate;
-  readonly score: number;
+  c: Candidate;
+  score: number;
 }
 
 /** Higher score first; equal scores by server name ascending (code-unit order, locale-free). */
@@ -42,73 +42,98 @@ function checkRequest(request: PlacementRequest): Scorer {
 }
 
 /**
- * Single replica: one linear pass keeping the best candidate so far (no sort, no per-candidate
- * allocation for candidates that fit).
+ * The rejections of every candidate that fails a filter, worded only now that a verdict needs
+ * them (the selection passes call the allocation-free `fits` alone).
  */
-function placeOne(candidates: readonly Candidate[], request: PlacementRequest, filters: readonly CandidateFilter[], score: Scorer): PlacementVerdict {
+function explainRejections(candidates: readonly Candidate[], filters: readonly CandidateFilter[]): Rejection[] {
   const rejections: Rejection[] = [];
+  for (const c of candidates) {
+    const r = runFilters(filters, c);
+    if (r !== undefined) rejections.push(r);
+  }
+  return rejections;
+}
+
+/** Single replica: one linear pass keeping the best candidate so far (no sort, no allocation). */
+function placeOne(candidates: readonly Candidate[], request: PlacementRequest, filters: readonly CandidateFilter[], score: Scorer): PlacementVerdict {
   let best: Candidate | undefined;
   let bestScore = -Infinity;
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i]!;
-    const r = runFilters(filters, c);
-    if (r !== undefined) {
-      rejections.push(r);
-      continue;
-    }
+    if (firstFailure(filters, c) >= 0) continue;
     const s = score(c, request.demand);
     if (best === undefined || better(s, c.name, bestScore, best.name)) {
       best = c;
       bestScore = s;
     }
   }
-  if (best === undefined) return unplaceable(request, `${plural(rejections.length, "candidate")} rejected`, rejections);
-  return { ok: true, servers: [best.name] };
+  if (best !== undefined) return { ok: true, servers: [best.name] };
+  const rejections = explainRejections(candidates, filters);
+  return unplaceable(request, `${plural(rejections.length, "candidate")} rejected`, rejections);
 }
 
-/** The `k` best entries, best first. Insertion into a k-long list: k is a replica count. */
-function topK(entries: Iterable<Scored>, k: number): Scored[] {
-  const top: Scored[] = [];
-  for (const e of entries) {
-    if (top.length === k) {
-      const last = top[k - 1]!;
-      if (!better(e.score, e.c.name, last.score, last.c.name)) continue;
+/**
+ * The `k` best (candidate, score) pairs offered, best first: insertion into a k-long list, as k
+ * is a replica count. Only pairs that enter the list are allocated.
+ */
+class TopK {
+  readonly items: Scored[] = [];
+  constructor(private readonly k: number) {}
+
+  offer(c: Candidate, score: number): void {
+    const top = this.items;
+    if (top.length === this.k) {
+      const last = top[this.k - 1]!;
+      if (!better(score, c.name, last.score, last.c.name)) return;
       top.pop();
     }
     let i = top.length;
-    while (i > 0 && better(e.score, e.c.name, top[i - 1]!.score, top[i - 1]!.c.name)) i--;
-    top.splice(i, 0, e);
+    while (i > 0 && better(score, c.name, top[i - 1]!.score, top[i - 1]!.c.name)) i--;
+    top.splice(i, 0, { c, score });
   }
-  return top;
 }
 
 /**
  * Several replicas, each in a distinct `distinctDomain` value: keep the best server of each
- * domain, then take the best domains (ranked by their best server) greedily.
+ * domain, then take the best domains (ranked by their best server) greedily. With the server
+ * domain every candidate is its own domain (names are unique in a group), so the best k
+ * candidates are kept directly.
  */
 function placeMany(candidates: readonly Candidate[], request: PlacementRequest, filters: readonly CandidateFilter[], score: Scorer): PlacementVerdict {
-  const { replicas, distinctDomain } = request;
-  const rejections: Rejection[] = [];
-  const bestPerDomain = new Map<string, Scored>();
-  for (const c of candidates) {
-    const r = runFilters(filters, c);
-    if (r !== undefined) {
-      rejections.push(r);
-      continue;
+  const { replicas, distinctDomain, demand } = request;
+  const top = new TopK(replicas);
+  let domains = 0;
+  if (distinctDomain === "server") {
+    for (const c of candidates) {
+      if (firstFailure(filters, c) >= 0) continue;
+      domains++;
+      top.offer(c, score(c, demand));
     }
-    // The failure-domain filter rejected servers without a value, so this is defined.
-    const key = domainValue(c, distinctDomain)!;
-    const s = score(c, request.demand);
-    const current = bestPerDomain.get(key);
-    if (current === undefined || better(s, c.name, current.score, current.c.name)) bestPerDomain.set(key, { c, score: s });
+  } else {
+    const bestPerDomain = new Map<string, Scored>();
+    for (const c of candidates) {
+      if (firstFailure(filters, c) >= 0) continue;
+      // The failure-domain filter rejected servers without a value, so this is defined.
+      const key = domainValue(c, distinctDomain)!;
+      const s = score(c, demand);
+      const current = bestPerDomain.get(key);
+      if (current === undefined) bestPerDomain.set(key, { c, score: s });
+      else if (better(s, c.name, current.score, current.c.name)) {
+        current.c = c;
+        current.score = s;
+      }
+    }
+    domains = bestPerDomain.size;
+    for (const e of bestPerDomain.values()) top.offer(e.c, e.score);
   }
-  if (bestPerDomain.size < replicas) {
+  if (domains < replicas) {
+    const rejections = explainRejections(candidates, filters);
     const why =
-      `needs ${replicas} distinct ${domainPlural(distinctDomain)}, only ${bestPerDomain.size} fit; ` +
+      `needs ${replicas} distinct ${domainPlural(distinctDomain)}, only ${domains} fit; ` +
       `${plural(rejections.length, "candidate")} rejected`;
     return unplaceable(request, why, rejections);
   }
-  return { ok: true, servers: topK(bestPerDomain.values(), replicas).map((e) => e.c.name) };
+  return { ok: true, servers: top.items.map((e) => e.c.name) };
 }
 
 /**

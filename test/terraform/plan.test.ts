@@ -1,0 +1,161 @@
+import { strict as assert } from "node:assert";
+import { resourceSpec } from "../../provider/src/terraform/schema";
+import { argsOf, planResource, refreshedState, resolvePlanned } from "../../provider/src/terraform/plan";
+import { isUnknown, UNKNOWN, type TfObject } from "../../provider/src/terraform/codec/types";
+import { parseGoDuration, timeoutMsOf } from "../../provider/src/terraform/timeouts";
+import { addressOf, identityOf, PendingChanges } from "../../provider/src/terraform/pending";
+
+const vm = resourceSpec("otterscale_virtual_machine")!;
+const vc = resourceSpec("otterscale_vcluster")!;
+
+/** A config value as Terraform sends it: every attribute present, unset = null. */
+function config(spec: typeof vm, set: TfObject): TfObject {
+  const out: TfObject = {};
+  for (const a of spec.attributes) out[a.name] = null;
+  for (const b of spec.blocks) out[b.name] = null;
+  return { ...out, ...set };
+}
+const vmConfig = (extra: TfObject = {}) => config(vm, { name: "web", tenant: "a", group: "g", cpu_cores: 2, memory_gib: 4, disk_gib: 20, ...extra });
+const vmState = (extra: TfObject = {}): TfObject => ({
+  ...vmConfig(),
+  gpu_count: 0,
+  run_strategy: "Always",
+  id: "a/web",
+  server: "s1",
+  rack: "r1",
+  zone: "z1",
+  status: "Running",
+  ...extra,
+});
+
+describe("terraform/plan", () => {
+  it("create: config kept, defaults filled, computed unknown", () => {
+    const { planned, requiresReplace } = planResource(vm, null, vmConfig({ placement: { strategy: null, server: null, anti_affinity_group: null, spread_domain: "rack", racks: null, zones: null } }));
+    const p = planned as TfObject;
+    assert.equal(p.cpu_cores, 2);
+    assert.equal(p.gpu_count, 0);
+    assert.equal(p.run_strategy, "Always");
+    assert.equal(p.user_data, null);
+    assert.ok(isUnknown(p.id) && isUnknown(p.server) && isUnknown(p.status));
+    assert.deepEqual((p.placement as TfObject).spread_domain, "rack");
+    assert.deepEqual(requiresReplace, []);
+  });
+
+  it("create: unknown config values stay unknown", () => {
+    const p = planResource(vm, null, vmConfig({ tenant: UNKNOWN })).planned as TfObject;
+    assert.ok(isUnknown(p.tenant));
+  });
+
+  it("update without input changes plans the prior state exactly", () => {
+    const out = planResource(vm, vmState(), vmConfig());
+    assert.equal(out.changed, false);
+    assert.deepEqual(out.planned, { ...vmState(), timeouts: null });
+  });
+
+  it("resize keeps server/rack/zone/status/id known", () => {
+    const out = planResource(vm, vmState(), vmConfig({ cpu_cores: 4 }));
+    const p = out.planned as TfObject;
+    assert.equal(p.cpu_cores, 4);
+    assert.deepEqual([p.id, p.server, p.rack, p.zone, p.status], ["a/web", "s1", "r1", "z1", "Running"]);
+    assert.deepEqual(out.requiresReplace, []);
+  });
+
+  it("a status-affecting change makes status unknown (run_strategy, paused)", () => {
+    assert.ok(isUnknown((planResource(vm, vmState(), vmConfig({ run_strategy: "Halted" })).planned as TfObject).status));
+    const created = planResource(vc, null, config(vc, { name: "dev", tenant: "a", group: "g" })).planned as TfObject; // defaults filled
+    const vcPrior: TfObject = { ...created, id: "a/dev", status: "Running", servers: ["s1"], endpoint: "https://x", kubeconfig: "k" };
+    const p = planResource(vc, vcPrior, config(vc, { name: "dev", tenant: "a", group: "g", paused: true })).planned as TfObject;
+    assert.ok(isUnknown(p.status));
+    assert.deepEqual([p.endpoint, p.kubeconfig, p.servers], ["https://x", "k", ["s1"]]);
+  });
+
+  it("dependent computed attributes become unknown only when something changed", () => {
+    const q = resourceSpec("otterscale_tenant_quota")!;
+    const prior: TfObject = { ...config(q, { tenant: "a", group: "g", cpu_cores: 8 }), gpus: 0, id: "a/g", used_cpu_cores: 2 };
+    assert.equal((planResource(q, prior, config(q, { tenant: "a", group: "g", cpu_cores: 8 })).planned as TfObject).used_cpu_cores, 2);
+    assert.ok(isUnknown((planResource(q, prior, config(q, { tenant: "a", group: "g", cpu_cores: 16 })).planned as TfObject).used_cpu_cores));
+  });
+
+  it("requires_replace lists changed x-force-new attributes", () => {
+    assert.deepEqual(planResource(vm, vmState(), vmConfig({ name: "web2", group: "h" })).requiresReplace, ["name", "group"]);
+    const bp = resourceSpec("otterscale_block_pool")!;
+    const prior: TfObject = { ...config(bp, { name: "p", tenant: "a", group: "g", size_gib: 10 }), failure_domain: "server", deletion_protection: true, id: "a/p" };
+    assert.deepEqual(planResource(bp, prior, config(bp, { name: "p", tenant: "a", group: "g", size_gib: 10, failure_domain: "rack" })).requiresReplace, ["failure_domain"]);
+    assert.deepEqual(planResource(bp, prior, config(bp, { name: "p", tenant: "a", group: "g", size_gib: 20 })).requiresReplace, []);
+  });
+
+  it("destroy plans null", () => assert.equal(planResource(vm, vmState(), null).planned, null));
+
+  it("after apply, known planned values win and unknowns come from the engine", () => {
+    const planned = planResource(vm, null, vmConfig()).planned;
+    const state = resolvePlanned(planned, { ...vmState(), server: "s9", extra: 1 }, vm.type) as TfObject;
+    assert.equal(state.server, "s9");
+    assert.equal(state.cpu_cores, 2);
+    assert.equal(state.extra, undefined);
+  });
+
+  it("refresh keeps unset optional attributes null and the timeouts block", () => {
+    const bp = resourceSpec("otterscale_block_pool")!;
+    const prior: TfObject = { ...config(bp, { name: "p", tenant: "a", group: "g", size_gib: 10 }), id: "a/p", timeouts: { create: "5m", update: null, delete: null } };
+    const s = refreshedState(bp, prior, { name: "p", tenant: "a", group: "g", size_gib: 12, replicas: 3, id: "a/p" }) as TfObject;
+    assert.equal(s.replicas, null);
+    assert.equal(s.size_gib, 12); // drift shows
+    assert.deepEqual(s.timeouts, { create: "5m", update: null, delete: null });
+  });
+
+  it("engine args drop computed, null, unknown and blocks", () => {
+    const args = argsOf(vm, { ...vmConfig({ image: UNKNOWN }), id: UNKNOWN, timeouts: { create: "1m" } });
+    assert.deepEqual(args, { name: "web", tenant: "a", group: "g", cpu_cores: 2, memory_gib: 4, disk_gib: 20 });
+  });
+});
+
+describe("terraform/timeouts", () => {
+  const table: [string, number | undefined][] = [
+    ["10m", 600_000],
+    ["1h30m", 5_400_000],
+    ["1.5s", 1500],
+    ["300ms", 300],
+    ["2h45m30.5s", 9_930_500],
+    ["0", 0],
+    ["10", undefined], // Go requires a unit
+    ["1d", undefined], // no days in Go
+    ["", undefined],
+  ];
+  for (const [s, ms] of table) it(`parseGoDuration(${JSON.stringify(s)}) = ${ms}`, () => assert.equal(parseGoDuration(s), ms));
+
+  it("reads the operation's timeout from the block", () => {
+    const v = { timeouts: { create: "2m", update: null, delete: "30s" } };
+    assert.deepEqual([timeoutMsOf(v, "create"), timeoutMsOf(v, "update"), timeoutMsOf(v, "delete")], [120_000, undefined, 30_000]);
+  });
+});
+
+describe("terraform/pending", () => {
+  it("identity follows x-import-id", () => {
+    assert.equal(identityOf("virtual_machine", { tenant: "a", name: "web" }), "a/web");
+    assert.equal(identityOf("tenant_quota", { tenant: "a", group: "g" }), "a/g");
+    assert.equal(identityOf("server", { name: "n1" }), "n1");
+    assert.equal(identityOf("virtual_machine", { name: "web" }), undefined);
+  });
+
+  it("re-planning the same resource replaces its entry; applied entries are forgotten", () => {
+    const p = new PendingChanges();
+    const a = addressOf("otterscale_virtual_machine", "a/web");
+    const b = addressOf("otterscale_virtual_machine", "a/db");
+    p.remember({ action: "create", kind: "virtual_machine", address: a, args: { cpu_cores: 2 } });
+    p.remember({ action: "create", kind: "virtual_machine", address: b, args: { cpu_cores: 4 } });
+    const again = p.prepare({ action: "create", kind: "virtual_machine", address: a, args: { cpu_cores: 3 } });
+    assert.deepEqual(p.batchWith(again).map((c) => [c.address, c.args?.cpu_cores]), [
+      [b, 4],
+      [a, 3],
+    ]);
+    p.forget(b);
+    assert.equal(p.size, 1);
+  });
+
+  it("a replace stays a replace when Terraform re-plans it as a create", () => {
+    const p = new PendingChanges();
+    const a = addressOf("otterscale_block_pool", "a/p");
+    p.remember({ action: "replace", kind: "block_pool", id: "a/p", address: a, args: {} });
+    assert.deepEqual(p.prepare({ action: "create", kind: "block_pool", address: a, args: { size_gib: 1 } }), { action: "replace", kind: "block_pool", id: "a/p", address: a, args: { size_gib: 1 } });
+  });
+});
