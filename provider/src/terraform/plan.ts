@@ -11,7 +11,7 @@
  * server:null, ...}` -> planned `{name:"web", cpu_cores:2, gpu_count:0, server:(unknown), ...}`.
  */
 import type { AttributeSpec, ObjectSpec } from "./schema";
-import { isUnknown, UNKNOWN, valuesEqual, type TfObject, type TfType, type TfValue } from "./codec/types";
+import { isUnknown, isWhollyKnown, UNKNOWN, valuesEqual, type TfObject, type TfType, type TfValue } from "./codec/types";
 
 /**
  * Computed-only attributes that keep their prior value on an in-place update unless one of the
@@ -136,6 +136,8 @@ export function resolvePlanned(planned: TfValue, actual: TfValue, t: TfType): Tf
     const act = Array.isArray(actual) && actual.length === planned.length ? actual : [];
     return planned.map((p, i) => resolvePlanned(p, act[i] ?? null, t[1] as TfType));
   }
+  // Sets and maps cannot be matched element by element: any unknown inside means "take the engine's".
+  if (!isWhollyKnown(planned)) return normalize(actual, t);
   return planned;
 }
 

@@ -127,7 +127,7 @@ export class ProviderServer {
     try {
       const read = await (await this.getEngine()).read(kindOf(spec), id);
       const state = read === undefined ? null : refreshedState(spec, prior, read);
-      if (read === undefined) log("info", "resource gone, removing from state", { type: spec.typeName, id });
+      if (read === undefined) log("debug", "resource gone, removing from state", { type: spec.typeName, id });
       return { new_state: dynamicValue(state, spec.type), diagnostics: [], private: req.private };
     } catch (e) {
       return { new_state: req.current_state, diagnostics: diagnosticsToProto(fromError(e, `reading ${spec.typeName} ${id}`)) };

@@ -1,0 +1,127 @@
+/**
+ * Terraform provider benchmarks (prints figures; no assertions).
+ *
+ * 1. Start-to-handshake: spawn bin/terraform-provider-otterscale as Terraform does (magic cookie,
+ *    PLUGIN_CLIENT_CERT) and time until the handshake line; also until the first RPC
+ *    (GetProviderSchema over mutual TLS) answers. >= 20 runs, median and p90 vs the 300 ms target.
+ * 2. (--scale N, needs the real engine) `terraform apply` of N otterscale_virtual_machine vs N
+ *    terraform_data, with the real binary and the real engine (ledger under a temp OTTERSCALE_HOME).
+ *
+ *   node dist/bench/terraform.bench.js [--runs 20] [--scale 500]
+ */
+import { spawn } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import * as path from "node:path";
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../provider/src/terraform/handshake";
+import { selfSignedCert } from "../provider/src/terraform/cert";
+import { pluginClient } from "../test/terraform/grpc-client";
+import { providerMain, repoRoot, tfSession } from "../test/terraform/tf-harness";
+
+const TARGET_MS = 300;
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
+interface StartSample {
+  handshakeMs: number;
+  firstRpcMs: number;
+}
+
+async function startOnce(client: { certPem: string; keyPem: string }): Promise<StartSample> {
+  const bin = path.join(repoRoot(), "bin", "terraform-provider-otterscale");
+  const t0 = performance.now();
+  const child = spawn(bin, [], {
+    env: {
+      ...process.env,
+      [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
+      PLUGIN_PROTOCOL_VERSIONS: "5,6",
+      PLUGIN_CLIENT_CERT: client.certPem,
+      OTTERSCALE_PROVIDER_JS: providerMain(),
+      NODE_PATH: path.join(repoRoot(), "node_modules"),
+    },
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+      if (out.includes("\n")) resolve(out.split("\n")[0]);
+    });
+    child.on("exit", (c) => reject(new Error(`exited ${c}`)));
+  });
+  const handshakeMs = performance.now() - t0;
+  const [, , , addr, , cert] = line.split("|");
+  const der = Buffer.from(cert + "=".repeat((4 - (cert.length % 4)) % 4), "base64");
+  const c = pluginClient(Number(addr.split(":")[1]), { serverCertPem: new X509Certificate(der).toString(), clientCertPem: client.certPem, clientKeyPem: client.keyPem });
+  await c.provider("GetProviderSchema");
+  const firstRpcMs = performance.now() - t0;
+  await c.controller("Shutdown").catch(() => undefined);
+  c.close();
+  await new Promise((r) => (child.exitCode !== null ? r(null) : child.on("exit", r)));
+  return { handshakeMs, firstRpcMs };
+}
+
+async function startup(runs: number): Promise<void> {
+  const client = selfSignedCert();
+  await startOnce(client); // warm the OS file cache
+  const samples: StartSample[] = [];
+  for (let i = 0; i < runs; i++) samples.push(await startOnce(client));
+  const hs = samples.map((s) => s.handshakeMs);
+  const rpc = samples.map((s) => s.firstRpcMs);
+  const f = (x: number) => `${x.toFixed(0)} ms`;
+  console.log(`provider start -> handshake line (${runs} runs): median ${f(quantile(hs, 0.5))}, p90 ${f(quantile(hs, 0.9))}, min ${f(Math.min(...hs))} (target ${TARGET_MS} ms: ${quantile(hs, 0.5) <= TARGET_MS ? "met" : "MISSED"})`);
+  console.log(`provider start -> first RPC answered (GetProviderSchema, mTLS): median ${f(quantile(rpc, 0.5))}, p90 ${f(quantile(rpc, 0.9))}`);
+}
+
+async function timed(label: string, fn: () => Promise<{ code: number; stderr: string }>): Promise<number> {
+  const t0 = performance.now();
+  const r = await fn();
+  const s = (performance.now() - t0) / 1000;
+  if (r.code !== 0) throw new Error(`${label} failed (${r.code}): ${r.stderr.slice(0, 2000)}`);
+  console.log(`${label}: ${s.toFixed(1)} s`);
+  return s;
+}
+
+/** N VMs (real binary, real engine) vs N terraform_data. */
+async function scale(n: number): Promise<void> {
+  const servers = Math.ceil(n / 30);
+  const ours = await tfSession();
+  const base = await tfSession();
+  try {
+    ours.write(
+      "main.tf",
+      `terraform {\n  required_providers {\n    otterscale = { source = "otterscale/otterscale" }\n  }\n}\n\n` +
+        `resource "otterscale_server" "s" {\n  count = ${servers}\n  name = "node-\${count.index}"\n  rack = "r\${count.index % 4}"\n  cpu_cores = 128\n  memory_gib = 512\n  storage_gib = 10000\n}\n\n` +
+        `resource "otterscale_baremetal_group" "g" {\n  name = "general"\n  servers = otterscale_server.s[*].name\n}\n\n` +
+        `resource "otterscale_tenant_quota" "q" {\n  tenant = "team-a"\n  group = otterscale_baremetal_group.g.name\n  cpu_cores = ${n * 2}\n  memory_gib = ${n * 4}\n  storage_gib = ${n * 20}\n}\n\n` +
+        `resource "otterscale_virtual_machine" "vm" {\n  count = ${n}\n  name = "vm-\${count.index}"\n  tenant = otterscale_tenant_quota.q.tenant\n  group = otterscale_tenant_quota.q.group\n  cpu_cores = 1\n  memory_gib = 2\n  disk_gib = 10\n}\n`,
+    );
+    base.write("main.tf", `resource "terraform_data" "d" {\n  count = ${n}\n  input = "d-\${count.index}"\n}\n`);
+    const a = await timed(`terraform apply: ${n} otterscale_virtual_machine (+${servers} servers, group, quota)`, () => ours.run(["apply", "-auto-approve", "-no-color"], 1_800_000));
+    const b = await timed(`terraform apply: ${n} terraform_data`, () => base.run(["apply", "-auto-approve", "-no-color"], 1_800_000));
+    console.log(`ratio otterscale / terraform_data: ${(a / b).toFixed(2)}x`);
+    await timed(`terraform plan (no changes): ${n} VMs`, () => ours.run(["plan", "-no-color"], 1_800_000));
+  } finally {
+    await ours.close();
+    await base.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? Number(process.argv[i + 1]) : undefined;
+  };
+  await startup(Math.max(20, arg("--runs") ?? 20));
+  const n = arg("--scale");
+  if (n) await scale(n);
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}
