@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { manifests, seedEstate, server, testEngine, vm } from "../support/estate";
+import { BACKENDS, manifests, seedEstate, server, testEngine, vm } from "../support/estate";
 import type { Engine } from "../../provider/src/engine/engine";
 
-describe("plan API (dry run of a batch)", () => {
+for (const backend of BACKENDS) describe(`plan API (dry run of a batch) (${backend})`, () => {
   let engine: Engine;
   let home: string;
   beforeEach(async () => {
-    ({ engine, home } = await testEngine());
+    ({ engine, home } = await testEngine(undefined, backend));
     await seedEstate(engine, { quota: { cpu_cores: 16, memory_gib: 64, storage_gib: 1000 } });
   });
   afterEach(() => engine.close());
@@ -66,5 +66,22 @@ describe("plan API (dry run of a batch)", () => {
     assert.deepEqual(r.diagnostics, []);
     const r2 = await engine.plan([{ action: "update", kind: "virtual_machine", id: "acme/old", args: vm("old", { cpu_cores: 17 }) }]);
     assert.equal(r2.diagnostics[0].code, "quota_exceeded");
+  });
+
+  it("growing a batch one change at a time gives the same verdicts as planning it at once", async () => {
+    const changes = [1, 2, 3, 4, 5, 6].map((i) => ({ action: "create" as const, kind: "virtual_machine" as const, args: vm(`v-${i}`, { cpu_cores: 3 }), address: `v${i}` }));
+    let last;
+    for (let n = 1; n <= changes.length; n++) last = await engine.plan(changes.slice(0, n));
+    const { engine: other, home: _h } = await testEngine(undefined, backend);
+    await seedEstate(other, { quota: { cpu_cores: 16, memory_gib: 64, storage_gib: 1000 } });
+    const once = await other.plan(changes);
+    await other.close();
+    assert.deepEqual(last, once);
+    // 5 x 3 = 15 <= 16; the sixth passes the limit
+    assert.deepEqual(once.diagnostics.map((d) => d.address), ["v6"]);
+    // A ledger change invalidates the incremental state: the committed VM now counts.
+    await engine.create("virtual_machine", vm("real", { cpu_cores: 3 }));
+    const after = await engine.plan(changes);
+    assert.deepEqual(after.diagnostics.map((d) => d.address), ["v5", "v6"]);
   });
 });

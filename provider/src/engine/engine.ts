@@ -26,10 +26,10 @@ import {
   type DecisionContext,
 } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
-import { allocationServers, canonical, deltaOf, idFormatOf, keyOf, newOpId, newRecord, splitSecrets } from "./records";
+import { allocationServers, canonical, deltaOf, idFormatOf, keyOf, newOpId, newRecord, opFinished, splitSecrets } from "./records";
 import { semanticProblems } from "./semantics";
 import { groupTotals, stateOf } from "./state";
-import { planChanges } from "./plan";
+import { Planner } from "./plan";
 import { reconcile, type ReconcileDecision } from "./reconcile";
 import { withDeadline } from "./deadline";
 import { limitsOf } from "./decide";
@@ -44,6 +44,7 @@ interface Validated {
 
 export class Engine implements EngineApi {
   private readonly inventory = new InventoryCache();
+  private planner?: Planner;
 
   constructor(
     readonly ledger: Ledger,
@@ -67,10 +68,21 @@ export class Engine implements EngineApi {
   // ---------------------------------------------------------------- create
 
   async create(kind: ResourceKind, args: unknown, opts: OperationOptions = {}): Promise<State> {
+    // The op id is registered as running until this returns, whatever happens (see ownerAlive).
+    const opId = newOpId();
+    try {
+      return await this.createAs(opId, kind, args, opts);
+    } finally {
+      opFinished(opId);
+    }
+  }
+
+  private async createAs(opId: string, kind: ResourceKind, args: unknown, opts: OperationOptions = {}): Promise<State> {
     const v = this.validate(kind, args);
     const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : undefined;
+    // Resolved before reserving: an adapter that does not serve this kind fails with nothing held.
+    const controller = this.controllers.forKind(kind);
     await this.reconcile({ kind, key: v.key });
-    const opId = newOpId();
     const reserved = await this.ledger.transaction(async (tx) => {
       const existing = await tx.get(kind, v.key);
       if (existing) return { existing };
@@ -80,7 +92,6 @@ export class Engine implements EngineApi {
     if ("existing" in reserved && reserved.existing) return this.adoptExisting(kind, v, reserved.existing, deadline);
     const record = reserved.record!;
     let observed: ObservedObject;
-    const controller = this.controllers.forKind(kind);
     const applying = controller.apply(await this.desired(record, v.spec), { deadline });
     try {
       observed = await withDeadline(applying, deadline, `create ${kind} ${v.key}`);
@@ -116,6 +127,16 @@ export class Engine implements EngineApi {
   // ---------------------------------------------------------------- update
 
   async update(kind: ResourceKind, id: string, args: unknown, opts: OperationOptions = {}): Promise<State> {
+    // The op id is registered as running until this returns, whatever happens (see ownerAlive).
+    const opId = newOpId();
+    try {
+      return await this.updateAs(opId, kind, id, args, opts);
+    } finally {
+      opFinished(opId);
+    }
+  }
+
+  private async updateAs(opId: string, kind: ResourceKind, id: string, args: unknown, opts: OperationOptions = {}): Promise<State> {
     const v = this.validate(kind, args);
     if (v.key !== id) {
       throw new OtterscaleError("invalid_input", `${kind} ${id}: identity attributes cannot change in place (would become ${v.key}); replace the resource`, [
@@ -124,7 +145,6 @@ export class Engine implements EngineApi {
     }
     const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : undefined;
     await this.reconcile({ kind, key: id });
-    const opId = newOpId();
     const record = await this.ledger.transaction(async (tx) =>
       reserveUpdate(await this.context(tx), kind, id, v, opId, Date.now(), this.leaseUntil(deadline)),
     );
@@ -141,9 +161,18 @@ export class Engine implements EngineApi {
   // ---------------------------------------------------------------- delete
 
   async delete(kind: ResourceKind, id: string, opts: OperationOptions = {}): Promise<void> {
+    // The op id is registered as running until this returns, whatever happens (see ownerAlive).
+    const opId = newOpId();
+    try {
+      return await this.deleteAs(opId, kind, id, opts);
+    } finally {
+      opFinished(opId);
+    }
+  }
+
+  private async deleteAs(opId: string, kind: ResourceKind, id: string, opts: OperationOptions = {}): Promise<void> {
     const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : undefined;
     await this.reconcile({ kind, key: id });
-    const opId = newOpId();
     const record = await this.ledger.transaction(async (tx) => {
       const ctx = await this.context(tx);
       const existing = await tx.get(kind, id);
@@ -209,12 +238,8 @@ export class Engine implements EngineApi {
   // ---------------------------------------------------------------- plan / data sources
 
   async plan(changes: readonly PlannedChange[]): Promise<PlanResult> {
-    return planChanges(this.ledger, changes, {
-      validate: (kind, args) => this.validate(kind, args),
-      reserveCreate,
-      reserveUpdate,
-      checkDelete,
-    });
+    this.planner ??= new Planner(this.ledger, { validate: (kind, args) => this.validate(kind, args), reserveCreate, reserveUpdate, checkDelete });
+    return this.planner.plan(changes);
   }
 
   async readDataSource(kind: DataSourceKind, args: unknown): Promise<State> {

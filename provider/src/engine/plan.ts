@@ -12,6 +12,8 @@ import { quotaOvercommit } from "./decide";
 import { InventoryCache } from "./inventory";
 import { MemoryTx } from "./memory-tx";
 import type { Validated } from "./engine";
+import { Mutex } from "../ledger/mutex";
+import { canonical } from "./records";
 
 export interface PlanOps {
   validate(kind: ResourceKind, args: unknown): Validated;
@@ -63,48 +65,128 @@ function summaryOf(e: OtterscaleError): string {
   }
 }
 
-export async function planChanges(ledger: Ledger, changes: readonly PlannedChange[], ops: PlanOps): Promise<PlanResult> {
-  const tx = await ledger.read((real) => MemoryTx.copyOf(real));
-  const cache = new InventoryCache();
-  const diagnostics: Diagnostic[] = [];
-  const placements: Record<string, readonly string[]> = {};
-  const touchedGroups = new Set<string>();
-  const now = Date.now();
-  for (const [i, change] of changes.entries()) {
+const objectId = (kind: ResourceKind, key: string) => `${kind}\u0000${key}`;
+
+interface PlanState {
+  /** Ledger version (last audit seq) the in-memory copy reflects. */
+  version: number;
+  readonly changes: PlannedChange[];
+  readonly tx: MemoryTx;
+  readonly inventory: InventoryCache;
+  /** Canonical form of each change applied so far, and its diagnostics. */
+  readonly keys: string[];
+  /** Objects (kind + key) this batch creates, updates or deletes. */
+  readonly objects: Set<string>;
+  readonly diagnostics: Diagnostic[][];
+  readonly placements: Record<string, readonly string[]>;
+  readonly touchedGroups: Set<string>;
+}
+
+/**
+ * Plans batches. Front ends grow their batch one change at a time (Terraform sends one
+ * PlanResourceChange per resource and checks it together with those before it), so a batch that
+ * extends the previous one on an unchanged ledger continues from the previous in-memory state
+ * instead of replaying everything: planning N resources costs O(N) decisions, not O(N^2).
+ */
+export class Planner {
+  private state?: PlanState;
+  private readonly mutex = new Mutex();
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly ops: PlanOps,
+  ) {}
+
+  plan(changes: readonly PlannedChange[]): Promise<PlanResult> {
+    return this.mutex.run(async () => {
+      let st = this.state && this.extends(this.state, changes) ? this.state : undefined;
+      if (st && !(await this.catchUp(st))) st = undefined;
+      if (!st) {
+        const { version, tx } = await this.ledger.read(async (real) => ({ version: await real.lastAuditSeq(), tx: await MemoryTx.copyOf(real) }));
+        st = { version, tx, inventory: new InventoryCache(), changes: [], keys: [], objects: new Set(), diagnostics: [], placements: {}, touchedGroups: new Set() };
+      }
+      for (let i = st.changes.length; i < changes.length; i++) {
+        st.diagnostics.push(await this.apply(st, changes[i], i));
+        st.changes.push(changes[i]);
+        st.keys.push(canonical(changes[i]));
+      }
+      this.state = st;
+      return { diagnostics: [...st.diagnostics.flat(), ...(await this.warnings(st))], placements: { ...st.placements } };
+    });
+  }
+
+  /** True when `changes` starts with every change already applied to `st` (same objects or equal). */
+  private extends(st: PlanState, changes: readonly PlannedChange[]): boolean {
+    if (st.changes.length > changes.length) return false;
+    return st.changes.every((c, i) => c === changes[i] || st.keys[i] === canonical(changes[i]));
+  }
+
+  /**
+   * Brings the in-memory copy up to date with what the ledger recorded since it was taken. When
+   * every change since is to an object of this batch (this run applying its own plan), the real
+   * rows replace the planned ones, so a planned create that has since been reserved for real is
+   * not counted twice. Any other change makes the earlier verdicts stale: returns false and the
+   * caller replans from a fresh copy.
+   */
+  private async catchUp(st: PlanState): Promise<boolean> {
+    const changed = await this.ledger.read(async (real) => {
+      const events = await real.auditSince(st.version);
+      const seen = new Map<string, { kind: ResourceKind; key: string }>();
+      for (const e of events) seen.set(objectId(e.kind, e.key), { kind: e.kind, key: e.key });
+      if ([...seen.keys()].some((k) => !st.objects.has(k))) return undefined;
+      const rows = [];
+      for (const { kind, key } of seen.values()) rows.push({ kind, key, record: await real.get(kind, key), allocations: await real.allocations({ consumer: { kind, key } }) });
+      return { rows, version: events.length ? events[events.length - 1].seq! : st.version };
+    });
+    if (!changed) return false;
+    for (const r of changed.rows) st.tx.replace(r.kind, r.key, r.record, r.allocations);
+    st.version = changed.version;
+    return true;
+  }
+
+  private async apply(st: PlanState, change: PlannedChange, i: number): Promise<Diagnostic[]> {
+    const { tx, ops } = { tx: st.tx, ops: this.ops };
     const address = change.address ?? `${change.kind}[${i}]`;
+    const now = Date.now();
     try {
-      const ctx = { tx, inv: await cache.load(tx) };
       if (change.action === "delete" || change.action === "replace") {
         const id = change.id!;
+        st.objects.add(objectId(change.kind, id));
         const rec = await tx.get(change.kind, id);
         if (rec) {
-          await ops.checkDelete(ctx, { ...rec, state: "active" });
+          await ops.checkDelete({ tx, inv: await st.inventory.load(tx) }, { ...rec, state: "active" });
           await tx.remove(change.kind, id);
         }
-        if (change.action === "delete") continue;
+        if (change.action === "delete") return [];
       }
       const v = ops.validate(change.kind, change.args ?? {});
-      if (change.kind === "tenant_quota") touchedGroups.add(String(v.clean.group));
+      st.objects.add(objectId(change.kind, v.key));
+      if (change.kind === "tenant_quota") st.touchedGroups.add(String(v.clean.group));
       const exists = await tx.get(change.kind, v.key);
-      const ctx2 = { tx, inv: await cache.load(tx) };
+      const ctx = { tx, inv: await st.inventory.load(tx) };
       const record =
         change.action === "update" && exists
-          ? await ops.reserveUpdate(ctx2, change.kind, change.id ?? v.key, v, "plan", now, now)
+          ? await ops.reserveUpdate(ctx, change.kind, change.id ?? v.key, v, "plan", now, now)
           : exists
             ? exists // creating what already exists: apply treats it as an idempotent retry or a clear error
-            : await ops.reserveCreate(ctx2, change.kind, v, "plan", now, now);
+            : await ops.reserveCreate(ctx, change.kind, v, "plan", now, now);
       await tx.put({ ...record, state: "active", generation: record.generation + 1 });
-      if (Array.isArray(record.computed.servers)) placements[address] = record.computed.servers as string[];
+      if (Array.isArray(record.computed.servers)) st.placements[address] = record.computed.servers as string[];
+      return [];
     } catch (e) {
-      diagnostics.push(...diagnosticsOf(e, change.kind, address));
+      return diagnosticsOf(e, change.kind, address);
     }
   }
-  const inv = await cache.load(tx);
-  for (const g of [...touchedGroups].sort()) {
-    if (!inv.groups.has(g)) continue;
-    for (const w of await quotaOvercommit({ tx, inv }, g)) {
-      diagnostics.push({ severity: "warning", code: "quota_overcommit", summary: "Quotas exceed group capacity", detail: w });
+
+  private async warnings(st: PlanState): Promise<Diagnostic[]> {
+    const inv = await st.inventory.load(st.tx);
+    const out: Diagnostic[] = [];
+    for (const g of [...st.touchedGroups].sort()) {
+      if (!inv.groups.has(g)) continue;
+      for (const w of await quotaOvercommit({ tx: st.tx, inv }, g)) {
+        out.push({ severity: "warning", code: "quota_overcommit", summary: "Quotas exceed group capacity", detail: w });
+      }
     }
+    return out;
   }
-  return { diagnostics, placements };
 }

@@ -54,9 +54,24 @@ export function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * Operations of this process that are still running. A row owned by one of this process's
+ * finished operations (one that failed after its reservation, e.g. because the ledger connection
+ * dropped before the commit) is stale at once, not only after its lease: a retry in the same
+ * process can then settle it.
+ */
+const running = new Set<string>();
+
 /** Owner token of an operation: host and pid let a later run tell a crashed owner from a live one. */
 export function newOpId(): string {
-  return `${os.hostname()}:${process.pid}:${randomUUID()}`;
+  const id = `${os.hostname()}:${process.pid}:${randomUUID()}`;
+  running.add(id);
+  return id;
+}
+
+/** Marks an operation of this process as finished (successfully or not). */
+export function opFinished(opId: string): void {
+  running.delete(opId);
 }
 
 /** False only when the owner ran on this host and its process is gone. */
@@ -64,7 +79,7 @@ export function ownerAlive(opId: string | null): boolean {
   if (!opId) return false;
   const [host, pid] = opId.split(":");
   if (host !== os.hostname()) return true;
-  if (Number(pid) === process.pid) return true;
+  if (Number(pid) === process.pid) return running.has(opId);
   try {
     process.kill(Number(pid), 0);
     return true;

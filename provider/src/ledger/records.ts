@@ -104,6 +104,10 @@ export interface LedgerTx {
   appendAudit(event: AuditEvent): Promise<void>;
   /** Bumped on every server or group write: lets callers cache the inventory. */
   inventoryGeneration(): Promise<number>;
+  /** Sequence number of the newest audit event: every mutation appends one, so it versions the ledger. */
+  lastAuditSeq(): Promise<number>;
+  /** Audit events with seq > `seq`, oldest first. */
+  auditSince(seq: number, limit?: number): Promise<AuditEvent[]>;
 }
 
 export interface Ledger {

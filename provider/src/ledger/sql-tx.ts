@@ -6,7 +6,7 @@ import { OtterscaleError } from "../domain/errors";
 import type { ResourceKind } from "../schema/catalog";
 import type { Usage } from "../quota/quota";
 import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad } from "./records";
-import { RECORD_COLUMNS, placeholders, recordToParams, rowToAllocation, rowToRecord, type Row } from "./sql";
+import { RECORD_COLUMNS, placeholders, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
 
 export interface SqlDriver {
   all(sql: string, params?: readonly unknown[]): Promise<Row[]>;
@@ -172,6 +172,15 @@ export class SqlTx implements LedgerTx {
   async inventoryGeneration(): Promise<number> {
     const rows = await this.db.all("SELECT v FROM meta WHERE k = 'inventory_generation'");
     return Number(rows[0]?.v ?? 0);
+  }
+
+  async auditSince(seq: number, limit = 100_000): Promise<AuditEvent[]> {
+    return (await this.db.all("SELECT seq, at, op, kind, key, tenant, grp, delta, op_id FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit])).map(rowToAudit);
+  }
+
+  async lastAuditSeq(): Promise<number> {
+    const rows = await this.db.all("SELECT COALESCE(MAX(seq), 0) AS s FROM audit");
+    return Number(rows[0]?.s ?? 0);
   }
 
   private async bumpInventory(): Promise<void> {

@@ -106,13 +106,24 @@ export function typeNameOf(kind: ResourceKind | DataSourceKind): string {
 
 /** Top-level attributes that force replacement when changed. */
 export function forceNewAttributes(kind: ResourceKind): string[] {
-  return Object.entries(schemaOf(kind).properties ?? {})
+  return memo(`force-new:${kind}`, () => Object.entries(schemaOf(kind).properties ?? {})
     .filter(([, p]) => p["x-force-new"])
-    .map(([k]) => k);
+    .map(([k]) => k));
+}
+
+const memos = new Map<string, string[]>();
+function memo(key: string, f: () => string[]): string[] {
+  let v = memos.get(key);
+  if (!v) memos.set(key, (v = Object.freeze(f()) as string[]));
+  return v;
 }
 
 /** Attribute paths (dotted) marked sensitive, at any depth. */
 export function sensitivePaths(kind: ResourceKind | "provider"): string[] {
+  return memo(`sensitive:${kind}`, () => collectSensitive(kind));
+}
+
+function collectSensitive(kind: ResourceKind | "provider"): string[] {
   const out: string[] = [];
   const walk = (node: SchemaNode, prefix: string) => {
     for (const [k, p] of Object.entries(node.properties ?? {})) {

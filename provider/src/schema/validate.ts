@@ -92,7 +92,7 @@ export function validateInput<T>(kind: Validatable, input: unknown, subject?: st
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
     throw invalid([{ message: "expected an object of attributes" }], subject ?? kind);
   }
-  const copy = structuredClone(dropNulls(input as Record<string, unknown>));
+  const copy = dropNulls(input as Record<string, unknown>); // a fresh copy: ajv's defaults never touch the caller's object
   const problems = problemsOf(kind, copy);
   if (problems.length) throw invalid(problems, subject ?? kind);
   return copy as T;

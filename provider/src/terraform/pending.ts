@@ -5,7 +5,8 @@
  * PlanResourceChange carries no resource address, so entries are keyed by type and identity
  * (`otterscale_virtual_machine[team-a/web-1]`): re-planning the same resource (Terraform plans
  * again at apply time, and plans a replace twice) overwrites its entry instead of counting it
- * twice. An entry is forgotten once its resource is applied (the ledger then holds it).
+ * twice. An applied entry stays (the engine's plan finds its object in the ledger and does not
+ * count it twice); an entry whose apply failed is forgotten.
  */
 import type { PlannedChange } from "../handlers/api";
 import type { ResourceKind } from "../schema/catalog";

@@ -193,10 +193,12 @@ export class ProviderServer {
       const state = resolvePlanned(planned, result as TfValue, spec.type);
       return { new_state: dynamicValue(state, spec.type), private: req.planned_private, diagnostics: diagnosticsToProto(consistencyWarnings(spec, planned, result)) };
     } catch (e) {
+      // This change will not happen: stop counting it in later checks of this run. (An applied
+      // change stays in the batch: the engine's plan then finds it in the ledger and does not
+      // count it twice, and the batch keeps growing so the engine can plan incrementally.)
+      this.pending.forget(address);
       // Create failed: nothing exists. Update/delete failed: the prior object is still there.
       return { new_state: prior ? req.prior_state : dynamicValue(null, spec.type), diagnostics: diagnosticsToProto(fromError(e, `applying ${address}`)) };
-    } finally {
-      this.pending.forget(address);
     }
   }
 
