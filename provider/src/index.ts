@@ -2,7 +2,7 @@
 export { openEngine } from "./handlers/engine";
 export type { EngineApi, EngineConfig, PlannedChange, PlanResult, Diagnostic, State, OperationOptions } from "./handlers/api";
 export { Engine } from "./engine/engine";
-export { diagnosticsOf } from "./engine/plan";
+export { diagnosticsOf, SUMMARY } from "./engine/diagnostics";
 export { OtterscaleError, type ErrorCode, type Problem } from "./domain/errors";
 export { RESOURCE_KINDS, DATA_SOURCE_KINDS, schemaOf, inputSchemaOf, forceNewAttributes, sensitivePaths, typeNameOf } from "./schema/catalog";
 export type { ResourceKind, DataSourceKind } from "./schema/catalog";

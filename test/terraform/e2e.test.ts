@@ -109,7 +109,7 @@ ${vm("three", 2)}`),
       assert.equal((await s.run(["apply", "-auto-approve", "-target=otterscale_tenant_quota.a", "-no-color"])).code, 0);
       const plan = await s.run(["plan", "-no-color"]);
       assert.equal(plan.code, 1);
-      assert.match(plan.stderr, /Error: Quota exceeded/);
+      assert.match(plan.stderr, /Error: Tenant quota exceeded/);
       assert.match(plan.stderr, /cpu_cores requested \d, used \d+, limit 8/);
       // Terraform points at the attribute's line in the configuration
       assert.match(plan.stderr, /cpu_cores\s+= \d/);

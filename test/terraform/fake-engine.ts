@@ -4,6 +4,7 @@
  * predictably, and has one review-time rule so plan errors can be observed: the VMs of a tenant
  * in a group may not exceed the quota's `cpu_cores` (quotas created or planned in the batch).
  */
+import { SUMMARY } from "../../provider/src/engine/diagnostics";
 import type { EngineApi, OperationOptions, PlannedChange, PlanResult, State, Diagnostic } from "../../provider/src/handlers/api";
 import { schemaOf, type DataSourceKind, type ResourceKind } from "../../provider/src/schema/catalog";
 import { validateInput } from "../../provider/src/schema/validate";
@@ -110,7 +111,7 @@ export class FakeEngine implements EngineApi {
           ...(c.address ? { address: c.address } : {}),
           path: "cpu_cores",
           code: "quota_exceeded",
-          summary: "Quota exceeded",
+          summary: SUMMARY.quota_exceeded,
           detail: `tenant ${String(c.args.tenant)} in group ${String(c.args.group)}: cpu_cores requested ${c.args.cpu_cores}, used ${before}, limit ${limit}`,
         });
       }

@@ -108,12 +108,14 @@ describe("terraform provider server (in-process, fake engine)", () => {
     const third = await plan(vm, null, vmConfig("c", 1));
     assert.equal(third.diagnostics.length, 1);
     assert.equal(third.diagnostics[0].severity, 1);
-    assert.equal(third.diagnostics[0].summary, "Quota exceeded");
+    assert.equal(third.diagnostics[0].summary, "Tenant quota exceeded");
     assert.match(third.diagnostics[0].detail, /requested 1, used 8, limit 8/);
     assert.deepEqual(steps(third.diagnostics[0]), ["cpu_cores"]);
     const last = engine.calls.filter((x) => x.op === "plan").at(-1)!;
-    // First-planned order is kept across re-plans (deterministic), the change under review is last.
+    // First-planned order is kept across re-plans (deterministic), the change under review is last;
+    // applied changes stay (the engine finds them in the ledger and does not count them twice).
     assert.deepEqual(last.changes!.map((ch) => [ch.address, ch.args?.cpu_cores]), [
+      ["otterscale_tenant_quota[team-a/g1]", 8],
       ["otterscale_virtual_machine[team-a/a]", 4],
       ["otterscale_virtual_machine[team-a/b]", 4],
       ["otterscale_virtual_machine[team-a/c]", 1],
@@ -126,7 +128,7 @@ describe("terraform provider server (in-process, fake engine)", () => {
     const created = await apply(bp, null, p.planned);
     assert.equal(created.state!.replicas, null, "unset optional stays null although the engine reports 3");
     const del = await apply(bp, created.state, null);
-    assert.equal(del.diagnostics[0].summary, "Deletion protected");
+    assert.equal(del.diagnostics[0].summary, "Deletion protection is enabled");
     assert.deepEqual(steps(del.diagnostics[0]), ["deletion_protection"]);
     assert.deepEqual(del.state, created.state);
   });
@@ -138,7 +140,7 @@ describe("terraform provider server (in-process, fake engine)", () => {
     assert.equal(state.id, "team-a/g1");
     assert.equal(state.cpu_cores, 8);
     const missing = await c.provider("ImportResourceState", { type_name: "otterscale_tenant_quota", id: "team-a/nope" });
-    assert.equal(missing.diagnostics[0].summary, "Not found");
+    assert.equal(missing.diagnostics[0].summary, "Referenced object not found");
 
     const up = await c.provider("UpgradeResourceState", { type_name: "otterscale_tenant_quota", version: 0, raw_state: { json: Buffer.from(JSON.stringify({ ...created.state, old_attr: 1 })) } });
     assert.deepEqual(val(quota, up.upgraded_state), created.state);

@@ -3,7 +3,6 @@
  * functions an apply uses. Changes are applied in order, so the creates of one plan are checked
  * together: five VMs that each fit but together pass the quota fail here, at review time.
  */
-import { OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord } from "../ledger/records";
 import type { ResourceKind } from "../schema/catalog";
 import type { Diagnostic, PlannedChange, PlanResult } from "../handlers/api";
@@ -13,6 +12,7 @@ import { InventoryCache } from "./inventory";
 import { MemoryTx } from "./memory-tx";
 import type { Validated } from "./engine";
 import { Mutex } from "../ledger/mutex";
+import { diagnosticsOf } from "./diagnostics";
 import { canonical } from "./records";
 
 export interface PlanOps {
@@ -20,49 +20,6 @@ export interface PlanOps {
   reserveCreate(ctx: DecisionContext, kind: ResourceKind, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord>;
   reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id: string, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord>;
   checkDelete(ctx: DecisionContext, rec: LedgerRecord): Promise<void>;
-}
-
-/** Quota dimensions named on the attribute of the kind that carries them. */
-const DIMENSION_PATHS: Partial<Record<ResourceKind, Record<string, string>>> = {
-  virtual_machine: { cpu_cores: "cpu_cores", memory_gib: "memory_gib", storage_gib: "disk_gib", gpus: "gpu_count", virtual_machines: "name" },
-  block_pool: { storage_gib: "size_gib", block_pools: "name" },
-  vcluster: { vclusters: "name" },
-};
-
-/** Diagnostics of an engine error, with attribute paths mapped onto the kind's own attributes. */
-export function diagnosticsOf(e: unknown, kind: ResourceKind | undefined, address?: string): Diagnostic[] {
-  if (!OtterscaleError.isInstance(e)) {
-    return [{ severity: "error", address, code: "internal", summary: "internal error", detail: e instanceof Error ? e.message : String(e) }];
-  }
-  const map = kind ? DIMENSION_PATHS[kind] : undefined;
-  const summary = summaryOf(e);
-  if (e.code === "invalid_input" && e.problems.length) {
-    return e.problems.map((p) => ({ severity: "error", address, path: p.path, code: e.code, summary, detail: p.path ? `${p.path}: ${p.message}` : p.message }));
-  }
-  const paths = [...new Set(e.problems.map((p) => (p.path && map ? (map[p.path] ?? (e.code === "quota_exceeded" ? undefined : p.path)) : p.path)))];
-  const path = paths.length === 1 ? paths[0] : undefined;
-  return [{ severity: "error", address, path, code: e.code, summary, detail: e.message }];
-}
-
-function summaryOf(e: OtterscaleError): string {
-  switch (e.code) {
-    case "quota_exceeded":
-      return "Tenant quota exceeded";
-    case "unplaceable":
-      return "No server can host this resource";
-    case "invalid_input":
-      return "Invalid attribute value";
-    case "in_use":
-      return "Resource is in use";
-    case "protected":
-      return "Deletion protection is enabled";
-    case "not_found":
-      return "Referenced object not found";
-    case "already_exists":
-      return "Object already exists";
-    default:
-      return `otterscale: ${e.code}`;
-  }
 }
 
 const objectId = (kind: ResourceKind, key: string) => `${kind}\u0000${key}`;

@@ -1011,6 +1011,10 @@ ledger_url?: string
  * Backend controllers: `gitops:///abs/dir` (embedded default: `$OTTERSCALE_HOME/manifests`), `kubernetes://` (kubeconfig from the usual places) or `maas://...`. Env: `OTTERSCALE_CONTROLLER_URL`.
  */
 controller_url?: string
+/**
+ * How `terraform plan` checks quotas and placement: `batch` (default) checks the creates and updates of the whole plan together, so a plan whose changes fit one by one but not together fails at review time; `resource` checks each resource alone against the ledger and leaves the rest to apply time, where reservations are atomic and the changes that do not fit fail individually (use it to apply as much of an over-committed change as fits). Env: `OTTERSCALE_REVIEW_CHECKS`.
+ */
+review_checks?: ("batch" | "resource")
 }
 
 /**

@@ -3,7 +3,9 @@
  * protocol. Engine `Diagnostic`s and `OtterscaleError`s are translated here, and only here.
  */
 import type { Diagnostic as EngineDiagnostic } from "../handlers/api";
-import { OtterscaleError, type ErrorCode } from "../domain/errors";
+import { OtterscaleError } from "../domain/errors";
+import { diagnosticsOf } from "../engine/diagnostics";
+import type { ResourceKind } from "../schema/catalog";
 
 /** One step of an attribute path: attribute name, map key (string) or list index (number). */
 export type PathStep = string | number;
@@ -15,19 +17,6 @@ export interface TfDiagnostic {
   readonly path?: readonly PathStep[];
 }
 
-const SUMMARY: Record<ErrorCode, string> = {
-  invalid_input: "Invalid attribute value",
-  not_found: "Not found",
-  already_exists: "Already exists",
-  quota_exceeded: "Quota exceeded",
-  unplaceable: "Cannot place resource",
-  in_use: "Resource in use",
-  protected: "Deletion protected",
-  conflict: "Concurrent change",
-  controller_failed: "Backend controller failed",
-  timeout: "Operation timed out",
-  config: "Invalid provider configuration",
-};
 
 /**
  * Dotted path to steps. Digits-only segments are list indexes; other segments are attribute names
@@ -52,15 +41,8 @@ export function fromEngineDiagnostic(d: EngineDiagnostic): TfDiagnostic {
  * Terraform points at the line), else one carrying the whole message. Unexpected errors keep
  * their message but never a stack trace.
  */
-export function fromError(e: unknown, context: string): TfDiagnostic[] {
-  if (OtterscaleError.isInstance(e)) {
-    const summary = SUMMARY[e.code] ?? "Error";
-    const withPath = e.problems.filter((p) => p.path);
-    if (withPath.length && withPath.length === e.problems.length) {
-      return withPath.map((p) => error(summary, `${p.path}: ${p.message}`, parsePath(p.path)));
-    }
-    return [error(summary, e.message)];
-  }
+export function fromError(e: unknown, context: string, kind?: ResourceKind): TfDiagnostic[] {
+  if (OtterscaleError.isInstance(e)) return diagnosticsOf(e, kind).map(fromEngineDiagnostic);
   const message = e instanceof Error ? e.message : String(e);
   return [error(`Unexpected error while ${context}`, message)];
 }

@@ -6,6 +6,7 @@
  */
 import type { EngineApi, EngineConfig, OperationOptions, PlannedChange } from "../handlers/api";
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
+import { WORKLOAD_KINDS } from "../schema/catalog";
 import { dataSourceSpec, providerSpec, resourceSpec, specs, type ObjectSpec } from "./schema";
 import { diagnosticsToProto, dynamicValue, schemaToProto } from "./to-proto";
 import { fromDynamicValue, fromRawState } from "./from-proto";
@@ -25,10 +26,14 @@ type Res = Record<string, unknown>;
 const kindOf = (spec: ObjectSpec) => spec.kind as ResourceKind;
 const str = (v: TfValue | undefined): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
+const WORKLOADS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
+
 export class ProviderServer {
   private engineConfig: EngineConfig = {};
   private engine?: Promise<EngineApi>;
   private readonly pending = new PendingChanges();
+  /** review_checks = "resource": check each change alone instead of with the plan's others. */
+  private reviewAlone = false;
   private stop = new AbortController();
 
   constructor(private readonly openEngine: EngineOpener) {}
@@ -78,6 +83,7 @@ export class ProviderServer {
     };
     const ledgerUrl = pick("ledger_url", "OTTERSCALE_LEDGER_URL");
     const controllerUrl = pick("controller_url", "OTTERSCALE_CONTROLLER_URL");
+    this.reviewAlone = pick("review_checks", "OTTERSCALE_REVIEW_CHECKS") === "resource";
     this.engineConfig = { ...(ledgerUrl ? { ledgerUrl } : {}), ...(controllerUrl ? { controllerUrl } : {}) };
     log("debug", "configured", { terraform_version: req.terraform_version, controller_url: controllerUrl ?? "(default)" });
     return { diagnostics: diagnosticsToProto(diags) };
@@ -160,12 +166,15 @@ export class ProviderServer {
     const action: PlannedChange["action"] = !prior ? "create" : replace ? "replace" : "update";
     const change = this.pending.prepare({ action, kind, args, address, ...(priorId ? { id: priorId } : {}) });
     try {
-      const result = await (await this.getEngine()).plan(this.pending.batchWith(change));
+      // review_checks = "resource": the other workloads of this plan are left to apply time, but
+      // servers, groups and quotas it creates still count (a VM needs its group and quota).
+      const batch = this.pending.batchWith(change).filter((c) => !this.reviewAlone || c === change || !WORKLOADS.has(c.kind));
+      const result = await (await this.getEngine()).plan(batch);
       const mine = result.diagnostics.filter((d) => d.address === undefined || d.address === address).map(fromEngineDiagnostic);
       if (!hasErrors(mine) && identity) this.pending.remember(change);
       return mine;
     } catch (e) {
-      return fromError(e, `planning ${address}`);
+      return fromError(e, `planning ${address}`, kind);
     }
   }
 
@@ -198,7 +207,7 @@ export class ProviderServer {
       // count it twice, and the batch keeps growing so the engine can plan incrementally.)
       this.pending.forget(address);
       // Create failed: nothing exists. Update/delete failed: the prior object is still there.
-      return { new_state: prior ? req.prior_state : dynamicValue(null, spec.type), diagnostics: diagnosticsToProto(fromError(e, `applying ${address}`)) };
+      return { new_state: prior ? req.prior_state : dynamicValue(null, spec.type), diagnostics: diagnosticsToProto(fromError(e, `applying ${address}`, kind)) };
     }
   }
 

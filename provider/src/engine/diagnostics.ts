@@ -1,0 +1,49 @@
+/**
+ * Engine errors as diagnostics: one summary per error code, the attribute path mapped onto the
+ * attribute of the kind that carries the dimension. Front ends translate these, never re-word them.
+ */
+import { OtterscaleError, type ErrorCode } from "../domain/errors";
+import type { ResourceKind } from "../schema/catalog";
+import type { Diagnostic } from "../handlers/api";
+
+/** Short, stable summaries per error code (the detail carries the numbers). */
+export const SUMMARY: Record<ErrorCode, string> = {
+  invalid_input: "Invalid attribute value",
+  not_found: "Referenced object not found",
+  already_exists: "Object already exists",
+  quota_exceeded: "Tenant quota exceeded",
+  unplaceable: "No server can host this resource",
+  in_use: "Resource is in use",
+  protected: "Deletion protection is enabled",
+  conflict: "Concurrent change",
+  controller_failed: "Backend controller failed",
+  timeout: "Operation timed out",
+  config: "Invalid provider configuration",
+};
+
+/** Quota dimensions named on the attribute of the kind that carries them. */
+const DIMENSION_PATHS: Partial<Record<ResourceKind, Record<string, string>>> = {
+  virtual_machine: { cpu_cores: "cpu_cores", memory_gib: "memory_gib", storage_gib: "disk_gib", gpus: "gpu_count", virtual_machines: "name" },
+  block_pool: { storage_gib: "size_gib", block_pools: "name" },
+  vcluster: { vclusters: "name" },
+};
+
+/** Diagnostics of an engine error, with attribute paths mapped onto the kind's own attributes. */
+export function diagnosticsOf(e: unknown, kind: ResourceKind | undefined, address?: string): Diagnostic[] {
+  if (!OtterscaleError.isInstance(e)) {
+    return [{ severity: "error", address, code: "internal", summary: "internal error", detail: e instanceof Error ? e.message : String(e) }];
+  }
+  const map = kind ? DIMENSION_PATHS[kind] : undefined;
+  const summary = summaryOf(e);
+  if (e.code === "invalid_input" && e.problems.length) {
+    return e.problems.map((p) => ({ severity: "error", address, path: p.path, code: e.code, summary, detail: p.path ? `${p.path}: ${p.message}` : p.message }));
+  }
+  const paths = [...new Set(e.problems.map((p) => (p.path && map ? (map[p.path] ?? (e.code === "quota_exceeded" ? undefined : p.path)) : p.path)))];
+  const path = paths.length === 1 ? paths[0] : undefined;
+  return [{ severity: "error", address, path, code: e.code, summary, detail: e.message }];
+}
+
+function summaryOf(e: OtterscaleError): string {
+  return SUMMARY[e.code] ?? `otterscale: ${e.code}`;
+}
+
