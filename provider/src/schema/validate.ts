@@ -20,6 +20,7 @@ function validatorFor(kind: Validatable): ValidateFunction {
       strict: true,
       strictNumbers: true,
       multipleOfPrecision: 9,
+      verbose: true, // puts the offending value in `e.data`, which messages quote as "(got ...)"
     }).addVocabulary(["x-kind", "x-force-new", "x-sensitive", "x-import-id", "x-data-source", "x-env"]);
     v = ajv.compile(inputSchemaOf(kind));
     compiled.set(kind, v);
@@ -47,6 +48,8 @@ function describe(value: unknown): string {
 
 function messageOf(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>;
+  // Never quote a sensitive value (user_data, bmc.password) back in an error.
+  if ((e.parentSchema as Record<string, unknown> | undefined)?.["x-sensitive"]) e = { ...e, data: "(sensitive value)" };
   switch (e.keyword) {
     case "required":
       return "is required";
