@@ -1,18 +1,30 @@
 import { OtterscaleError } from "../domain/errors";
 
-/** Races `work` against an absolute deadline (ms since epoch); no deadline = wait. */
-export async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, what: string): Promise<T> {
-  if (deadline === undefined) return work;
+/**
+ * Races `work` against an absolute deadline (ms since epoch) and an abort signal (Terraform's
+ * StopProvider, Ctrl-C); neither given = wait. The caller releases what it reserved.
+ */
+export async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, what: string, signal?: AbortSignal): Promise<T> {
+  if (deadline === undefined && !signal) return work;
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new OtterscaleError("timeout", `${what}: timed out waiting for the backend controller; the reservation was released`)),
-      Math.max(0, deadline - Date.now()),
-    );
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    if (deadline !== undefined) {
+      timer = setTimeout(
+        () => reject(new OtterscaleError("timeout", `${what}: timed out waiting for the backend controller; the reservation was released`)),
+        Math.max(0, deadline - Date.now()),
+      );
+    }
+    if (signal) {
+      onAbort = () => reject(new OtterscaleError("timeout", `${what}: stopped on request; the reservation was released`));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    }
   });
   try {
-    return await Promise.race([work, timeout]);
+    return await Promise.race([work, stop]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
   }
 }

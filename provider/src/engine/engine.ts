@@ -92,9 +92,9 @@ export class Engine implements EngineApi {
     if ("existing" in reserved && reserved.existing) return this.adoptExisting(kind, v, reserved.existing, deadline);
     const record = reserved.record!;
     let observed: ObservedObject;
-    const applying = controller.apply(await this.desired(record, v.spec), { deadline });
+    const applying = controller.apply(await this.desired(record, v.spec), { deadline, signal: opts.signal });
     try {
-      observed = await withDeadline(applying, deadline, `create ${kind} ${v.key}`);
+      observed = await withDeadline(applying, deadline, `create ${kind} ${v.key}`, opts.signal);
     } catch (e) {
       await this.release(record, opId, "release", e);
       if (OtterscaleError.isInstance(e) && e.code === "timeout") {
@@ -150,7 +150,7 @@ export class Engine implements EngineApi {
     );
     let observed: ObservedObject;
     try {
-      observed = await withDeadline(this.controllers.forKind(kind).apply(await this.desired(record, v.spec), { deadline }), deadline, `update ${kind} ${id}`);
+      observed = await withDeadline(this.controllers.forKind(kind).apply(await this.desired(record, v.spec), { deadline, signal: opts.signal }), deadline, `update ${kind} ${id}`, opts.signal);
     } catch (e) {
       await this.rollback(record, opId);
       throw OtterscaleError.isInstance(e) && e.code === "timeout" ? e : controllerFailed(`update ${kind} ${id}`, e);
@@ -184,7 +184,7 @@ export class Engine implements EngineApi {
     });
     if (!record) return; // already gone: deleting is idempotent
     try {
-      await withDeadline(this.controllers.forKind(kind).delete(id, { deadline }), deadline, `delete ${kind} ${id}`);
+      await withDeadline(this.controllers.forKind(kind).delete(id, { deadline, signal: opts.signal }), deadline, `delete ${kind} ${id}`, opts.signal);
     } catch (e) {
       await this.ledger.transaction(async (tx) => {
         const cur = await tx.get(kind, id);
