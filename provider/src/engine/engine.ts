@@ -82,17 +82,24 @@ export class Engine implements EngineApi {
     const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : undefined;
     // Resolved before reserving: an adapter that does not serve this kind fails with nothing held.
     const controller = this.controllers.forKind(kind);
-    await this.reconcile({ kind, key: v.key });
-    const reserved = await this.ledger.transaction(async (tx) => {
-      const existing = await tx.get(kind, v.key);
-      if (existing) return { existing };
-      const record = await reserveCreate(await this.context(tx), kind, v, opId, Date.now(), this.leaseUntil(deadline));
-      return { record };
-    });
-    if ("existing" in reserved && reserved.existing) return this.adoptExisting(kind, v, reserved.existing, deadline);
+    const reserve = () =>
+      this.ledger.transaction(async (tx) => {
+        const existing = await tx.get(kind, v.key);
+        if (existing) return { existing };
+        const ctx = await this.context(tx);
+        const record = await reserveCreate(ctx, kind, v, opId, Date.now(), this.leaseUntil(deadline));
+        return { record, desired: desiredOf(ctx.inv, record, v.spec) };
+      });
+    let reserved = await reserve();
+    if (reserved.existing && reserved.existing.state !== "active") {
+      // Left behind by a crashed or timed-out run? Settle it, then try once more.
+      await this.reconcile({ kind, key: v.key });
+      reserved = await reserve();
+    }
+    if (reserved.existing) return this.adoptExisting(kind, v, reserved.existing, deadline);
     const record = reserved.record!;
     let observed: ObservedObject;
-    const applying = controller.apply(await this.desired(record, v.spec), { deadline, signal: opts.signal });
+    const applying = controller.apply(reserved.desired!, { deadline, signal: opts.signal });
     try {
       observed = await withDeadline(applying, deadline, `create ${kind} ${v.key}`, opts.signal);
     } catch (e) {
@@ -289,16 +296,7 @@ export class Engine implements EngineApi {
 
   /** What the controller is asked to make exist. */
   private async desired(record: LedgerRecord, spec: Record<string, unknown>): Promise<DesiredObject> {
-    return this.ledger.read(async (tx) => {
-      const inv = await this.inventory.load(tx);
-      const servers = (record.computed.servers as string[] | undefined) ?? [];
-      const placement: PlacedServer[] = servers.map((name) => {
-        const s = inv.servers.get(name);
-        return { name, hostname: s ? hostnameOf(s) : name, rack: s?.rack, zone: s?.zone };
-      });
-      const extras = record.kind === "baremetal_group" ? { member_servers: membersOf(spec as unknown as BaremetalGroupArgs, inv.servers) } : undefined;
-      return { kind: record.kind, key: record.key, spec, placement, extras };
-    });
+    return this.ledger.read(async (tx) => desiredOf(await this.inventory.load(tx), record, spec));
   }
 
   private async commit(record: LedgerRecord, opId: string, observed: ObservedObject, spec: Record<string, unknown>, op: string): Promise<State> {
@@ -351,6 +349,17 @@ export class Engine implements EngineApi {
       await tx.appendAudit({ at: Date.now(), op: "rollback", kind: cur.kind, key: cur.key, tenant: cur.tenant, grp: cur.grp, delta: deltaOf(addUsage(prev.charge, cur.charge, -1), 1), opId });
     });
   }
+}
+
+/** The controller's view of a record: the spec with secrets, and where placement put it. */
+function desiredOf(inv: Inventory, record: LedgerRecord, spec: Record<string, unknown>): DesiredObject {
+  const servers = (record.computed.servers as string[] | undefined) ?? [];
+  const placement: PlacedServer[] = servers.map((name) => {
+    const s = inv.servers.get(name);
+    return { name, hostname: s ? hostnameOf(s) : name, rack: s?.rack, zone: s?.zone };
+  });
+  const extras = record.kind === "baremetal_group" ? { member_servers: membersOf(spec as unknown as BaremetalGroupArgs, inv.servers) } : undefined;
+  return { kind: record.kind, key: record.key, spec, placement, extras };
 }
 
 /** Sensitive inputs the caller gave (returned in state; never stored). */
