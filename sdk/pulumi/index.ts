@@ -1,0 +1,15 @@
+/**
+ * otterscale-iac for Pulumi: `import * as otterscale from "otterscale-iac/pulumi"`.
+ *
+ * Six dynamic resources (tokens `pulumi-nodejs:dynamic/otterscale:<Type>`) over the same engine,
+ * ledger and quotas as the Terraform provider, and two data-source helpers.
+ */
+export { Server, BaremetalGroup, TenantQuota, VirtualMachine, VCluster, BlockPool, tokenOf } from "./resources";
+export { getTenantUsage, getGroupCapacity } from "./data-sources";
+export type * from "./types";
+export { closeEngines } from "./runtime";
+/**
+ * @internal What serialized providers load when the path recorded in state no longer exists
+ * (state moved to another checkout): `require("otterscale-iac/pulumi").providerRuntime`.
+ */
+export * as providerRuntime from "./runtime";

@@ -1,0 +1,90 @@
+/**
+ * Attribute names between Pulumi (camelCase) and the engine (snake_case, as schema/ defines them).
+ *
+ * Types are derived from the generated snake_case types (`provider/src/schema/types.gen.ts`), so
+ * there is no second hand-written copy: `Camelize<VirtualMachineArgs>` turns `cpu_cores` into
+ * `cpuCores` at every depth. At run time the conversion walks the schema, so only attribute names
+ * change: keys of free-form maps (`labels = { node_type = "x" }`) stay exactly as written.
+ */
+import type { SchemaNode } from "../../provider/src/schema/catalog";
+
+/** `cpu_cores` -> `cpuCores` at the type level. */
+export type SnakeToCamel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<SnakeToCamel<T>>}` : S;
+
+/** Renames every attribute of `T` (recursively) to camelCase; index signatures stay as they are. */
+export type Camelize<T> = T extends readonly (infer U)[]
+  ? Camelize<U>[]
+  : T extends object
+    ? { [K in keyof T as K extends string ? SnakeToCamel<K> : K]: Camelize<T[K]> }
+    : T;
+
+/** `cpu_cores` -> `cpuCores`. */
+export function snakeToCamel(s: string): string {
+  return s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** `cpuCores` -> `cpu_cores`. */
+export function camelToSnake(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+type Direction = "camel" | "snake";
+
+/** Child schema of attribute `key` (in either spelling), and its name in the target spelling. */
+function childOf(node: SchemaNode | undefined, key: string, to: Direction): { name: string; node?: SchemaNode } {
+  const props = node?.properties;
+  if (props) {
+    const own = Object.keys(props).find((p) => p === key || snakeToCamel(p) === key);
+    if (own) return { name: to === "camel" ? snakeToCamel(own) : own, node: props[own] };
+    // Not an attribute of the schema: convert it anyway so the validator can name it.
+    return { name: to === "camel" ? snakeToCamel(key) : camelToSnake(key) };
+  }
+  // A free-form map (`labels`): keys are data, not attribute names.
+  const extra = node?.additionalProperties;
+  return { name: key, node: typeof extra === "object" ? extra : undefined };
+}
+
+/** The name of top-level attribute `key` (either spelling) of `schema` in the target spelling. */
+export function attributeName(schema: SchemaNode, key: string, to: Direction): string {
+  return childOf(schema, key, to).name;
+}
+
+/**
+ * Converts the attribute names of `value` along `schema` to camelCase or snake_case. Unknown
+ * attributes are converted by spelling; map keys are left alone.
+ *
+ * Example: `toSpelling({cpuCores: 2, labels: {my_key: "v"}}, serverSchema, "snake")`
+ * -> `{cpu_cores: 2, labels: {my_key: "v"}}`.
+ */
+export function toSpelling(value: unknown, schema: SchemaNode | undefined, to: Direction): unknown {
+  if (Array.isArray(value)) return value.map((v) => toSpelling(v, schema?.items, to));
+  if (value === null || typeof value !== "object") return value;
+  if (schema && !schema.properties && schema.additionalProperties === undefined && schema.type !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const c = childOf(schema, k, to);
+    out[c.name] = toSpelling(v, c.node, to);
+  }
+  return out;
+}
+
+/**
+ * A dotted snake_case attribute path (`placement.spread_domain`, `gpus.0.model`) in camelCase,
+ * walking the schema so map keys are kept (`labels.my_key`).
+ */
+export function camelPath(path: string, schema: SchemaNode | undefined): string {
+  if (!path) return path;
+  const out: string[] = [];
+  let node = schema;
+  for (const seg of path.split(".")) {
+    if (node?.type === "array" || (node?.items && /^\d+$/.test(seg))) {
+      out.push(seg);
+      node = node.items;
+      continue;
+    }
+    const c = childOf(node, seg, "camel");
+    out.push(c.name);
+    node = c.node;
+  }
+  return out.join(".");
+}

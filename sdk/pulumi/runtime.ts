@@ -1,0 +1,402 @@
+/**
+ * What the serialized dynamic providers run, inside the Pulumi dynamic-provider host (or the
+ * program process under mocks). It is `require`d at call time, never captured: the provider
+ * objects in state hold only the kind, the path of this module and the configuration.
+ *
+ * Everything speaks camelCase outside and snake_case to the engine; quota and placement logic
+ * stay in the engine (validate, plan, create, read, update, delete).
+ */
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { resolveConfig } from "../../provider/src/engine/config";
+import type { Engine } from "../../provider/src/engine/engine";
+import { canonical, keyOf } from "../../provider/src/engine/records";
+import { openEngine } from "../../provider/src/handlers/engine";
+import type { PlannedChange, State } from "../../provider/src/handlers/api";
+import { OtterscaleError } from "../../provider/src/domain/errors";
+import { forceNewAttributes, inputSchemaOf, schemaOf, sensitivePaths, type ResourceKind, type SchemaNode } from "../../provider/src/schema/catalog";
+import { dropNulls, problemsOf } from "../../provider/src/schema/validate";
+import { attributeName, camelPath, snakeToCamel, toSpelling } from "./names";
+
+/** Stack configuration as `configure` saw it (`otterscale:ledgerUrl`, `otterscale:controllerUrl`). */
+export interface ProviderSettings {
+  readonly ledgerUrl?: string;
+  readonly controllerUrl?: string;
+}
+
+/** Inputs that belong to the Pulumi layer, never sent to the engine. */
+const FRONT_END_KEYS = new Set(["__provider", "adopt"]);
+
+/** How the Pulumi engine marks a value not known yet (preview), in the dynamic provider protocol. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+// ------------------------------------------------------------------ engines, one per config
+
+interface Slot {
+  engine: Promise<Engine>;
+  /** Changes seen by `check` and not yet applied, by `kind:identity` (preview accumulation). */
+  pending: Map<string, PlannedChange>;
+  /** Dry runs one at a time: Pulumi checks resources concurrently, and each must see the others. */
+  queue: Promise<unknown>;
+}
+
+const SLOTS = Symbol.for("otterscale-iac.pulumi.engines");
+
+/** Process-wide, shared by every copy of this module (state may carry another path to it). */
+function slots(): Map<string, Slot> {
+  const g = globalThis as unknown as Record<symbol, Map<string, Slot> | undefined>;
+  return (g[SLOTS] ??= new Map());
+}
+
+/**
+ * Explicit settings, then stack config from `PULUMI_CONFIG` (the engine hands dynamic providers
+ * the whole stack config there too), then OTTERSCALE_LEDGER_URL / OTTERSCALE_CONTROLLER_URL /
+ * OTTERSCALE_HOME.
+ */
+export function resolveSettings(settings: ProviderSettings = {}, env: NodeJS.ProcessEnv = process.env) {
+  let stack: Record<string, unknown> = {};
+  try {
+    stack = env.PULUMI_CONFIG ? (JSON.parse(env.PULUMI_CONFIG) as Record<string, unknown>) : {};
+  } catch {
+    stack = {};
+  }
+  const pick = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  return resolveConfig(
+    {
+      ledgerUrl: pick(settings.ledgerUrl) ?? pick(stack["otterscale:ledgerUrl"]),
+      controllerUrl: pick(settings.controllerUrl) ?? pick(stack["otterscale:controllerUrl"]),
+    },
+    env,
+  );
+}
+
+function slotFor(settings: ProviderSettings): Slot {
+  const c = resolveSettings(settings);
+  const key = JSON.stringify([c.ledgerUrl, c.controllerUrl]);
+  let slot = slots().get(key);
+  if (!slot) {
+    const engine = openEngine({ ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home });
+    slot = { engine, pending: new Map(), queue: Promise.resolve() };
+    slots().set(key, slot);
+    // A failed open must not poison the cache: the next call tries again.
+    engine.catch(() => slots().delete(key));
+  }
+  return slot;
+}
+
+/** The engine for these settings: opened once per process and configuration, then reused. */
+export async function engineFor(settings: ProviderSettings = {}): Promise<Engine> {
+  return slotFor(settings).engine.catch((e: unknown) => {
+    throw edgeError(e);
+  });
+}
+
+/** Closes every cached engine (tests, benchmarks; the host process simply exits). */
+export async function closeEngines(): Promise<void> {
+  const all = [...slots().values()];
+  slots().clear();
+  await Promise.all(all.map((s) => s.engine.then((e) => e.close()).catch(() => undefined)));
+}
+
+// ------------------------------------------------------------------ conversions
+
+/** An engine error as Pulumi should print it: the message, no stack trace. */
+export function edgeError(e: unknown): Error {
+  if (!OtterscaleError.isInstance(e)) return e instanceof Error ? e : new Error(String(e));
+  const err = new Error(e.message);
+  err.stack = e.message; // the host prints `${e}: ${e.stack}`; keep it to the message
+  return err;
+}
+
+type Props = Record<string, unknown>;
+
+/** Pulumi's wire markers for a secret value (`{[SIG_KEY]: SECRET_SIG, value}`), see runtime/rpc. */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * Secrets arrive unwrapped from the engine (the host does not accept secrets), but a caller that
+ * forwards wire values (mocks, another host version) may still send the marker: unwrap it. The
+ * secret-ness is restored on the way out by the resource's `additionalSecretOutputs`.
+ */
+function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v && typeof v === "object") {
+    const o = v as Props;
+    if (o[SIG_KEY] === SECRET_SIG) return unwrapSecrets(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
+}
+
+/** The user's attributes, without the Pulumi layer's own keys. */
+function attributesOf(props: Props | undefined): Props {
+  const out: Props = {};
+  for (const [k, v] of Object.entries(props ?? {})) if (!FRONT_END_KEYS.has(k)) out[k] = unwrapSecrets(v);
+  return out;
+}
+
+/** camelCase inputs -> the engine's snake_case attribute object. */
+export function toEngine(kind: ResourceKind, props: Props | undefined): Props {
+  return toSpelling(dropNulls(attributesOf(props)), schemaOf(kind), "snake") as Props;
+}
+
+/** Engine state -> resource outputs: camelCase, no `id` (Pulumi carries it), no nulls. */
+export function toOutputs(kind: ResourceKind, state: State): Props {
+  const { id: _id, ...rest } = dropNulls(state);
+  return toSpelling(rest, schemaOf(kind), "camel") as Props;
+}
+
+function containsUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(containsUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(containsUnknown);
+  return false;
+}
+
+function isCode(e: unknown, code: string): e is OtterscaleError {
+  return OtterscaleError.isInstance(e) && e.code === code;
+}
+
+const topOf = (path: string) => path.split(".")[0];
+
+// ------------------------------------------------------------------ check
+
+/**
+ * Schema validation (failures name the camelCase attribute), then the quota/placement dry run of
+ * this change together with every other change this process has checked and not yet applied, so
+ * a preview whose creates together pass a quota fails here. Returns the inputs with defaults.
+ */
+export async function check(kind: ResourceKind, olds: Props, news: Props, settings: ProviderSettings = {}): Promise<dynamic.CheckResult> {
+  const schema = schemaOf(kind);
+  const attrs = attributesOf(news);
+  const unknown = new Set(Object.keys(attrs).filter((k) => containsUnknown(attrs[k])));
+  const known = Object.fromEntries(Object.entries(attrs).filter(([k]) => !unknown.has(k)));
+  const engine = await engineFor(settings);
+  let validated: ReturnType<Engine["validate"]>;
+  try {
+    validated = engine.validate(kind, toEngine(kind, known));
+  } catch (e) {
+    if (!isCode(e, "invalid_input")) throw edgeError(e);
+    const failures = e.problems
+      .map((p) => ({ property: camelPath(p.path ?? "", schema), reason: p.message }))
+      // During a preview, values computed by other resources are unknown; judge them at apply.
+      .filter((f) => !unknown.has(topOf(f.property)));
+    if (!failures.length && unknown.size) return { inputs: news };
+    return { inputs: news, failures: failures.length ? failures : [{ property: "", reason: e.message }] };
+  }
+  if (unknown.size) return { inputs: news };
+  const inputs: Props = toSpelling(validated.spec, schema, "camel") as Props;
+  if (news.adopt !== undefined) inputs.adopt = news.adopt;
+  const failures = await dryRun(kind, olds, validated.spec, validated.key, settings);
+  return failures.length ? { inputs, failures } : { inputs };
+}
+
+/** Identity of a previous input object, when there is one (an update or replace). */
+function identityOf(kind: ResourceKind, olds: Props): string | undefined {
+  const o = toEngine(kind, olds);
+  const needed = kind === "server" || kind === "baremetal_group" ? ["name"] : kind === "tenant_quota" ? ["tenant", "group"] : ["tenant", "name"];
+  return needed.every((k) => typeof o[k] === "string") ? keyOf(kind, o) : undefined;
+}
+
+function dryRun(kind: ResourceKind, olds: Props, spec: Props, key: string, settings: ProviderSettings): Promise<dynamic.CheckFailure[]> {
+  const slot = slotFor(settings);
+  const run = slot.queue.then(() => dryRunNow(slot, kind, olds, spec, key));
+  slot.queue = run.catch(() => undefined);
+  return run;
+}
+
+async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Props, key: string): Promise<dynamic.CheckFailure[]> {
+  const engine = await slot.engine;
+  const address = `${kind}:${key}`;
+  const oldKey = identityOf(kind, olds);
+  // A renamed object is created before the old one goes (Pulumi's default order), so it must fit
+  // alongside it: plan it as a create. Same identity: an update, or, when a force-new attribute
+  // changed, a replace (diff asks for delete-before-replace, so the old one goes first).
+  const change: PlannedChange =
+    oldKey !== key
+      ? { action: "create", kind, args: spec, address }
+      : diff(kind, olds, spec).replaces?.length
+        ? { action: "replace", kind, id: key, args: spec, address }
+        : { action: "update", kind, id: key, args: spec, address };
+  slot.pending.delete(address); // a re-check replaces its earlier entry, never double counts
+  const result = await engine.plan([...slot.pending.values(), change]);
+  const mine = result.diagnostics.filter((d) => d.severity === "error" && d.address === address);
+  if (!mine.length) slot.pending.set(address, change);
+  return mine.map((d) => ({ property: d.path ? camelPath(d.path, schemaOf(kind)) : "", reason: d.detail }));
+}
+
+/** Forget a checked change once it has been applied (the ledger holds it now). */
+function settled(settings: ProviderSettings, kind: ResourceKind, key: string): void {
+  slotFor(settings).pending.delete(`${kind}:${key}`);
+}
+
+/** Changes checked but not yet applied in this process (for tests and diagnostics). */
+export function pendingChanges(settings: ProviderSettings = {}): readonly PlannedChange[] {
+  return [...slotFor(settings).pending.values()];
+}
+
+// ------------------------------------------------------------------ diff
+
+/** Canonical form for comparison: sets (uniqueItems arrays) sorted. */
+function normalForm(value: unknown, node: SchemaNode | undefined): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map((v) => normalForm(v, node?.items));
+    return node?.uniqueItems ? [...items].sort((a, b) => canonical(a).localeCompare(canonical(b))) : items;
+  }
+  if (value && typeof value === "object") {
+    const props = node?.properties;
+    const extra = typeof node?.additionalProperties === "object" ? node.additionalProperties : undefined;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalForm(v, props?.[k] ?? extra)]));
+  }
+  return value;
+}
+
+/** Input attributes of a props object (inputs or outputs), with defaults, snake_case. */
+function normalizedInputs(kind: ResourceKind, props: Props): Props {
+  const input = inputSchemaOf(kind);
+  const snake = toEngine(kind, props);
+  const out: Props = {};
+  for (const k of Object.keys(input.properties ?? {})) if (snake[k] !== undefined) out[k] = snake[k];
+  problemsOf(kind, out); // applies defaults; validity was settled by check
+  return out;
+}
+
+/**
+ * Changed input attributes between the old outputs (which show drift after a refresh) and the
+ * new checked inputs; computed outputs are ignored and defaults applied on both sides, so an
+ * unchanged program never diffs. Force-new attributes are replaces; an object replaced under the
+ * same identity (e.g. a VM moved to another group) must be deleted before it can be re-created.
+ */
+export function diff(kind: ResourceKind, olds: Props, news: Props): dynamic.DiffResult {
+  const attrs = attributesOf(news);
+  const unknown = Object.keys(attrs).filter((k) => containsUnknown(attrs[k]));
+  const known = Object.fromEntries(Object.entries(attrs).filter(([k]) => !unknown.includes(k)));
+  const before = normalizedInputs(kind, olds);
+  const after = normalizedInputs(kind, known);
+  const input = inputSchemaOf(kind).properties ?? {};
+  // A value not known yet (preview) may differ: count it as changed.
+  const changed = new Set(unknown.map((k) => attributeName(schemaOf(kind), k, "snake")));
+  for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (canonical(normalForm(before[k], input[k])) !== canonical(normalForm(after[k], input[k]))) changed.add(k);
+  }
+  const forceNew = new Set(forceNewAttributes(kind));
+  const replaces = [...changed].filter((k) => forceNew.has(k));
+  const sameIdentity = !unknown.length && identityOf(kind, olds) === keyOf(kind, after);
+  return {
+    changes: changed.size > 0,
+    replaces: replaces.map(snakeToCamel),
+    deleteBeforeReplace: replaces.length > 0 && sameIdentity,
+  };
+}
+
+// ------------------------------------------------------------------ create / read / update / delete
+
+/**
+ * Creates through the engine. The engine's create is idempotent: an object already in the ledger
+ * with the same configuration is adopted as is. With `adopt: true`, one with a different
+ * configuration is adopted too and updated in place (see the README: the `pulumi import`
+ * workaround).
+ */
+export async function create(kind: ResourceKind, inputs: Props, settings: ProviderSettings = {}): Promise<dynamic.CreateResult> {
+  const engine = await engineFor(settings);
+  const args = toEngine(kind, inputs);
+  let state: State;
+  try {
+    state = await engine.create(kind, args);
+  } catch (e) {
+    if (!(unwrapSecrets(inputs.adopt) === true && isCode(e, "already_exists"))) throw edgeError(e);
+    state = await adopt(engine, kind, args);
+  } finally {
+    // Applied or failed, it is no longer a pending change: the ledger has the truth now.
+    const key = identityOf(kind, inputs);
+    if (key) settled(settings, kind, key);
+  }
+  return { id: String(state.id), outs: toOutputs(kind, state) };
+}
+
+async function adopt(engine: Engine, kind: ResourceKind, args: Props): Promise<State> {
+  try {
+    const v = engine.validate(kind, args);
+    const current = await engine.import(kind, v.key);
+    for (const attr of forceNewAttributes(kind)) {
+      if (canonical(current[attr]) !== canonical(v.spec[attr])) {
+        throw new OtterscaleError(
+          "invalid_input",
+          `cannot adopt ${kind} ${v.key}: ${snakeToCamel(attr)} is ${JSON.stringify(current[attr])} in the ledger but ${JSON.stringify(v.spec[attr])} in the program, and it cannot change in place`,
+          [{ path: attr, message: "differs from the adopted object" }],
+        );
+      }
+    }
+    return await engine.update(kind, v.key, args);
+  } catch (e) {
+    throw edgeError(e);
+  }
+}
+
+/**
+ * The object as the ledger and the controller see it now; `{}` (no id) when it is gone, which
+ * the Pulumi engine takes as "deleted" and drops from state. Sensitive inputs are not kept by the
+ * ledger (only a digest), so the values already in state are carried over.
+ */
+export async function read(kind: ResourceKind, id: string, props: Props = {}, settings: ProviderSettings = {}): Promise<dynamic.ReadResult> {
+  const engine = await engineFor(settings);
+  let state: State | undefined;
+  try {
+    state = await engine.read(kind, id);
+  } catch (e) {
+    throw edgeError(e);
+  }
+  if (!state) return {};
+  const outs = toOutputs(kind, state);
+  for (const path of sensitivePaths(kind)) carryOver(outs, props, camelPath(path, schemaOf(kind)).split("."));
+  return { id, props: outs };
+}
+
+function carryOver(to: Props, from: Props, path: string[]): void {
+  const [head, ...rest] = path;
+  const src = from[head];
+  if (src === undefined || src === null) return;
+  if (!rest.length) {
+    if (to[head] === undefined) to[head] = src;
+    return;
+  }
+  if (typeof src !== "object") return;
+  const dst = to[head];
+  if (dst === undefined) return; // the parent object is gone: nothing to attach a secret to
+  if (dst && typeof dst === "object") carryOver(dst as Props, src as Props, rest);
+}
+
+/** In-place update (resize, relabel, ...); the engine refuses what would need a migration. */
+export async function update(kind: ResourceKind, id: string, _olds: Props, news: Props, settings: ProviderSettings = {}): Promise<dynamic.UpdateResult> {
+  const engine = await engineFor(settings);
+  try {
+    const state = await engine.update(kind, id, toEngine(kind, news));
+    return { outs: toOutputs(kind, state) };
+  } catch (e) {
+    throw edgeError(e);
+  } finally {
+    settled(settings, kind, id);
+  }
+}
+
+/** Deletes; deleting what is already gone succeeds. */
+export async function remove(kind: ResourceKind, id: string, settings: ProviderSettings = {}): Promise<void> {
+  const engine = await engineFor(settings);
+  try {
+    await engine.delete(kind, id);
+    settled(settings, kind, id);
+  } catch (e) {
+    throw edgeError(e);
+  }
+}
+
+/** Reads a data source (`tenant_usage`, `group_capacity`), camelCase, unset limits as undefined. */
+export async function readDataSource(kind: "tenant_usage" | "group_capacity", args: Props, settings: ProviderSettings = {}): Promise<Props> {
+  const engine = await engineFor(settings);
+  try {
+    const state = await engine.readDataSource(kind, toSpelling(args, schemaOf(kind), "snake"));
+    return toSpelling(dropNulls(state), schemaOf(kind), "camel") as Props;
+  } catch (e) {
+    throw edgeError(e);
+  }
+}
