@@ -218,14 +218,16 @@ async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Prop
       : diff(kind, olds, spec).replaces?.length
         ? { action: "replace", kind, id: key, args: spec, address }
         : { action: "update", kind, id: key, args: spec, address };
-  slot.pending.delete(address); // a re-check replaces its earlier entry, never double counts
-  const result = await engine.plan([...slot.pending.values(), change]);
+  // A re-check replaces its earlier entry (never double counts); the change under review goes
+  // last so the batch of a preview grows by one each check and the engine plans incrementally.
+  const others = [...slot.pending.entries()].filter(([a]) => a !== address).map(([, c]) => c);
+  const result = await engine.plan([...others, change]);
   const mine = result.diagnostics.filter((d) => d.severity === "error" && d.address === address);
   if (!mine.length) slot.pending.set(address, change);
   return mine.map((d) => ({ property: d.path ? camelPath(d.path, schemaOf(kind)) : "", reason: d.detail }));
 }
 
-/** Forget a checked change once it has been applied (the ledger holds it now). */
+/** Forget a checked change whose apply failed. */
 function settled(settings: ProviderSettings, kind: ResourceKind, key: string): void {
   slotFor(settings).pending.delete(`${kind}:${key}`);
 }
@@ -302,14 +304,18 @@ export async function create(kind: ResourceKind, inputs: Props, settings: Provid
   const args = toEngine(kind, inputs);
   let state: State;
   try {
-    state = await engine.create(kind, args);
+    try {
+      state = await engine.create(kind, args);
+    } catch (e) {
+      if (!(unwrapSecrets(inputs.adopt) === true && isCode(e, "already_exists"))) throw edgeError(e);
+      state = await adopt(engine, kind, args);
+    }
   } catch (e) {
-    if (!(unwrapSecrets(inputs.adopt) === true && isCode(e, "already_exists"))) throw edgeError(e);
-    state = await adopt(engine, kind, args);
-  } finally {
-    // Applied or failed, it is no longer a pending change: the ledger has the truth now.
+    // It will not happen: stop counting it. (A created object stays in the batch: the engine's
+    // plan finds it in the ledger and does not count it twice.)
     const key = identityOf(kind, inputs);
     if (key) settled(settings, kind, key);
+    throw e;
   }
   return { id: String(state.id), outs: toOutputs(kind, state) };
 }
@@ -373,9 +379,8 @@ export async function update(kind: ResourceKind, id: string, _olds: Props, news:
     const state = await engine.update(kind, id, toEngine(kind, news));
     return { outs: toOutputs(kind, state) };
   } catch (e) {
-    throw edgeError(e);
-  } finally {
     settled(settings, kind, id);
+    throw edgeError(e);
   }
 }
 
