@@ -36,9 +36,15 @@ describe("controllers/registry", () => {
     assert.throws(() => openControllers("gitops://relative/dir"), configError(/gitops:\/\/\/absolute\/dir/));
   });
 
-  it("kubernetes:// and maas:// are not available yet", () => {
-    assert.throws(() => openControllers("kubernetes://"), configError(/kubernetes controller adapter is not available yet/));
-    assert.throws(() => openControllers("maas://maas.example:5240/MAAS"), configError(/maas controller adapter is not available yet/));
+  it("kubernetes:// without a kubeconfig and maas:// without a key are config errors", () => {
+    assert.throws(() => openControllers("kubernetes://?kubeconfig=/nonexistent/kubeconfig"), configError(/cannot load the kubeconfig/));
+    const k = process.env.OTTERSCALE_MAAS_API_KEY;
+    delete process.env.OTTERSCALE_MAAS_API_KEY;
+    try {
+      assert.throws(() => openControllers("maas://maas.example:5240/MAAS"), configError(/no MAAS API key/));
+    } finally {
+      if (k !== undefined) process.env.OTTERSCALE_MAAS_API_KEY = k;
+    }
   });
 
   it("an unknown scheme names the supported ones and hides credentials", () => {

@@ -1,12 +1,15 @@
 /**
- * Chooses the backend controllers from `controller_url`. Adapters are looked up by URL scheme;
- * only the embedded `gitops` adapter ships today, the others fail with a configuration error that
- * says so (never a silent fallback that would write somewhere unexpected).
+ * Chooses the backend controllers from `controller_url`, by URL scheme: `gitops` (embedded
+ * default, files), `kubernetes` (server-side apply to a cluster) and `maas` (bare-metal servers).
+ * Anything else is a configuration error (never a silent fallback that would write somewhere
+ * unexpected).
  */
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { OtterscaleError } from "../domain/errors";
 import { GitopsControllers } from "./gitops";
+import { openKubernetes } from "./kubernetes";
+import { openMaas } from "./maas";
 import type { Controllers } from "./types";
 
 const SUPPORTED = "gitops:///absolute/dir (embedded default), kubernetes://, maas://";
@@ -20,7 +23,8 @@ export function defaultControllerUrl(home: string): string {
  * Opens the controllers named by `url`.
  *
  * Example: `openControllers("gitops:///srv/otterscale/manifests")` creates the directory and
- * returns file-backed controllers; `openControllers("kubernetes://")` throws a `config` error.
+ * returns file-backed controllers; `openControllers("kubernetes://?context=prod")` loads the
+ * kubeconfig (a `config` error when there is none) and talks to the cluster on first use.
  */
 export function openControllers(url: string): Controllers {
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
@@ -28,12 +32,9 @@ export function openControllers(url: string): Controllers {
     case "gitops":
       return openGitops(url);
     case "kubernetes":
+      return openKubernetes(url);
     case "maas":
-      throw new OtterscaleError(
-        "config",
-        `controller_url ${scheme}://...: the ${scheme} controller adapter is not available yet in this build; use gitops:///absolute/dir`,
-        [{ path: "controller_url", message: `the ${scheme} adapter is not available yet` }],
-      );
+      return openMaas(url);
     default:
       throw new OtterscaleError(
         "config",

@@ -1,0 +1,163 @@
+/**
+ * The kubernetes adapter: the manifests the gitops adapter writes, server-side applied to a
+ * cluster instead (one renderer, two sinks), then waited on until the owning operator reports
+ * them ready. Reads go through the same `observeManifest` as gitops, so drift is computed the
+ * same way; `status` comes from the live object's status.
+ *
+ * apply:  namespace (SSA, tenants' and inventory only) -> companion Secret(s) -> the manifest (SSA)
+ *         -> poll until ready or the deadline. A create that fails after the object was written
+ *         deletes it again, so a released reservation leaves nothing running.
+ * delete: Foreground propagation, poll until 404, then the companion Secrets.
+ */
+import { OtterscaleError } from "../../domain/errors";
+import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
+import { observeManifest, rendererFor, renderManifest } from "../render";
+import { LABEL, MANAGED_BY, type Manifest } from "../render/manifest";
+import { pollUntil, waitDeadline } from "../retry";
+import type { ControllerContext, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
+import type { CallOptions, KubeClient, LiveObject } from "./client";
+import { belongsHere, companionRefsOf, companionsOf, describeRef, namespaceManifest, ownedNamespace, refOf, secretManifest, type ObjectRef } from "./objects";
+import { readinessOf, statusOf } from "./readiness";
+
+/** How long a failed create may spend removing what it wrote (its own deadline has passed). */
+const CLEANUP_MS = 5_000;
+
+/** Sensitive values a desired object carries (scrubbed from any error). */
+function secretsOf(obj: DesiredObject): string[] {
+  const s = obj.spec as { user_data?: unknown; bmc?: { password?: unknown } };
+  return [s.user_data, s.bmc?.password].filter((v): v is string => typeof v === "string");
+}
+
+function opts(ctx: ControllerContext | undefined, secrets: readonly string[] = []): CallOptions {
+  return { deadline: ctx?.deadline, signal: ctx?.signal, secrets };
+}
+
+export class KubernetesKindController implements KindController {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly kind: ResourceKind,
+  ) {}
+
+  async apply(obj: DesiredObject, ctx?: ControllerContext): Promise<ObservedObject> {
+    if (obj.kind !== this.kind) {
+      throw new OtterscaleError("controller_failed", `kubernetes: ${obj.kind} ${obj.key} sent to the ${this.kind} controller`);
+    }
+    const manifest = renderManifest(obj);
+    const ref = refOf(this.kind, obj.key);
+    const o = opts(ctx, secretsOf(obj));
+    const existed = (await this.client.read(ref, o)) !== undefined;
+    let written = false;
+    try {
+      await this.prepare(obj, manifest, o);
+      const applied = await this.client.apply(manifest, o);
+      written = true;
+      const live = await this.waitReady(ref, applied, ctx);
+      return this.observe(obj.key, ref, live);
+    } catch (e) {
+      if (written && !existed) await this.cleanup(obj.key);
+      throw e;
+    }
+  }
+
+  /** The namespace (when ours to create) and the Secrets the manifest references. */
+  private async prepare(obj: DesiredObject, manifest: Manifest, o: CallOptions): Promise<void> {
+    const ns = manifest.metadata.namespace;
+    if (ownedNamespace(ns)) {
+      const tenant = (obj.spec as { tenant?: unknown }).tenant;
+      await this.client.apply(namespaceManifest(ns!, typeof tenant === "string" ? tenant : undefined), o);
+    }
+    for (const c of companionsOf(obj)) {
+      if (c.data) await this.client.apply(secretManifest(c, manifest.metadata.name), o);
+      else await this.client.delete(c.ref, "Background", o);
+    }
+  }
+
+  private waitReady(ref: ObjectRef, applied: LiveObject, ctx?: ControllerContext): Promise<LiveObject> {
+    let next: LiveObject | undefined = applied;
+    return pollUntil(
+      `${describeRef(ref)} to become ready`,
+      async () => {
+        const live = next ?? (await this.client.read(ref, opts(ctx)));
+        next = undefined;
+        if (!live) return { done: false, detail: "the object disappeared" };
+        const r = readinessOf(this.kind, live);
+        return r.ready ? { done: true, value: live } : { done: false, detail: r.detail };
+      },
+      { deadline: waitDeadline(ctx?.deadline), signal: ctx?.signal },
+    );
+  }
+
+  /** Best effort: a create that failed after writing must not leave the object behind. */
+  private async cleanup(key: string): Promise<void> {
+    const deadline = Date.now() + CLEANUP_MS;
+    try {
+      await this.client.delete(refOf(this.kind, key), "Foreground", { deadline });
+      for (const r of companionRefsOf(this.kind, key)) await this.client.delete(r, "Background", { deadline });
+    } catch {
+      // The original error is what the caller needs; `list` still shows the object if this failed.
+    }
+  }
+
+  private observe(key: string, ref: ObjectRef, live: LiveObject): ObservedObject {
+    const parsed = observeManifest(this.kind, key, live, describeRef(ref));
+    const terminating = (live.metadata as { deletionTimestamp?: unknown }).deletionTimestamp !== undefined;
+    return { ...parsed, status: terminating ? "Terminating" : statusOf(this.kind, live, parsed.status) };
+  }
+
+  async get(key: string, ctx?: ControllerContext): Promise<ObservedObject | undefined> {
+    const ref = refOf(this.kind, key);
+    const live = await this.client.read(ref, opts(ctx));
+    return live ? this.observe(key, ref, live) : undefined;
+  }
+
+  async delete(key: string, ctx?: ControllerContext): Promise<void> {
+    const ref = refOf(this.kind, key);
+    if (await this.client.delete(ref, "Foreground", opts(ctx))) {
+      await pollUntil(
+        `${describeRef(ref)} to be deleted`,
+        async () => {
+          const live = await this.client.read(ref, opts(ctx));
+          const finalizers = (live?.metadata as { finalizers?: unknown } | undefined)?.finalizers;
+          return live ? { done: false, detail: `still present${Array.isArray(finalizers) && finalizers.length ? `, finalizers: ${finalizers.join(", ")}` : ""}` } : { done: true, value: undefined };
+        },
+        { deadline: waitDeadline(ctx?.deadline), signal: ctx?.signal },
+      );
+    }
+    for (const r of companionRefsOf(this.kind, key)) await this.client.delete(r, "Background", opts(ctx));
+  }
+
+  async list(ctx?: ControllerContext): Promise<string[]> {
+    const r = rendererFor(this.kind);
+    const items = await this.client.list(r.apiVersion, r.manifestKind, `${LABEL.managedBy}=${MANAGED_BY}`, opts(ctx));
+    const keys = new Set<string>();
+    for (const item of items) {
+      if (!belongsHere(this.kind, item.metadata?.namespace)) continue;
+      try {
+        const key = r.parse(item).key;
+        refOf(this.kind, key); // only well-formed keys (a hand-made object may carry odd labels)
+        keys.add(key);
+      } catch {
+        // not one of ours in shape; ignore
+      }
+    }
+    return [...keys].sort();
+  }
+}
+
+/** Every kind, served by one cluster. */
+export class KubernetesControllers implements Controllers {
+  private readonly byKind: ReadonlyMap<ResourceKind, KubernetesKindController>;
+
+  constructor(
+    readonly url: string,
+    readonly client: KubeClient,
+  ) {
+    this.byKind = new Map(RESOURCE_KINDS.map((k) => [k, new KubernetesKindController(client, k)]));
+  }
+
+  forKind(kind: ResourceKind): KindController {
+    const c = this.byKind.get(kind);
+    if (!c) throw new OtterscaleError("config", `the kubernetes controller does not serve kind "${String(kind)}"`);
+    return c;
+  }
+}
