@@ -19,7 +19,7 @@ import { median } from "./stats";
 const VMS = Number(process.env.BENCH_VMS ?? 2000);
 
 /** A controller that accepts everything instantly: isolates the ledger's cost. */
-function instantControllers(): Controllers {
+export function instantControllers(): Controllers {
   return {
     url: "instant://",
     forKind: (kind) => ({
@@ -31,8 +31,9 @@ function instantControllers(): Controllers {
   };
 }
 
-async function estate(home: string, controllers: Controllers): Promise<Engine> {
-  const engine = new Engine(await openLedger(`sqlite://${path.join(home, "ledger.db")}`), controllers, 60_000);
+/** 40 servers of 512 cores in group g, and an unlimited quota for tenant bench (ledger: SQLite in home, or `ledgerUrl`). */
+export async function estate(home: string, controllers: Controllers, ledgerUrl = `sqlite://${path.join(home, "ledger.db")}`): Promise<Engine> {
+  const engine = new Engine(await openLedger(ledgerUrl), controllers, 60_000);
   const servers: string[] = [];
   for (let i = 0; i < 40; i++) {
     servers.push(`s${i}`);

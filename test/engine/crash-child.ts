@@ -1,6 +1,7 @@
 /**
  * Child process for the crash test: reserves a VM, then announces `ready` and hangs either before
  * the controller call (mode before-apply) or after it (after-apply), waiting for SIGKILL.
+ * argv: home, mode, ledger URL (default: the SQLite file in home).
  */
 import * as path from "node:path";
 import { Engine } from "../../provider/src/engine/engine";
@@ -9,7 +10,7 @@ import { openLedger } from "../../provider/src/ledger/open";
 import type { Controllers } from "../../provider/src/controllers/types";
 
 async function main() {
-  const [home, mode] = process.argv.slice(2);
+  const [home, mode, ledgerUrl = `sqlite://${path.join(home, "ledger.db")}`] = process.argv.slice(2);
   const inner = openControllers(`gitops://${path.join(home, "manifests")}`);
   const hang = () => {
     process.stdout.write("ready\n");
@@ -32,7 +33,7 @@ async function main() {
       };
     },
   };
-  const engine = new Engine(await openLedger(`sqlite://${path.join(home, "ledger.db")}`), controllers, 15 * 60_000);
+  const engine = new Engine(await openLedger(ledgerUrl), controllers, 15 * 60_000);
   await engine.create("virtual_machine", { name: "crash", tenant: "acme", group: "g", cpu_cores: 4, memory_gib: 4, disk_gib: 4 });
 }
 

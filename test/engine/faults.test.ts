@@ -4,17 +4,17 @@ import * as path from "node:path";
 import { Engine } from "../../provider/src/engine/engine";
 import { openControllers } from "../../provider/src/controllers/registry";
 import { openLedger } from "../../provider/src/ledger/open";
-import { faultyControllers, manifests, rejects, seedEstate, tempHome, testEngine, vm } from "../support/estate";
+import { BACKENDS, faultyControllers, ledgerUrlFor, manifests, rejects, seedEstate, tempHome, testEngine, vm } from "../support/estate";
 
 async function engineWith(home: string, fault: Parameters<typeof faultyControllers>[1]) {
-  const ledger = await openLedger(`sqlite://${path.join(home, "ledger.db")}`);
+  const ledger = await openLedger(await ledgerUrlFor(home));
   return new Engine(ledger, faultyControllers(openControllers(`gitops://${path.join(home, "manifests")}`), fault), 60_000);
 }
 
 /** Runs crash-child.js until it reports `ready`, then SIGKILLs it. */
-function crashChild(home: string, mode: string): Promise<void> {
+function crashChild(home: string, mode: string, ledgerUrl: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, "crash-child.js"), home, mode], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [path.join(__dirname, "crash-child.js"), home, mode, ledgerUrl], { stdio: ["ignore", "pipe", "inherit"] });
     child.stdout.on("data", (d: Buffer) => {
       if (d.toString().includes("ready")) child.kill("SIGKILL");
     });
@@ -22,9 +22,9 @@ function crashChild(home: string, mode: string): Promise<void> {
   });
 }
 
-describe("faults", () => {
+for (const backend of BACKENDS) describe(`faults (${backend})`, () => {
   it("a controller that throws: the reservation is released and nothing is half-written", async () => {
-    const { engine: seed, home } = await testEngine();
+    const { engine: seed, home } = await testEngine(undefined, backend);
     await seedEstate(seed, { quota: { cpu_cores: 8 } });
     await seed.close();
     const engine = await engineWith(home, (op, kind) => {
@@ -44,7 +44,7 @@ describe("faults", () => {
   });
 
   it("a controller failing an update rolls the ledger back to the old size", async () => {
-    const { engine: seed, home } = await testEngine();
+    const { engine: seed, home } = await testEngine(undefined, backend);
     await seedEstate(seed, { quota: { cpu_cores: 8 } });
     await seed.create("virtual_machine", vm("web-1", { cpu_cores: 2 }));
     await seed.close();
@@ -58,7 +58,7 @@ describe("faults", () => {
   });
 
   it("a controller that hangs past the timeout: timeout error, reservation released", async () => {
-    const { engine: seed, home } = await testEngine();
+    const { engine: seed, home } = await testEngine(undefined, backend);
     await seedEstate(seed);
     await seed.close();
     const engine = await engineWith(home, (op, kind) => (op === "apply" && kind === "virtual_machine" ? new Promise((r) => setTimeout(r, 2000)) : undefined));
@@ -77,12 +77,12 @@ describe("faults", () => {
     it(`SIGKILL between reserve and commit (${mode}): the next run reconciles to a consistent ledger`, async function () {
       this.timeout(60_000);
       const home = tempHome();
-      const { engine: seed } = await testEngine(home);
+      const { engine: seed, ledgerUrl } = await testEngine(home, backend);
       await seedEstate(seed, { quota: { cpu_cores: 8 } });
       await seed.close();
-      await crashChild(home, mode);
+      await crashChild(home, mode, ledgerUrl);
       // The killed process left a pending row owned by a dead pid.
-      const ledger = await openLedger(`sqlite://${path.join(home, "ledger.db")}`);
+      const ledger = await openLedger(ledgerUrl);
       const pending = await ledger.read((tx) => tx.list({ states: ["pending"] }));
       assert.deepEqual(pending.map((r) => r.key), ["acme/crash"]);
       await ledger.close();

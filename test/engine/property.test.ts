@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { seedEstate, testEngine, vm } from "../support/estate";
+import { BACKENDS, seedEstate, testEngine, vm } from "../support/estate";
 
 type Op =
   | { op: "create"; tenant: "acme" | "beta"; name: number; cpu: number; mem: number; disk: number }
@@ -19,12 +19,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 const LIMITS = { acme: { cpu: 20, mem: 96 }, beta: { cpu: 30, mem: 120 } };
 
-describe("property: quotas and capacities hold for any operation sequence", () => {
+for (const backend of BACKENDS) describe(`property: quotas and capacities hold for any operation sequence (${backend})`, () => {
   it("never oversubscribes; ledger totals equal the sum of live VMs", async function () {
     this.timeout(300_000);
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 25 }), async (ops) => {
-        const { engine } = await testEngine();
+        const { engine } = await testEngine(undefined, backend);
         try {
           // 3 servers of 16 cores / 64 GiB / 1000 GiB; two tenants whose quotas together exceed them.
           await seedEstate(engine, { servers: 3, quota: { cpu_cores: LIMITS.acme.cpu, memory_gib: LIMITS.acme.mem, storage_gib: 2000 } });

@@ -1,5 +1,6 @@
 /**
- * Test fixtures: a fresh OTTERSCALE_HOME per test, an engine on the embedded default, and
+ * Test fixtures: a fresh OTTERSCALE_HOME per test, an engine on either ledger backend (the
+ * embedded SQLite default, or a fresh database on the test run's real PostgreSQL server), and
  * builders for the estate every test starts from.
  */
 import * as fs from "node:fs";
@@ -9,14 +10,57 @@ import { openEngine } from "../../provider/src/handlers/engine";
 import { Engine } from "../../provider/src/engine/engine";
 import type { Controllers, KindController } from "../../provider/src/controllers/types";
 import type { ResourceKind } from "../../provider/src/schema/catalog";
+import { Client } from "pg";
+import { sharedPostgres } from "./postgres";
 
 export function tempHome(prefix = "otterscale-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function testEngine(home = tempHome()): Promise<{ engine: Engine; home: string }> {
-  const engine = await openEngine({ home, ledgerUrl: `sqlite://${path.join(home, "ledger.db")}`, controllerUrl: `gitops://${path.join(home, "manifests")}` });
-  return { engine, home };
+export type Backend = "sqlite" | "postgres";
+/** Every ledger backend; engine suites run once per entry. */
+export const BACKENDS: readonly Backend[] = ["sqlite", "postgres"];
+
+/** Where a test home's ledger lives once `ledgerUrlFor` chose it (so reopening finds the same one). */
+const URL_FILE = "ledger-url";
+
+/**
+ * The ledger URL of a test home: `sqlite://<home>/ledger.db`, or for postgres a fresh database
+ * on the shared test server, created on first call and remembered in the home.
+ */
+export async function ledgerUrlFor(home: string, backend?: Backend): Promise<string> {
+  const remembered = path.join(home, URL_FILE);
+  if (fs.existsSync(remembered)) return fs.readFileSync(remembered, "utf8");
+  const url = backend === "postgres" ? await (await sharedPostgres()).createDatabase() : `sqlite://${path.join(home, "ledger.db")}`;
+  fs.writeFileSync(remembered, url);
+  return url;
+}
+
+export async function testEngine(home = tempHome(), backend: Backend = "sqlite"): Promise<{ engine: Engine; home: string; ledgerUrl: string }> {
+  const ledgerUrl = await ledgerUrlFor(home, backend);
+  const engine = await openEngine({ home, ledgerUrl, controllerUrl: `gitops://${path.join(home, "manifests")}` });
+  return { engine, home, ledgerUrl };
+}
+
+/**
+ * Everything the ledger of a home stores, as text (to prove secrets are absent): the SQLite
+ * file and its WAL, or every table of the PostgreSQL database.
+ */
+export async function ledgerText(home: string): Promise<string> {
+  const url = await ledgerUrlFor(home);
+  if (url.startsWith("sqlite://")) {
+    const db = path.join(home, "ledger.db");
+    return [db, `${db}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f).toString("latin1")).join("");
+  }
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const out: string[] = [];
+    for (const t of ["objects", "allocations", "audit", "meta"]) out.push(...(await client.query(`SELECT t::text AS row FROM ${t} t`)).rows.map((r) => String(r.row)));
+    return out.join("\n");
+  } finally {
+    await client.end();
+  }
 }
 
 export const server = (name: string, extra: Record<string, unknown> = {}) => ({

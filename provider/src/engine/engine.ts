@@ -249,6 +249,15 @@ export class Engine implements EngineApi {
     return this.planner.plan(changes);
   }
 
+  /**
+   * `plan`, then `read` over the in-memory ledger as the planned changes leave it (nothing is
+   * written). Lets review tools report use before -> after from the state the verdicts came from.
+   */
+  async planThenRead<T>(changes: readonly PlannedChange[], read: (tx: LedgerTx) => Promise<T>): Promise<{ result: PlanResult; after: T }> {
+    this.planner ??= new Planner(this.ledger, { validate: (kind, args) => this.validate(kind, args), reserveCreate, reserveUpdate, checkDelete });
+    return this.planner.planThenRead(changes, read);
+  }
+
   async readDataSource(kind: DataSourceKind, args: unknown): Promise<State> {
     const input = validateInput<Record<string, string>>(kind, args, `otterscale_${kind}`);
     return this.ledger.read(async (tx) => {

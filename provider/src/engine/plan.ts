@@ -3,7 +3,7 @@
  * functions an apply uses. Changes are applied in order, so the creates of one plan are checked
  * together: five VMs that each fit but together pass the quota fail here, at review time.
  */
-import type { Ledger, LedgerRecord } from "../ledger/records";
+import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
 import type { ResourceKind } from "../schema/catalog";
 import type { Diagnostic, PlannedChange, PlanResult } from "../handlers/api";
 import type { DecisionContext } from "./decide";
@@ -55,21 +55,35 @@ export class Planner {
   ) {}
 
   plan(changes: readonly PlannedChange[]): Promise<PlanResult> {
+    return this.mutex.run(() => this.planLocked(changes));
+  }
+
+  /**
+   * Plans `changes`, then runs `read` over the in-memory ledger exactly as the batch leaves it
+   * (before any other plan can move it on). Review tools use it to show use "after" the change
+   * from the very state the verdicts were computed on. `read` must not write.
+   */
+  planThenRead<T>(changes: readonly PlannedChange[], read: (tx: LedgerTx) => Promise<T>): Promise<{ result: PlanResult; after: T }> {
     return this.mutex.run(async () => {
-      let st = this.state && this.extends(this.state, changes) ? this.state : undefined;
-      if (st && !(await this.catchUp(st))) st = undefined;
-      if (!st) {
-        const { version, tx } = await this.ledger.read(async (real) => ({ version: await real.lastAuditSeq(), tx: await MemoryTx.copyOf(real) }));
-        st = { version, tx, inventory: new InventoryCache(), changes: [], keys: [], objects: new Set(), diagnostics: [], placements: {}, touchedGroups: new Set() };
-      }
-      for (let i = st.changes.length; i < changes.length; i++) {
-        st.diagnostics.push(await this.apply(st, changes[i], i));
-        st.changes.push(changes[i]);
-        st.keys.push(canonical(changes[i]));
-      }
-      this.state = st;
-      return { diagnostics: [...st.diagnostics.flat(), ...(await this.warnings(st))], placements: { ...st.placements } };
+      const result = await this.planLocked(changes);
+      return { result, after: await read(this.state!.tx) };
     });
+  }
+
+  private async planLocked(changes: readonly PlannedChange[]): Promise<PlanResult> {
+    let st = this.state && this.extends(this.state, changes) ? this.state : undefined;
+    if (st && !(await this.catchUp(st))) st = undefined;
+    if (!st) {
+      const { version, tx } = await this.ledger.read(async (real) => ({ version: await real.lastAuditSeq(), tx: await MemoryTx.copyOf(real) }));
+      st = { version, tx, inventory: new InventoryCache(), changes: [], keys: [], objects: new Set(), diagnostics: [], placements: {}, touchedGroups: new Set() };
+    }
+    for (let i = st.changes.length; i < changes.length; i++) {
+      st.diagnostics.push(await this.apply(st, changes[i], i));
+      st.changes.push(changes[i]);
+      st.keys.push(canonical(changes[i]));
+    }
+    this.state = st;
+    return { diagnostics: [...st.diagnostics.flat(), ...(await this.warnings(st))], placements: { ...st.placements } };
   }
 
   /** True when `changes` starts with every change already applied to `st` (same objects or equal). */

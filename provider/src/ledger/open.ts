@@ -4,7 +4,10 @@ import { OtterscaleError } from "../domain/errors";
 import type { Ledger } from "./records";
 import { SqliteLedger } from "./sqlite";
 
-/** `sqlite:///abs/path.db` -> SQLite. `postgres://` is served by the PostgreSQL backend. */
+/**
+ * `sqlite:///abs/path.db` -> SQLite; `postgres://...` / `postgresql://...` -> PostgreSQL (shared
+ * by a team). The PostgreSQL backend is loaded only when used, so SQLite users never load `pg`.
+ */
 export async function openLedger(url: string): Promise<Ledger> {
   if (url.startsWith("sqlite://")) {
     const file = decodeURIComponent(url.slice("sqlite://".length));
@@ -13,17 +16,22 @@ export async function openLedger(url: string): Promise<Ledger> {
     }
     return SqliteLedger.open(file, url);
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new OtterscaleError("config", "ledger_url: the PostgreSQL ledger is not available in this build yet; use sqlite:///abs/path.db");
+  if (isPostgresUrl(url)) {
+    const { PostgresLedger } = await import("./postgres");
+    return PostgresLedger.open(url);
   }
   throw new OtterscaleError("config", `ledger_url ${redactUrl(url)}: unsupported scheme (use sqlite:///abs/path.db or postgres://...)`);
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
 }
 
 export function defaultLedgerUrl(home: string): string {
   return `sqlite://${path.join(home, "ledger.db")}`;
 }
 
-/** Hides the password of a URL for messages. */
+/** Hides the password of a URL for messages (`user:***@`, and a `password=` query parameter). */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@]*)@/, "//$1:***@");
+  return url.replace(/\/\/([^:/?#@]+):([^/?#]*)@/, "//$1:***@").replace(/([?&]password=)[^&]*/gi, "$1***");
 }

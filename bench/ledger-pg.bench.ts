@@ -1,0 +1,98 @@
+/**
+ * Committed VM reservations per second on the shared PostgreSQL ledger with 1, 4 and 8 client
+ * processes, next to the embedded SQLite ledger's single-process figure, in one run. Every
+ * reservation goes through the engine (reserve -> controller -> commit) with a controller that
+ * answers at once, so the figures are the ledgers'. Each process runs `createMany` with
+ * parallelism 10 (terraform's default). Processes open their engine first and start together on
+ * a signal, so process start-up is not timed. The PostgreSQL server is started here, like the
+ * tests do (fsync off: figures are for the ledger's locking and round trips, not for disks).
+ * Each figure is the median of 3 runs. `npm run build && node dist/bench/ledger-pg.bench.js`.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import { Engine } from "../provider/src/engine/engine";
+import { openLedger } from "../provider/src/ledger/open";
+import { startPostgres, type PgServer } from "../test/support/postgres";
+import { createMany, estate, instantControllers } from "./ledger.bench";
+import { median } from "./stats";
+
+const VMS = Number(process.env.BENCH_VMS ?? 2000);
+const RUNS = 3;
+
+/** SQLite, one process, in-process (the figure bench/ledger.bench.ts reports). */
+async function sqliteOneProcess(): Promise<number> {
+  const runs: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "otterscale-bench-"));
+    const engine = await estate(home, instantControllers());
+    runs.push(await createMany(engine, VMS, "vm"));
+    await engine.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+  return median(runs);
+}
+
+/** N worker processes on one ledger, started together; returns committed creates/s over the wall time. */
+async function processes(n: number, ledgerUrl: string): Promise<number> {
+  const per = Math.floor(VMS / n);
+  const children = Array.from({ length: n }, (_, i) => spawn(process.execPath, [__filename, "--worker", ledgerUrl, `p${i}`, String(per)], { stdio: ["pipe", "pipe", "inherit"] }));
+  const lines = children.map((c) => readline.createInterface({ input: c.stdout! })[Symbol.asyncIterator]());
+  const exited = children.map((c, i) => new Promise<void>((resolve, reject) => c.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`worker ${i} exited ${code}`))))));
+  for (const l of lines) if ((await l.next()).value !== "ready") throw new Error("worker did not get ready");
+  const t0 = performance.now();
+  for (const c of children) c.stdin!.end("go\n");
+  await Promise.all(exited);
+  return (per * n) / ((performance.now() - t0) / 1000);
+}
+
+async function postgres(pg: PgServer, n: number): Promise<number> {
+  const runs: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const url = await pg.createDatabase("bench");
+    await (await estate(os.tmpdir(), instantControllers(), url)).close();
+    runs.push(await processes(n, url));
+  }
+  return median(runs);
+}
+
+export async function main(): Promise<Record<string, number>> {
+  console.log(`ledger on PostgreSQL: committed VM reservations per second (${VMS} VMs per run, parallelism 10 per process, median of ${RUNS} runs)`);
+  const pg = await startPostgres();
+  try {
+    const sqlite = await sqliteOneProcess();
+    console.log(`  SQLite, 1 process (embedded)    ${sqlite.toFixed(0).padStart(6)} /s`);
+    const out: Record<string, number> = { sqlite1: sqlite };
+    let one = 0;
+    for (const n of [1, 4, 8]) {
+      const v = await postgres(pg, n);
+      if (n === 1) one = v;
+      out[`postgres${n}`] = v;
+      const vsOne = n === 1 ? "" : `, ${(v / one).toFixed(2)}x of 1 process`;
+      console.log(`  PostgreSQL, ${n} process${n === 1 ? " " : "es"}        ${v.toFixed(0).padStart(6)} /s   (${(v / sqlite).toFixed(2)}x of SQLite${vsOne})`);
+    }
+    console.log("  (one writer at a time by design: an advisory lock per write transaction; more processes add parallel reads and placement work)");
+    return out;
+  } finally {
+    pg.stop();
+  }
+}
+
+/** Worker: opens the engine, says `ready`, waits for `go` on stdin, creates its VMs. */
+async function worker(ledgerUrl: string, prefix: string, n: number) {
+  const engine = new Engine(await openLedger(ledgerUrl), instantControllers(), 60_000);
+  process.stdout.write("ready\n");
+  await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));
+  await createMany(engine, n, prefix);
+  await engine.close();
+}
+
+if (require.main === module) {
+  const run = process.argv[2] === "--worker" ? worker(process.argv[3], process.argv[4], Number(process.argv[5])) : main();
+  run.catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

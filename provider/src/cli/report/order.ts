@@ -1,0 +1,32 @@
+/**
+ * Dependency-safe order for planning a set of changes together. Pure.
+ *
+ * Deletes come first, dependants before what they depend on (workloads, then quotas, groups,
+ * servers), so what they free is available to the rest. Then everything else, inventory before
+ * what uses it (servers, groups, quotas, workloads); within a kind, replacements and updates
+ * before creates (a resize down frees quota a create may need). Ties keep the input order.
+ *
+ * Example: [create vm a, delete quota q, create server s, delete vm b, update quota p]
+ *       -> [delete vm b, delete quota q, create server s, update quota p, create vm a].
+ */
+import type { PlannedChange } from "../../handlers/api";
+import type { ResourceKind } from "../../schema/catalog";
+
+const KIND_ORDER: readonly ResourceKind[] = ["server", "baremetal_group", "tenant_quota", "virtual_machine", "vcluster", "block_pool"];
+const WORKLOAD_TIER = KIND_ORDER.indexOf("virtual_machine");
+const ACTION_ORDER: Readonly<Record<PlannedChange["action"], number>> = { delete: 0, replace: 0, update: 1, create: 2 };
+
+/** Workloads share one tier: they depend on inventory and quotas, never on each other. */
+const tier = (k: ResourceKind) => Math.min(KIND_ORDER.indexOf(k), WORKLOAD_TIER);
+
+function rank(c: PlannedChange): [number, number, number] {
+  if (c.action === "delete") return [0, KIND_ORDER.length - tier(c.kind), 0];
+  return [1, tier(c.kind), ACTION_ORDER[c.action]];
+}
+
+export function orderChanges(changes: readonly PlannedChange[]): PlannedChange[] {
+  return changes
+    .map((c, i) => ({ c, i, r: rank(c) }))
+    .sort((a, b) => a.r[0] - b.r[0] || a.r[1] - b.r[1] || a.r[2] - b.r[2] || a.i - b.i)
+    .map((x) => x.c);
+}

@@ -1,0 +1,81 @@
+/**
+ * The changes of a Terraform plan, as `terraform show -json plan.tfplan` prints it, turned into
+ * the engine's PlannedChange[] (our `otterscale_*` resources only). Pure.
+ *
+ * `resource_changes[].change.actions` -> action:
+ *   ["create"] -> create; ["update"] -> update; ["delete"] -> delete;
+ *   ["delete","create"] / ["create","delete"] -> replace; ["no-op"], ["read"], ["forget"] -> skipped.
+ * `change.after` gives the args (Terraform omits unknown values there and marks them in
+ * `after_unknown`, so unknowns are simply absent); `change.before.id` gives the identity.
+ */
+import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
+import type { PlannedChange } from "../../handlers/api";
+import { keyOf } from "../../engine/records";
+import { CliError } from "../exit-codes";
+import { inputArgs } from "./args";
+
+export interface ParsedChanges {
+  readonly changes: PlannedChange[];
+  /** Resource changes of other providers, or of ours that change nothing. */
+  readonly skipped: number;
+}
+
+interface TfResourceChange {
+  readonly address?: string;
+  readonly mode?: string;
+  readonly type?: string;
+  readonly change?: { readonly actions?: readonly string[]; readonly before?: unknown; readonly after?: unknown };
+}
+
+/** `otterscale_virtual_machine` -> `virtual_machine`; undefined for other providers' types. */
+export function kindOfType(type: string | undefined): ResourceKind | undefined {
+  const m = /^otterscale_(\w+)$/.exec(type ?? "");
+  return m && (RESOURCE_KINDS as readonly string[]).includes(m[1]) ? (m[1] as ResourceKind) : undefined;
+}
+
+function actionOf(actions: readonly string[]): PlannedChange["action"] | undefined {
+  const a = [...actions].sort().join(",");
+  switch (a) {
+    case "create":
+      return "create";
+    case "update":
+      return "update";
+    case "delete":
+      return "delete";
+    case "create,delete":
+      return "replace";
+    default:
+      return undefined; // no-op, read, forget
+  }
+}
+
+/** Identity of the prior object: its `id`, else derived from its identity attributes. */
+function idOf(kind: ResourceKind, before: unknown): string | undefined {
+  if (!before || typeof before !== "object") return undefined;
+  const b = before as Record<string, unknown>;
+  if (typeof b.id === "string" && b.id) return b.id;
+  return keyOf(kind, b);
+}
+
+export function parseTerraformPlan(doc: unknown): ParsedChanges {
+  if (!doc || typeof doc !== "object" || Array.isArray(doc) || !("format_version" in doc)) {
+    throw new CliError("this is not the output of `terraform show -json <planfile>` (no format_version); run `terraform show -json plan.tfplan > plan.json` and pass plan.json");
+  }
+  const rcs = (doc as { resource_changes?: unknown }).resource_changes ?? [];
+  if (!Array.isArray(rcs)) throw new CliError("terraform plan JSON: resource_changes is not a list");
+  const changes: PlannedChange[] = [];
+  let skipped = 0;
+  for (const rc of rcs as TfResourceChange[]) {
+    const kind = rc.mode === "managed" ? kindOfType(rc.type) : undefined;
+    const action = kind && actionOf(rc.change?.actions ?? []);
+    if (!kind || !action) {
+      skipped++;
+      continue;
+    }
+    const address = rc.address ?? `${rc.type}`;
+    const id = action === "create" ? undefined : idOf(kind, rc.change?.before);
+    const args = action === "delete" ? undefined : inputArgs(kind, rc.change?.after);
+    changes.push({ action, kind, address, ...(id !== undefined ? { id } : {}), ...(args ? { args } : {}) });
+  }
+  return { changes, skipped };
+}

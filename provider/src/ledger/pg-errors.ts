@@ -1,0 +1,89 @@
+/**
+ * PostgreSQL and network failures as domain errors with messages that say what happened to the
+ * data and what to do. Errors that are already domain errors (quota, placement...) and errors
+ * this module does not recognise (bugs) pass through unchanged.
+ */
+import { OtterscaleError } from "../domain/errors";
+
+/** Where in a transaction the failure happened: it decides what we can say about the data. */
+export type Phase = "connect" | "statement" | "commit";
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "EPIPE"]);
+/** SQLSTATEs of a server that is going away or not yet accepting connections. */
+const SERVER_GONE = new Set(["57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006"]);
+
+const isDomain = (e: unknown) => OtterscaleError.isInstance(e);
+
+function codeOf(e: unknown): string | undefined {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === "string" ? c : undefined;
+}
+
+function messageOf(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.length > 300 ? `${m.slice(0, 300)}...` : m;
+}
+
+/** True for failures of the connection itself (refused, dropped, server shutting down, TLS). */
+export function isConnectionFailure(e: unknown): boolean {
+  if (isDomain(e)) return false;
+  const code = codeOf(e);
+  if (code && (NETWORK_CODES.has(code) || SERVER_GONE.has(code))) return true;
+  if (code && code.startsWith("ERR_TLS")) return true;
+  const m = messageOf(e);
+  return /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|server does not support SSL|self[- ]signed certificate|certificate|Hostname\/IP does not match/i.test(
+    m,
+  );
+}
+
+/**
+ * Translates a failure of the PostgreSQL ledger at `label` (the redacted URL).
+ *  - cannot connect / authenticate / no such database -> `config` (nothing was written);
+ *  - connection lost during a transaction -> `conflict`: rolled back, retry (during COMMIT the
+ *    outcome is unknown; the engine's next run reconciles the rows the operation owned);
+ *  - statement_timeout / lock_timeout -> `timeout`;
+ *  - serialization failure / deadlock -> `conflict`.
+ */
+export function ledgerError(e: unknown, label: string, phase: Phase): unknown {
+  if (isDomain(e)) return e;
+  const code = codeOf(e);
+  const reason = messageOf(e);
+  const nothingWritten = "nothing was written";
+  if (code === "28P01" || code === "28000") {
+    return new OtterscaleError("config", `PostgreSQL ledger ${label}: authentication failed (${reason}); check the user and password in ledger_url`);
+  }
+  if (code === "3D000") {
+    return new OtterscaleError("config", `PostgreSQL ledger ${label}: ${reason}; create it first (createdb) or fix the database name in ledger_url`);
+  }
+  if (code === "57014") {
+    return new OtterscaleError("timeout", `PostgreSQL ledger ${label}: a statement ran past statement_timeout and was cancelled; the transaction was rolled back, ${nothingWritten}`);
+  }
+  if (code === "55P03") {
+    return new OtterscaleError(
+      "timeout",
+      `PostgreSQL ledger ${label}: waited past lock_timeout for the ledger's write lock (other processes are writing); the transaction was rolled back, ${nothingWritten}; retry`,
+    );
+  }
+  if (code === "40001" || code === "40P01") {
+    return new OtterscaleError("conflict", `PostgreSQL ledger ${label}: concurrent transactions conflicted (${code}); ${nothingWritten}; retry`);
+  }
+  if (isConnectionFailure(e)) {
+    if (phase === "connect") {
+      return new OtterscaleError(
+        "config",
+        `cannot reach the PostgreSQL ledger at ${label}: ${reason}; check ledger_url and that the server is running and reachable, then retry (${nothingWritten})`,
+      );
+    }
+    if (phase === "commit") {
+      return new OtterscaleError(
+        "conflict",
+        `the connection to the PostgreSQL ledger at ${label} was lost while committing (${reason}); the change may or may not have been saved: run the operation again (the next run reconciles it)`,
+      );
+    }
+    return new OtterscaleError(
+      "conflict",
+      `the connection to the PostgreSQL ledger at ${label} was lost (${reason}); the transaction was rolled back, ${nothingWritten}; retry when the server is back`,
+    );
+  }
+  return e;
+}

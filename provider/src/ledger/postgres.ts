@@ -1,0 +1,220 @@
+/**
+ * Shared ledger on PostgreSQL (`pg`), for teams applying from several machines. Same schema and
+ * the same `SqlTx` as SQLite; only connecting, locking and begin/commit differ.
+ *
+ * Concurrency. Every write transaction starts with `pg_advisory_xact_lock(ns, WRITE)`: one
+ * writer at a time per ledger database, across all processes and machines, released by COMMIT
+ * or ROLLBACK (or by the server when the client dies). That is exactly SQLite's BEGIN IMMEDIATE.
+ * Why not row locks or SERIALIZABLE: a reservation reads *aggregates* (a tenant's usage in a
+ * group, every candidate server's load, anti-affinity peers) and inserts new rows; row locks
+ * cannot lock rows that do not exist yet (two creates would both see the old sum), and
+ * SERIALIZABLE would abort most of the concurrent reservations of a busy tenant (they all read
+ * the same sums), turning contention into retries whose closures must be re-run. One lock is
+ * simple, provably correct (after taking it, every READ COMMITTED statement sees every committed
+ * write, and nobody else can write), and costs one round trip; reservations are short (a few ms),
+ * so the serialisation is not the bottleneck below hundreds of reservations per second.
+ * Readers never take the lock: `read()` is a REPEATABLE READ READ ONLY snapshot.
+ *
+ * Failures: a connection that cannot be made, or is lost, ROLLBACKs (or the server aborts the
+ * transaction), so nothing is half-written; errors are translated in pg-errors.ts with the
+ * password hidden.
+ */
+import { Pool, types as pgTypes, type PoolClient, type QueryConfig } from "pg";
+import { OtterscaleError } from "../domain/errors";
+import { Mutex } from "./mutex";
+import { pgSettings, type PgSettings } from "./pg-config";
+import { isConnectionFailure, ledgerError, type Phase } from "./pg-errors";
+import type { AuditEvent, Ledger, LedgerTx } from "./records";
+import { migrationsFor, rowToAudit, type Row } from "./sql";
+import { SqlTx, type SqlDriver } from "./sql-tx";
+
+/** Advisory lock keys: a namespace ("ottr") and one key per purpose. */
+const LOCK_NS = 0x6f747472;
+const WRITE_LOCK = 1;
+const MIGRATION_LOCK = 2;
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** BIGINT and SUM() arrive as strings; ledger values are thousandths well below 2^53. */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID || oid === NUMERIC_OID ? (v: string) => Number(v) : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser,
+};
+
+/** `?` placeholders (the shared SQL) to `$1..$n`, leaving quoted literals alone. */
+export function toDollarParams(sql: string): string {
+  let n = 0;
+  let quoted = false;
+  let out = "";
+  for (const ch of sql) {
+    if (ch === "'") quoted = !quoted;
+    out += ch === "?" && !quoted ? `$${++n}` : ch;
+  }
+  return out;
+}
+
+/** Statement text -> prepared statement name (prepared once per connection by `pg`). */
+const statementNames = new Map<string, string>();
+function prepared(sql: string, values: readonly unknown[]): QueryConfig {
+  let name = statementNames.get(sql);
+  if (!name) statementNames.set(sql, (name = `otterscale_${statementNames.size + 1}`));
+  return { name, text: toDollarParams(sql), values: values as unknown[] };
+}
+
+function driverOf(client: PoolClient): SqlDriver {
+  return {
+    all: async (sql, params = []) => (await client.query(prepared(sql, params))).rows as Row[],
+    run: async (sql, params = []) => ({ changes: (await client.query(prepared(sql, params))).rowCount ?? 0 }),
+  };
+}
+
+export class PostgresLedger implements Ledger {
+  /** One writer per process at a time: writers would queue on the advisory lock anyway, and this keeps them off the pool. */
+  private readonly writes = new Mutex();
+  private closed = false;
+
+  private constructor(
+    /** The URL with its password hidden (safe to print). */
+    readonly url: string,
+    /** Snapshot reads (up to pool_max connections). */
+    private readonly pool: Pool,
+    /**
+     * The one connection writes use. Writes run one at a time per process (the mutex), and a
+     * writer holds the ledger-wide lock: it must never queue for a connection behind readers.
+     */
+    private readonly writePool: Pool,
+    readonly settings: PgSettings,
+  ) {}
+
+  /** Connects, applies pending migrations (once, under a lock) and returns the ledger. */
+  static async open(url: string): Promise<PostgresLedger> {
+    const settings = pgSettings(url);
+    const pool = new Pool({ ...settings.pool, types: TYPES });
+    const writePool = new Pool({ ...settings.pool, max: 1, types: TYPES });
+    // An idle pooled connection dies when the server restarts; the pool drops it and the next
+    // transaction opens a new one. Without a listener the 'error' event would kill the process.
+    pool.on("error", ignore);
+    writePool.on("error", ignore);
+    const ledger = new PostgresLedger(settings.label, pool, writePool, settings);
+    try {
+      await ledger.migrate();
+    } catch (e) {
+      await Promise.all([pool.end(), writePool.end()]).catch(() => undefined);
+      throw e;
+    }
+    return ledger;
+  }
+
+  transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
+    return this.sqlTransaction((db) => fn(new SqlTx(db)));
+  }
+
+  read<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
+    return this.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", (db) => fn(new SqlTx(db)));
+  }
+
+  async audit(sinceSeq = 0, limit = 10_000): Promise<AuditEvent[]> {
+    return this.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", async (db) =>
+      (await db.all("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", [sinceSeq, limit])).map(rowToAudit),
+    );
+  }
+
+  /**
+   * A write transaction on the raw SQL driver, under the write lock. For `ledger migrate`, which
+   * copies rows as they are (generations and audit sequence numbers included).
+   */
+  sqlTransaction<T>(fn: (db: SqlDriver) => Promise<T>): Promise<T> {
+    return this.writes.run(() => this.inTransaction(`BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NS}, ${WRITE_LOCK})`, fn, this.writePool));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writes.run(() => Promise.all([this.pool.end(), this.writePool.end()]));
+  }
+
+  private async connect(pool: Pool): Promise<PoolClient> {
+    if (this.closed) throw new OtterscaleError("config", `the PostgreSQL ledger ${this.url} is closed`);
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      throw ledgerError(e, this.url, "connect");
+    }
+    // A checked-out connection that drops emits 'error' on the client (the pool listens only
+    // while it is idle); the statement in flight fails on its own, so the event needs no action.
+    client.on("error", ignore);
+    return client;
+  }
+
+  private async inTransaction<T>(begin: string, fn: (db: SqlDriver, client: PoolClient) => Promise<T>, pool = this.pool): Promise<T> {
+    let client = await this.connect(pool);
+    try {
+      await client.query(begin);
+    } catch (e) {
+      await abort(client);
+      // A pooled connection can be dead without the pool knowing yet (server restarted, network
+      // blip). Nothing has run: begin once more on a fresh connection.
+      if (!isConnectionFailure(e)) throw ledgerError(e, this.url, "statement");
+      client = await this.connect(pool);
+      try {
+        await client.query(begin);
+      } catch (again) {
+        await abort(client);
+        throw ledgerError(again, this.url, "statement");
+      }
+    }
+    let phase: Phase = "statement";
+    try {
+      const result = await fn(driverOf(client), client);
+      phase = "commit";
+      await client.query("COMMIT");
+      release(client);
+      return result;
+    } catch (e) {
+      await abort(client);
+      throw ledgerError(e, this.url, phase);
+    }
+  }
+
+  /** Applies pending migrations in one transaction under an advisory lock (racing processes wait, then find them applied). */
+  private async migrate(): Promise<void> {
+    const migrations = migrationsFor("postgres");
+    await this.inTransaction(`BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NS}, ${MIGRATION_LOCK})`, async (db, client) => {
+      await db.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+      const rows = await db.all("SELECT version FROM schema_version");
+      let version = rows.length ? Number(rows[0].version) : 0;
+      if (!rows.length) await db.run("INSERT INTO schema_version (version) VALUES (0)");
+      if (version > migrations.length) {
+        throw new OtterscaleError(
+          "config",
+          `ledger schema version ${version} at ${this.url} is newer than this provider supports (${migrations.length}); upgrade otterscale-iac`,
+        );
+      }
+      // A migration holds several statements: run it unprepared (simple query protocol).
+      for (; version < migrations.length; version++) await client.query(migrations[version]);
+      await db.run("UPDATE schema_version SET version = ?", [version]);
+    }, this.writePool);
+  }
+}
+
+function ignore(): void {}
+
+/**
+ * ROLLBACK explicitly so a domain error (quota, placement...) leaves nothing behind, then hand
+ * the connection back; if it is broken, the server has already aborted the transaction and the
+ * connection is discarded.
+ */
+async function abort(client: PoolClient): Promise<void> {
+  const ok = await client.query("ROLLBACK").then(
+    () => true,
+    () => false,
+  );
+  release(client, !ok);
+}
+
+function release(client: PoolClient, destroy = false): void {
+  client.removeListener("error", ignore);
+  client.release(destroy ? true : undefined);
+}
