@@ -1,11 +1,27 @@
-/** Runs every benchmark in sequence and prints their figures. `npm run bench`. */
+/**
+ * Runs every benchmark in sequence and prints their figures: `npm run bench`.
+ * Each benchmark file also runs on its own (`npm run bench:<name>`).
+ */
 import { main as placement } from "./placement.bench";
 import { main as ledger } from "./ledger.bench";
+import { main as ledgerPg } from "./ledger-pg.bench";
+import { main as pulumi } from "./pulumi.bench";
+import { main as terraform } from "./terraform.bench";
 
 async function run() {
-  await placement();
-  console.log("");
-  await ledger();
+  const only = process.argv.slice(2);
+  const all: [string, () => Promise<unknown>][] = [
+    ["placement", placement],
+    ["ledger", ledger],
+    ["ledger-pg", ledgerPg],
+    ["pulumi", pulumi],
+    ["terraform", () => terraform({ runs: 20, scale: 500 })],
+  ];
+  for (const [name, bench] of all) {
+    if (only.length && !only.includes(name)) continue;
+    console.log(`\n=== ${name} ===`);
+    await bench();
+  }
 }
 
 run().catch((e: unknown) => {

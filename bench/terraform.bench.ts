@@ -109,13 +109,13 @@ async function scale(n: number): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
+export async function main(opts: { runs?: number; scale?: number } = {}): Promise<void> {
   const arg = (name: string) => {
     const i = process.argv.indexOf(name);
     return i > 0 ? Number(process.argv[i + 1]) : undefined;
   };
-  await startup(Math.max(20, arg("--runs") ?? 20));
-  const n = arg("--scale");
+  await startup(Math.max(20, opts.runs ?? arg("--runs") ?? 20));
+  const n = opts.scale ?? arg("--scale");
   if (n) await scale(n);
 }
 
