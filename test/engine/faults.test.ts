@@ -70,6 +70,23 @@ for (const backend of BACKENDS) describe(`faults (${backend})`, () => {
     await engine.close();
   });
 
+  it("a stop request (Terraform StopProvider) aborts a hanging create and releases its reservation", async () => {
+    const { engine: seed, home } = await testEngine(undefined, backend);
+    await seedEstate(seed);
+    await seed.close();
+    const engine = await engineWith(home, (op, kind) => (op === "apply" && kind === "virtual_machine" ? new Promise((r) => setTimeout(r, 600)) : undefined));
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 50);
+    const err = await rejects(engine.create("virtual_machine", vm("stopped"), { signal: stop.signal }));
+    assert.equal(err.code, "timeout");
+    assert.match(err.message, /stopped on request/);
+    assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_virtual_machines, 0);
+    assert.deepEqual(await engine.ledger.read((tx) => tx.list({ states: ["pending"] })), []);
+    await new Promise((r) => setTimeout(r, 900)); // the late apply lands, then it is undone
+    assert.equal(manifests(home).some((m) => m.includes("stopped")), false);
+    await engine.close();
+  });
+
   for (const [mode, expectVm] of [
     ["before-apply", false],
     ["after-apply", true],

@@ -30,7 +30,7 @@ describe("pulumi + terraform: one ledger, one quota", function () {
   let texts: Record<ResourceKind, string>;
 
   before(async function () {
-    if (!existsSync(TERRAFORM)) this.skip();
+    assert.ok(existsSync(TERRAFORM), `terraform not found at ${TERRAFORM} (set TERRAFORM_BIN)`);
     texts = await serializedProviders();
     s = await tfSession(); // no injected engine: terraform runs the real provider binary
     host = await HostProcess.start({ cwd: tempDir("otterscale-pulumi-cwd-"), env: { OTTERSCALE_HOME: s.home } });
