@@ -30,7 +30,7 @@ import { allocationServers, canonical, deltaOf, idFormatOf, keyOf, newOpId, newR
 import { semanticProblems } from "./semantics";
 import { groupTotals, stateOf } from "./state";
 import { Planner } from "./plan";
-import { reconcile, type ReconcileDecision } from "./reconcile";
+import { isStale, reconcile, type ReconcileDecision } from "./reconcile";
 import { withDeadline } from "./deadline";
 import { limitsOf } from "./decide";
 import { addUsage, NO_USAGE } from "../quota/quota";
@@ -211,8 +211,12 @@ export class Engine implements EngineApi {
   // ---------------------------------------------------------------- read / import
 
   async read(kind: ResourceKind, id: string): Promise<State | undefined> {
-    await this.reconcile({ kind, key: id });
-    const rec = await this.ledger.read((tx) => tx.get(kind, id));
+    let rec = await this.ledger.read((tx) => tx.get(kind, id));
+    if (rec && isStale(rec)) {
+      // Left behind by a crashed or timed-out run: settle it first, then read what remains.
+      await this.reconcile({ kind, key: id });
+      rec = await this.ledger.read((tx) => tx.get(kind, id));
+    }
     if (!rec || rec.state === "pending") return undefined;
     const observed = await this.controllers.forKind(kind).get(id);
     if (!observed && isWorkload(kind) && rec.state === "active") {

@@ -19,7 +19,8 @@ export interface ReconcileDecision {
   readonly reason: string;
 }
 
-function isStale(r: LedgerRecord, now: number): boolean {
+/** Non-active and abandoned: lease expired, or its owner was on this host and is gone. */
+export function isStale(r: LedgerRecord, now = Date.now()): boolean {
   return r.state !== "active" && ((r.leaseExpires ?? 0) < now || !ownerAlive(r.opId));
 }
 

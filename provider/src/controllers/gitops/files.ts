@@ -21,10 +21,9 @@ function tempNameFor(file: string): string {
  * Parent directories are created as needed (mkdir -p is safe to race).
  */
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
   const temp = tempNameFor(file);
   try {
-    const handle = await fs.open(temp, "wx", 0o644);
+    const handle = await openNew(temp);
     try {
       await handle.writeFile(content, "utf8");
       await handle.sync();
@@ -35,6 +34,17 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
   } catch (e) {
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw e;
+  }
+}
+
+/** Opens a new file, creating its directory only when it is missing (the common case skips mkdir). */
+async function openNew(file: string): Promise<fs.FileHandle> {
+  try {
+    return await fs.open(file, "wx", 0o644);
+  } catch (e) {
+    if (!isMissing(e)) throw e;
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    return fs.open(file, "wx", 0o644);
   }
 }
 
