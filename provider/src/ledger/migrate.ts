@@ -16,7 +16,7 @@ import { OtterscaleError } from "../domain/errors";
 import type { Usage } from "../quota/quota";
 import { isPostgresUrl, openLedger, redactUrl } from "./open";
 import type { Allocation, AuditEvent, Ledger, LedgerRecord, LedgerTx, ServerLoad } from "./records";
-import { RECORD_COLUMNS, placeholders, recordToParams, type Row } from "./sql";
+import { INSERT_ALLOCATION, RECORD_COLUMNS, allocationToParams, placeholders, recordToParams, type Row } from "./sql";
 import { SqlTx, type SqlDriver } from "./sql-tx";
 
 /** What a ledger adds up to: compared between source and target. */
@@ -79,19 +79,7 @@ export async function copyLedger(fromUrl: string, toUrl: string): Promise<CopySu
       const params = recordToParams(r);
       await db.run(`INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)}`, params);
     }
-    for (const a of snap.allocations) {
-      await db.run("INSERT INTO allocations (kind, key, replica, server, cpu, memory, storage, gpus, gpu_model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        a.kind,
-        a.key,
-        a.replica,
-        a.server,
-        a.resources.cpu,
-        a.resources.memory,
-        a.resources.storage,
-        a.resources.gpus,
-        a.gpuModel,
-      ]);
-    }
+    for (const a of snap.allocations) await db.run(INSERT_ALLOCATION, allocationToParams(a));
     for (const e of snap.audit) {
       await db.run("INSERT INTO audit (seq, at, op, kind, key, tenant, grp, delta, op_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         e.seq,

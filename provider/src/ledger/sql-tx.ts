@@ -6,7 +6,7 @@ import { OtterscaleError } from "../domain/errors";
 import type { ResourceKind } from "../schema/catalog";
 import type { Usage } from "../quota/quota";
 import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad } from "./records";
-import { RECORD_COLUMNS, placeholders, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
+import { INSERT_ALLOCATION, RECORD_COLUMNS, allocationToParams, placeholders, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
 
 export interface SqlDriver {
   all(sql: string, params?: readonly unknown[]): Promise<Row[]>;
@@ -84,12 +84,7 @@ export class SqlTx implements LedgerTx {
 
   async setAllocations(kind: ResourceKind, key: string, allocations: readonly Allocation[]): Promise<void> {
     await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key]);
-    for (const a of allocations) {
-      await this.db.run(
-        "INSERT INTO allocations (kind, key, replica, server, cpu, memory, storage, gpus, gpu_model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [kind, key, a.replica, a.server, a.resources.cpu, a.resources.memory, a.resources.storage, a.resources.gpus, a.gpuModel],
-      );
-    }
+    for (const a of allocations) await this.db.run(INSERT_ALLOCATION, allocationToParams({ ...a, kind, key }));
   }
 
   async allocations(filter: AllocationFilter = {}): Promise<Allocation[]> {

@@ -111,6 +111,14 @@ export function recordToParams(r: LedgerRecord): unknown[] {
   ];
 }
 
+/** The one INSERT of an allocation row, shared by the transaction layer and `ledger migrate`. */
+export const INSERT_ALLOCATION =
+  "INSERT INTO allocations (kind, key, replica, server, cpu, memory, storage, gpus, gpu_model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+export function allocationToParams(a: Allocation): unknown[] {
+  return [a.kind, a.key, a.replica, a.server, a.resources.cpu, a.resources.memory, a.resources.storage, a.resources.gpus, a.gpuModel];
+}
+
 export function rowToRecord(row: Row): LedgerRecord {
   return {
     kind: row.kind as ResourceKind,
