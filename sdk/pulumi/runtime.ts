@@ -218,10 +218,12 @@ async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Prop
       : diff(kind, olds, spec).replaces?.length
         ? { action: "replace", kind, id: key, args: spec, address }
         : { action: "update", kind, id: key, args: spec, address };
-  // A re-check replaces its earlier entry (never double counts); the change under review goes
-  // last so the batch of a preview grows by one each check and the engine plans incrementally.
-  const others = [...slot.pending.entries()].filter(([a]) => a !== address).map(([, c]) => c);
-  const result = await engine.plan([...others, change]);
+  // A re-check replaces its earlier entry in place (never double counts); a new change goes last.
+  // The batch keeps its order, so the engine continues from its previous plan.
+  const batch = slot.pending.has(address)
+    ? [...slot.pending.entries()].map(([a, c]) => (a === address ? change : c))
+    : [...slot.pending.values(), change];
+  const result = await engine.plan(batch);
   const mine = result.diagnostics.filter((d) => d.severity === "error" && d.address === address);
   if (!mine.length) slot.pending.set(address, change);
   return mine.map((d) => ({ property: d.path ? camelPath(d.path, schemaOf(kind)) : "", reason: d.detail }));

@@ -137,17 +137,21 @@ describe("terraform/pending", () => {
     assert.equal(identityOf("virtual_machine", { name: "web" }), undefined);
   });
 
-  it("re-planning the same resource replaces its entry; applied entries are forgotten", () => {
+  it("re-planning the same resource replaces its entry in place; a new one goes last; failed entries are forgotten", () => {
     const p = new PendingChanges();
     const a = addressOf("otterscale_virtual_machine", "a/web");
     const b = addressOf("otterscale_virtual_machine", "a/db");
+    const c = addressOf("otterscale_virtual_machine", "a/app");
     p.remember({ action: "create", kind: "virtual_machine", address: a, args: { cpu_cores: 2 } });
     p.remember({ action: "create", kind: "virtual_machine", address: b, args: { cpu_cores: 4 } });
     const again = p.prepare({ action: "create", kind: "virtual_machine", address: a, args: { cpu_cores: 3 } });
-    assert.deepEqual(p.batchWith(again).map((c) => [c.address, c.args?.cpu_cores]), [
-      [b, 4],
+    // Same order as before (so the engine can continue its previous plan), the new value in place.
+    assert.deepEqual(p.batchWith(again).map((ch) => [ch.address, ch.args?.cpu_cores]), [
       [a, 3],
+      [b, 4],
     ]);
+    const fresh = p.prepare({ action: "create", kind: "virtual_machine", address: c, args: { cpu_cores: 1 } });
+    assert.deepEqual(p.batchWith(fresh).map((ch) => ch.address), [a, b, c]);
     p.forget(b);
     assert.equal(p.size, 1);
   });

@@ -36,10 +36,16 @@ export class PendingChanges {
     return change;
   }
 
-  /** The batch to check: every other pending change, then `change` last (so it is the one blamed). */
+  /**
+   * The batch to check: every pending change in first-planned order, `change` in its own place
+   * when re-planned (Terraform plans again at apply time), else last. Keeping the order stable lets
+   * the engine continue from its previous plan instead of replanning everything.
+   */
   batchWith(change: PlannedChange): PlannedChange[] {
-    const others = [...this.entries.entries()].filter(([key]) => key !== change.address).map(([, c]) => c);
-    return [...others, change];
+    if (change.address && this.entries.has(change.address)) {
+      return [...this.entries.entries()].map(([key, c]) => (key === change.address ? change : c));
+    }
+    return [...this.entries.values(), change];
   }
 
   /** Records a prepared change under its address. */
