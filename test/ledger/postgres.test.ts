@@ -173,7 +173,7 @@ describe("PostgreSQL ledger on a real server", function () {
         await tx.put(record("acme/b"));
       }),
     );
-    assert.equal(err.code, "conflict");
+    assert.equal(err.code, "unavailable");
     assert.match(err.message, /connection to the PostgreSQL ledger at postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+ was lost .*rolled back, nothing was written; retry/);
     assert.ok(!/\n\s+at /.test(err.message), "no stack trace in the message");
     assert.deepEqual(await ledger.read((tx) => tx.list()), []);
@@ -214,10 +214,10 @@ describe("PostgreSQL ledger on a real server", function () {
     await ledger.close();
   });
 
-  it("an unreachable server is a config error naming the redacted URL", async () => {
+  it("an unreachable server is an unavailable error naming the redacted URL; a missing database is a config error", async () => {
     const t0 = Date.now();
     const err = await rejects(openLedger("postgres://ops:hunter2@127.0.0.1:1/otterscale?connect_timeout=2"));
-    assert.equal(err.code, "config");
+    assert.equal(err.code, "unavailable");
     assert.match(err.message, /cannot reach the PostgreSQL ledger at postgres:\/\/ops:\*\*\*@127\.0\.0\.1:1\/otterscale.*ECONNREFUSED.*check ledger_url/);
     assert.ok(!err.message.includes("hunter2"));
     assert.ok(Date.now() - t0 < 5_000);

@@ -44,6 +44,8 @@ export function exitCodeOf(e: unknown): ExitCode {
   if (e instanceof CliError) return e.exitCode;
   if (OtterscaleError.isInstance(e)) {
     switch (e.code) {
+      case "unavailable":
+        return EXIT.unreachable;
       case "config":
         return /cannot reach|authentication failed|does not exist|create it first|cannot create/i.test(e.message) ? EXIT.unreachable : EXIT.usage;
       case "invalid_input":

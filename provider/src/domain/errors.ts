@@ -15,6 +15,7 @@ export type ErrorCode =
   | "conflict" // concurrent change, retry
   | "controller_failed" // backend controller call failed
   | "timeout"
+  | "unavailable" // the ledger (or a backend) cannot be reached right now; nothing was written, retry
   | "config"; // bad provider configuration
 
 export interface Problem {

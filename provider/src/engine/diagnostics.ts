@@ -18,6 +18,7 @@ export const SUMMARY: Record<ErrorCode, string> = {
   conflict: "Concurrent change",
   controller_failed: "Backend controller failed",
   timeout: "Operation timed out",
+  unavailable: "Ledger unavailable",
   config: "Invalid provider configuration",
 };
 

@@ -38,9 +38,10 @@ export function isConnectionFailure(e: unknown): boolean {
 
 /**
  * Translates a failure of the PostgreSQL ledger at `label` (the redacted URL).
- *  - cannot connect / authenticate / no such database -> `config` (nothing was written);
- *  - connection lost during a transaction -> `conflict`: rolled back, retry (during COMMIT the
- *    outcome is unknown; the engine's next run reconciles the rows the operation owned);
+ *  - cannot authenticate / no such database / TLS refused -> `config` (nothing was written);
+ *  - server unreachable, or the connection lost during a transaction -> `unavailable`: rolled
+ *    back, retry (during COMMIT the outcome is unknown; the engine's next run reconciles the rows
+ *    the operation owned);
  *  - statement_timeout / lock_timeout -> `timeout`;
  *  - serialization failure / deadlock -> `conflict`.
  */
@@ -70,18 +71,18 @@ export function ledgerError(e: unknown, label: string, phase: Phase): unknown {
   if (isConnectionFailure(e)) {
     if (phase === "connect") {
       return new OtterscaleError(
-        "config",
+        /certificate|ssl|tls/i.test(reason) ? "config" : "unavailable",
         `cannot reach the PostgreSQL ledger at ${label}: ${reason}; check ledger_url and that the server is running and reachable, then retry (${nothingWritten})`,
       );
     }
     if (phase === "commit") {
       return new OtterscaleError(
-        "conflict",
+        "unavailable",
         `the connection to the PostgreSQL ledger at ${label} was lost while committing (${reason}); the change may or may not have been saved: run the operation again (the next run reconciles it)`,
       );
     }
     return new OtterscaleError(
-      "conflict",
+      "unavailable",
       `the connection to the PostgreSQL ledger at ${label} was lost (${reason}); the transaction was rolled back, ${nothingWritten}; retry when the server is back`,
     );
   }
