@@ -29,6 +29,16 @@ for (const backend of BACKENDS) describe(`plan API (dry run of a batch) (${backe
     assert.equal(manifests(home).filter((m) => m.includes("virtual_machine")).length, 0);
   });
 
+  it("a count quota error points at the resource's name", async () => {
+    await engine.update("tenant_quota", "acme/g", { tenant: "acme", group: "g", cpu_cores: 16, memory_gib: 64, storage_gib: 1000, max_virtual_machines: 1 });
+    const r = await engine.plan([1, 2].map((i) => ({ action: "create" as const, kind: "virtual_machine" as const, args: vm(`c-${i}`), address: `c${i}` })));
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.address, d.path, d.code]),
+      [["c2", "name", "quota_exceeded"]],
+    );
+    assert.match(r.diagnostics[0].detail, /virtual_machines requested 1, used 1, limit 1/);
+  });
+
   it("predicts the placement that apply then makes", async () => {
     const args = [vm("a", { cpu_cores: 6 }), vm("b", { cpu_cores: 6, placement: { anti_affinity_group: "web" } }), vm("c", { cpu_cores: 2, placement: { anti_affinity_group: "web" } })];
     const r = await engine.plan(args.map((a, i) => ({ action: "create", kind: "virtual_machine", args: a, address: `vm${i}` })));

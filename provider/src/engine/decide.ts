@@ -85,12 +85,12 @@ function gpuModelFor(c: Candidate, shape: Shape): string | null {
 }
 
 function quotaError(tenant: string, group: string, violations: readonly QuotaViolation[]): OtterscaleError {
-  const pathOf = (dim: string) => (dim === "virtual_machines" || dim === "vclusters" || dim === "block_pools" ? undefined : dim);
   return new OtterscaleError(
     "quota_exceeded",
     describeViolations(tenant, group, violations),
     violations.map((v) => ({
-      path: pathOf(v.dimension),
+      // The quota dimension; front ends map it onto the attribute of the kind that carries it.
+      path: v.dimension,
       message: `tenant ${tenant} in group ${group}: ${v.dimension} requested ${v.requested}, used ${v.used}, limit ${v.limit}`,
     })),
     { tenant, group, violations },
