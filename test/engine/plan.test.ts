@@ -63,7 +63,10 @@ for (const backend of BACKENDS) describe(`plan API (dry run of a batch) (${backe
     assert.equal(errors[0].code, "unplaceable");
     assert.match(errors[0].detail, /n1/);
     // quota 8 > capacity 4 of group "new"
-    assert.ok(r.diagnostics.some((d) => d.severity === "warning" && /add up to 8 cpu_cores, more than its capacity of 4/.test(d.detail)));
+    const warnings = r.diagnostics.filter((d) => d.severity === "warning");
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0].detail, /add up to 8 cpu_cores, more than its capacity of 4/);
+    assert.equal(warnings[0].address, "tenant_quota[2]", "carried by the quota change, not repeated on every resource");
     assert.equal(await engine.read("server", "n1"), undefined, "the plan wrote nothing");
   });
 

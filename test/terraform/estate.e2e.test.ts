@@ -182,6 +182,14 @@ describe("terraform end to end: real binary, real provider, real engine", functi
       assert.equal((r.stderr.match(/Tenant quota exceeded/g) ?? []).length, 1, "exactly the VM that crosses the limit is blamed");
     });
 
+    it("quotas that add up to more than the group's capacity: one warning, on the quota", async () => {
+      s.write("main.tf", withProvider(base("cpu_cores = 1000") + vmHcl("web", "cpu_cores = 1\n  memory_gib = 1\n  disk_gib = 1", 3)));
+      const r = await ok(s, ["plan"]);
+      const text = flat(r.stdout + r.stderr);
+      assert.equal((text.match(/Warning: Quotas exceed group capacity/g) ?? []).length, 1, text);
+      assert.match(text, /with otterscale_tenant_quota\.q, .*add up to 1000 cpu_cores, more than its capacity of 64/);
+    });
+
     it("bad values fail at plan with the attribute named", async () => {
       s.write(
         "main.tf",

@@ -36,7 +36,8 @@ interface PlanState {
   readonly objects: Set<string>;
   readonly diagnostics: Diagnostic[][];
   readonly placements: Record<string, readonly string[]>;
-  readonly touchedGroups: Set<string>;
+  /** Groups whose quotas this batch changes, with the address of the last such change (it gets the warning). */
+  readonly touchedGroups: Map<string, string>;
 }
 
 /**
@@ -75,7 +76,7 @@ export class Planner {
     if (st && !(await this.catchUp(st))) st = undefined;
     if (!st) {
       const { version, tx } = await this.ledger.read(async (real) => ({ version: await real.lastAuditSeq(), tx: await MemoryTx.copyOf(real) }));
-      st = { version, tx, inventory: new InventoryCache(), changes: [], keys: [], objects: new Set(), diagnostics: [], placements: {}, touchedGroups: new Set() };
+      st = { version, tx, inventory: new InventoryCache(), changes: [], keys: [], objects: new Set(), diagnostics: [], placements: {}, touchedGroups: new Map() };
     }
     for (let i = st.changes.length; i < changes.length; i++) {
       st.diagnostics.push(await this.apply(st, changes[i], i));
@@ -132,7 +133,11 @@ export class Planner {
       }
       const v = ops.validate(change.kind, change.args ?? {});
       st.objects.add(objectId(change.kind, v.key));
-      if (change.kind === "tenant_quota") st.touchedGroups.add(String(v.clean.group));
+      if (change.kind === "tenant_quota") {
+        const g = String(v.clean.group);
+        st.touchedGroups.delete(g); // re-insert: the latest quota change of the group carries the warning
+        st.touchedGroups.set(g, address);
+      }
       const exists = await tx.get(change.kind, v.key);
       const ctx = { tx, inv: await st.inventory.load(tx) };
       const record =
@@ -152,10 +157,10 @@ export class Planner {
   private async warnings(st: PlanState): Promise<Diagnostic[]> {
     const inv = await st.inventory.load(st.tx);
     const out: Diagnostic[] = [];
-    for (const g of [...st.touchedGroups].sort()) {
+    for (const [g, address] of [...st.touchedGroups].sort(([a], [b]) => a.localeCompare(b))) {
       if (!inv.groups.has(g)) continue;
       for (const w of await quotaOvercommit({ tx: st.tx, inv }, g)) {
-        out.push({ severity: "warning", code: "quota_overcommit", summary: "Quotas exceed group capacity", detail: w });
+        out.push({ severity: "warning", address, code: "quota_overcommit", summary: "Quotas exceed group capacity", detail: w });
       }
     }
     return out;
