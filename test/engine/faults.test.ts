@@ -57,16 +57,59 @@ for (const backend of BACKENDS) describe(`faults (${backend})`, () => {
     await engine.close();
   });
 
-  it("a controller that hangs past the timeout: timeout error, reservation released", async () => {
+  it("a controller that hangs past the timeout: timeout error; the late object is undone, then the reservation released", async () => {
     const { engine: seed, home } = await testEngine(undefined, backend);
     await seedEstate(seed);
     await seed.close();
-    const engine = await engineWith(home, (op, kind) => (op === "apply" && kind === "virtual_machine" ? new Promise((r) => setTimeout(r, 2000)) : undefined));
+    let slow = true;
+    const engine = await engineWith(home, (op, kind) => (op === "apply" && kind === "virtual_machine" && slow ? new Promise((r) => setTimeout(r, 1500)) : undefined));
     const err = await rejects(engine.create("virtual_machine", vm("slow"), { timeoutMs: 100 }));
     assert.equal(err.code, "timeout");
-    assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_virtual_machines, 0);
-    await new Promise((r) => setTimeout(r, 2300)); // the late apply lands, then it is undone
+    // The backend call still runs: its reservation stays held and a retry is told to wait,
+    // so a late controller answer can never destroy a retried object.
+    assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_virtual_machines, 1);
+    slow = false;
+    const busy = await rejects(engine.create("virtual_machine", vm("slow")));
+    assert.equal(busy.code, "conflict");
+    await new Promise((r) => setTimeout(r, 1800)); // the late apply lands, then it is undone
     assert.equal(manifests(home).some((m) => m.includes("slow")), false);
+    assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_virtual_machines, 0);
+    // Now the retry goes through and its object stays.
+    await engine.create("virtual_machine", vm("slow"));
+    assert.equal(manifests(home).filter((m) => m.includes("slow")).length, 1);
+    assert.equal((await engine.read("virtual_machine", "acme/slow"))!.status, "Running");
+    const ops = (await engine.ledger.audit()).filter((e) => e.key === "acme/slow").map((e) => e.op);
+    assert.deepEqual(ops, ["reserve", "release", "reserve", "commit"]);
+    await engine.close();
+  });
+
+  it("a shrinking update holds the old size until the controller answers, so a failed update never oversubscribes", async () => {
+    const { engine: seed, home } = await testEngine(undefined, backend);
+    await seedEstate(seed, { servers: 1, server: { cpu_cores: 8 }, quota: { cpu_cores: 8 } });
+    await seed.create("virtual_machine", vm("a", { cpu_cores: 6 }));
+    await seed.close();
+    let release!: (fail: boolean) => void;
+    const gate = new Promise<boolean>((r) => (release = r));
+    const engine = await engineWith(home, async (op, kind, key) => {
+      if (op === "apply" && kind === "virtual_machine" && key === "acme/a" && (await gate)) throw new Error("kubevirt is down");
+    });
+    const shrinking = engine.update("virtual_machine", "acme/a", vm("a", { cpu_cores: 2 }));
+    await new Promise((r) => setTimeout(r, 50)); // the update is reserved and waits for its controller
+    // While in flight the old 6 cores stay held: b does not fit yet (quota 8 = 6 held + 6 asked > 8).
+    const err = await rejects(engine.create("virtual_machine", vm("b", { cpu_cores: 6 })));
+    assert.equal(err.code, "quota_exceeded");
+    assert.match(err.message, /cpu_cores requested 6, used 6, limit 8/);
+    release(true); // the controller fails: roll back to 6 cores
+    await rejects(shrinking);
+    const q = (await engine.read("tenant_quota", "acme/g"))!;
+    const s1 = (await engine.read("server", "s1"))!;
+    assert.deepEqual([q.used_cpu_cores, s1.allocated_cpu_cores], [6, 6], "never past the limit of 8");
+    // A committed shrink frees the room.
+    const ok = await engineWith(home, () => undefined);
+    await ok.update("virtual_machine", "acme/a", vm("a", { cpu_cores: 2 }));
+    await ok.create("virtual_machine", vm("b", { cpu_cores: 6 }));
+    assert.equal((await ok.read("tenant_quota", "acme/g"))!.used_cpu_cores, 8);
+    await ok.close();
     await engine.close();
   });
 
@@ -80,11 +123,12 @@ for (const backend of BACKENDS) describe(`faults (${backend})`, () => {
     const err = await rejects(engine.create("virtual_machine", vm("stopped"), { signal: stop.signal }));
     assert.equal(err.code, "timeout");
     assert.match(err.message, /stopped on request/);
-    assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_virtual_machines, 0);
-    assert.deepEqual(await engine.ledger.read((tx) => tx.list({ states: ["pending"] })), []);
-    await new Promise((r) => setTimeout(r, 900)); // the late apply lands, then it is undone
+    await engine.close(); // waits until the late apply has landed and been undone
+    const { engine: after } = await testEngine(home, backend);
+    assert.equal((await after.read("tenant_quota", "acme/g"))!.used_virtual_machines, 0);
+    assert.deepEqual(await after.ledger.read((tx) => tx.list({ states: ["pending", "deleting"] })), []);
     assert.equal(manifests(home).some((m) => m.includes("stopped")), false);
-    await engine.close();
+    await after.close();
   });
 
   for (const [mode, expectVm] of [

@@ -11,12 +11,12 @@ export async function withDeadline<T>(work: Promise<T>, deadline: number | undef
   const stop = new Promise<never>((_, reject) => {
     if (deadline !== undefined) {
       timer = setTimeout(
-        () => reject(new OtterscaleError("timeout", `${what}: timed out waiting for the backend controller; the reservation was released`)),
+        () => reject(new OtterscaleError("timeout", `${what}: timed out waiting for the backend controller; the reservation is released once the backend call ends`)),
         Math.max(0, deadline - Date.now()),
       );
     }
     if (signal) {
-      onAbort = () => reject(new OtterscaleError("timeout", `${what}: stopped on request; the reservation was released`));
+      onAbort = () => reject(new OtterscaleError("timeout", `${what}: stopped on request; the reservation is released once the backend call ends`));
       if (signal.aborted) onAbort();
       else signal.addEventListener("abort", onAbort, { once: true });
     }

@@ -32,6 +32,7 @@ import { groupTotals, stateOf } from "./state";
 import { Planner } from "./plan";
 import { isStale, reconcile, type ReconcileDecision } from "./reconcile";
 import { withDeadline } from "./deadline";
+import { heldAllocations, heldCharge, settleUpdate } from "./update-hold";
 import { limitsOf } from "./decide";
 import { addUsage, NO_USAGE } from "../quota/quota";
 
@@ -45,6 +46,8 @@ interface Validated {
 export class Engine implements EngineApi {
   private readonly inventory = new InventoryCache();
   private planner?: Planner;
+  /** Creates that timed out while their controller call still runs: opId -> its clean-up. */
+  private readonly lingering = new Map<string, Promise<void>>();
 
   constructor(
     readonly ledger: Ledger,
@@ -73,7 +76,10 @@ export class Engine implements EngineApi {
     try {
       return await this.createAs(opId, kind, args, opts);
     } finally {
-      opFinished(opId);
+      // A create that timed out stays running until its late controller call has been undone.
+      const late = this.lingering.get(opId);
+      if (late) void late.finally(() => opFinished(opId));
+      else opFinished(opId);
     }
   }
 
@@ -103,13 +109,19 @@ export class Engine implements EngineApi {
     try {
       observed = await withDeadline(applying, deadline, `create ${kind} ${v.key}`, opts.signal);
     } catch (e) {
-      await this.release(record, opId, "release", e);
       if (OtterscaleError.isInstance(e) && e.code === "timeout") {
-        // The backend may still finish after we gave up: undo it then, so no object outlives
-        // the released reservation.
-        applying.then(() => controller.delete(v.key)).catch(() => undefined);
+        // The backend may still finish after we gave up. The reservation stays, owned by this
+        // still-running operation (so no reconcile and no retry takes it), until the call ends;
+        // then whatever it created is undone and the reservation released.
+        const settle = applying.then(
+          () => this.undoLateCreate(record, opId),
+          () => this.release(record, opId, "release", e),
+        );
+        const late = settle.catch(() => undefined).finally(() => this.lingering.delete(opId));
+        this.lingering.set(opId, late);
         throw e;
       }
+      await this.release(record, opId, "release", e);
       throw controllerFailed(`create ${kind} ${v.key}`, e);
     }
     return this.commit(record, opId, observed, v.spec, "commit");
@@ -160,7 +172,7 @@ export class Engine implements EngineApi {
       observed = await withDeadline(this.controllers.forKind(kind).apply(await this.desired(record, v.spec), { deadline, signal: opts.signal }), deadline, `update ${kind} ${id}`, opts.signal);
     } catch (e) {
       await this.rollback(record, opId);
-      throw OtterscaleError.isInstance(e) && e.code === "timeout" ? e : controllerFailed(`update ${kind} ${id}`, e);
+      throw OtterscaleError.isInstance(e) && e.code === "timeout" ? e : controllerFailed(`update ${kind} ${id}`, e, "the change was rolled back");
     }
     return this.commit(record, opId, observed, v.spec, "commit");
   }
@@ -197,7 +209,7 @@ export class Engine implements EngineApi {
         const cur = await tx.get(kind, id);
         if (cur && cur.opId === opId) await tx.put({ ...cur, state: "active", opId: null, leaseExpires: null, generation: cur.generation + 1 });
       });
-      throw OtterscaleError.isInstance(e) && e.code === "timeout" ? e : controllerFailed(`delete ${kind} ${id}`, e);
+      throw OtterscaleError.isInstance(e) && e.code === "timeout" ? e : controllerFailed(`delete ${kind} ${id}`, e, "the object is kept in the ledger");
     }
     await this.ledger.transaction(async (tx) => {
       const cur = await tx.get(kind, id);
@@ -297,6 +309,8 @@ export class Engine implements EngineApi {
   }
 
   async close(): Promise<void> {
+    // Let timed-out creates finish undoing their late controller calls first (nothing leaks).
+    await Promise.all([...this.lingering.values()]);
     await this.controllers.close?.();
     await this.ledger.close();
   }
@@ -318,8 +332,11 @@ export class Engine implements EngineApi {
       if (!cur || cur.opId !== opId) {
         throw new OtterscaleError("conflict", `${record.kind} ${record.key}: the reservation was settled by another run while the controller worked; run again to reconcile`);
       }
+      // An update settles from the held max of old and new down to the new charge and allocations.
+      const update = cur.state === "updating" ? settleUpdate(cur, "commit") : undefined;
+      if (update) await tx.setAllocations(cur.kind, cur.key, update.allocations);
       const next: LedgerRecord = {
-        ...cur,
+        ...(update?.record ?? cur),
         state: "active",
         opId: null,
         leaseExpires: null,
@@ -332,6 +349,22 @@ export class Engine implements EngineApi {
       await tx.appendAudit({ at: Date.now(), op, kind: cur.kind, key: cur.key, tenant: cur.tenant, grp: cur.grp, delta: { status: observed.status }, opId });
       return stateOf(tx, await this.inventory.load(tx), next, observed, secretInputs(spec, record.spec));
     });
+  }
+
+  /**
+   * Undoes a create whose controller call finished after its timeout: only while the row is still
+   * this operation's (nobody adopted it), marked `deleting` first so a crash midway is reconciled.
+   */
+  private async undoLateCreate(record: LedgerRecord, opId: string): Promise<void> {
+    const mine = await this.ledger.transaction(async (tx) => {
+      const cur = await tx.get(record.kind, record.key);
+      if (!cur || cur.opId !== opId || cur.state !== "pending") return false;
+      await tx.put({ ...cur, state: "deleting", generation: cur.generation + 1, updatedAt: Date.now() });
+      return true;
+    });
+    if (!mine) return;
+    await this.controllers.forKind(record.kind).delete(record.key);
+    await this.release(record, opId, "release", new OtterscaleError("timeout", "late controller call undone"));
   }
 
   private async release(record: LedgerRecord, opId: string, op: string, cause: unknown): Promise<void> {
@@ -355,11 +388,13 @@ export class Engine implements EngineApi {
   private async rollback(record: LedgerRecord, opId: string): Promise<void> {
     await this.ledger.transaction(async (tx) => {
       const cur = await tx.get(record.kind, record.key);
-      if (!cur || cur.opId !== opId || !cur.prev) return;
-      const { allocations, ...prev } = cur.prev;
-      await tx.put({ ...prev, state: "active", opId: null, leaseExpires: null, prev: null, generation: cur.generation + 1, updatedAt: Date.now() });
-      await tx.setAllocations(cur.kind, cur.key, allocations ?? []);
-      await tx.appendAudit({ at: Date.now(), op: "rollback", kind: cur.kind, key: cur.key, tenant: cur.tenant, grp: cur.grp, delta: deltaOf(addUsage(prev.charge, cur.charge, -1), 1), opId });
+      const settled = cur && cur.opId === opId ? settleUpdate(cur, "rollback") : undefined;
+      if (!cur || !settled) return;
+      const prev = settled.record;
+      await tx.put({ ...prev, state: "active", opId: null, leaseExpires: null, generation: cur.generation + 1, updatedAt: Date.now() });
+      await tx.setAllocations(cur.kind, cur.key, settled.allocations);
+      const committed = cur.prev?.next?.charge ?? cur.charge;
+      await tx.appendAudit({ at: Date.now(), op: "rollback", kind: cur.kind, key: cur.key, tenant: cur.tenant, grp: cur.grp, delta: deltaOf(addUsage(prev.charge, committed, -1), 1), opId });
     });
   }
 }
@@ -382,10 +417,10 @@ function secretInputs(spec: Record<string, unknown>, clean: Record<string, unkno
   return out;
 }
 
-function controllerFailed(what: string, e: unknown): OtterscaleError {
+function controllerFailed(what: string, e: unknown, outcome = "the reservation was released"): OtterscaleError {
   if (OtterscaleError.isInstance(e) && e.code !== "controller_failed") return e;
   const msg = e instanceof Error ? e.message : String(e);
-  return new OtterscaleError("controller_failed", `${what}: the backend controller failed (${msg}); the reservation was released`);
+  return new OtterscaleError("controller_failed", `${what}: the backend controller failed (${msg}); ${outcome}`);
 }
 
 /** Quota/placement/dependant checks and the pending row of a create, in one transaction. */
@@ -438,17 +473,18 @@ export async function reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id
     spec: v.clean,
     secrets: v.digests,
     computed,
-    charge,
+    // Held until the controller answers: the larger of old and new (see update-hold.ts).
+    charge: heldCharge(existing.charge, charge),
     antiGroup: ((v.clean.placement as Record<string, unknown> | undefined)?.anti_affinity_group as string | undefined) ?? null,
     state: "updating",
     opId,
     leaseExpires: lease,
-    prev: { ...existing, allocations: oldAllocations },
+    prev: { ...existing, allocations: oldAllocations, next: { charge, allocations } },
     generation: existing.generation + 1,
     updatedAt: now,
   };
   await tx.put(next);
-  await tx.setAllocations(kind, id, allocations);
+  await tx.setAllocations(kind, id, heldAllocations(oldAllocations, allocations));
   await tx.appendAudit({ at: now, op: "update", kind, key: id, tenant: next.tenant, grp: next.grp, delta: deltaOf(addUsage(charge, existing.charge, -1), 1), opId });
   return next;
 }

@@ -14,6 +14,7 @@ import type { Validated } from "./engine";
 import { Mutex } from "../ledger/mutex";
 import { diagnosticsOf } from "./diagnostics";
 import { canonical } from "./records";
+import { settleUpdate } from "./update-hold";
 
 export interface PlanOps {
   validate(kind: ResourceKind, args: unknown): Validated;
@@ -146,7 +147,10 @@ export class Planner {
           : exists
             ? exists // creating what already exists: apply treats it as an idempotent retry or a clear error
             : await ops.reserveCreate(ctx, change.kind, v, "plan", now, now);
-      await tx.put({ ...record, state: "active", generation: record.generation + 1 });
+      // As if the apply went through: an update settles to its new charge and allocations.
+      const update = record.state === "updating" ? settleUpdate(record, "commit") : undefined;
+      if (update) await tx.setAllocations(record.kind, record.key, update.allocations);
+      await tx.put({ ...(update?.record ?? record), state: "active", generation: record.generation + 1 });
       if (Array.isArray(record.computed.servers)) st.placements[address] = record.computed.servers as string[];
       return [];
     } catch (e) {

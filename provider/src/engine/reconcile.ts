@@ -10,6 +10,7 @@ import type { Ledger, LedgerRecord } from "../ledger/records";
 import type { ResourceKind } from "../schema/catalog";
 import { allocationServers, canonical, deltaOf, ownerAlive } from "./records";
 import { addUsage } from "../quota/quota";
+import { settleUpdate } from "./update-hold";
 
 export interface ReconcileDecision {
   readonly kind: ResourceKind;
@@ -80,24 +81,30 @@ async function settle(ledger: Ledger, r: LedgerRecord, d: ReconcileDecision, sta
       tx.put({ ...rec, state: "active", opId: null, leaseExpires: null, prev: null, computed: { ...rec.computed, ...(status ? { status } : {}) }, generation: cur.generation + 1, updatedAt: Date.now() });
     switch (d.action) {
       case "adopt":
-      case "keep-update":
       case "restore":
         await activate(cur);
         await audit(d.action, {});
         return;
+      case "keep-update":
+      case "rollback": {
+        // Settle the held max of old and new down to one side (see update-hold.ts).
+        const settled = settleUpdate(cur, d.action === "keep-update" ? "commit" : "rollback");
+        if (!settled) {
+          await activate(cur);
+          await audit(d.action, {});
+          return;
+        }
+        await activate(settled.record);
+        await tx.setAllocations(cur.kind, cur.key, settled.allocations);
+        const committed = cur.prev?.next?.charge ?? cur.charge;
+        await audit(d.action, d.action === "rollback" ? deltaOf(addUsage(settled.record.charge, committed, -1), 1) : {});
+        return;
+      }
       case "release":
       case "finish-delete": {
         const allocations = await tx.allocations({ consumer: { kind: cur.kind, key: cur.key } });
         await tx.remove(cur.kind, cur.key);
         await audit(d.action, deltaOf(cur.charge, -1, { servers: allocationServers(allocations) }));
-        return;
-      }
-      case "rollback": {
-        if (!cur.prev) return;
-        const { allocations, ...prev } = cur.prev;
-        await activate(prev as LedgerRecord);
-        await tx.setAllocations(cur.kind, cur.key, allocations ?? []);
-        await audit("rollback", deltaOf(addUsage(prev.charge, cur.charge, -1), 1));
         return;
       }
     }

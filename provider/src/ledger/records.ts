@@ -32,11 +32,17 @@ export interface LedgerRecord {
   readonly antiGroup: string | null;
   readonly opId: string | null;
   readonly leaseExpires: number | null;
-  /** The record (and its allocations) to roll back to while `updating`. */
-  readonly prev: (LedgerRecord & { readonly allocations?: readonly Allocation[] }) | null;
+  /** While `updating`: the record and allocations to roll back to, and what a commit settles to. */
+  readonly prev: (LedgerRecord & { readonly allocations?: readonly Allocation[]; readonly next?: PendingUpdate }) | null;
   readonly generation: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+/** The charge and allocations an update commits to (the row holds the max of old and new meanwhile). */
+export interface PendingUpdate {
+  readonly charge: Usage;
+  readonly allocations: readonly Allocation[];
 }
 
 /** Consumption of one replica/chunk of a workload on one server (thousandths). */
