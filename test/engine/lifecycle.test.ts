@@ -79,7 +79,21 @@ for (const backend of BACKENDS) describe(`engine lifecycle (${backend} ledger + 
     assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_cpu_cores, 8);
   });
 
-  it("changing a force-new attribute is refused in place", async () => {
+it("an update never moves a VM: new anti-affinity, racks or zones its server breaks are refused", async () => {
+    const a = await engine.create("virtual_machine", vm("a", { placement: { anti_affinity_group: "web" } }));
+    const b = await engine.create("virtual_machine", vm("b"));
+    assert.equal(b.server, a.server, "binpack put both on the same server");
+    let err = await rejects(engine.update("virtual_machine", "acme/b", vm("b", { placement: { anti_affinity_group: "web" } })));
+    assert.equal(err.code, "unplaceable");
+    assert.match(err.message, /acme\/b runs on s1, which the new placement rules exclude.*replace the VM/);
+    err = await rejects(engine.update("virtual_machine", "acme/b", vm("b", { placement: { racks: ["r2"] } })));
+    assert.match(err.message, /runs on s1, which the new placement rules exclude/);
+    // Rules its server satisfies are fine, and the VM's own membership does not count against it.
+    await engine.update("virtual_machine", "acme/a", vm("a", { cpu_cores: 3, placement: { anti_affinity_group: "web", racks: ["r1"] } }));
+    assert.equal((await engine.read("virtual_machine", "acme/b"))!.placement, undefined);
+  });
+
+    it("changing a force-new attribute is refused in place", async () => {
     await engine.create("virtual_machine", vm("web-1"));
     const err = await rejects(engine.update("virtual_machine", "acme/web-1", vm("web-1", { group: "other" })));
     assert.equal(err.code, "invalid_input");

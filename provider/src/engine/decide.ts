@@ -8,7 +8,7 @@ import { DIMENSIONS, DIMENSION_ATTRIBUTE, fromMilli, sub, ZERO, type Resources }
 import type { Allocation, LedgerRecord, LedgerTx, ServerLoad } from "../ledger/records";
 import { candidateOf, NO_LOAD } from "../model/inventory";
 import { shapeOf, type Shape } from "../model/shape";
-import { capacityOf, checkInPlace, domainValue, place, type Candidate, type Domain, type PlacementRequest } from "../placement";
+import { bindFilters, capacityOf, checkInPlace, domainValue, place, runFilters, type Candidate, type Domain, type PlacementRequest } from "../placement";
 import { addUsage, checkLimitsCoverUse, checkQuota, describeViolations, NO_USAGE, type QuotaLimits, type QuotaViolation } from "../quota/quota";
 import { WORKLOAD_KINDS, type ResourceKind, type WorkloadKind } from "../schema/catalog";
 import type { BaremetalGroupArgs, ServerArgs, TenantQuotaArgs, VirtualMachineArgs } from "../schema/types.gen";
@@ -162,8 +162,8 @@ export async function decideWorkloadCreate(
   return { shape, servers: placed.servers, allocations };
 }
 
-async function antiAffinityOf(ctx: DecisionContext, tenant: string, grp: string, group: string, domain: Domain) {
-  const peers = await ctx.tx.allocations({ antiAffinity: { tenant, grp, group } });
+async function antiAffinityOf(ctx: DecisionContext, tenant: string, grp: string, group: string, domain: Domain, self?: string) {
+  const peers = (await ctx.tx.allocations({ antiAffinity: { tenant, grp, group } })).filter((a) => a.key !== self);
   const occupied = new Set<string>();
   for (const a of peers) {
     const s = ctx.inv.servers.get(a.server);
@@ -203,6 +203,7 @@ export async function decideWorkloadUpdate(
       [{ path: "placement.server", message: `the VM runs on ${current[0].server}; replace it to move it to ${pin}` }],
     );
   }
+  if (kind === "virtual_machine" && current[0]) await checkVmStaysPlaced(ctx, existing, spec as unknown as VirtualMachineArgs, current[0].server);
   const kept = current.slice(0, shape.replicas);
   const servers = kept.map((a) => a.server);
   const withoutOwn = await candidatesOf(ctx, servers, { kind, key: existing.key });
@@ -249,6 +250,34 @@ export async function decideWorkloadUpdate(
     );
   }
   return { shape, servers: allocations.map((a) => a.server), allocations };
+}
+
+/**
+ * A VM is never moved by an update: its current server must still satisfy the (possibly new)
+ * racks, zones and anti-affinity rules, else the update fails and says to replace the VM.
+ */
+async function checkVmStaysPlaced(ctx: DecisionContext, existing: LedgerRecord, spec: VirtualMachineArgs, server: string): Promise<void> {
+  const p = spec.placement;
+  if (!p?.racks?.length && !p?.zones?.length && !p?.anti_affinity_group) return;
+  const s = ctx.inv.servers.get(server);
+  if (!s) return;
+  const domain = (p.spread_domain ?? "server") as Domain;
+  const antiAffinity = p.anti_affinity_group
+    ? await antiAffinityOf(ctx, existing.tenant!, existing.grp!, p.anti_affinity_group, domain, existing.key)
+    : undefined;
+  const filters = bindFilters(
+    { consumer: `${existing.kind} ${existing.key}`, demand: ZERO, replicas: 1, distinctDomain: "server", strategy: "binpack", racks: p.racks, zones: p.zones, antiAffinity },
+    ["racks", "zones", "anti-affinity"],
+  );
+  const rejection = runFilters(filters, candidateOf(s));
+  if (rejection) {
+    throw new OtterscaleError(
+      "unplaceable",
+      `${existing.kind} ${existing.key} runs on ${server}, which the new placement rules exclude (${rejection.reason}). Moving is not done silently: replace the VM (terraform apply -replace=...) to move it`,
+      [{ path: "placement", message: `the VM's server ${server} no longer satisfies it: ${rejection.reason}` }],
+      { rejections: [rejection] },
+    );
+  }
 }
 
 function consumersNamed(allocs: readonly Allocation[]): string {
