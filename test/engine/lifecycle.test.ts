@@ -79,7 +79,22 @@ for (const backend of BACKENDS) describe(`engine lifecycle (${backend} ledger + 
     assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_cpu_cores, 8);
   });
 
-it("an update never moves a VM: new anti-affinity, racks or zones its server breaks are refused", async () => {
+it("a server cannot leave a group that runs workloads on it by relabelling, nor be deleted while a group lists it", async () => {
+    await engine.create("server", { name: "gpu-1", labels: { pool: "gpu" }, cpu_cores: 8, memory_gib: 32, storage_gib: 100 });
+    await engine.create("baremetal_group", { name: "gpu", selector: { labels: { pool: "gpu" } } });
+    await engine.create("tenant_quota", { tenant: "acme", group: "gpu" });
+    await engine.create("virtual_machine", vm("train", { group: "gpu" }));
+    let err = await rejects(engine.update("server", "gpu-1", { name: "gpu-1", labels: { pool: "cpu" }, cpu_cores: 8, memory_gib: 32, storage_gib: 100 }));
+    assert.equal(err.code, "in_use");
+    assert.match(err.message, /group gpu: the change removes servers that hold its workloads: virtual_machine acme\/train on gpu-1/);
+    assert.deepEqual((await engine.read("baremetal_group", "gpu"))!.member_servers, ["gpu-1"]);
+    // s4 holds nothing but group g lists it by name.
+    err = await rejects(engine.delete("server", "s4"));
+    assert.equal(err.code, "in_use");
+    assert.match(err.message, /cannot delete server s4: group\(s\) g list it in servers/);
+  });
+
+  it("an update never moves a VM: new anti-affinity, racks or zones its server breaks are refused", async () => {
     const a = await engine.create("virtual_machine", vm("a", { placement: { anti_affinity_group: "web" } }));
     const b = await engine.create("virtual_machine", vm("b"));
     assert.equal(b.server, a.server, "binpack put both on the same server");

@@ -6,7 +6,7 @@
 import { OtterscaleError, type Problem } from "../domain/errors";
 import { DIMENSIONS, DIMENSION_ATTRIBUTE, fromMilli, sub, ZERO, type Resources } from "../domain/resources";
 import type { Allocation, LedgerRecord, LedgerTx, ServerLoad } from "../ledger/records";
-import { candidateOf, NO_LOAD } from "../model/inventory";
+import { candidateOf, membersOf, NO_LOAD } from "../model/inventory";
 import { shapeOf, type Shape } from "../model/shape";
 import { bindFilters, capacityOf, checkInPlace, domainValue, place, runFilters, type Candidate, type Domain, type PlacementRequest } from "../placement";
 import { addUsage, checkLimitsCoverUse, checkQuota, describeViolations, NO_USAGE, type QuotaLimits, type QuotaViolation } from "../quota/quota";
@@ -286,6 +286,7 @@ function consumersNamed(allocs: readonly Allocation[]): string {
 
 /** A server's new spec must still hold what is allocated on it. */
 export async function checkServerUpdate(ctx: DecisionContext, name: string, spec: ServerArgs): Promise<void> {
+  await checkMembershipKept(ctx, name, spec);
   const load = (await ctx.tx.serverLoad([name])).get(name);
   if (!load) return;
   const cap = capacityOf(spec);
@@ -317,6 +318,30 @@ export async function checkServerDelete(ctx: DecisionContext, name: string): Pro
   if (allocs.length) {
     const consumers = consumersNamed(allocs);
     throw new OtterscaleError("in_use", `cannot delete server ${name}: it holds allocations of ${consumers}`, [], { consumers });
+  }
+  const listing = [...ctx.inv.groups.entries()].filter(([, g]) => (g.servers ?? []).includes(name)).map(([g]) => g);
+  if (listing.length) {
+    throw new OtterscaleError(
+      "in_use",
+      `cannot delete server ${name}: group(s) ${listing.join(", ")} list it in servers; remove it there first (or make the group depend on the server)`,
+      [],
+      { consumers: listing.join(", ") },
+    );
+  }
+}
+
+/**
+ * Relabelling or moving a server (labels, rack, zone, region) can take it out of a selector-based
+ * group; that is refused, like the same change made on the group, while the server holds that
+ * group's workloads.
+ */
+async function checkMembershipKept(ctx: DecisionContext, name: string, spec: ServerArgs): Promise<void> {
+  const after = new Map(ctx.inv.servers);
+  after.set(name, spec);
+  for (const [group, g] of ctx.inv.groups) {
+    if (!ctx.inv.members(group).includes(name)) continue;
+    const members = membersOf(g, after);
+    if (!members.includes(name)) await checkGroupUpdate(ctx, group, members);
   }
 }
 
