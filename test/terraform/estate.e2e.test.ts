@@ -218,6 +218,38 @@ resource "otterscale_baremetal_group" "g" {
     });
   });
 
+  it("sensitive inputs survive refresh (no perpetual diff) and never reach the ledger or manifests", async () => {
+    const s = await tfSession();
+    try {
+      s.write(
+        "main.tf",
+        withProvider(
+          base("cpu_cores = 8") +
+            vmHcl("app", 'cpu_cores = 1\n  memory_gib = 1\n  disk_gib = 1\n  user_data = "#cloud-config\\npassword: s3cret-user-data"') +
+            `
+resource "otterscale_server" "bm" {
+  name        = "bm"
+  cpu_cores   = 4
+  memory_gib  = 8
+  storage_gib = 100
+  bmc = { address = "10.0.0.9", username = "admin", password = "s3cret-bmc" }
+}
+`,
+        ),
+      );
+      await ok(s, ["apply", "-auto-approve"]);
+      const r = await s.run(["plan", "-detailed-exitcode", "-no-color"]);
+      assert.equal(r.code, 0, `expected no changes after refresh:\n${r.stdout}`);
+      const ledger = readFileSync(path.join(s.home, "ledger.db")).toString("latin1") + (existsSync(path.join(s.home, "ledger.db-wal")) ? readFileSync(path.join(s.home, "ledger.db-wal")).toString("latin1") : "");
+      assert.ok(!ledger.includes("s3cret"), "no secret in the ledger");
+      for (const kind of ["virtual_machine", "server"]) {
+        for (const m of manifestsOf(s, kind)) assert.ok(!readFileSync(path.join(s.home, "manifests", m), "utf8").includes("s3cret"), m);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   it("apply -parallelism=20 of 40 VMs against a quota for 30: exactly 30 exist, 10 errors", async () => {
     const s = await tfSession({ env: { OTTERSCALE_REVIEW_CHECKS: "resource" } });
     try {

@@ -11,6 +11,7 @@
  * server:null, ...}` -> planned `{name:"web", cpu_cores:2, gpu_count:0, server:(unknown), ...}`.
  */
 import type { AttributeSpec, ObjectSpec } from "./schema";
+import { sensitivePaths, type ResourceKind } from "../schema/catalog";
 import { isUnknown, isWhollyKnown, UNKNOWN, valuesEqual, type TfObject, type TfType, type TfValue } from "./codec/types";
 
 /**
@@ -154,7 +155,22 @@ export function refreshedState(spec: ObjectSpec, prior: TfValue, read: unknown):
     if (priorObj && a.optional && !a.computed && (priorObj[a.name] ?? null) === null) fresh[a.name] = null;
   }
   for (const b of spec.blocks) fresh[b.name] = priorObj?.[b.name] ?? null;
+  // The ledger never stores sensitive inputs (only a digest), so a read cannot return them: keep
+  // the ones in state, or every refresh would plan an update that re-sends them.
+  if (priorObj) for (const path of sensitivePaths(spec.kind as ResourceKind)) carryOver(fresh, priorObj, path.split("."));
   return fresh;
+}
+
+function carryOver(fresh: TfObject, prior: TfObject, path: readonly string[]): void {
+  const [head, ...rest] = path;
+  const p = prior[head];
+  if (p === null || p === undefined) return;
+  if (!rest.length) {
+    if (fresh[head] === null || fresh[head] === undefined) fresh[head] = p;
+    return;
+  }
+  const f = fresh[head];
+  if (isObject(f) && isObject(p)) carryOver(f, p, rest);
 }
 
 /**
