@@ -29,6 +29,16 @@ for (const backend of BACKENDS) describe(`plan API (dry run of a batch) (${backe
     assert.equal(manifests(home).filter((m) => m.includes("virtual_machine")).length, 0);
   });
 
+  it("after the destroy half of a replace ran, the growing batch still counts the replacement", async () => {
+    await engine.create("virtual_machine", vm("x", { cpu_cores: 2 }));
+    const replace = { action: "replace" as const, kind: "virtual_machine" as const, id: "acme/x", args: vm("x", { cpu_cores: 10 }), address: "x" };
+    assert.deepEqual((await engine.plan([replace])).diagnostics, []);
+    await engine.delete("virtual_machine", "acme/x"); // Terraform destroys before it creates
+    const grown = await engine.plan([replace, { action: "create", kind: "virtual_machine", args: vm("y", { cpu_cores: 8 }), address: "y" }]);
+    // 10 (x's replacement) + 8 > 16: the same verdict as planning the batch from scratch.
+    assert.deepEqual(grown.diagnostics.map((d) => [d.address, d.code]), [["y", "quota_exceeded"]]);
+  });
+
   it("a count quota error points at the resource's name", async () => {
     await engine.update("tenant_quota", "acme/g", { tenant: "acme", group: "g", cpu_cores: 16, memory_gib: 64, storage_gib: 1000, max_virtual_machines: 1 });
     const r = await engine.plan([1, 2].map((i) => ({ action: "create" as const, kind: "virtual_machine" as const, args: vm(`c-${i}`), address: `c${i}` })));

@@ -33,8 +33,8 @@ interface PlanState {
   readonly inventory: InventoryCache;
   /** Canonical form of each change applied so far, and its diagnostics. */
   readonly keys: string[];
-  /** Objects (kind + key) this batch creates, updates or deletes. */
-  readonly objects: Set<string>;
+  /** Objects (kind + key) this batch changes, with the last action planned for each. */
+  readonly objects: Map<string, PlannedChange["action"]>;
   readonly diagnostics: Diagnostic[][];
   readonly placements: Record<string, readonly string[]>;
   /** Groups whose quotas this batch changes, with the address of the last such change (it gets the warning). */
@@ -77,7 +77,7 @@ export class Planner {
     if (st && !(await this.catchUp(st))) st = undefined;
     if (!st) {
       const { version, tx } = await this.ledger.read(async (real) => ({ version: await real.lastAuditSeq(), tx: await MemoryTx.copyOf(real) }));
-      st = { version, tx, inventory: new InventoryCache(), changes: [], keys: [], objects: new Set(), diagnostics: [], placements: {}, touchedGroups: new Map() };
+      st = { version, tx, inventory: new InventoryCache(), changes: [], keys: [], objects: new Map(), diagnostics: [], placements: {}, touchedGroups: new Map() };
     }
     for (let i = st.changes.length; i < changes.length; i++) {
       st.diagnostics.push(await this.apply(st, changes[i], i));
@@ -112,6 +112,9 @@ export class Planner {
       return { rows, version: events.length ? events[events.length - 1].seq! : st.version };
     });
     if (!changed) return false;
+    // An object this batch creates, updates or replaces but the ledger no longer has (the destroy
+    // half of a replace ran): the copy would lose the planned object. Replan from scratch.
+    if (changed.rows.some((r) => !r.record && st.objects.get(objectId(r.kind, r.key)) !== "delete")) return false;
     for (const r of changed.rows) st.tx.replace(r.kind, r.key, r.record, r.allocations);
     st.version = changed.version;
     return true;
@@ -124,7 +127,7 @@ export class Planner {
     try {
       if (change.action === "delete" || change.action === "replace") {
         const id = change.id!;
-        st.objects.add(objectId(change.kind, id));
+        st.objects.set(objectId(change.kind, id), change.action);
         const rec = await tx.get(change.kind, id);
         if (rec) {
           await ops.checkDelete({ tx, inv: await st.inventory.load(tx) }, { ...rec, state: "active" });
@@ -133,7 +136,7 @@ export class Planner {
         if (change.action === "delete") return [];
       }
       const v = ops.validate(change.kind, change.args ?? {});
-      st.objects.add(objectId(change.kind, v.key));
+      st.objects.set(objectId(change.kind, v.key), change.action);
       if (change.kind === "tenant_quota") {
         const g = String(v.clean.group);
         st.touchedGroups.delete(g); // re-insert: the latest quota change of the group carries the warning
