@@ -319,6 +319,11 @@ export async function create(kind: ResourceKind, inputs: Props, settings: Provid
     if (key) settled(settings, kind, key);
     throw e;
   }
+  // A replacement is now a plain existing object: a later delete of it must stop counting it.
+  const address = `${kind}:${String(state.id)}`;
+  const pending = slotFor(settings).pending;
+  const entry = pending.get(address);
+  if (entry?.action === "replace") pending.set(address, { ...entry, action: "create" });
   return { id: String(state.id), outs: toOutputs(kind, state) };
 }
 
@@ -391,7 +396,10 @@ export async function remove(kind: ResourceKind, id: string, settings: ProviderS
   const engine = await engineFor(settings);
   try {
     await engine.delete(kind, id);
-    settled(settings, kind, id);
+    // The delete half of a delete-before-replace: the replacement is still to be created, so its
+    // checked entry keeps counting in later checks.
+    const entry = slotFor(settings).pending.get(`${kind}:${id}`);
+    if (entry?.action !== "replace") settled(settings, kind, id);
   } catch (e) {
     throw edgeError(e);
   }
