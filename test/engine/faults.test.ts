@@ -113,6 +113,25 @@ for (const backend of BACKENDS) describe(`faults (${backend})`, () => {
     await engine.close();
   });
 
+  it("the lease of a reservation is renewed while a slow controller call runs", async () => {
+    const { engine: seed, home, ledgerUrl } = await testEngine(undefined, backend);
+    await seedEstate(seed);
+    await seed.close();
+    const ledger = await openLedger(ledgerUrl);
+    const engine = new Engine(ledger, faultyControllers(openControllers(`gitops://${path.join(home, "manifests")}`), (op, kind) =>
+      op === "apply" && kind === "virtual_machine" ? new Promise((r) => setTimeout(r, 2600)) : undefined,
+    ), 3_000);
+    const creating = engine.create("virtual_machine", vm("slow"));
+    await new Promise((r) => setTimeout(r, 300));
+    const lease = async () => (await engine.ledger.read((tx) => tx.get("virtual_machine", "acme/slow")))!.leaseExpires!;
+    const first = await lease();
+    await new Promise((r) => setTimeout(r, 1800));
+    const later = await lease();
+    assert.ok(later > first, `lease renewed: ${first} -> ${later}`);
+    assert.equal((await creating).status, "Running");
+    await engine.close();
+  });
+
   it("a stop request (Terraform StopProvider) aborts a hanging create and releases its reservation", async () => {
     const { engine: seed, home } = await testEngine(undefined, backend);
     await seedEstate(seed);

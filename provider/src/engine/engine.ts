@@ -107,7 +107,7 @@ export class Engine implements EngineApi {
     let observed: ObservedObject;
     const applying = controller.apply(reserved.desired!, { deadline, signal: opts.signal });
     try {
-      observed = await withDeadline(applying, deadline, `create ${kind} ${v.key}`, opts.signal);
+      observed = await this.holdingLease(record, opId, withDeadline(applying, deadline, `create ${kind} ${v.key}`, opts.signal));
     } catch (e) {
       if (OtterscaleError.isInstance(e) && e.code === "timeout") {
         // The backend may still finish after we gave up. The reservation stays, owned by this
@@ -169,7 +169,11 @@ export class Engine implements EngineApi {
     );
     let observed: ObservedObject;
     try {
-      observed = await withDeadline(this.controllers.forKind(kind).apply(await this.desired(record, v.spec), { deadline, signal: opts.signal }), deadline, `update ${kind} ${id}`, opts.signal);
+      observed = await this.holdingLease(
+        record,
+        opId,
+        withDeadline(this.controllers.forKind(kind).apply(await this.desired(record, v.spec), { deadline, signal: opts.signal }), deadline, `update ${kind} ${id}`, opts.signal),
+      );
     } catch (e) {
       await this.rollback(record, opId);
       throw OtterscaleError.isInstance(e) && e.code === "timeout" ? e : controllerFailed(`update ${kind} ${id}`, e, "the change was rolled back");
@@ -203,7 +207,7 @@ export class Engine implements EngineApi {
     });
     if (!record) return; // already gone: deleting is idempotent
     try {
-      await withDeadline(this.controllers.forKind(kind).delete(id, { deadline, signal: opts.signal }), deadline, `delete ${kind} ${id}`, opts.signal);
+      await this.holdingLease(record, opId, withDeadline(this.controllers.forKind(kind).delete(id, { deadline, signal: opts.signal }), deadline, `delete ${kind} ${id}`, opts.signal));
     } catch (e) {
       await this.ledger.transaction(async (tx) => {
         const cur = await tx.get(kind, id);
@@ -316,6 +320,28 @@ export class Engine implements EngineApi {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * Renews the row's lease while a controller call runs, so a slow backend (MAAS commissioning
+   * can take longer than a lease) is never mistaken for an abandoned operation by another host.
+   */
+  private async holdingLease<T>(record: LedgerRecord, opId: string, work: Promise<T>): Promise<T> {
+    const every = Math.max(1_000, Math.floor(this.leaseMs / 3));
+    const timer = setInterval(() => {
+      this.ledger
+        .transaction(async (tx) => {
+          const cur = await tx.get(record.kind, record.key);
+          if (cur && cur.opId === opId) await tx.put({ ...cur, leaseExpires: Date.now() + this.leaseMs, generation: cur.generation + 1 });
+        })
+        .catch(() => undefined); // a missed renewal only shortens the lease
+    }, every);
+    timer.unref();
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
+  }
 
   private leaseUntil(deadline?: number): number {
     return Math.max(Date.now() + this.leaseMs, (deadline ?? 0) + 60_000);
