@@ -67,6 +67,15 @@ describe("controllers/maas", function () {
       assert.equal(fake.byHostname("node-a")!.power_type, "redfish");
     });
 
+    it("a lost answer to enlist or commission is not retried blindly: the machine is re-read and apply goes on", async () => {
+      fake.loseAnswerNext(2, "POST"); // enlist and commission both happen, but the client sees 502
+      const observed = await servers().apply(desired(), soon());
+      assert.equal(observed.status, "Ready");
+      assert.equal([...fake.requests].filter((r) => r.method === "POST" && !r.query.op).length, 1, "enlisted exactly once");
+      assert.equal([...fake.requests].filter((r) => r.query.op === "commission").length, 1, "commissioned exactly once");
+      assert.equal(fake.byHostname("node-a")!.status_name, "Ready");
+    });
+
     it("get maps MAAS status names; undefined when MAAS has no such machine", async () => {
       await servers().apply(desired(), soon());
       for (const [maas, ours] of [["Deployed", "Deployed"], ["Allocated", "Allocated"], ["Failed commissioning", "Failed"], ["Broken", "Broken"], ["Rescue mode", "Maintenance"]]) {

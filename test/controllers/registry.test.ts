@@ -36,6 +36,13 @@ describe("controllers/registry", () => {
     assert.throws(() => openControllers("gitops://relative/dir"), configError(/gitops:\/\/\/absolute\/dir/));
   });
 
+  it("a mistyped scheme never echoes credentials from the URL", () => {
+    assert.throws(
+      () => openControllers("mass://10.0.0.2:5240/MAAS?key=cons:tok:SuperSecretToken"),
+      (e: unknown) => OtterscaleError.isInstance(e) && e.code === "config" && /mass:\/\/10\.0\.0\.2:5240\/MAAS\?key=\*\*\*/.test(e.message) && !e.message.includes("SuperSecret"),
+    );
+  });
+
   it("kubernetes:// without a kubeconfig and maas:// without a key are config errors", () => {
     assert.throws(() => openControllers("kubernetes://?kubeconfig=/nonexistent/kubeconfig"), configError(/cannot load the kubeconfig/));
     const k = process.env.OTTERSCALE_MAAS_API_KEY;

@@ -76,7 +76,7 @@ export class FakeMaas {
   readonly options: Required<Omit<FakeMaasOptions, "key">> & { key: NonNullable<FakeMaasOptions["key"]> };
   readonly machines = new Map<string, FakeMachine>();
   readonly requests: MaasRequest[] = [];
-  private readonly faults: { remaining: number; status: number; method?: string }[] = [];
+  private readonly faults: { remaining: number; status: number; method?: string; afterProcessing?: boolean }[] = [];
   private readonly nonces = new Set<string>();
   private server?: http.Server;
   port = 0;
@@ -119,6 +119,11 @@ export class FakeMaas {
 
   failNext(count: number, status = 503, method?: string): void {
     this.faults.push({ remaining: count, status, method });
+  }
+
+  /** The next N matching requests are carried out, but the client gets a 502 (a proxy lost the answer). */
+  loseAnswerNext(count: number, method?: string): void {
+    this.faults.push({ remaining: count, status: 502, method, afterProcessing: true });
   }
 
   /** The machine with this hostname (transitions advanced to now). */
@@ -193,12 +198,11 @@ export class FakeMaas {
       const raw = Buffer.concat(chunks).toString("utf8");
       this.authorize(req.headers.authorization);
       const fault = this.faults.find((f) => f.remaining > 0 && (!f.method || f.method === method));
-      if (fault) {
-        fault.remaining--;
-        throw new MaasError(fault.status, "Service Unavailable: the region is restarting");
-      }
+      if (fault) fault.remaining--;
+      if (fault && !fault.afterProcessing) throw new MaasError(fault.status, "Service Unavailable: the region is restarting");
       const form = new URLSearchParams(req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded") ? raw : "");
       const [status, body] = this.route(method, u.pathname, u.searchParams, form);
+      if (fault?.afterProcessing) throw new MaasError(fault.status, "Bad Gateway");
       reply(status, body);
     } catch (e) {
       if (e instanceof MaasError) reply(e.status, e.body);

@@ -64,6 +64,7 @@ function openGitops(url: string): Controllers {
 }
 
 /** URLs may carry credentials (`maas://key@host`, `x://user:pass@host`); never echo them. */
+/** Credentials hide in userinfo and in query values (`?key=consumer:token:secret`): mask both. */
 function redact(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, "//***@");
+  return url.replace(/\/\/[^/@]*@/, "//***@").replace(/([?&][^=&#]+=)[^&#]*/g, "$1***");
 }

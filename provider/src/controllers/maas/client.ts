@@ -51,6 +51,19 @@ export function maasMessage(data: unknown): string {
   return "no message";
 }
 
+/** States an operation leads to: seeing one after a lost answer means the operation happened. */
+const AFTER_OP: Record<"commission" | "release", ReadonlySet<string>> = {
+  commission: new Set(["Commissioning", "Testing", "Ready"]),
+  release: new Set(["Releasing", "Disk erasing", "Ready"]),
+};
+
+/** A failed call whose effect is unknown: no answer, or MAAS failed (5xx / 429). */
+function transientFailure(e: unknown): boolean {
+  if (!OtterscaleError.isInstance(e)) return false;
+  const status = e.details.httpStatus as number | undefined;
+  return status === undefined || status === 429 || status >= 500;
+}
+
 /** Retry 5xx, 429 and connection failures. MAAS's 409 means "wrong machine state": not transient. */
 export function isTransient(e: unknown): boolean {
   if (!(e instanceof MaasFailure)) return false;
@@ -116,7 +129,9 @@ export class MaasClient {
           if (res.status >= 400) throw new MaasFailure(res.status, maasMessage(res.data));
           return res;
         },
-        isTransient,
+        // POSTs (enlist, commission, release) are not idempotent: a retry after a lost answer
+        // could enlist twice or fail on a state change that already happened. Callers re-read.
+        method === "POST" ? () => false : isTransient,
         { deadline: opts.deadline, signal: opts.signal, backoff: this.retry },
       );
     } catch (e) {
@@ -150,9 +165,19 @@ export class MaasClient {
     return Array.isArray(res.data) ? res.data : [];
   }
 
-  /** Enlists a machine (`POST machines/`). */
+  /**
+   * Enlists a machine (`POST machines/`). The POST is not retried; when its answer is lost or
+   * MAAS failed transiently, the machine is looked up by hostname: it may have been enlisted.
+   */
   async create(hostname: string, form: Form, opts: CallOptions = {}): Promise<Machine> {
-    return (await this.request<Machine>(`enlist MAAS machine ${hostname}`, "POST", "machines/", opts, { form })).data;
+    try {
+      return (await this.request<Machine>(`enlist MAAS machine ${hostname}`, "POST", "machines/", opts, { form })).data;
+    } catch (e) {
+      if (!transientFailure(e)) throw e;
+      const m = await this.findByHostname(hostname, opts);
+      if (m) return m;
+      throw e;
+    }
   }
 
   /** Updates machine fields (`PUT machines/{system_id}/`). */
@@ -160,9 +185,20 @@ export class MaasClient {
     return (await this.request<Machine>(`update MAAS machine ${m.hostname}`, "PUT", `machines/${encodeURIComponent(m.system_id)}/`, opts, { form })).data;
   }
 
-  /** A machine operation (`POST machines/{system_id}/?op=commission`; MAAS docs write it `op-commission`). */
+  /**
+   * A machine operation (`POST machines/{system_id}/?op=commission`; MAAS docs write it
+   * `op-commission`). Not retried: after a transient failure the machine is re-read, and a state
+   * the operation leads to counts as success.
+   */
   async op(m: Machine, op: "commission" | "release", opts: CallOptions = {}): Promise<Machine> {
-    return (await this.request<Machine>(`${op} MAAS machine ${m.hostname}`, "POST", `machines/${encodeURIComponent(m.system_id)}/`, opts, { params: { op } })).data;
+    try {
+      return (await this.request<Machine>(`${op} MAAS machine ${m.hostname}`, "POST", `machines/${encodeURIComponent(m.system_id)}/`, opts, { params: { op } })).data;
+    } catch (e) {
+      if (!transientFailure(e)) throw e;
+      const cur = await this.get(m.system_id, `read MAAS machine ${m.hostname}`, opts);
+      if (cur && cur.status_name !== m.status_name && AFTER_OP[op].has(cur.status_name)) return cur;
+      throw e;
+    }
   }
 
   /** Deletes the machine; a machine already gone is fine. */
