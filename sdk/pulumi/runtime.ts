@@ -187,7 +187,7 @@ export async function check(kind: ResourceKind, olds: Props, news: Props, settin
   if (unknown.size) return { inputs: news };
   const inputs: Props = toSpelling(validated.spec, schema, "camel") as Props;
   if (news.adopt !== undefined) inputs.adopt = news.adopt;
-  const failures = await dryRun(kind, olds, validated.spec, validated.key, settings);
+  const failures = await dryRun(kind, olds, validated.spec, validated.key, settings, unwrapSecrets(news.adopt) === true);
   return failures.length ? { inputs, failures } : { inputs };
 }
 
@@ -198,17 +198,19 @@ function identityOf(kind: ResourceKind, olds: Props): string | undefined {
   return needed.every((k) => typeof o[k] === "string") ? keyOf(kind, o) : undefined;
 }
 
-function dryRun(kind: ResourceKind, olds: Props, spec: Props, key: string, settings: ProviderSettings): Promise<dynamic.CheckFailure[]> {
+function dryRun(kind: ResourceKind, olds: Props, spec: Props, key: string, settings: ProviderSettings, adopt = false): Promise<dynamic.CheckFailure[]> {
   const slot = slotFor(settings);
-  const run = slot.queue.then(() => dryRunNow(slot, kind, olds, spec, key));
+  const run = slot.queue.then(() => dryRunNow(slot, kind, olds, spec, key, adopt));
   slot.queue = run.catch(() => undefined);
   return run;
 }
 
-async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Props, key: string): Promise<dynamic.CheckFailure[]> {
+async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Props, key: string, adopt: boolean): Promise<dynamic.CheckFailure[]> {
   const engine = await slot.engine;
   const address = `${kind}:${key}`;
-  const oldKey = identityOf(kind, olds);
+  // `adopt: true` on an object the ledger has: the create adopts it and updates it in place.
+  const adopting = adopt && !identityOf(kind, olds) && (await engine.ledger.read((tx) => tx.get(kind, key))) !== undefined;
+  const oldKey = adopting ? key : identityOf(kind, olds);
   // A renamed object is created before the old one goes (Pulumi's default order), so it must fit
   // alongside it: plan it as a create. Same identity: an update, or, when a force-new attribute
   // changed, a replace (diff asks for delete-before-replace, so the old one goes first).

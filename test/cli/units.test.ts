@@ -105,7 +105,50 @@ describe("CLI pure helpers", () => {
     });
     assert.equal(skipped, 1);
     assert.deepEqual(changes, [
-      { action: "replace", kind: "server", address: "Server::n1", id: "n1", args: { name: "n1", cpu_cores: 8, memory_gib: 32, storage_gib: 100, labels: { node_type: "gpu" }, bmc: { address: "10.0.0.1", password: "pw" } } },
+      { action: "replace", kind: "server", address: "Server::n1", id: "n1", args: { name: "n1", cpu_cores: 8, memory_gib: 32, storage_gib: 100, labels: { node_type: "gpu" }, bmc: { address: "10.0.0.1", password: "pw" } }, unknown: ["rack"] },
     ]);
+  });
+
+  it("create-before-destroy replacements (Terraform and Pulumi): the new object is planned while the old one still exists", () => {
+    const tf = parseTerraformPlan({
+      format_version: "1.2",
+      resource_changes: [
+        {
+          address: "otterscale_virtual_machine.web",
+          mode: "managed",
+          type: "otterscale_virtual_machine",
+          change: {
+            actions: ["create", "delete"],
+            before: { id: "acme/web-1", name: "web-1", tenant: "acme", group: "g" },
+            after: { name: "web-1b", tenant: "acme", group: "g", cpu_cores: 1, memory_gib: 1, disk_gib: 990 },
+            after_unknown: { id: true, server: true },
+          },
+        },
+      ],
+    });
+    assert.deepEqual(
+      orderChanges(tf.changes).map((c) => [c.action, c.address, c.id ?? null]),
+      [
+        ["create", "otterscale_virtual_machine.web", null],
+        ["delete", "otterscale_virtual_machine.web (replaced)", "acme/web-1"],
+      ],
+    );
+    assert.deepEqual(tf.changes[0].unknown, ["id", "server"]);
+    const urn = "urn:pulumi:dev::p::pulumi-nodejs:dynamic/otterscale:VirtualMachine::web";
+    const st = (inputs: Record<string, unknown>, id?: string) => ({ type: "pulumi-nodejs:dynamic/otterscale:VirtualMachine", ...(id ? { id } : {}), inputs });
+    const pu = parsePulumiPreview({
+      steps: [
+        { op: "create-replacement", urn, oldState: st({ name: "web-1" }, "acme/web-1"), newState: st({ name: "web-1b", tenant: "acme", group: "g", cpuCores: 1, memoryGib: 1, diskGib: 990 }) },
+        { op: "replace", urn, oldState: st({ name: "web-1" }, "acme/web-1"), newState: st({ name: "web-1b", tenant: "acme", group: "g", cpuCores: 1, memoryGib: 1, diskGib: 990 }) },
+        { op: "delete-replaced", urn, oldState: st({ name: "web-1" }, "acme/web-1") },
+      ],
+    });
+    assert.deepEqual(
+      orderChanges(pu.changes).map((c) => [c.action, c.id ?? null]),
+      [
+        ["create", null],
+        ["delete", "acme/web-1"],
+      ],
+    );
   });
 });

@@ -39,6 +39,17 @@ for (const backend of BACKENDS) describe(`plan API (dry run of a batch) (${backe
     assert.deepEqual(grown.diagnostics.map((d) => [d.address, d.code]), [["y", "quota_exceeded"]]);
   });
 
+  it("values not known until apply are left to apply time, not reported as missing", async () => {
+    const pending = { action: "create" as const, kind: "virtual_machine" as const, args: { tenant: "acme", group: "g", cpu_cores: 2, memory_gib: 1, disk_gib: 1 }, unknown: ["name"], address: "later" };
+    assert.deepEqual((await engine.plan([pending])).diagnostics, []);
+    // Known values are still checked.
+    const bad = await engine.plan([{ ...pending, args: { ...pending.args, cpu_cores: -2 }, address: "bad" }]);
+    assert.deepEqual(bad.diagnostics.map((d) => [d.address, d.path, d.code]), [["bad", "cpu_cores", "invalid_input"]]);
+    // Without the unknown marker a missing name is an error.
+    const missing = await engine.plan([{ ...pending, unknown: undefined, address: "missing" }]);
+    assert.deepEqual(missing.diagnostics.map((d) => [d.path, d.code]), [["name", "invalid_input"]]);
+  });
+
   it("a count quota error points at the resource's name", async () => {
     await engine.update("tenant_quota", "acme/g", { tenant: "acme", group: "g", cpu_cores: 16, memory_gib: 64, storage_gib: 1000, max_virtual_machines: 1 });
     const r = await engine.plan([1, 2].map((i) => ({ action: "create" as const, kind: "virtual_machine" as const, args: vm(`c-${i}`), address: `c${i}` })));

@@ -190,6 +190,31 @@ describe("terraform end to end: real binary, real provider, real engine", functi
       assert.match(text, /with otterscale_tenant_quota\.q, .*add up to 1000 cpu_cores, more than its capacity of 64/);
     });
 
+    it("a required value computed by another resource does not fail the plan", async () => {
+      s.write(
+        "main.tf",
+        withProvider(
+          base("cpu_cores = 8") +
+            `
+resource "terraform_data" "n" {
+  input = "late"
+}
+resource "otterscale_virtual_machine" "late" {
+  name       = terraform_data.n.output
+  tenant     = otterscale_tenant_quota.q.tenant
+  group      = otterscale_tenant_quota.q.group
+  cpu_cores  = 1
+  memory_gib = 1
+  disk_gib   = 1
+}
+`,
+        ),
+      );
+      await ok(s, ["plan", "-out", "p.tfplan"]);
+      await ok(s, ["apply", "p.tfplan"]);
+      assert.ok((await ledgerObjects(s)).includes("virtual_machine acme/late"));
+    });
+
     it("bad values fail at plan with the attribute named", async () => {
       s.write(
         "main.tf",

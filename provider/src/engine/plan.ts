@@ -12,6 +12,7 @@ import { InventoryCache } from "./inventory";
 import { MemoryTx } from "./memory-tx";
 import type { Validated } from "./engine";
 import { Mutex } from "../ledger/mutex";
+import { OtterscaleError, invalid } from "../domain/errors";
 import { diagnosticsOf } from "./diagnostics";
 import { canonical } from "./records";
 import { settleUpdate } from "./update-hold";
@@ -21,6 +22,33 @@ export interface PlanOps {
   reserveCreate(ctx: DecisionContext, kind: ResourceKind, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord>;
   reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id: string, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord>;
   checkDelete(ctx: DecisionContext, rec: LedgerRecord): Promise<void>;
+}
+
+/**
+ * Validates a change's inputs; undefined when every problem is about an attribute whose value is
+ * not known yet (a required `name = random_pet.x.id` is absent at plan time, not wrong).
+ */
+function validateKnown(ops: PlanOps, change: PlannedChange): Validated | undefined {
+  try {
+    return ops.validate(change.kind, change.args ?? {});
+  } catch (e) {
+    const unknown = change.unknown ?? [];
+    const covered = (path?: string) => !!path && unknown.some((u) => path === u || path.startsWith(`${u}.`));
+    if (!unknown.length || !OtterscaleError.isInstance(e) || e.code !== "invalid_input" || !e.problems.length) throw e;
+    const real = e.problems.filter((p) => !covered(p.path));
+    if (!real.length) return undefined;
+    throw invalid(real, `otterscale_${change.kind}`); // only the problems with known values
+  }
+}
+
+/** A create of an object that already exists is only a retry when the spec is the same. */
+function sameAsExisting(kind: ResourceKind, exists: LedgerRecord, v: Validated): LedgerRecord {
+  if (exists.state === "active" && (canonical(exists.spec) !== canonical(v.clean) || canonical(exists.secrets) !== canonical(v.digests))) {
+    throw new OtterscaleError("already_exists", `${kind} ${v.key} already exists with a different configuration; import it or choose another name`, [
+      { path: kind === "tenant_quota" ? "tenant" : "name", message: `${v.key} already exists` },
+    ]);
+  }
+  return exists;
 }
 
 const objectId = (kind: ResourceKind, key: string) => `${kind}\u0000${key}`;
@@ -135,7 +163,8 @@ export class Planner {
         }
         if (change.action === "delete") return [];
       }
-      const v = ops.validate(change.kind, change.args ?? {});
+      const v = validateKnown(ops, change);
+      if (!v) return []; // depends on values not known yet: judged at apply time
       st.objects.set(objectId(change.kind, v.key), change.action);
       if (change.kind === "tenant_quota") {
         const g = String(v.clean.group);
@@ -148,7 +177,7 @@ export class Planner {
         change.action === "update" && exists
           ? await ops.reserveUpdate(ctx, change.kind, change.id ?? v.key, v, "plan", now, now)
           : exists
-            ? exists // creating what already exists: apply treats it as an idempotent retry or a clear error
+            ? sameAsExisting(change.kind, exists, v) // creating what exists: an idempotent retry, else the error apply gives
             : await ops.reserveCreate(ctx, change.kind, v, "plan", now, now);
       // As if the apply went through: an update settles to its new charge and allocations.
       const update = record.state === "updating" ? settleUpdate(record, "commit") : undefined;

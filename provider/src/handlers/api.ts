@@ -34,6 +34,11 @@ export interface PlannedChange {
   readonly args?: Record<string, unknown>;
   /** Front-end address for messages, e.g. `otterscale_virtual_machine.web[3]`. */
   readonly address?: string;
+  /**
+   * Attribute paths (dotted) whose values are not known until apply (computed by other
+   * resources). A change that cannot be validated without them is left to apply time.
+   */
+  readonly unknown?: readonly string[];
 }
 
 export interface Diagnostic {

@@ -174,6 +174,17 @@ function carryOver(fresh: TfObject, prior: TfObject, path: readonly string[]): v
 }
 
 /**
+ * Dotted paths of the values not known yet in a planned value (computed by other resources).
+ *
+ * Example: `{name: UNKNOWN, placement: {server: UNKNOWN}}` -> `["name", "placement.server"]`.
+ */
+export function unknownPaths(value: TfValue, prefix = ""): string[] {
+  if (isUnknown(value)) return [prefix];
+  if (!isObject(value)) return [];
+  return Object.entries(value).flatMap(([k, v]) => unknownPaths(v as TfValue, prefix ? `${prefix}.${k}` : k));
+}
+
+/**
  * The engine's arguments from a planned or config value: configurable attributes only, nulls
  * and unknowns dropped (the engine applies its own defaults and may ignore unknown inputs).
  */

@@ -11,7 +11,7 @@ import { dataSourceSpec, providerSpec, resourceSpec, specs, type ObjectSpec } fr
 import { diagnosticsToProto, dynamicValue, schemaToProto } from "./to-proto";
 import { fromDynamicValue, fromRawState } from "./from-proto";
 import { error, fromEngineDiagnostic, fromError, hasErrors, warning, type TfDiagnostic } from "./diagnostics";
-import { argsOf, normalize, planResource, refreshedState, resolvePlanned } from "./plan";
+import { argsOf, normalize, planResource, refreshedState, resolvePlanned, unknownPaths } from "./plan";
 import { addressOf, identityOf, PendingChanges } from "./pending";
 import { timeoutMsOf } from "./timeouts";
 import { validateConfig } from "./validate-config";
@@ -164,7 +164,8 @@ export class ProviderServer {
     const identity = identityOf(kind, args) ?? priorId;
     const address = addressOf(spec.typeName, identity);
     const action: PlannedChange["action"] = !prior ? "create" : replace ? "replace" : "update";
-    const change = this.pending.prepare({ action, kind, args, address, ...(priorId ? { id: priorId } : {}) });
+    const unknown = unknownPaths(planned);
+    const change = this.pending.prepare({ action, kind, args, address, ...(priorId ? { id: priorId } : {}), ...(unknown.length ? { unknown } : {}) });
     try {
       // review_checks = "resource": the other workloads of this plan are left to apply time, but
       // servers, groups and quotas it creates still count (a VM needs its group and quota).

@@ -46,6 +46,20 @@ function keep(value: unknown, node: SchemaNode | undefined): unknown {
 }
 
 /**
+ * Snake_case paths of the inputs Pulumi does not know yet (computed by other resources).
+ *
+ * Example: `{name: "<unknown>", placement: {antiAffinityGroup: "<unknown>"}}` -> `["name", "placement.anti_affinity_group"]`.
+ */
+export function unknownPulumiPaths(inputs: unknown, prefix = ""): string[] {
+  if (inputs === PULUMI_UNKNOWN) return prefix ? [prefix] : [];
+  if (!inputs || typeof inputs !== "object" || Array.isArray(inputs)) return [];
+  return Object.entries(inputs as Record<string, unknown>).flatMap(([k, v]) => {
+    const name = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    return unknownPulumiPaths(v, prefix ? `${prefix}.${name}` : name);
+  });
+}
+
+/**
  * Pulumi inputs (camelCase attribute names, secret envelopes, the dynamic provider's
  * `__provider`) as snake_case attributes. Map keys (`labels`) are data and stay as written;
  * names the schema does not know are dropped.

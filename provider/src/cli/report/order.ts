@@ -4,7 +4,8 @@
  * Deletes come first, dependants before what they depend on (workloads, then quotas, groups,
  * servers), so what they free is available to the rest. Then everything else, inventory before
  * what uses it (servers, groups, quotas, workloads); within a kind, replacements and updates
- * before creates (a resize down frees quota a create may need). Ties keep the input order.
+ * before creates (a resize down frees quota a create may need). Last, the old halves of
+ * create-before-destroy replacements. Ties keep the input order.
  *
  * Example: [create vm a, delete quota q, create server s, delete vm b, update quota p]
  *       -> [delete vm b, delete quota q, create server s, update quota p, create vm a].
@@ -19,12 +20,13 @@ const ACTION_ORDER: Readonly<Record<PlannedChange["action"], number>> = { delete
 /** Workloads share one tier: they depend on inventory and quotas, never on each other. */
 const tier = (k: ResourceKind) => Math.min(KIND_ORDER.indexOf(k), WORKLOAD_TIER);
 
-function rank(c: PlannedChange): [number, number, number] {
+function rank(c: PlannedChange & { readonly afterCreates?: true }): [number, number, number] {
+  if (c.action === "delete" && c.afterCreates) return [2, KIND_ORDER.length - tier(c.kind), 0];
   if (c.action === "delete") return [0, KIND_ORDER.length - tier(c.kind), 0];
   return [1, tier(c.kind), ACTION_ORDER[c.action]];
 }
 
-export function orderChanges(changes: readonly PlannedChange[]): PlannedChange[] {
+export function orderChanges<C extends PlannedChange & { readonly afterCreates?: true }>(changes: readonly C[]): C[] {
   return changes
     .map((c, i) => ({ c, i, r: rank(c) }))
     .sort((a, b) => a.r[0] - b.r[0] || a.r[1] - b.r[1] || a.r[2] - b.r[2] || a.i - b.i)

@@ -11,7 +11,8 @@
 import type { PlannedChange } from "../../handlers/api";
 import type { ResourceKind } from "../../schema/catalog";
 import { CliError } from "../exit-codes";
-import { fromPulumiInputs, inputArgs } from "./args";
+import { fromPulumiInputs, inputArgs, unknownPulumiPaths } from "./args";
+import type { ReportChange } from "./terraform-plan";
 import type { ParsedChanges } from "./terraform-plan";
 
 /** Pulumi type name in the token -> kind (`VirtualMachine` -> `virtual_machine`). */
@@ -65,6 +66,9 @@ export function parsePulumiPreview(doc: unknown): ParsedChanges {
   const steps = (doc as { steps?: unknown }).steps ?? [];
   if (!Array.isArray(steps)) throw new CliError("pulumi preview JSON: steps is not a list");
   const byUrn = new Map<string, PlannedChange>();
+  /** Replacements whose new object is created before the old one is deleted (Pulumi's default). */
+  const createFirst = new Set<string>();
+  const deleted = new Set<string>();
   let skipped = 0;
   for (const step of steps as PulumiStep[]) {
     const state = step.newState ?? step.oldState;
@@ -77,9 +81,23 @@ export function parsePulumiPreview(doc: unknown): ParsedChanges {
     // A replacement arrives as up to three steps for one URN; each may carry part of it.
     const prior = byUrn.get(step.urn);
     const merged = prior?.action === "replace" ? "replace" : action;
+    if (step.op === "delete-replaced") deleted.add(step.urn);
+    if (step.op === "create-replacement" && !deleted.has(step.urn)) createFirst.add(step.urn);
     const id = merged === "create" ? undefined : (step.oldState?.id ?? prior?.id ?? step.newState?.id);
-    const args = merged === "delete" ? undefined : (prior?.args ?? (step.newState?.inputs ? inputArgs(kind, fromPulumiInputs(kind, step.newState.inputs)) : undefined));
-    byUrn.set(step.urn, { action: merged, kind, address: addressOfUrn(step.urn), ...(id ? { id } : {}), ...(args ? { args } : {}) });
+    // The new inputs come from the create/replace steps, never from the old object's delete step.
+    const fresh = step.op !== "delete-replaced" && step.newState?.inputs ? step.newState.inputs : undefined;
+    const args = merged === "delete" ? undefined : (prior?.args ?? (fresh ? inputArgs(kind, fromPulumiInputs(kind, fresh)) : undefined));
+    const unknown = merged === "delete" ? [] : (prior?.unknown ?? (fresh ? unknownPulumiPaths(fresh) : []));
+    byUrn.set(step.urn, { action: merged, kind, address: addressOfUrn(step.urn), ...(id ? { id } : {}), ...(args ? { args } : {}), ...(unknown.length ? { unknown } : {}) });
   }
-  return { changes: [...byUrn.values()], skipped };
+  const changes: ReportChange[] = [];
+  for (const [urn, c] of byUrn) {
+    if (c.action === "replace" && createFirst.has(urn)) {
+      // create-before-delete: the new object must fit while the old one still exists.
+      const { id, ...rest } = c;
+      changes.push({ ...rest, action: "create" });
+      changes.push({ action: "delete", kind: c.kind, address: `${c.address} (replaced)`, ...(id ? { id } : {}), afterCreates: true });
+    } else changes.push(c);
+  }
+  return { changes, skipped };
 }

@@ -14,8 +14,14 @@ import { keyOf } from "../../engine/records";
 import { CliError } from "../exit-codes";
 import { inputArgs } from "./args";
 
+/**
+ * A change as the report plans it. `afterCreates` marks the delete half of a create-before-destroy
+ * replacement: the old object still holds its quota while the new one is created.
+ */
+export type ReportChange = PlannedChange & { readonly afterCreates?: true };
+
 export interface ParsedChanges {
-  readonly changes: PlannedChange[];
+  readonly changes: ReportChange[];
   /** Resource changes of other providers, or of ours that change nothing. */
   readonly skipped: number;
 }
@@ -57,13 +63,20 @@ function idOf(kind: ResourceKind, before: unknown): string | undefined {
   return keyOf(kind, b);
 }
 
+/** Dotted paths marked `true` in a plan's `after_unknown` (values known only after apply). */
+function knownLater(afterUnknown: unknown, prefix = ""): string[] {
+  if (afterUnknown === true) return prefix ? [prefix] : [];
+  if (!afterUnknown || typeof afterUnknown !== "object" || Array.isArray(afterUnknown)) return [];
+  return Object.entries(afterUnknown as Record<string, unknown>).flatMap(([k, v]) => knownLater(v, prefix ? `${prefix}.${k}` : k));
+}
+
 export function parseTerraformPlan(doc: unknown): ParsedChanges {
   if (!doc || typeof doc !== "object" || Array.isArray(doc) || !("format_version" in doc)) {
     throw new CliError("this is not the output of `terraform show -json <planfile>` (no format_version); run `terraform show -json plan.tfplan > plan.json` and pass plan.json");
   }
   const rcs = (doc as { resource_changes?: unknown }).resource_changes ?? [];
   if (!Array.isArray(rcs)) throw new CliError("terraform plan JSON: resource_changes is not a list");
-  const changes: PlannedChange[] = [];
+  const changes: ReportChange[] = [];
   let skipped = 0;
   for (const rc of rcs as TfResourceChange[]) {
     const kind = rc.mode === "managed" ? kindOfType(rc.type) : undefined;
@@ -75,7 +88,15 @@ export function parseTerraformPlan(doc: unknown): ParsedChanges {
     const address = rc.address ?? `${rc.type}`;
     const id = action === "create" ? undefined : idOf(kind, rc.change?.before);
     const args = action === "delete" ? undefined : inputArgs(kind, rc.change?.after);
-    changes.push({ action, kind, address, ...(id !== undefined ? { id } : {}), ...(args ? { args } : {}) });
+    const unknown = action === "delete" ? [] : knownLater((rc.change as { after_unknown?: unknown } | undefined)?.after_unknown);
+    const extra = { ...(args ? { args } : {}), ...(unknown.length ? { unknown } : {}) };
+    if (action === "replace" && (rc.change?.actions ?? [])[0] === "create") {
+      // create_before_destroy: the new object must fit while the old one still exists.
+      changes.push({ action: "create", kind, address, ...extra });
+      changes.push({ action: "delete", kind, address: `${address} (replaced)`, ...(id !== undefined ? { id } : {}), afterCreates: true });
+      continue;
+    }
+    changes.push({ action, kind, address, ...(id !== undefined ? { id } : {}), ...extra });
   }
   return { changes, skipped };
 }
