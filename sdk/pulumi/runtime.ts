@@ -11,6 +11,7 @@ import { resolveConfig } from "../../provider/src/engine/config";
 import type { Engine } from "../../provider/src/engine/engine";
 import { canonical, keyOf } from "../../provider/src/engine/records";
 import { openEngine } from "../../provider/src/handlers/engine";
+import { batchWith } from "../../provider/src/engine/batch";
 import type { PlannedChange, State } from "../../provider/src/handlers/api";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { forceNewAttributes, inputSchemaOf, schemaOf, sensitivePaths, type ResourceKind, type SchemaNode } from "../../provider/src/schema/catalog";
@@ -222,10 +223,7 @@ async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Prop
         : { action: "update", kind, id: key, args: spec, address };
   // A re-check replaces its earlier entry in place (never double counts); a new change goes last.
   // The batch keeps its order, so the engine continues from its previous plan.
-  const batch = slot.pending.has(address)
-    ? [...slot.pending.entries()].map(([a, c]) => (a === address ? change : c))
-    : [...slot.pending.values(), change];
-  const result = await engine.plan(batch);
+  const result = await engine.plan(batchWith(slot.pending, address, change));
   const mine = result.diagnostics.filter((d) => d.severity === "error" && d.address === address);
   if (!mine.length) slot.pending.set(address, change);
   return mine.map((d) => ({ property: d.path ? camelPath(d.path, schemaOf(kind)) : "", reason: d.detail }));

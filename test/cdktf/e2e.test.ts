@@ -6,31 +6,18 @@
  * under its own OTTERSCALE_HOME. Then check the ledger and manifests, and destroy.
  */
 import { strict as assert } from "node:assert";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { openLedger } from "../../provider/src/ledger/open";
 import { ok, repoRoot, stackDir, synthExample, synthVariant, tempDir, terraformEnv, TERRAFORM, type TerraformEnv } from "./cdktf-harness";
+import { manifests } from "../support/estate";
 
 interface MirrorScript {
   buildMirror(dir: string): string;
 }
 
-/** Manifest files (relative to the gitops dir) of one kind, sorted. */
-function manifestsOf(home: string, kind: string): string[] {
-  const root = path.join(home, "manifests");
-  const out: string[] = [];
-  const walk = (d: string) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (p.includes(`/${kind}/`) && e.name.endsWith(".yaml")) out.push(path.relative(root, p));
-    }
-  };
-  walk(root);
-  return out.sort();
-}
+const manifestsOf = manifests;
 
 const manifest = (home: string, rel: string) => parse(readFileSync(path.join(home, "manifests", rel), "utf8"));
 

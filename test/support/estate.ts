@@ -98,8 +98,8 @@ export async function seedEstate(engine: Engine, opts: { servers?: number; quota
   return names;
 }
 
-/** Manifest files under the gitops directory, relative paths, sorted. */
-export function manifests(home: string): string[] {
+/** Manifest files under the gitops directory (of one kind, when given), relative paths, sorted. */
+export function manifests(home: string, kind?: string): string[] {
   const root = path.join(home, "manifests");
   const out: string[] = [];
   const walk = (d: string) => {
@@ -107,7 +107,7 @@ export function manifests(home: string): string[] {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".yaml")) out.push(path.relative(root, p));
+      else if (e.name.endsWith(".yaml") && (!kind || p.includes(`/${kind}/`))) out.push(path.relative(root, p));
     }
   };
   walk(root);

@@ -4,11 +4,12 @@
  * (SQLite ledger + gitops manifests), each test in its own directory and OTTERSCALE_HOME.
  */
 import { strict as assert } from "node:assert";
-import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { openLedger } from "../../provider/src/ledger/open";
 import { repoRoot, TERRAFORM, tfSession, withProvider, type TfSession } from "./tf-harness";
+import { manifests } from "../support/estate";
 
 /** Every object row in the session's ledger, as `kind key`. */
 async function ledgerObjects(s: TfSession): Promise<string[]> {
@@ -33,21 +34,7 @@ async function quotaUse(s: TfSession, id: string): Promise<{ cpu: number; vms: n
   }
 }
 
-/** Manifest files (relative to the gitops dir) for one kind. */
-function manifestsOf(s: TfSession, kind: string): string[] {
-  const root = path.join(s.home, "manifests");
-  const out: string[] = [];
-  const walk = (d: string) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (p.includes(`/${kind}/`) && e.name.endsWith(".yaml")) out.push(path.relative(root, p));
-    }
-  };
-  walk(root);
-  return out.sort();
-}
+const manifestsOf = (s: TfSession, kind: string): string[] => manifests(s.home, kind);
 
 /** Terraform wraps long messages: compare on whitespace-normalized text. */
 const flat = (text: string) => text.replace(/\s+/g, " ");

@@ -9,6 +9,7 @@
  * count it twice); an entry whose apply failed is forgotten.
  */
 import type { PlannedChange } from "../handlers/api";
+import { batchWith } from "../engine/batch";
 import type { ResourceKind } from "../schema/catalog";
 import { schemaOf } from "../schema/catalog";
 
@@ -42,10 +43,7 @@ export class PendingChanges {
    * the engine continue from its previous plan instead of replanning everything.
    */
   batchWith(change: PlannedChange): PlannedChange[] {
-    if (change.address && this.entries.has(change.address)) {
-      return [...this.entries.entries()].map(([key, c]) => (key === change.address ? change : c));
-    }
-    return [...this.entries.values(), change];
+    return change.address ? batchWith(this.entries, change.address, change) : [...this.entries.values(), change];
   }
 
   /** Records a prepared change under its address. */
