@@ -7,9 +7,10 @@
  */
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { reserveCreate, type Engine } from "../../provider/src/engine/engine";
+import type { Engine } from "../../provider/src/engine/engine";
+import { reserveCreate } from "../../provider/src/engine/reserve";
 import { InventoryCache } from "../../provider/src/engine/inventory";
 import { seedEstate, testEngine, vm } from "../support/estate";
 import { cli, cliJson } from "./cli-harness";
@@ -19,7 +20,8 @@ function crashAfterApply(home: string, ledgerUrl: string): Promise<void> {
   const child = spawn(process.execPath, [path.resolve(__dirname, "..", "engine", "crash-child.js"), home, "after-apply", ledgerUrl], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     child.stdout.on("data", (d: Buffer) => d.toString().includes("ready") && child.kill("SIGKILL"));
-    child.on("exit", (code, signal) => (signal === "SIGKILL" ? resolve() : reject(new Error(`crash child exited ${code}`))));
+    // Liveness is by lease only: the row counts as abandoned once the child's 1 s lease expired.
+    child.on("exit", (code, signal) => (signal === "SIGKILL" ? setTimeout(resolve, 1_200) : reject(new Error(`crash child exited ${code}`))));
   });
 }
 
@@ -38,7 +40,7 @@ interface DecisionJson {
   applied: boolean;
 }
 
-describe("otterscale reconcile: stale reservations and orphaned allocations", function () {
+describe("otterscale reconcile: stale reservations, missing workloads and backend orphans", function () {
   this.timeout(120_000);
   let engine: Engine;
   let home: string;
@@ -60,6 +62,9 @@ describe("otterscale reconcile: stale reservations and orphaned allocations", fu
     const manifest = path.join(home, "manifests", "acme", "virtual_machine", "web-2.yaml");
     assert.ok(existsSync(manifest));
     rmSync(manifest);
+    // 4. A VM manifest made by hand (a copy of web-1's): on the backend, in no ledger row.
+    const dir = path.join(home, "manifests", "acme", "virtual_machine");
+    writeFileSync(path.join(dir, "handmade.yaml"), readFileSync(path.join(dir, "web-1.yaml"), "utf8").replaceAll("web-1", "handmade"));
   });
   after(() => engine.close());
 
@@ -76,7 +81,8 @@ describe("otterscale reconcile: stale reservations and orphaned allocations", fu
       [
         ["stale", "virtual_machine", "acme/crash", "pending", "adopt", false],
         ["stale", "virtual_machine", "acme/ghost", "pending", "release", false],
-        ["orphan", "virtual_machine", "acme/web-2", "active", "release", false],
+        ["missing", "virtual_machine", "acme/web-2", "active", "release", false],
+        ["orphan", "virtual_machine", "acme/handmade", "-", "remove", false],
       ],
     );
     assert.match(out.decisions[0].reason, /the controller has the object/);
@@ -85,9 +91,11 @@ describe("otterscale reconcile: stale reservations and orphaned allocations", fu
     const table = await cli(["reconcile"], { home });
     assert.equal(table.code, 2);
     assert.match(table.stdout, /^FINDING +KIND +ID +STATE +ACTION +DONE +REASON$/m);
-    assert.match(table.stdout, /^orphan +virtual_machine +acme\/web-2 +active +release +no +the controller has no such object/m);
-    assert.match(table.stdout, /Dry run: nothing changed\. Run 'otterscale reconcile --apply' to carry out these 3 decisions\./);
-    assert.match(table.stderr, /reconcile: 2 stale reservations; checking active workloads against gitops:\/\//);
+    assert.match(table.stdout, /^missing +virtual_machine +acme\/web-2 +active +release +no +the backend has no such object/m);
+    assert.match(table.stdout, /^orphan +virtual_machine +acme\/handmade +- +remove +no +the backend has this object, but the ledger has no row/m);
+    assert.match(table.stdout, /Dry run: nothing changed\. Run 'otterscale reconcile --apply' to carry out these 4 decisions\./);
+    assert.match(table.stderr, /reconcile: 2 stale reservations; comparing the ledger with gitops:\/\//);
+    assert.ok(existsSync(path.join(home, "manifests", "acme", "virtual_machine", "handmade.yaml")), "a dry run removes nothing");
 
     assert.deepEqual(await ledgerRows(engine), rows, "a dry run writes nothing");
     assert.equal((await engine.ledger.audit()).length, audit);
@@ -101,20 +109,23 @@ describe("otterscale reconcile: stale reservations and orphaned allocations", fu
         ["acme/crash", "adopt", true],
         ["acme/ghost", "release", true],
         ["acme/web-2", "release", true],
+        ["acme/handmade", "remove", true],
       ],
     );
+    assert.ok(!existsSync(path.join(home, "manifests", "acme", "virtual_machine", "handmade.yaml")), "the hand-made orphan is removed");
+    assert.ok(existsSync(path.join(home, "manifests", "acme", "virtual_machine", "web-1.yaml")), "web-1 is untouched");
     const states = await engine.ledger.read(async (tx) => (await tx.list({ kinds: ["virtual_machine"] })).map((r) => `${r.key} ${r.state}`));
     assert.deepEqual(states, ["acme/crash active", "acme/web-1 active"]);
     const usage = await cliJson<{ quotas: { used: Record<string, number> }[] }>(["usage", "--tenant", "acme"], { home });
     assert.equal(usage.quotas[0].used.cpu_cores, 8);
     assert.equal(usage.quotas[0].used.virtual_machines, 2);
     assert.equal((await engine.readDataSource("tenant_usage", { tenant: "acme", group: "g" })).used_cpu_cores, 8);
-    const ops = (await engine.ledger.audit()).filter((e) => ["acme/crash", "acme/ghost", "acme/web-2"].includes(e.key)).map((e) => `${e.op} ${e.key}`);
-    assert.deepEqual(ops.slice(-3), ["reconcile-adopt acme/crash", "reconcile-release acme/ghost", "drift-release acme/web-2"]);
+    const ops = (await engine.ledger.audit()).filter((e) => ["acme/crash", "acme/ghost", "acme/web-2", "acme/handmade"].includes(e.key)).map((e) => `${e.op} ${e.key}`);
+    assert.deepEqual(ops.slice(-5), ["reconcile-adopt acme/crash", "reconcile-release acme/ghost", "release-missing acme/web-2", "remove-orphan-start acme/handmade", "remove-orphan acme/handmade"]);
 
     const again = await cli(["reconcile"], { home });
     assert.equal(again.code, 0, again.stdout);
-    assert.equal(again.stdout, "Nothing to reconcile: no stale reservations, no orphaned allocations.\n");
+    assert.equal(again.stdout, "Nothing to reconcile: no stale reservations, nothing missing on the backend, no backend objects without a ledger row.\n");
     assert.deepEqual((await cliJson<{ decisions: unknown[] }>(["reconcile", "--apply"], { home })).decisions, []);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Child process for the crash test: reserves a VM, then announces `ready` and hangs either before
  * the controller call (mode before-apply) or after it (after-apply), waiting for SIGKILL.
- * argv: home, mode, ledger URL (default: the SQLite file in home).
+ * argv: home, mode, ledger URL (default: the SQLite file in home). Its lease is CRASH_LEASE_MS
+ * (default 1 s): once it is killed, nothing renews it.
  */
 import * as path from "node:path";
 import { Engine } from "../../provider/src/engine/engine";
@@ -33,7 +34,9 @@ async function main() {
       };
     },
   };
-  const engine = new Engine(await openLedger(ledgerUrl), controllers, 15 * 60_000);
+  // Liveness is by lease only: the parent waits this long after the SIGKILL before it reconciles.
+  const leaseMs = Number(process.env.CRASH_LEASE_MS ?? 1_000);
+  const engine = new Engine(await openLedger(ledgerUrl), controllers, leaseMs);
   await engine.create("virtual_machine", { name: "crash", tenant: "acme", group: "g", cpu_cores: 4, memory_gib: 4, disk_gib: 4 });
 }
 

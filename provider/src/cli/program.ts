@@ -5,6 +5,7 @@
 import { Command, Option } from "commander";
 import { allocationsCommand } from "./commands/allocations";
 import { auditCommand } from "./commands/audit";
+import { controllerCommand } from "./commands/controller";
 import { inventoryCommand } from "./commands/inventory";
 import { ledgerCommand } from "./commands/ledger";
 import { reconcileCommand } from "./commands/reconcile";
@@ -43,6 +44,7 @@ export function buildProgram(run: Runner, version: string): Command {
     reconcileCommand(run),
     reportCommand(run),
     ledgerCommand(run),
+    controllerCommand(run),
   ]) {
     program.addCommand(cmd);
   }

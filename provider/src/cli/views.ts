@@ -167,7 +167,8 @@ export interface AllocationFilter {
 }
 
 export async function allocationViews(tx: LedgerTx, f: AllocationFilter = {}): Promise<AllocationView[]> {
-  const records = await tx.list({ kinds: [...WORKLOAD_KINDS], ...(f.tenant !== undefined ? { tenant: f.tenant } : {}), ...(f.group !== undefined ? { grp: f.group } : {}) });
+  const listed = await tx.list({ kinds: [...WORKLOAD_KINDS], ...(f.tenant !== undefined ? { tenant: f.tenant } : {}), ...(f.group !== undefined ? { grp: f.group } : {}) });
+  const records = listed.filter((r) => r.computed.tombstone !== true); // a fenced orphan removal charges nothing
   const out: AllocationView[] = [];
   for (const r of records) {
     const allocs = await tx.allocations({ consumer: { kind: r.kind, key: r.key } });

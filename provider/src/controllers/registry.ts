@@ -4,7 +4,6 @@
  * Anything else is a configuration error (never a silent fallback that would write somewhere
  * unexpected).
  */
-import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { OtterscaleError } from "../domain/errors";
 import { GitopsControllers } from "./gitops";
@@ -22,8 +21,8 @@ export function defaultControllerUrl(home: string): string {
 /**
  * Opens the controllers named by `url`.
  *
- * Example: `openControllers("gitops:///srv/otterscale/manifests")` creates the directory and
- * returns file-backed controllers; `openControllers("kubernetes://?context=prod")` loads the
+ * Example: `openControllers("gitops:///srv/otterscale/manifests")` returns file-backed
+ * controllers (the directory is created by the first write); `openControllers("kubernetes://?context=prod")` loads the
  * kubeconfig (a `config` error when there is none) and talks to the cluster on first use.
  */
 export function openControllers(url: string): Controllers {
@@ -52,14 +51,9 @@ function openGitops(url: string): Controllers {
       { path: "controller_url", message: "expected gitops:///absolute/dir" },
     ]);
   }
+  // Not created here: opening is also what reads do, and reads never write. The first manifest
+  // written creates it.
   const root = path.resolve(dir);
-  try {
-    mkdirSync(root, { recursive: true });
-  } catch (e) {
-    throw new OtterscaleError("config", `controller_url ${JSON.stringify(url)}: cannot create ${root} (${(e as NodeJS.ErrnoException).code ?? "error"})`, [
-      { path: "controller_url", message: `cannot create ${root}` },
-    ]);
-  }
   return new GitopsControllers(url, root);
 }
 

@@ -64,11 +64,35 @@ export interface KindController {
   delete(key: string, ctx?: ControllerContext): Promise<void>;
   /** Keys of every object of this kind that the backend holds (for reconcile / orphans). */
   list(ctx?: ControllerContext): Promise<string[]>;
+  /**
+   * Keys of the objects of this kind that carry otterscale's ownership marks (labels, or living
+   * in an otterscale-owned directory): only these may be removed as orphans. Absent where the
+   * backend cannot tell ours from others' (MAAS lists every machine it knows).
+   */
+  listOwned?(ctx?: ControllerContext): Promise<string[]>;
+}
+
+/**
+ * Which ledger a backend location (a gitops directory, a cluster) belongs to. It lets the engine
+ * refuse a location that belongs to another ledger, or that holds nothing of its own (a typo in
+ * controller_url), instead of reading either as "everything was deleted".
+ */
+export interface ControllerLocation {
+  /** Human-readable location, credentials masked. */
+  readonly label: string;
+  /** The ledger id recorded at the location; undefined when none is (new, or written before ids existed). */
+  owner(): Promise<string | undefined>;
+  /** True when the location holds no object of any kind. Read-only. */
+  isEmpty(): Promise<boolean>;
+  /** Records `ledgerId` as the location's owner. A backend write: only mutations call it. */
+  claim(ledgerId: string): Promise<void>;
 }
 
 /** The adapter set chosen by controller_url: one controller per kind. */
 export interface Controllers {
   readonly url: string;
   forKind(kind: ResourceKind): KindController;
+  /** Ownership marker of the location, where the adapter can keep one. */
+  readonly location?: ControllerLocation;
   close?(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { OtterscaleError } from "../domain/errors";
 
 /**
  * Races `work` against an absolute deadline (ms since epoch) and an abort signal (Terraform's
- * StopProvider, Ctrl-C); neither given = wait. The caller releases what it reserved.
+ * StopProvider, Ctrl-C); neither given = wait. The caller settles what it reserved.
  */
 export async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, what: string, signal?: AbortSignal): Promise<T> {
   if (deadline === undefined && !signal) return work;
@@ -11,12 +11,12 @@ export async function withDeadline<T>(work: Promise<T>, deadline: number | undef
   const stop = new Promise<never>((_, reject) => {
     if (deadline !== undefined) {
       timer = setTimeout(
-        () => reject(new OtterscaleError("timeout", `${what}: timed out waiting for the backend controller; the reservation is released once the backend call ends`)),
+        () => reject(new OtterscaleError("timeout", `${what}: timed out waiting for the backend controller; the row stays held until the backend call ends, then it is settled against what the backend runs`)),
         Math.max(0, deadline - Date.now()),
       );
     }
     if (signal) {
-      onAbort = () => reject(new OtterscaleError("timeout", `${what}: stopped on request; the reservation is released once the backend call ends`));
+      onAbort = () => reject(new OtterscaleError("timeout", `${what}: stopped on request; the row stays held until the backend call ends, then it is settled against what the backend runs`));
       if (signal.aborted) onAbort();
       else signal.addEventListener("abort", onAbort, { once: true });
     }

@@ -24,6 +24,7 @@ export class InventoryCache {
     const servers = new Map<string, ServerArgs>();
     const groups = new Map<string, BaremetalGroupArgs>();
     for (const r of records) {
+      if (r.computed.tombstone === true) continue; // fences the removal of a backend orphan; not inventory
       if (r.kind === "server") servers.set(r.key, r.spec as unknown as ServerArgs);
       else groups.set(r.key, r.spec as unknown as BaremetalGroupArgs);
     }

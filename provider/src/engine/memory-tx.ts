@@ -133,6 +133,13 @@ export class MemoryTx implements LedgerTx {
     return this.usageBy.get(`${tenant}\u0000${grp}`) ?? NO_USAGE;
   }
 
+  async renewLease(kind: ResourceKind, key: string, opId: string, until: number) {
+    const r = this.records.get(id(kind, key));
+    if (!r || r.opId !== opId) return false;
+    this.records.set(id(kind, key), { ...r, leaseExpires: until });
+    return true;
+  }
+
   async appendAudit(_e: AuditEvent) {
     this.auditSeq++;
   }

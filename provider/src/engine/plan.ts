@@ -10,7 +10,7 @@ import type { DecisionContext } from "./decide";
 import { quotaOvercommit } from "./decide";
 import { InventoryCache } from "./inventory";
 import { MemoryTx } from "./memory-tx";
-import type { Validated } from "./engine";
+import { checkSameAsExisting, type Validated } from "./reserve";
 import { Mutex } from "../ledger/mutex";
 import { OtterscaleError, invalid } from "../domain/errors";
 import { diagnosticsOf } from "./diagnostics";
@@ -22,6 +22,8 @@ export interface PlanOps {
   reserveCreate(ctx: DecisionContext, kind: ResourceKind, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord>;
   reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id: string, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord>;
   checkDelete(ctx: DecisionContext, rec: LedgerRecord): Promise<void>;
+  /** True when a read found this workload missing on the backend (its row is still held). */
+  isMissing(kind: ResourceKind, key: string): boolean;
 }
 
 /**
@@ -43,11 +45,7 @@ function validateKnown(ops: PlanOps, change: PlannedChange): Validated | undefin
 
 /** A create of an object that already exists is only a retry when the spec is the same. */
 function sameAsExisting(kind: ResourceKind, exists: LedgerRecord, v: Validated): LedgerRecord {
-  if (exists.state === "active" && (canonical(exists.spec) !== canonical(v.clean) || canonical(exists.secrets) !== canonical(v.digests))) {
-    throw new OtterscaleError("already_exists", `${kind} ${v.key} already exists with a different configuration; import it or choose another name`, [
-      { path: kind === "tenant_quota" ? "tenant" : "name", message: `${v.key} already exists` },
-    ]);
-  }
+  if (exists.state === "active") checkSameAsExisting(kind, exists, v);
   return exists;
 }
 
@@ -184,7 +182,7 @@ export class Planner {
       if (update) await tx.setAllocations(record.kind, record.key, update.allocations);
       await tx.put({ ...(update?.record ?? record), state: "active", generation: record.generation + 1 });
       if (Array.isArray(record.computed.servers)) st.placements[address] = record.computed.servers as string[];
-      return [];
+      return exists && change.action !== "update" && ops.isMissing(change.kind, v.key) ? [missingWarning(change.kind, v.key, address, record)] : [];
     } catch (e) {
       return diagnosticsOf(e, change.kind, address);
     }
@@ -201,4 +199,16 @@ export class Planner {
     }
     return out;
   }
+}
+
+/** A create of a workload the ledger still holds but the backend lost: re-made in place. */
+function missingWarning(kind: ResourceKind, key: string, address: string, rec: LedgerRecord): Diagnostic {
+  const servers = (rec.computed.servers as string[] | undefined) ?? [];
+  return {
+    severity: "warning",
+    address,
+    code: "missing",
+    summary: "Missing on the backend",
+    detail: `${kind} ${key} is missing on the backend, but the ledger still holds its allocation${servers.length ? ` on ${servers.join(", ")}` : ""}. This apply re-creates it in place, on the same reservation${servers.length ? " and server" : ""}. If it should go instead, remove it from the configuration (or run \`otterscale reconcile --apply\`) to release the allocation.`,
+  };
 }

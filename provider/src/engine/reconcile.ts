@@ -1,16 +1,22 @@
 /**
- * Settles rows left non-active by a crashed or timed-out operation. A row is stale when its lease
- * expired, or when its owner ran on this host and the process is gone. For each:
+ * Reconcile: the ledger and the backend compared, both ways.
+ *
+ * Stale rows (non-active, lease expired; see ownership.ts) are settled against the controller:
  *  - pending: adopt if the controller has the object, else release;
- *  - updating: keep the new spec if the controller already shows it, else roll back;
- *  - deleting: finish the removal if the object is gone, else back to active.
+ *  - updating: commit if the controller runs the new spec, else roll back (desired.ts);
+ *  - deleting: finish the removal if the object is gone, else back to active;
+ *  - a tombstone (an interrupted orphan removal): dropped.
+ * Backend findings (`reconcileBackend`): active workloads the backend lost (`missing`, released
+ * with --apply) and backend objects without a ledger row (`orphan`, removed with --apply).
  */
-import type { Controllers } from "../controllers/types";
+import type { Controllers, KindController } from "../controllers/types";
 import type { Ledger, LedgerRecord } from "../ledger/records";
-import type { ResourceKind } from "../schema/catalog";
-import { allocationServers, canonical, deltaOf, ownerAlive } from "./records";
-import { addUsage } from "../quota/quota";
-import { settleUpdate } from "./update-hold";
+import { RESOURCE_KINDS, WORKLOAD_KINDS, type ResourceKind } from "../schema/catalog";
+import { updateOutcome } from "./desired";
+import { isStale } from "./ownership";
+import { removeUnowned } from "./orphans";
+import { isTombstone } from "./reserve";
+import { settleRow, type Outcome } from "./settle";
 
 export interface ReconcileDecision {
   readonly kind: ResourceKind;
@@ -20,16 +26,21 @@ export interface ReconcileDecision {
   readonly reason: string;
 }
 
-/** Non-active and abandoned: lease expired, or its owner was on this host and is gone. */
-export function isStale(r: LedgerRecord, now = Date.now()): boolean {
-  return r.state !== "active" && ((r.leaseExpires ?? 0) < now || !ownerAlive(r.opId));
-}
+const OUTCOME: Record<ReconcileDecision["action"], Outcome> = {
+  adopt: "commit",
+  release: "release",
+  "keep-update": "commit",
+  rollback: "rollback",
+  "finish-delete": "release",
+  restore: "restore",
+};
 
-export async function reconcile(
+export async function reconcileStale(
   ledger: Ledger,
   controllers: Controllers,
   scope?: { kind: ResourceKind; key: string },
   apply = true,
+  deadline?: number,
 ): Promise<ReconcileDecision[]> {
   const now = Date.now();
   const candidates = await ledger.read(async (tx) => {
@@ -41,72 +52,107 @@ export async function reconcile(
   });
   const decisions: ReconcileDecision[] = [];
   for (const r of candidates.filter((c) => isStale(c, now))) {
-    const observed = await controllers.forKind(r.kind).get(r.key);
-    const decision = decide(r, observed !== undefined, observed ? sameSpec(r, observed.fields) : false);
+    const observed = isTombstone(r) ? undefined : await controllers.forKind(r.kind).get(r.key, { deadline });
+    const decision = isTombstone(r) ? { kind: r.kind, key: r.key, state: r.state, action: "release" as const, reason: "an interrupted removal of a backend orphan" } : decide(r, observed);
     decisions.push(decision);
-    if (apply) await settle(ledger, r, decision, observed?.status);
+    if (!apply) continue;
+    await ledger.transaction(async (tx) => {
+      const cur = await tx.get(r.kind, r.key);
+      if (!cur || cur.generation !== r.generation) return; // someone else settled it
+      await settleRow(tx, cur, OUTCOME[decision.action], { op: `reconcile-${decision.action}`, reason: decision.reason, ...(observed ? { observed } : {}) });
+    }, { deadline });
   }
   return decisions;
 }
 
-function sameSpec(r: LedgerRecord, fields: Readonly<Record<string, unknown>>): boolean {
-  return Object.entries(fields).every(([k, v]) => v === undefined || canonical(v) === canonical(r.spec[k]));
-}
-
-function decide(r: LedgerRecord, exists: boolean, matches: boolean): ReconcileDecision {
+function decide(r: LedgerRecord, observed: { fields: Readonly<Record<string, unknown>> } | undefined): ReconcileDecision {
   const base = { kind: r.kind, key: r.key, state: r.state };
   switch (r.state) {
     case "pending":
-      return exists
+      return observed
         ? { ...base, action: "adopt", reason: "the controller has the object: the create went through" }
         : { ...base, action: "release", reason: "the controller has no such object: the create never happened" };
     case "updating":
-      return exists && matches
-        ? { ...base, action: "keep-update", reason: "the controller shows the new spec" }
-        : { ...base, action: "rollback", reason: exists ? "the controller still shows the old spec" : "the controller has no such object" };
+      return updateOutcome(observed, r.spec, r.prev?.spec ?? r.spec) === "commit"
+        ? { ...base, action: "keep-update", reason: "the controller runs the new spec" }
+        : { ...base, action: "rollback", reason: observed ? "the controller runs the old spec" : "the controller has no such object" };
     default:
-      return exists
+      return observed
         ? { ...base, action: "restore", reason: "the controller still has the object: the delete did not happen" }
         : { ...base, action: "finish-delete", reason: "the controller no longer has the object" };
   }
 }
 
-async function settle(ledger: Ledger, r: LedgerRecord, d: ReconcileDecision, status?: string): Promise<void> {
-  await ledger.transaction(async (tx) => {
-    const cur = await tx.get(r.kind, r.key);
-    if (!cur || cur.generation !== r.generation) return; // someone else settled it
-    const audit = (op: string, delta: Record<string, unknown>) =>
-      tx.appendAudit({ at: Date.now(), op: `reconcile-${op}`, kind: cur.kind, key: cur.key, tenant: cur.tenant, grp: cur.grp, delta: { ...delta, reason: d.reason }, opId: cur.opId });
-    const activate = (rec: LedgerRecord) =>
-      tx.put({ ...rec, state: "active", opId: null, leaseExpires: null, prev: null, computed: { ...rec.computed, ...(status ? { status } : {}) }, generation: cur.generation + 1, updatedAt: Date.now() });
-    switch (d.action) {
-      case "adopt":
-      case "restore":
-        await activate(cur);
-        await audit(d.action, {});
-        return;
-      case "keep-update":
-      case "rollback": {
-        // Settle the held max of old and new down to one side (see update-hold.ts).
-        const settled = settleUpdate(cur, d.action === "keep-update" ? "commit" : "rollback");
-        if (!settled) {
-          await activate(cur);
-          await audit(d.action, {});
-          return;
-        }
-        await activate(settled.record);
-        await tx.setAllocations(cur.kind, cur.key, settled.allocations);
-        const committed = cur.prev?.next?.charge ?? cur.charge;
-        await audit(d.action, d.action === "rollback" ? deltaOf(addUsage(settled.record.charge, committed, -1), 1) : {});
-        return;
-      }
-      case "release":
-      case "finish-delete": {
-        const allocations = await tx.allocations({ consumer: { kind: cur.kind, key: cur.key } });
-        await tx.remove(cur.kind, cur.key);
-        await audit(d.action, deltaOf(cur.charge, -1, { servers: allocationServers(allocations) }));
-        return;
-      }
+export interface BackendFinding {
+  /** `missing`: the ledger charges it, the backend lost it. `orphan`: the backend has it, the ledger has no row. */
+  readonly finding: "missing" | "orphan";
+  readonly kind: ResourceKind;
+  readonly key: string;
+  readonly tenant: string | null;
+  readonly group: string | null;
+  readonly servers: readonly string[];
+  readonly action: "release" | "remove";
+  readonly reason: string;
+  /** True when `apply` carried it out. */
+  readonly applied: boolean;
+}
+
+const WORKLOADS: ReadonlySet<ResourceKind> = new Set(WORKLOAD_KINDS);
+
+/**
+ * Lists every kind on the backend BEFORE reading the ledger: rows are written before backend
+ * objects, so an object seen without a row is either a real orphan or was deleted meanwhile
+ * (whose removal is harmless). Removal is fenced, so a create that starts meanwhile is safe.
+ */
+export async function reconcileBackend(ledger: Ledger, controllers: Controllers, apply: boolean, leaseMs: number): Promise<BackendFinding[]> {
+  const out: BackendFinding[] = [];
+  for (const kind of RESOURCE_KINDS) {
+    const controller = servedBy(controllers, kind);
+    if (!controller) continue;
+    const onBackend = new Set(await controller.list());
+    const owned = controller.listOwned ? new Set(await controller.listOwned()) : new Set<string>();
+    const rows = await ledger.read((tx) => tx.list({ kinds: [kind] }));
+    const inLedger = new Set(rows.map((r) => r.key));
+    for (const r of rows) {
+      if (!WORKLOADS.has(kind) || r.state !== "active" || onBackend.has(r.key)) continue;
+      const servers = (r.computed.servers as string[] | undefined) ?? [];
+      const applied = apply && (await releaseMissing(ledger, r));
+      out.push({
+        finding: "missing",
+        kind,
+        key: r.key,
+        tenant: r.tenant,
+        group: r.grp,
+        servers,
+        action: "release",
+        reason: `the backend has no such object (deleted outside otterscale); it still holds quota in group ${r.grp}${servers.length ? ` and capacity on ${servers.join(", ")}` : ""}`,
+        applied,
+      });
     }
+    for (const key of [...owned].sort()) {
+      if (inLedger.has(key)) continue;
+      const applied = apply && (await removeUnowned(ledger, controllers, kind, key, leaseMs, "reconcile: backend object without a ledger row"));
+      out.push({ finding: "orphan", kind, key, tenant: null, group: null, servers: [], action: "remove", reason: "the backend has this object, but the ledger has no row for it (nothing charges it)", applied });
+    }
+  }
+  return out;
+}
+
+/** The kind's controller, or undefined when the adapter does not serve the kind (MAAS serves servers only). */
+function servedBy(controllers: Controllers, kind: ResourceKind): KindController | undefined {
+  try {
+    return controllers.forKind(kind);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Releases a missing workload's row, if nobody changed it since it was read. */
+async function releaseMissing(ledger: Ledger, r: LedgerRecord): Promise<boolean> {
+  return ledger.transaction(async (tx) => {
+    const cur = await tx.get(r.kind, r.key);
+    if (!cur || cur.state !== "active" || cur.generation !== r.generation) return false;
+    await settleRow(tx, cur, "release", { op: "release-missing", reason: "missing on the backend" });
+    return true;
   });
 }

@@ -20,8 +20,10 @@ export interface EngineConfig {
   readonly controllerUrl?: string;
   /** Overrides $OTTERSCALE_HOME. */
   readonly home?: string;
-  /** Lease for pending reservations (ms). Default 15 minutes. */
+  /** Lease of a held row (ms): renewed while its operation runs, expired = abandoned. Default 60 s. */
   readonly leaseMs?: number;
+  /** Create the ledger when it does not exist (default: only the embedded default location is). */
+  readonly createLedger?: boolean;
 }
 
 /** One intended change, as a plan or preview sees it. */

@@ -197,7 +197,7 @@ async function writeRaw(url: string, fn: (db: SqlDriver, dialect: "sqlite" | "po
   const target = await openLedger(url); // creates the schema
   if (isPostgresUrl(url)) {
     try {
-      await (target as import("./postgres").PostgresLedger).sqlTransaction((db) => fn(db, "postgres"));
+      await (target as unknown as import("./postgres").PostgresLedger).sqlTransaction((db) => fn(db, "postgres"));
     } finally {
       await target.close();
     }

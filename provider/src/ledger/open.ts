@@ -8,7 +8,7 @@ import { SqliteLedger } from "./sqlite";
  * `sqlite:///abs/path.db` -> SQLite; `postgres://...` / `postgresql://...` -> PostgreSQL (shared
  * by a team). The PostgreSQL backend is loaded only when used, so SQLite users never load `pg`.
  */
-export async function openLedger(url: string): Promise<Ledger> {
+export async function openLedger(url: string, _opts: { create?: boolean } = {}): Promise<Ledger> {
   if (url.startsWith("sqlite://")) {
     const file = decodeURIComponent(url.slice("sqlite://".length));
     if (!path.isAbsolute(file)) {
@@ -34,4 +34,9 @@ export function defaultLedgerUrl(home: string): string {
 /** Hides the password of a URL for messages (`user:***@`, and a `password=` query parameter). */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/?#@]+):([^/?#]*)@/, "//$1:***@").replace(/([?&]password=)[^&]*/gi, "$1***");
+}
+
+/** TEMPORARY until the ledger-identity change lands. */
+export function shouldCreate(ledgerUrl: string, home: string, env: NodeJS.ProcessEnv): boolean {
+  return ledgerUrl === defaultLedgerUrl(home) || env.OTTERSCALE_LEDGER_CREATE === "1" || env.OTTERSCALE_LEDGER_CREATE === "true";
 }

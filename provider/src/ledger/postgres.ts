@@ -70,6 +70,8 @@ function driverOf(client: PoolClient): SqlDriver {
 }
 
 export class PostgresLedger implements Ledger {
+  /** TEMPORARY until the ledger-identity change lands. */
+  id = "unset";
   /** One writer per process at a time: writers would queue on the advisory lock anyway, and this keeps them off the pool. */
   private readonly writes = new Mutex();
   private closed = false;

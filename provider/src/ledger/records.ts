@@ -108,6 +108,8 @@ export interface LedgerTx {
   /** Sum of charges of the tenant's workloads in the group (every state but none). */
   usage(tenant: string, grp: string): Promise<Usage>;
   appendAudit(event: AuditEvent): Promise<void>;
+  /** Extends the lease of the row only while `opId` owns it. Does NOT change `generation` (the fence token). True when the row was updated. Counts as a mutation (audit it in the same transaction). */
+  renewLease(kind: ResourceKind, key: string, opId: string, until: number): Promise<boolean>;
   /** Bumped on every server or group write: lets callers cache the inventory. */
   inventoryGeneration(): Promise<number>;
   /** Sequence number of the newest audit event: every mutation appends one, so it versions the ledger. */
@@ -116,10 +118,17 @@ export interface LedgerTx {
   auditSince(seq: number, limit?: number): Promise<AuditEvent[]>;
 }
 
+export interface TxOptions {
+  /** Absolute ms-since-epoch: wait for the write lock at most until then. */
+  readonly deadline?: number;
+}
+
 export interface Ledger {
   readonly url: string;
+  /** Stable identity of this ledger: a random UUID created with the ledger, stored in its meta table. */
+  readonly id: string;
   /** Runs `fn` as one serialisable write transaction (all or nothing). */
-  transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: LedgerTx) => Promise<T>, opts?: TxOptions): Promise<T>;
   /** Read-only view (a consistent snapshot). */
   read<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T>;
   audit(sinceSeq?: number, limit?: number): Promise<AuditEvent[]>;

@@ -164,6 +164,11 @@ export class SqlTx implements LedgerTx {
     ]);
   }
 
+  async renewLease(kind: ResourceKind, key: string, opId: string, until: number): Promise<boolean> {
+    const res = await this.db.run("UPDATE objects SET lease_expires = ? WHERE kind = ? AND key = ? AND op_id = ?", [until, kind, key, opId]);
+    return res.changes === 1;
+  }
+
   async inventoryGeneration(): Promise<number> {
     const rows = await this.db.all("SELECT v FROM meta WHERE k = 'inventory_generation'");
     return Number(rows[0]?.v ?? 0);

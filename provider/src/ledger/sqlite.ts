@@ -16,6 +16,8 @@ import { SqlTx, type SqlDriver } from "./sql-tx";
 const BUSY_TIMEOUT_MS = 30_000;
 
 export class SqliteLedger implements Ledger {
+  /** TEMPORARY until the ledger-identity change lands. */
+  id = "unset";
   private readonly mutex = new Mutex();
   private readonly driver: SqlDriver;
 

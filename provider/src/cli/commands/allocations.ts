@@ -13,15 +13,25 @@ interface AllocationOptions {
 
 export function allocationsCommand(run: Runner): Command {
   return new Command("allocations")
-    .description("workloads and what they hold: kind, tenant, group, servers, amounts, state (pending/active/...)")
+    .description("workloads and what they hold: kind, tenant, group, servers, amounts, state (pending/active/...; `missing` when the backend lost the object but the ledger still holds its allocation)")
     .option("--tenant <tenant>", "only this tenant")
     .option("--group <group>", "only this group")
     .option("--server <server>", "only workloads with a replica on this server")
     .action(
       run.action<AllocationOptions>(async (ctx, o) => {
-        const rows = await ctx.withEngine((e) => e.ledger.read((tx) => allocationViews(tx, o)));
+        const { rows, missing, backendError } = await ctx.withEngine(async (e) => {
+          const rows = await e.ledger.read((tx) => allocationViews(tx, o));
+          // Read-only: the backend is asked what it has; the ledger keeps what it charges.
+          const found = await e.reconcileBackend(false).then(
+            (f) => ({ missing: new Set(f.filter((x) => x.finding === "missing").map((x) => `${x.kind}/${x.key}`)), backendError: undefined }),
+            (err: Error) => ({ missing: undefined, backendError: err.message }),
+          );
+          return { rows, ...found };
+        });
+        if (backendError) ctx.out.progress(`allocations: could not compare with the backend (${backendError}); backend presence unknown`);
+        const backend = (a: { kind: string; tenant: string; name: string }) => (!missing ? "unknown" : missing.has(`${a.kind}/${a.tenant}/${a.name}`) ? "missing" : "present");
         if (ctx.out.format === "json") {
-          ctx.out.json({ allocations: rows });
+          ctx.out.json({ allocations: rows.map((a) => ({ ...a, backend: backend(a) })) });
           return EXIT.ok;
         }
         ctx.out.table(
@@ -42,7 +52,7 @@ export function allocationsCommand(run: Runner): Command {
             a.tenant,
             a.name,
             a.group,
-            a.state,
+            backend(a) === "missing" ? `${a.state} (missing)` : a.state,
             num(a.charge.cpu_cores),
             num(a.charge.memory_gib),
             num(a.charge.storage_gib),

@@ -1,68 +1,51 @@
 /**
- * `otterscale reconcile [--apply]`: finds what a crash or a hand edit left behind and, with
- * `--apply`, settles it:
- *  - stale reservations (pending/updating/deleting rows whose owner died or whose lease expired):
- *    the engine's own reconcile decides adopt / release / keep-update / rollback / finish-delete /
- *    restore by asking the controller;
- *  - orphaned allocations (active workloads whose controller object is gone): released.
+ * `otterscale reconcile [--apply]`: compares the ledger with the backend, both ways, and with
+ * `--apply` settles what it finds:
+ *  - stale reservations (pending/updating/deleting rows whose lease expired): the engine decides
+ *    adopt / release / keep-update / rollback / finish-delete / restore by asking the controller;
+ *  - missing workloads (the ledger charges them, the backend lost them): released;
+ *  - orphans (backend objects carrying our marks with no ledger row): removed, under a fence.
  * A dry run changes nothing and exits 2 when it finds anything, so CI can alert on drift.
  */
 import { Command } from "commander";
 import type { Engine } from "../../engine/engine";
 import { EXIT } from "../exit-codes";
 import type { Runner } from "../runner";
-import { findOrphans, releaseOrphan } from "../orphans";
-import type { Printer } from "../output/printer";
 
 interface ReconcileOptions {
   readonly apply?: boolean;
 }
 
 export interface Decision {
-  /** `stale` reservation or `orphan` allocation. */
-  readonly finding: "stale" | "orphan";
+  /** `stale` reservation, `missing` workload or backend `orphan`. */
+  readonly finding: "stale" | "missing" | "orphan";
   readonly kind: string;
   readonly id: string;
   readonly state: string;
-  /** adopt, release, keep-update, rollback, finish-delete, restore (stale); release (orphan). */
+  /** adopt, release, keep-update, rollback, finish-delete, restore (stale); release (missing); remove (orphan). */
   readonly action: string;
   readonly reason: string;
   /** True when --apply carried it out. */
   readonly applied: boolean;
 }
 
-/** Progress every 10% of a long controller scan (100 workloads or more); silent for small estates. */
-function scanProgress(out: Printer): (done: number, total: number) => void {
-  return (done, total) => {
-    if (total >= 100 && (done % Math.ceil(total / 10) === 0 || done === total)) out.progress(`reconcile: checked ${done}/${total} workloads`);
-  };
-}
-
-export async function reconcileRun(engine: Engine, apply: boolean, out: Printer): Promise<Decision[]> {
+export async function reconcileRun(engine: Engine, apply: boolean, out: { progress(msg: string): void }): Promise<Decision[]> {
   out.progress(`reconcile: looking for stale reservations${apply ? " and settling them" : " (dry run)"}`);
   const stale = await engine.reconcile(undefined, apply);
   const decisions: Decision[] = stale.map((d) => ({ finding: "stale", kind: d.kind, id: d.key, state: d.state, action: d.action, reason: d.reason, applied: apply }));
-  out.progress(`reconcile: ${stale.length} stale reservation${stale.length === 1 ? "" : "s"}; checking active workloads against ${engine.controllers.url}`);
-  const orphans = await findOrphans(engine, scanProgress(out));
-  for (const o of orphans) {
-    const applied = apply ? await releaseOrphan(engine, o) : false;
-    decisions.push({
-      finding: "orphan",
-      kind: o.kind,
-      id: o.key,
-      state: "active",
-      action: "release",
-      reason: `the controller has no such object (deleted outside otterscale); it still holds quota in group ${o.group}${o.servers.length ? ` and capacity on ${o.servers.join(", ")}` : ""}`,
-      applied,
-    });
+  out.progress(`reconcile: ${stale.length} stale reservation${stale.length === 1 ? "" : "s"}; comparing the ledger with ${engine.controllers.url}`);
+  const findings = await engine.reconcileBackend(apply);
+  for (const f of findings) {
+    decisions.push({ finding: f.finding, kind: f.kind, id: f.key, state: f.finding === "missing" ? "active" : "-", action: f.action, reason: f.reason, applied: f.applied });
   }
-  out.progress(`reconcile: ${orphans.length} orphaned allocation${orphans.length === 1 ? "" : "s"}`);
+  const count = (what: string) => findings.filter((f) => f.finding === what).length;
+  out.progress(`reconcile: ${count("missing")} missing on the backend, ${count("orphan")} backend object(s) without a ledger row`);
   return decisions;
 }
 
 export function reconcileCommand(run: Runner): Command {
   return new Command("reconcile")
-    .description("find stale pending reservations and allocations whose controller object is gone; dry run unless --apply")
+    .description("compare the ledger with the backend both ways: stale reservations, workloads missing on the backend, backend objects without a ledger row; dry run unless --apply")
     .option("--apply", "settle what is found (default: only list it)")
     .action(
       run.action<ReconcileOptions>(async (ctx, o) => {
@@ -75,7 +58,7 @@ export function reconcileCommand(run: Runner): Command {
           return code;
         }
         if (!decisions.length) {
-          ctx.out.text("Nothing to reconcile: no stale reservations, no orphaned allocations.");
+          ctx.out.text("Nothing to reconcile: no stale reservations, nothing missing on the backend, no backend objects without a ledger row.");
           return code;
         }
         ctx.out.table(

@@ -8,7 +8,7 @@ import { parse as parseYaml, stringify } from "yaml";
 import { OtterscaleError } from "../../domain/errors";
 import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
 import { observeManifest, renderManifest, type Manifest } from "../render";
-import type { ControllerContext, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
+import type { ControllerContext, ControllerLocation, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
 import { listDir, readFileIfExists, removeFile, writeFileAtomic } from "./files";
 import { fileOf, INVENTORY_DIR, isInventoryKind, keyOf } from "./paths";
 
@@ -80,6 +80,11 @@ export class GitopsKindController implements KindController {
     await io("remove", file, () => removeFile(file));
   }
 
+  /** Everything in the directory is ours: it is the estate's own manifests directory. */
+  listOwned(ctx?: ControllerContext): Promise<string[]> {
+    return this.list(ctx);
+  }
+
   async list(ctx?: ControllerContext): Promise<string[]> {
     checkContext(ctx, `list ${this.kind}`);
     const owners = isInventoryKind(this.kind)
@@ -97,9 +102,53 @@ export class GitopsKindController implements KindController {
   }
 }
 
+/** File at the root of a gitops directory naming the ledger it belongs to. */
+export const OWNER_FILE = ".otterscale-ledger.json";
+
+/** The directory's ownership marker (see ControllerLocation). */
+class GitopsLocation implements ControllerLocation {
+  readonly label: string;
+
+  constructor(
+    private readonly root: string,
+    url: string,
+  ) {
+    this.label = url;
+  }
+
+  async owner(): Promise<string | undefined> {
+    const file = path.join(this.root, OWNER_FILE);
+    const text = await io("read", file, () => readFileIfExists(file));
+    if (text === undefined) return undefined;
+    try {
+      const id = (JSON.parse(text) as { ledger_id?: unknown }).ledger_id;
+      if (typeof id === "string" && id) return id;
+    } catch {
+      // fall through: a marker we cannot read must not be mistaken for "no owner"
+    }
+    throw new OtterscaleError("config", `${file} is not a valid otterscale ownership marker; restore it from git or delete it`);
+  }
+
+  async isEmpty(): Promise<boolean> {
+    for (const owner of await io("list", this.root, () => listDir(this.root, "dir"))) {
+      for (const kind of RESOURCE_KINDS) {
+        const dir = path.join(this.root, owner, kind);
+        if ((await io("list", dir, () => listDir(dir, "file"))).some((f) => keyOf(kind, owner, f) !== undefined)) return false;
+      }
+    }
+    return true;
+  }
+
+  async claim(ledgerId: string): Promise<void> {
+    const file = path.join(this.root, OWNER_FILE);
+    await io("write", file, () => writeFileAtomic(file, `${JSON.stringify({ ledger_id: ledgerId, note: "otterscale-iac: the ledger whose objects this directory holds" }, null, 2)}\n`));
+  }
+}
+
 /** All kinds served from one directory. */
 export class GitopsControllers implements Controllers {
   private readonly byKind: ReadonlyMap<ResourceKind, GitopsKindController>;
+  readonly location: ControllerLocation;
 
   constructor(
     readonly url: string,
@@ -107,6 +156,7 @@ export class GitopsControllers implements Controllers {
     readonly root: string,
   ) {
     this.byKind = new Map(RESOURCE_KINDS.map((k) => [k, new GitopsKindController(root, k)]));
+    this.location = new GitopsLocation(root, url);
   }
 
   forKind(kind: ResourceKind): KindController {

@@ -126,6 +126,11 @@ export class KubernetesKindController implements KindController {
     for (const r of companionRefsOf(this.kind, key)) await this.client.delete(r, "Background", opts(ctx));
   }
 
+  /** `list` already selects by the managed-by label. */
+  listOwned(ctx?: ControllerContext): Promise<string[]> {
+    return this.list(ctx);
+  }
+
   async list(ctx?: ControllerContext): Promise<string[]> {
     const r = rendererFor(this.kind);
     const items = await this.client.list(r.apiVersion, r.manifestKind, `${LABEL.managedBy}=${MANAGED_BY}`, opts(ctx));

@@ -1,0 +1,91 @@
+/**
+ * Fencing of backend writes, after OpenStack Placement's rule: every writer names the generation
+ * it read, a write against a newer generation is refused, and the refused writer retries a
+ * bounded number of times.
+ *
+ * A controller call (create, re-create, update, delete, reconcile's removal of an orphan) runs
+ * only while its object's ledger row is held by the calling operation: the row carries the
+ * operation's `opId`, and its `generation` is the fence token. Every transition of a held row
+ * (commit, release, rollback...) first checks that the row still carries both; a lease renewal
+ * is the only write that keeps the generation. A writer that finds its fence gone undoes its
+ * backend write before it reports the error (see settle.ts).
+ */
+import { OtterscaleError } from "../domain/errors";
+import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
+import type { ResourceKind } from "../schema/catalog";
+
+export interface Fence {
+  readonly kind: ResourceKind;
+  readonly key: string;
+  readonly opId: string;
+  readonly generation: number;
+}
+
+export const fenceOf = (r: LedgerRecord): Fence => ({ kind: r.kind, key: r.key, opId: r.opId!, generation: r.generation });
+
+/** The row, when `fence` still holds it. */
+export async function heldRow(tx: LedgerTx, fence: Fence): Promise<LedgerRecord | undefined> {
+  const cur = await tx.get(fence.kind, fence.key);
+  return cur && cur.opId === fence.opId && cur.generation === fence.generation ? cur : undefined;
+}
+
+/** What a row held by another operation tells the caller (retryable: code `conflict`). */
+export function busyRow(r: LedgerRecord): OtterscaleError {
+  const until = r.leaseExpires ? new Date(r.leaseExpires).toISOString() : "unknown";
+  return new OtterscaleError(
+    "conflict",
+    `${r.kind} ${r.key} is being changed by another operation (${r.state}, lease until ${until}); retry in a moment. If that run crashed, its reservation is settled once the lease expires (or run \`otterscale reconcile --apply\` after that)`,
+    [],
+    { retryable: true },
+  );
+}
+
+/** How often and how long a refused writer retries. */
+export const RETRY = { attempts: 12, firstMs: 10, maxMs: 500 } as const;
+
+/**
+ * Runs `attempt` until it does not fail with a retryable `conflict`, at most RETRY.attempts
+ * times and never past `deadline`, with jittered exponential backoff. The last error is thrown.
+ */
+export async function withBoundedRetry<T>(attempt: () => Promise<T>, deadline?: number): Promise<T> {
+  let wait: number = RETRY.firstMs;
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      const retryable = OtterscaleError.isInstance(e) && e.code === "conflict" && e.details.retryable === true;
+      const pause = Math.round(wait / 2 + Math.random() * wait);
+      if (!retryable || i >= RETRY.attempts || (deadline !== undefined && Date.now() + pause > deadline)) throw e;
+      await new Promise((r) => setTimeout(r, pause));
+      wait = Math.min(RETRY.maxMs, wait * 2);
+    }
+  }
+}
+
+/**
+ * Renews the fence's lease every third of `leaseMs` until `work` settles (not merely until the
+ * caller stops waiting: a timed-out controller call that still runs keeps its row held). A
+ * renewal that finds the fence gone stops renewing; the transition after the work notices.
+ */
+export function keepLease(ledger: Ledger, fence: Fence, leaseMs: number, work: Promise<unknown>): void {
+  const every = Math.max(250, Math.floor(leaseMs / 3));
+  const timer = setInterval(() => {
+    ledger
+      .transaction(async (tx) => {
+        const cur = await heldRow(tx, fence);
+        const until = Date.now() + leaseMs;
+        if (!cur || !(await tx.renewLease(fence.kind, fence.key, fence.opId, until))) return false;
+        await tx.appendAudit({ at: Date.now(), op: "renew-lease", kind: cur.kind, key: cur.key, tenant: cur.tenant, grp: cur.grp, delta: { lease_until: until }, opId: fence.opId });
+        return true;
+      })
+      .then((held) => {
+        if (!held) clearInterval(timer);
+      })
+      .catch(() => undefined); // a missed renewal only shortens the lease
+  }, every);
+  timer.unref();
+  void work.then(
+    () => clearInterval(timer),
+    () => clearInterval(timer),
+  );
+}

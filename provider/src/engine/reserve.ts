@@ -1,0 +1,188 @@
+/**
+ * Reservations: the checks (quota, placement, dependants) and the held row of each mutation, in
+ * the caller's ledger transaction. The same functions run over the real ledger (apply) and over
+ * an in-memory copy (plan), so a plan predicts what an apply decides.
+ */
+import { OtterscaleError } from "../domain/errors";
+import type { Allocation, LedgerRecord, LedgerTx } from "../ledger/records";
+import { membersOf } from "../model/inventory";
+import { forceNewAttributes, type ResourceKind, type WorkloadKind } from "../schema/catalog";
+import type { BaremetalGroupArgs, ServerArgs, TenantQuotaArgs } from "../schema/types.gen";
+import { addUsage, NO_USAGE } from "../quota/quota";
+import {
+  checkGroupCreate,
+  checkGroupDelete,
+  checkGroupUpdate,
+  checkQuotaCreate,
+  checkQuotaDelete,
+  checkQuotaUpdate,
+  checkServerDelete,
+  checkServerUpdate,
+  decideWorkloadCreate,
+  decideWorkloadUpdate,
+  isWorkload,
+  type DecisionContext,
+} from "./decide";
+import { canonical, deltaOf, idFormatOf, newRecord } from "./records";
+import { heldAllocations, heldCharge } from "./update-hold";
+import { busyRow } from "./fence";
+
+/** A validated request: spec (defaults applied), its secret-free copy, secret digests and identity. */
+export interface Validated {
+  readonly spec: Record<string, unknown>;
+  readonly clean: Record<string, unknown>;
+  readonly digests: Record<string, string>;
+  readonly key: string;
+}
+
+/** The attribute that carries a kind's identity, for error paths. */
+export const identityPath = (kind: ResourceKind): string => (kind === "tenant_quota" ? "tenant" : "name");
+
+/** A create of an object that already exists is a retry only when the configuration is the same. */
+export function checkSameAsExisting(kind: ResourceKind, existing: LedgerRecord, v: Validated): void {
+  if (canonical(existing.spec) !== canonical(v.clean) || canonical(existing.secrets) !== canonical(v.digests)) {
+    throw new OtterscaleError(
+      "already_exists",
+      `${kind} ${v.key} already exists with a different configuration; import it (ID "${v.key}", format ${idFormatOf(kind)}) or choose another name`,
+      [{ path: identityPath(kind), message: `${v.key} already exists` }],
+    );
+  }
+}
+
+/** Quota/placement/dependant checks and the pending row of a create, in one transaction. */
+export async function reserveCreate(ctx: DecisionContext, kind: ResourceKind, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord> {
+  const { tx } = ctx;
+  let computed: Record<string, unknown> = {};
+  let charge = NO_USAGE;
+  let allocations: readonly Allocation[] = [];
+  if (isWorkload(kind)) {
+    const r = await decideWorkloadCreate(ctx, kind as WorkloadKind, v.key, v.clean);
+    computed = { servers: r.servers };
+    charge = r.shape.charge;
+    allocations = r.allocations;
+  } else if (kind === "baremetal_group") await checkGroupCreate(ctx, v.clean as unknown as BaremetalGroupArgs);
+  else if (kind === "tenant_quota") await checkQuotaCreate(ctx, v.clean as unknown as TenantQuotaArgs);
+  const record = newRecord({ kind, key: v.key, spec: v.clean, digests: v.digests, state: "pending", charge, computed, opId, leaseExpires: lease, now });
+  await tx.put(record);
+  if (allocations.length) await tx.setAllocations(kind, v.key, allocations);
+  await tx.appendAudit({ at: now, op: "reserve", kind, key: v.key, tenant: record.tenant, grp: record.grp, delta: deltaOf(charge, 1, computed.servers ? { servers: computed.servers } : {}), opId });
+  return record;
+}
+
+/** The checks and the `updating` row of an update, in one transaction. */
+export async function reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id: string, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord> {
+  const { tx, inv } = ctx;
+  const existing = await tx.get(kind, id);
+  if (!existing) throw new OtterscaleError("not_found", `${kind} ${id} does not exist in the ledger`);
+  if (existing.state !== "active") throw busyRow(existing);
+  for (const attr of forceNewAttributes(kind)) {
+    if (canonical(existing.spec[attr]) !== canonical(v.clean[attr])) {
+      throw new OtterscaleError("invalid_input", `${kind} ${id}: changing ${attr} forces replacement; it cannot be updated in place`, [{ path: attr, message: "changing it forces replacement" }]);
+    }
+  }
+  let computed = existing.computed;
+  let charge = existing.charge;
+  const oldAllocations = await tx.allocations({ consumer: { kind, key: id } });
+  let allocations = oldAllocations;
+  if (isWorkload(kind)) {
+    const r = await decideWorkloadUpdate(ctx, existing, v.clean);
+    computed = { ...existing.computed, servers: r.servers };
+    charge = r.shape.charge;
+    allocations = [...r.allocations];
+  } else if (kind === "server") await checkServerUpdate(ctx, id, v.clean as unknown as ServerArgs);
+  else if (kind === "baremetal_group") {
+    await checkGroupCreate(ctx, v.clean as unknown as BaremetalGroupArgs);
+    await checkGroupUpdate(ctx, id, membersOf(v.clean as unknown as BaremetalGroupArgs, inv.servers));
+  } else if (kind === "tenant_quota") await checkQuotaUpdate(ctx, v.clean as unknown as TenantQuotaArgs);
+  const next: LedgerRecord = {
+    ...existing,
+    spec: v.clean,
+    secrets: v.digests,
+    computed,
+    // Held until the controller answers: the larger of old and new (see update-hold.ts).
+    charge: heldCharge(existing.charge, charge),
+    antiGroup: ((v.clean.placement as Record<string, unknown> | undefined)?.anti_affinity_group as string | undefined) ?? null,
+    state: "updating",
+    opId,
+    leaseExpires: lease,
+    prev: { ...existing, allocations: oldAllocations, next: { charge, allocations } },
+    generation: existing.generation + 1,
+    updatedAt: now,
+  };
+  await tx.put(next);
+  await tx.setAllocations(kind, id, heldAllocations(oldAllocations, allocations));
+  await tx.appendAudit({ at: now, op: "update", kind, key: id, tenant: next.tenant, grp: next.grp, delta: deltaOf(addUsage(charge, existing.charge, -1), 1), opId });
+  return next;
+}
+
+/** Refusals of a delete: dependants, consumers, deletion_protection. */
+export async function checkDelete(ctx: DecisionContext, rec: LedgerRecord): Promise<void> {
+  if (rec.state !== "active") throw busyRow(rec);
+  switch (rec.kind) {
+    case "server":
+      return checkServerDelete(ctx, rec.key);
+    case "baremetal_group":
+      return checkGroupDelete(ctx, rec.key);
+    case "tenant_quota":
+      return checkQuotaDelete(ctx, rec.tenant!, rec.grp!);
+    case "block_pool":
+      if (rec.spec.deletion_protection !== false) {
+        throw new OtterscaleError(
+          "protected",
+          `block pool ${rec.key} has deletion_protection = true; set it to false and apply before destroying`,
+          [{ path: "deletion_protection", message: "is true" }],
+        );
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+
+/**
+ * Holds an existing, active object for a re-apply of the same spec (a create retried, a second
+ * declaration, or the re-creation of an object missing on the backend): an `updating` row whose
+ * old and new sides are equal, so it charges exactly what it did, and settles like any update.
+ */
+export async function reserveReapply(ctx: DecisionContext, existing: LedgerRecord, opId: string, now: number, lease: number): Promise<LedgerRecord> {
+  const allocations = await ctx.tx.allocations({ consumer: { kind: existing.kind, key: existing.key } });
+  const next: LedgerRecord = {
+    ...existing,
+    state: "updating",
+    opId,
+    leaseExpires: lease,
+    prev: { ...existing, allocations, next: { charge: existing.charge, allocations } },
+    generation: existing.generation + 1,
+    updatedAt: now,
+  };
+  await ctx.tx.put(next);
+  await ctx.tx.appendAudit({ at: now, op: "reapply", kind: existing.kind, key: existing.key, tenant: existing.tenant, grp: existing.grp, delta: {}, opId });
+  return next;
+}
+
+/** The checks of a delete and its `deleting` row (what it charges stays held until the backend confirms). */
+export async function reserveDelete(ctx: DecisionContext, existing: LedgerRecord, opId: string, now: number, lease: number): Promise<LedgerRecord> {
+  await checkDelete(ctx, existing);
+  const next: LedgerRecord = { ...existing, state: "deleting", opId, leaseExpires: lease, generation: existing.generation + 1, updatedAt: now };
+  await ctx.tx.put(next);
+  await ctx.tx.appendAudit({ at: now, op: "delete-start", kind: existing.kind, key: existing.key, tenant: existing.tenant, grp: existing.grp, delta: {}, opId });
+  return next;
+}
+
+/**
+ * A row that fences the removal of a backend object the ledger has no row for (an orphan, or
+ * what a create wrote after losing its reservation): while it exists no create can reserve the
+ * identity, so the removal can never destroy an object a new reservation is about to write.
+ * Charges nothing; reads treat it as absent.
+ */
+export async function reserveTombstone(tx: LedgerTx, kind: ResourceKind, key: string, opId: string, now: number, lease: number, reason: string): Promise<LedgerRecord | undefined> {
+  if (await tx.get(kind, key)) return undefined;
+  const spec = { tombstone: true };
+  const record = { ...newRecord({ kind, key, spec, digests: {}, state: "deleting", opId, leaseExpires: lease, now }), computed: { tombstone: true } };
+  await tx.put(record);
+  await tx.appendAudit({ at: now, op: "remove-orphan-start", kind, key, tenant: null, grp: null, delta: { reason }, opId });
+  return record;
+}
+
+export const isTombstone = (r: LedgerRecord): boolean => r.computed.tombstone === true;
