@@ -123,7 +123,29 @@ describe("engine through the kubernetes adapter", function () {
     assert.deepEqual(await unsettled(), []);
   });
 
-  it("drift: a hand-changed field shows in state; an object deleted on the cluster is gone and releases its quota", async () => {
+  it("an update whose readiness times out after the PATCH landed: the ledger charges what the cluster runs", async () => {
+    await start();
+    await seed();
+    await engine.create("virtual_machine", vm("web-1", { cpu_cores: 2 }), { timeoutMs: 10_000 });
+    fake.options.neverReady.add("VirtualMachine"); // KubeVirt never catches up with the new generation
+    const err = await failure(engine.update("virtual_machine", "acme/web-1", vm("web-1", { cpu_cores: 12 }), { timeoutMs: 500 }));
+    assert.equal(err.code, "timeout");
+    await engine.idle(); // the settlement of a late controller call, if any
+    const live = fake.object("kubevirt.io/v1", "VirtualMachine", "acme", "web-1") as any;
+    assert.equal(live.spec.template.spec.domain.cpu.cores, 12, "the PATCH landed");
+    assert.match(err.message, /the backend already runs the new spec, so the ledger now charges it/);
+    assert.deepEqual(await unsettled(), []);
+    const charged = await engine.ledger.read((tx) => tx.usage("acme", "g"));
+    assert.equal(charged.resources.cpu, 12_000, "the ledger charges the 12 cores the cluster runs, not the old 2");
+    assert.equal((await engine.ledger.read((tx) => tx.allocations({ consumer: { kind: "virtual_machine", key: "acme/web-1" } })))[0].resources.cpu, 12_000);
+    const ops = (await engine.ledger.audit()).filter((e) => e.key === "acme/web-1").map((e) => e.op);
+    assert.deepEqual(ops, ["reserve", "commit", "update", "commit-observed"]);
+    fake.options.neverReady.delete("VirtualMachine");
+    // Refresh shows the truth too: 12 cores in state, nothing to change for a config that says 12.
+    assert.equal((await engine.read("virtual_machine", "acme/web-1"))!.cpu_cores, 12);
+  });
+
+  it("drift: a hand-changed field shows in state; an object deleted on the cluster reads as gone but keeps its quota until released", async () => {
     await start();
     await seed();
     await engine.create("virtual_machine", vm("web-1"), { timeoutMs: 10_000 });
@@ -134,6 +156,10 @@ describe("engine through the kubernetes adapter", function () {
     assert.deepEqual(await used(), { cpu: 2, vms: 1, storage: 10 });
     fake.remove("kubevirt.io/v1", "VirtualMachine", "acme", "web-1");
     assert.equal(await engine.read("virtual_machine", "acme/web-1"), undefined);
+    assert.deepEqual(await used(), { cpu: 2, vms: 1, storage: 10 }, "a read writes nothing: the allocation stays held");
+    const found = await engine.reconcileBackend(false);
+    assert.deepEqual(found.map((f) => [f.finding, f.key]), [["missing", "acme/web-1"]]);
+    await engine.reconcileBackend(true);
     assert.deepEqual(await used(), { cpu: 0, vms: 0, storage: 0 });
     assert.equal((await engine.read("server", "s1"))!.allocated_cpu_cores, 0);
   });
@@ -161,7 +187,7 @@ describe("engine through the kubernetes adapter", function () {
     await seed();
     const err = await failure(engine.create("virtual_machine", vm("web-1"), { timeoutMs: 500 }));
     assert.equal(err.code, "timeout");
-    assert.equal(err.message, "timed out waiting for VirtualMachine acme/web-1 to become ready (last status: Provisioning, want Running)");
+    assert.equal(err.message, "timed out waiting for VirtualMachine acme/web-1 to become ready (last status: Provisioning, want Running); the reservation was released");
     assert.deepEqual(await used(), { cpu: 0, vms: 0, storage: 0 });
     assert.deepEqual(await unsettled(), []);
     await new Promise((r) => setTimeout(r, 300));

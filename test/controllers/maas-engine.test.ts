@@ -103,7 +103,7 @@ describe("engine through the maas adapter", function () {
     await start({ neverReady: true });
     const err = await failure(engine.create("server", server("s1"), { timeoutMs: 600 }));
     assert.equal(err.code, "timeout");
-    assert.equal(err.message, "timed out waiting for MAAS machine s1 to finish commissioning (last status: Commissioning)");
+    assert.equal(err.message, "timed out waiting for MAAS machine s1 to finish commissioning (last status: Commissioning); the reservation was released");
     assert.equal(await inLedger("s1"), undefined);
     assert.deepEqual(await unsettled(), []);
     assert.equal(fake.byHostname("s1"), undefined);

@@ -22,14 +22,17 @@ describe("controllers/registry", () => {
     assert.equal(defaultControllerUrl("/var/lib/otterscale"), "gitops:///var/lib/otterscale/manifests");
   });
 
-  it("gitops:///abs/dir creates the directory and serves every kind", async () => {
+  it("gitops:///abs/dir serves every kind; opening and reading create nothing (the first write creates the directory)", async () => {
     const url = defaultControllerUrl(home);
     const c = openControllers(url);
     assert.equal(c.url, url);
     assert.ok(c instanceof GitopsControllers);
     assert.equal((c as GitopsControllers).root, path.join(home, "manifests"));
-    assert.ok((await fs.stat(path.join(home, "manifests"))).isDirectory());
     for (const k of RESOURCE_KINDS) assert.deepEqual(await c.forKind(k).list(), []);
+    assert.equal(await c.forKind("server").get("s1"), undefined);
+    await assert.rejects(fs.stat(path.join(home, "manifests")), /ENOENT/, "reads never write");
+    await c.forKind("server").apply({ kind: "server", key: "s1", spec: { name: "s1", cpu_cores: 1, memory_gib: 1, storage_gib: 1 }, placement: [] });
+    assert.ok((await fs.stat(path.join(home, "manifests"))).isDirectory());
   });
 
   it("gitops with a relative path is a config error", () => {

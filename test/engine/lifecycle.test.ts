@@ -190,13 +190,31 @@ it("a server cannot leave a group that runs workloads on it by relabelling, nor 
     assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_cpu_cores, 7);
   });
 
-  it("a manifest deleted by hand: read reports the VM gone and releases what it held", async () => {
+  it("a manifest deleted by hand: read reports the VM gone, writes nothing, and the next create re-makes it in place", async () => {
+    await engine.create("virtual_machine", vm("web-1", { cpu_cores: 4 }));
+    const placed = (await engine.read("virtual_machine", "acme/web-1"))!.server;
+    fs.rmSync(file(manifestOf("virtual_machine", "web-1").rel));
+    const audit = (await engine.ledger.audit()).length;
+    assert.equal(await engine.read("virtual_machine", "acme/web-1"), undefined);
+    // The allocation stays held (marked missing), so no other team can take the capacity meanwhile.
+    assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_cpu_cores, 4);
+    assert.equal((await engine.ledger.audit()).length, audit, "a read writes nothing");
+    const plan = await engine.plan([{ action: "create", kind: "virtual_machine", args: vm("web-1", { cpu_cores: 4 }), address: "vm.web1" }]);
+    assert.deepEqual(plan.diagnostics.map((d) => [d.severity, d.code]), [["warning", "missing"]]);
+    assert.match(plan.diagnostics[0].detail, /missing on the backend, but the ledger still holds its allocation on s\d.*re-creates it in place/);
+    const again = await engine.create("virtual_machine", vm("web-1", { cpu_cores: 4 }));
+    assert.equal(again.server, placed, "on the same server");
+    assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_cpu_cores, 4, "on the same reservation: charged once");
+    assert.ok(fs.existsSync(file(manifestOf("virtual_machine", "web-1").rel)));
+    assert.deepEqual((await engine.ledger.audit()).slice(audit).map((e) => e.op), ["reapply", "commit"]);
+  });
+
+  it("a workload missing on the backend is released by its delete", async () => {
     await engine.create("virtual_machine", vm("web-1", { cpu_cores: 4 }));
     fs.rmSync(file(manifestOf("virtual_machine", "web-1").rel));
     assert.equal(await engine.read("virtual_machine", "acme/web-1"), undefined);
+    await engine.delete("virtual_machine", "acme/web-1");
     assert.equal((await engine.read("tenant_quota", "acme/g"))!.used_cpu_cores, 0);
-    const again = await engine.create("virtual_machine", vm("web-1", { cpu_cores: 4 }));
-    assert.equal(again.server, "s1");
   });
 
   it("a manifest edited by hand shows as drift on read", async () => {
@@ -236,9 +254,9 @@ it("a server cannot leave a group that runs workloads on it by relabelling, nor 
     await engine.create("virtual_machine", vm("web-1", { cpu_cores: 4 }));
     await engine.delete("virtual_machine", "acme/web-1");
     const events = (await engine.ledger.audit()).filter((e) => e.key === "acme/web-1");
-    assert.deepEqual(events.map((e) => e.op), ["reserve", "commit", "delete"]);
+    assert.deepEqual(events.map((e) => e.op), ["reserve", "commit", "delete-start", "delete"]);
     assert.equal(events[0].delta.cpu_cores, 4);
-    assert.equal(events[2].delta.cpu_cores, -4);
+    assert.equal(events[3].delta.cpu_cores, -4);
     assert.ok(events.every((e) => e.at > 0 && e.tenant === "acme" && e.grp === "g"));
   });
 

@@ -144,13 +144,15 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
     await host.update(c.id, drifted.outs, resized);
     assert.equal(parse(fs.readFileSync(file, "utf8")).spec.template.spec.domain.cpu.cores, 4);
 
-    // Deleted behind our back: Read answers "gone" (empty id) and the reservation is released.
+    // Deleted behind our back: Read answers "gone" (empty id) and writes nothing: the
+    // reservation stays held (missing) until a create re-makes it or a delete releases it.
     fs.rmSync(file);
     const gone = await host.read(c.id, u.outs);
     assert.equal(gone.id, "");
-    assert.deepEqual([(await usage("acme", "g")).used_cpu_cores, (await usage("acme", "g")).used_virtual_machines], [0, 0]);
-    // Deleting what is gone succeeds (Pulumi may still hold it in state).
+    assert.deepEqual([(await usage("acme", "g")).used_cpu_cores, (await usage("acme", "g")).used_virtual_machines], [4, 1]);
+    // Deleting what is gone succeeds (Pulumi may still hold it in state) and releases it.
     await host.delete(c.id, u.outs);
+    assert.deepEqual([(await usage("acme", "g")).used_cpu_cores, (await usage("acme", "g")).used_virtual_machines], [0, 0]);
   });
 
   it("replace: a VM moved to another group is deleted, then re-created under the same identity", async () => {
