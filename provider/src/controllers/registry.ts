@@ -7,6 +7,7 @@
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { OtterscaleError } from "../domain/errors";
+import { redactControllerUrl } from "../domain/redact";
 import { GitopsControllers } from "./gitops";
 import { openKubernetes } from "./kubernetes";
 import { openMaas } from "./maas";
@@ -38,7 +39,7 @@ export function openControllers(url: string): Controllers {
     default:
       throw new OtterscaleError(
         "config",
-        `controller_url ${JSON.stringify(redact(url))} is not supported; use one of: ${SUPPORTED}`,
+        `controller_url ${JSON.stringify(redactControllerUrl(url))} is not supported; use one of: ${SUPPORTED}`,
         [{ path: "controller_url", message: `unsupported scheme; use one of: ${SUPPORTED}` }],
       );
   }
@@ -48,7 +49,7 @@ export function openControllers(url: string): Controllers {
 function openGitops(url: string): Controllers {
   const dir = url.slice("gitops://".length);
   if (!path.isAbsolute(dir)) {
-    throw new OtterscaleError("config", `controller_url ${JSON.stringify(url)}: expected gitops:///absolute/dir (three slashes, absolute path)`, [
+    throw new OtterscaleError("config", `controller_url ${JSON.stringify(redactControllerUrl(url))}: expected gitops:///absolute/dir (three slashes, absolute path)`, [
       { path: "controller_url", message: "expected gitops:///absolute/dir" },
     ]);
   }
@@ -56,15 +57,9 @@ function openGitops(url: string): Controllers {
   try {
     mkdirSync(root, { recursive: true });
   } catch (e) {
-    throw new OtterscaleError("config", `controller_url ${JSON.stringify(url)}: cannot create ${root} (${(e as NodeJS.ErrnoException).code ?? "error"})`, [
+    throw new OtterscaleError("config", `controller_url ${JSON.stringify(redactControllerUrl(url))}: cannot create ${root} (${(e as NodeJS.ErrnoException).code ?? "error"})`, [
       { path: "controller_url", message: `cannot create ${root}` },
     ]);
   }
-  return new GitopsControllers(url, root);
-}
-
-/** URLs may carry credentials (`maas://key@host`, `x://user:pass@host`); never echo them. */
-/** Credentials hide in userinfo and in query values (`?key=consumer:token:secret`): mask both. */
-function redact(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, "//***@").replace(/([?&][^=&#]+=)[^&#]*/g, "$1***");
+  return new GitopsControllers(redactControllerUrl(url), root);
 }

@@ -68,6 +68,7 @@ export interface KindController {
 
 /** The adapter set chosen by controller_url: one controller per kind. */
 export interface Controllers {
+  /** The controller URL with credentials masked (domain/redact.ts), safe for messages. */
   readonly url: string;
   forKind(kind: ResourceKind): KindController;
   close?(): Promise<void>;
