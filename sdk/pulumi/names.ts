@@ -18,9 +18,9 @@ export type Camelize<T> = T extends readonly (infer U)[]
     ? { [K in keyof T as K extends string ? SnakeToCamel<K> : K]: Camelize<T[K]> }
     : T;
 
-/** `cpu_cores` -> `cpuCores`. */
+/** `cpu_cores` -> `cpuCores`. Leading underscores are kept (`__proto__` stays as written, so an error can name it). */
 export function snakeToCamel(s: string): string {
-  return s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  return s.replace(/(?<=[A-Za-z0-9])_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** `cpuCores` -> `cpu_cores`. */
@@ -60,12 +60,13 @@ export function toSpelling(value: unknown, schema: SchemaNode | undefined, to: D
   if (Array.isArray(value)) return value.map((v) => toSpelling(v, schema?.items, to));
   if (value === null || typeof value !== "object") return value;
   if (schema && !schema.properties && schema.additionalProperties === undefined && schema.type !== "object") return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const c = childOf(schema, k, to);
-    out[c.name] = toSpelling(v, c.node, to);
-  }
-  return out;
+  // Keys are defined, never assigned: a "__proto__" key stays a key, for validation to refuse.
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([k, v]) => {
+      const c = childOf(schema, k, to);
+      return [c.name, toSpelling(v, c.node, to)];
+    }),
+  );
 }
 
 /**

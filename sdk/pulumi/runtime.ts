@@ -131,9 +131,8 @@ function unwrapSecrets(v: unknown): unknown {
 
 /** The user's attributes, without the Pulumi layer's own keys. */
 function attributesOf(props: Props | undefined): Props {
-  const out: Props = {};
-  for (const [k, v] of Object.entries(props ?? {})) if (!FRONT_END_KEYS.has(k)) out[k] = unwrapSecrets(v);
-  return out;
+  // Keys are defined, never assigned: a "__proto__" key stays a key, for validation to refuse.
+  return Object.fromEntries(Object.entries(props ?? {}).filter(([k]) => !FRONT_END_KEYS.has(k)).map(([k, v]) => [k, unwrapSecrets(v)]));
 }
 
 /** camelCase inputs -> the engine's snake_case attribute object. */

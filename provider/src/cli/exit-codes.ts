@@ -10,6 +10,7 @@
  * | 3    | the ledger or the controller cannot be reached or failed |
  */
 import { OtterscaleError } from "../domain/errors";
+import { redactInText } from "../domain/redact";
 
 export const EXIT = {
   ok: 0,
@@ -66,7 +67,7 @@ export function exitCodeOf(e: unknown): ExitCode {
 
 /** The message to print for a failure: domain errors carry their code; never a stack trace. */
 export function messageOf(e: unknown): string {
-  if (OtterscaleError.isInstance(e)) return `${e.message} (${e.code})`;
-  if (e instanceof Error) return e.message;
-  return String(e);
+  if (OtterscaleError.isInstance(e)) return `${e.message} (${e.code})`; // built with redacted URLs
+  // Anything else may quote a URL it was given, credentials and all: mask them as a safety net.
+  return redactInText(e instanceof Error ? e.message : String(e));
 }

@@ -6,6 +6,7 @@
  */
 import * as path from "node:path";
 import { OtterscaleError } from "../domain/errors";
+import { redactControllerUrl } from "../domain/redact";
 import { GitopsControllers } from "./gitops";
 import { openKubernetes } from "./kubernetes";
 import { openMaas } from "./maas";
@@ -37,7 +38,7 @@ export function openControllers(url: string): Controllers {
     default:
       throw new OtterscaleError(
         "config",
-        `controller_url ${JSON.stringify(redact(url))} is not supported; use one of: ${SUPPORTED}`,
+        `controller_url ${JSON.stringify(redactControllerUrl(url))} is not supported; use one of: ${SUPPORTED}`,
         [{ path: "controller_url", message: `unsupported scheme; use one of: ${SUPPORTED}` }],
       );
   }
@@ -47,18 +48,12 @@ export function openControllers(url: string): Controllers {
 function openGitops(url: string): Controllers {
   const dir = url.slice("gitops://".length);
   if (!path.isAbsolute(dir)) {
-    throw new OtterscaleError("config", `controller_url ${JSON.stringify(url)}: expected gitops:///absolute/dir (three slashes, absolute path)`, [
+    throw new OtterscaleError("config", `controller_url ${JSON.stringify(redactControllerUrl(url))}: expected gitops:///absolute/dir (three slashes, absolute path)`, [
       { path: "controller_url", message: "expected gitops:///absolute/dir" },
     ]);
   }
   // Not created here: opening is also what reads do, and reads never write. The first manifest
   // written creates it.
   const root = path.resolve(dir);
-  return new GitopsControllers(url, root);
-}
-
-/** URLs may carry credentials (`maas://key@host`, `x://user:pass@host`); never echo them. */
-/** Credentials hide in userinfo and in query values (`?key=consumer:token:secret`): mask both. */
-function redact(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, "//***@").replace(/([?&][^=&#]+=)[^&#]*/g, "$1***");
+  return new GitopsControllers(redactControllerUrl(url), root);
 }

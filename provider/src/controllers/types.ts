@@ -90,6 +90,7 @@ export interface ControllerLocation {
 
 /** The adapter set chosen by controller_url: one controller per kind. */
 export interface Controllers {
+  /** The controller URL with credentials masked (domain/redact.ts), safe for messages. */
   readonly url: string;
   forKind(kind: ResourceKind): KindController;
   /** Ownership marker of the location, where the adapter can keep one. */

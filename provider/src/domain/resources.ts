@@ -21,6 +21,31 @@ export const DIMENSION_ATTRIBUTE: Record<Dimension, string> = {
   gpus: "gpus",
 };
 
+/** The smallest amount the ledger stores, in user units: `0.001`. */
+export const UNIT = 1 / SCALE;
+
+/**
+ * Float noise tolerated when an amount becomes thousandths, relative to the amount: `0.1 + 0.2`
+ * is 300.00000000000006 thousandths, off by 2e-16 of itself. 1e-12 leaves room for the noise of a
+ * few more operations yet refuses any deviation above 0.01 thousandths even at the schema's
+ * largest amount (1e7 GiB = 1e10 thousandths). An absolute tolerance cannot do both: ajv's
+ * `multipleOf` with 1e-9 accepted 1e-300 (charged as 0) and refused 8445578.55 for its noise.
+ */
+const NOISE = 1e-12;
+
+/**
+ * Whether `x` is a whole number of thousandths, up to float noise. The one rule for what the
+ * ledger can store exactly; the schema's `x-quantity` keyword applies it to every input amount,
+ * so `toMilli` only ever rounds away noise.
+ *
+ * Example: 1.25 -> true; 0.1 + 0.2 -> true; 1.0005 -> false; 0.0001 -> false; 1e-300 -> false.
+ */
+export function isWholeMilli(x: number): boolean {
+  const m = x * SCALE;
+  return Number.isFinite(m) && Math.abs(m - Math.round(m)) <= NOISE * Math.abs(m);
+}
+
+/** Thousandths of an amount; inputs are whole thousandths (see `isWholeMilli`), so this only rounds float noise. */
 export const toMilli = (x: number): number => Math.round(x * SCALE);
 export const fromMilli = (m: number): number => m / SCALE;
 

@@ -1,6 +1,7 @@
 /** Chooses the ledger backend from its URL. */
 import * as path from "node:path";
 import { OtterscaleError } from "../domain/errors";
+import { redactLedgerUrl } from "../domain/redact";
 import type { Ledger } from "./records";
 import { SqliteLedger } from "./sqlite";
 
@@ -33,7 +34,7 @@ export function defaultLedgerUrl(home: string): string {
 
 /** Hides the password of a URL for messages (`user:***@`, and a `password=` query parameter). */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/?#@]+):([^/?#]*)@/, "//$1:***@").replace(/([?&]password=)[^&]*/gi, "$1***");
+  return redactLedgerUrl(url); // the rule, for malformed URLs too, is in domain/redact.ts
 }
 
 /** TEMPORARY until the ledger-identity change lands. */

@@ -37,6 +37,8 @@ export interface SchemaNode {
   "x-import-id"?: string;
   "x-data-source"?: boolean;
   "x-env"?: string;
+  /** A number stored in the ledger as thousandths: finer amounts are refused (validate.ts). */
+  "x-quantity"?: boolean;
   [keyword: string]: unknown;
 }
 

@@ -1,27 +1,35 @@
 /**
- * Input validation with ajv against the input half of each schema. Defaults are applied here, so
- * every later stage sees a complete spec. Errors name the attribute path.
+ * Input validation: the plain-JSON check (plain-json.ts), then ajv against the input half of each
+ * schema. Defaults are applied here, so every later stage sees a complete spec. Errors name the
+ * attribute path.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import { inputSchemaOf, type DataSourceKind, type ResourceKind } from "./catalog";
+import { plainJsonProblems } from "./plain-json";
 import { invalid, type Problem } from "../domain/errors";
+import { isWholeMilli, UNIT } from "../domain/resources";
 
 type Validatable = ResourceKind | DataSourceKind | "provider";
 
 let ajv: Ajv | undefined;
 const compiled = new Map<Validatable, ValidateFunction>();
 
+function newAjv(): Ajv {
+  const a = new Ajv({
+    allErrors: true,
+    useDefaults: true,
+    strict: true,
+    strictNumbers: true,
+    verbose: true, // puts the offending value in `e.data`, which messages quote as "(got ...)"
+  }).addVocabulary(["x-kind", "x-force-new", "x-sensitive", "x-import-id", "x-data-source", "x-env"]);
+  // Amounts the ledger stores as thousandths; resources.ts decides what fits.
+  return a.addKeyword({ keyword: "x-quantity", type: "number", schemaType: "boolean", validate: (on: boolean, x: number) => !on || isWholeMilli(x) });
+}
+
 function validatorFor(kind: Validatable): ValidateFunction {
   let v = compiled.get(kind);
   if (!v) {
-    ajv ??= new Ajv({
-      allErrors: true,
-      useDefaults: true,
-      strict: true,
-      strictNumbers: true,
-      multipleOfPrecision: 9,
-      verbose: true, // puts the offending value in `e.data`, which messages quote as "(got ...)"
-    }).addVocabulary(["x-kind", "x-force-new", "x-sensitive", "x-import-id", "x-data-source", "x-env"]);
+    ajv ??= newAjv();
     v = ajv.compile(inputSchemaOf(kind));
     compiled.set(kind, v);
   }
@@ -63,8 +71,8 @@ function messageOf(e: ErrorObject): string {
       return `${describe(e.data)} does not match ${String(p.pattern)}${
         String(p.pattern).startsWith("^[a-z0-9]([-a-z0-9]*") ? " (a DNS-1123 label: lowercase letters, digits and '-')" : ""
       }`;
-    case "multipleOf":
-      return `must have at most 3 decimal places (got ${describe(e.data)})`;
+    case "x-quantity":
+      return `is finer than the ledger's unit of ${UNIT}: use at most 3 decimal places (got ${describe(e.data)})`;
     default:
       return `${e.message ?? "is invalid"} (got ${describe(e.data)})`;
   }
@@ -72,6 +80,12 @@ function messageOf(e: ErrorObject): string {
 
 /** Collects the problems with `input` for `kind`; mutates `input` by applying defaults. */
 export function problemsOf(kind: Validatable, input: Record<string, unknown>): Problem[] {
+  const shape = plainJsonProblems(input);
+  return shape.length ? shape : schemaProblems(kind, input);
+}
+
+/** ajv's verdict on plain JSON data. */
+function schemaProblems(kind: Validatable, input: Record<string, unknown>): Problem[] {
   const v = validatorFor(kind);
   if (v(input)) return [];
   const seen = new Set<string>();
@@ -89,23 +103,29 @@ export function problemsOf(kind: Validatable, input: Record<string, unknown>): P
 
 /**
  * Validates a copy of `input` and returns it with defaults applied, or throws an `invalid_input`
- * error listing every problem by attribute path.
+ * error listing every problem by attribute path. The one door into the engine: the input is
+ * checked to be plain JSON before it is copied, so a hostile or non-JSON value is reported by
+ * path instead of surfacing as a TypeError (or a silently different spec) later.
  */
 export function validateInput<T>(kind: Validatable, input: unknown, subject?: string): T {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
     throw invalid([{ message: "expected an object of attributes" }], subject ?? kind);
   }
+  const shape = plainJsonProblems(input);
+  if (shape.length) throw invalid(shape, subject ?? kind);
   const copy = dropNulls(input as Record<string, unknown>); // a fresh copy: ajv's defaults never touch the caller's object
-  const problems = problemsOf(kind, copy);
+  const problems = schemaProblems(kind, copy);
   if (problems.length) throw invalid(problems, subject ?? kind);
   return copy as T;
 }
 
-/** Front ends send unset attributes as null; JSON Schema treats absent and null differently. */
+/**
+ * Front ends send unset attributes as null; JSON Schema treats absent and null differently.
+ * Keys are defined, never assigned, so a `__proto__` key stays a key for validation to refuse.
+ */
 export function dropNulls<T>(value: T): T {
   if (Array.isArray(value)) return value.map(dropNulls) as T;
   if (value === null || typeof value !== "object") return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (v !== null && v !== undefined) out[k] = dropNulls(v);
-  return out as T;
+  const kept = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined);
+  return Object.fromEntries(kept.map(([k, v]) => [k, dropNulls(v)])) as T;
 }

@@ -4,6 +4,7 @@
  * diagnostic in the response, never a gRPC error. The engine is injected (`EngineOpener`) and
  * opened lazily on the first call that needs it.
  */
+import { redactControllerUrl } from "../domain/redact";
 import type { EngineApi, EngineConfig, OperationOptions, PlannedChange } from "../handlers/api";
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 import { WORKLOAD_KINDS } from "../schema/catalog";
@@ -85,7 +86,7 @@ export class ProviderServer {
     const controllerUrl = pick("controller_url", "OTTERSCALE_CONTROLLER_URL");
     this.reviewAlone = pick("review_checks", "OTTERSCALE_REVIEW_CHECKS") === "resource";
     this.engineConfig = { ...(ledgerUrl ? { ledgerUrl } : {}), ...(controllerUrl ? { controllerUrl } : {}) };
-    log("debug", "configured", { terraform_version: req.terraform_version, controller_url: controllerUrl ?? "(default)" });
+    log("debug", "configured", { terraform_version: req.terraform_version, controller_url: controllerUrl ? redactControllerUrl(controllerUrl) : "(default)" });
     return { diagnostics: diagnosticsToProto(diags) };
   }
 

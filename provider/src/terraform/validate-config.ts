@@ -27,13 +27,13 @@ export function knownPart(value: TfValue, skip: ReadonlySet<string> = new Set())
     if (v === null) return undefined;
     if (Array.isArray(v)) return v.map((e, i) => walk(e, path ? `${path}.${i}` : String(i))).filter((e) => e !== undefined);
     if (typeof v === "object") {
-      const out: Record<string, unknown> = {};
+      const out: [string, unknown][] = [];
       for (const [k, e] of Object.entries(v)) {
         if (!path && skip.has(k)) continue;
         const w = walk(e, path ? `${path}.${k}` : k);
-        if (w !== undefined) out[k] = w;
+        if (w !== undefined) out.push([k, w]);
       }
-      return out;
+      return Object.fromEntries(out); // defined, not assigned: a "__proto__" key reaches validation as a key
     }
     return v;
   };

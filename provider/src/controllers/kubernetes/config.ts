@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { OtterscaleError } from "../../domain/errors";
+import { redactControllerUrl } from "../../domain/redact";
 
 export interface KubernetesOptions {
   /** Kubeconfig file; undefined = the usual places. */
@@ -36,7 +37,7 @@ export function parseKubernetesUrl(url: string): KubernetesOptions {
   const authority = q < 0 ? rest : rest.slice(0, q);
   if (authority !== "" && authority !== "/") {
     throw configError(
-      `controller_url kubernetes://${authority.replace(/^[^@]*@/, "***@")}...: the cluster comes from the kubeconfig; use kubernetes:// or kubernetes://?context=NAME&kubeconfig=/abs/path`,
+      `controller_url ${redactControllerUrl(url)}: the cluster comes from the kubeconfig; use kubernetes:// or kubernetes://?context=NAME&kubeconfig=/abs/path`,
     );
   }
   const params = new URLSearchParams(q < 0 ? "" : rest.slice(q + 1));

@@ -2,6 +2,7 @@
  * The kubernetes adapter (`kubernetes://`): server-side apply of the rendered manifests to a
  * cluster, readiness waits, read-back for refresh. See controller.ts.
  */
+import { redactControllerUrl } from "../../domain/redact";
 import type { Backoff } from "../retry";
 import { KubeClient } from "./client";
 import { loadKubeConfig, parseKubernetesUrl } from "./config";
@@ -20,5 +21,5 @@ export { refOf } from "./objects";
  */
 export function openKubernetes(url: string, retry?: Backoff): KubernetesControllers {
   const kc = loadKubeConfig(parseKubernetesUrl(url));
-  return new KubernetesControllers(url, new KubeClient(kc, retry));
+  return new KubernetesControllers(redactControllerUrl(url), new KubeClient(kc, retry));
 }

@@ -4,6 +4,7 @@
  * shell history). It is sensitive: no message here ever contains it.
  */
 import { OtterscaleError } from "../../domain/errors";
+import { redactControllerUrl } from "../../domain/redact";
 
 export const MAAS_KEY_ENV = "OTTERSCALE_MAAS_API_KEY";
 
@@ -35,9 +36,9 @@ export function parseMaasKey(text: string): MaasKey {
   return { consumer: parts[0], token: parts[1], secret: parts[2] };
 }
 
-/** The URL with any `key=` value and user info masked. */
+/** The URL with its user info and every query value (the `key=`) masked. */
 export function maskMaasUrl(url: string): string {
-  return url.replace(/([?&]key=)[^&]*/gi, "$1***").replace(/\/\/[^/@]*@/, "//***@");
+  return redactControllerUrl(url);
 }
 
 /**

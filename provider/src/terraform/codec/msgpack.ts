@@ -20,7 +20,17 @@ const UNKNOWN_EXT = new ExtData(0, new Uint8Array([0]));
 /** Decodes msgpack bytes as a value of type `t`. Empty input is null (an unset DynamicValue). */
 export function decodeValue(bytes: Uint8Array | undefined | null, t: TfType): TfValue {
   if (!bytes || bytes.length === 0) return null;
-  return fromRaw(decode(bytes), t, []);
+  return fromRaw(decodeRaw(bytes), t, []);
+}
+
+/** msgpack -> JS, its failures (e.g. a map key `__proto__`, which the decoder refuses) as input errors. */
+function decodeRaw(bytes: Uint8Array): unknown {
+  try {
+    return decode(bytes);
+  } catch (e) {
+    const message = `cannot be decoded: ${e instanceof Error ? e.message : String(e)}`;
+    throw new OtterscaleError("invalid_input", `the value ${message}`, [{ message }]);
+  }
 }
 
 /** Encodes a value of type `t` as msgpack. */
@@ -72,8 +82,8 @@ function fromRaw(raw: unknown, t: TfType, path: string[]): TfValue {
   const src = raw instanceof Map ? Object.fromEntries(raw) : (raw as Record<string, unknown>);
   const out: TfObject = {};
   if (kind === "map") {
-    for (const k of Object.keys(src)) out[k] = fromRaw(src[k], inner as TfType, [...path, k]);
-    return out;
+    // Keys are defined, never assigned: a key "__proto__" stays a key, for validation to refuse.
+    return Object.fromEntries(Object.keys(src).map((k) => [k, fromRaw(src[k], inner as TfType, [...path, k])]));
   }
   for (const [k, at] of Object.entries(inner as Record<string, TfType>)) out[k] = fromRaw(src[k], at, [...path, k]);
   return out;
