@@ -59,8 +59,8 @@ export function providerFor(kind: ResourceKind, runtimePath: string): Otterscale
     async update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
       return loadRuntime(this.runtimePath).update(this.kind, id, olds, news, this.settings);
     },
-    async delete(id: string) {
-      return loadRuntime(this.runtimePath).remove(this.kind, id, this.settings);
+    async delete(id: string, props?: Record<string, unknown>) {
+      return loadRuntime(this.runtimePath).remove(this.kind, id, this.settings, props ?? {});
     },
   };
 }

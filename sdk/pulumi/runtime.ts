@@ -10,6 +10,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { resolveConfig } from "../../provider/src/engine/config";
 import type { Engine } from "../../provider/src/engine/engine";
 import { canonical, keyOf } from "../../provider/src/engine/records";
+import { checkStateLedger } from "../../provider/src/engine/state-ledger";
 import { openEngine } from "../../provider/src/handlers/engine";
 import { batchWith } from "../../provider/src/engine/batch";
 import type { PlannedChange, State } from "../../provider/src/handlers/api";
@@ -323,7 +324,20 @@ export async function create(kind: ResourceKind, inputs: Props, settings: Provid
   const pending = slotFor(settings).pending;
   const entry = pending.get(address);
   if (entry?.action === "replace") pending.set(address, { ...entry, action: "create" });
-  return { id: String(state.id), outs: toOutputs(kind, state) };
+  return { id: String(state.id), outs: outputsOf(engine, kind, state) };
+}
+
+/** The resource's outputs, with the id of the ledger they were written to (see `checkLedgerOf`). */
+function outputsOf(engine: Engine, kind: ResourceKind, state: State): Props {
+  return { ...toOutputs(kind, state), [LEDGER_ID]: engine.ledgerId };
+}
+
+/** Output that remembers the ledger the object lives in: a stack pointed at another ledger is refused. */
+const LEDGER_ID = "ledgerId";
+
+function checkLedgerOf(engine: Engine, kind: ResourceKind, id: string, outs: Props): void {
+  const remembered = outs[LEDGER_ID];
+  checkStateLedger(typeof remembered === "string" ? remembered : undefined, engine.ledgerId, engine.ledgerLabel, `the stack's state of ${kind} ${id}`);
 }
 
 async function adopt(engine: Engine, kind: ResourceKind, args: Props): Promise<State> {
@@ -354,12 +368,13 @@ export async function read(kind: ResourceKind, id: string, props: Props = {}, se
   const engine = await engineFor(settings);
   let state: State | undefined;
   try {
+    checkLedgerOf(engine, kind, id, props);
     state = await engine.read(kind, id);
   } catch (e) {
     throw edgeError(e);
   }
   if (!state) return {};
-  const outs = toOutputs(kind, state);
+  const outs = outputsOf(engine, kind, state);
   for (const path of sensitivePaths(kind)) carryOver(outs, props, camelPath(path, schemaOf(kind)).split("."));
   return { id, props: outs };
 }
@@ -379,11 +394,12 @@ function carryOver(to: Props, from: Props, path: string[]): void {
 }
 
 /** In-place update (resize, relabel, ...); the engine refuses what would need a migration. */
-export async function update(kind: ResourceKind, id: string, _olds: Props, news: Props, settings: ProviderSettings = {}): Promise<dynamic.UpdateResult> {
+export async function update(kind: ResourceKind, id: string, olds: Props, news: Props, settings: ProviderSettings = {}): Promise<dynamic.UpdateResult> {
   const engine = await engineFor(settings);
   try {
+    checkLedgerOf(engine, kind, id, olds);
     const state = await engine.update(kind, id, toEngine(kind, news));
-    return { outs: toOutputs(kind, state) };
+    return { outs: outputsOf(engine, kind, state) };
   } catch (e) {
     settled(settings, kind, id);
     throw edgeError(e);
@@ -391,9 +407,10 @@ export async function update(kind: ResourceKind, id: string, _olds: Props, news:
 }
 
 /** Deletes; deleting what is already gone succeeds. */
-export async function remove(kind: ResourceKind, id: string, settings: ProviderSettings = {}): Promise<void> {
+export async function remove(kind: ResourceKind, id: string, settings: ProviderSettings = {}, props: Props = {}): Promise<void> {
   const engine = await engineFor(settings);
   try {
+    checkLedgerOf(engine, kind, id, props);
     await engine.delete(kind, id);
     // The delete half of a delete-before-replace: the replacement is still to be created, so its
     // checked entry keeps counting in later checks.

@@ -21,6 +21,9 @@ export interface Call {
 }
 
 export class FakeEngine implements EngineApi {
+  /** Settable: tests point the provider at "another ledger" by changing it. */
+  ledgerId = "fake-ledger-1";
+  readonly ledgerLabel = "fake://ledger";
   readonly objects = new Map<string, State>(); // `${kind}/${id}`
   readonly calls: Call[] = [];
   closed = false;

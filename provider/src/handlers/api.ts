@@ -62,6 +62,10 @@ export interface PlanResult {
 }
 
 export interface EngineApi {
+  /** Identity of the ledger behind this engine: state remembers it (see engine/state-ledger.ts). */
+  readonly ledgerId: string;
+  /** The ledger URL, password hidden (for messages). */
+  readonly ledgerLabel: string;
   create(kind: ResourceKind, args: unknown, opts?: OperationOptions): Promise<State>;
   /** Undefined when the object is gone (from the ledger or, for workloads, from the controller). */
   read(kind: ResourceKind, id: string): Promise<State | undefined>;

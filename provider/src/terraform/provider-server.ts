@@ -18,6 +18,7 @@ import { timeoutMsOf } from "./timeouts";
 import { validateConfig } from "./validate-config";
 import { isUnknown, isWhollyKnown, valuesEqual, type TfObject, type TfValue } from "./codec/types";
 import { log } from "./log";
+import { checkPrivate, privateFor } from "./private-state";
 
 export type EngineOpener = (config: EngineConfig) => Promise<EngineApi>;
 
@@ -132,10 +133,12 @@ export class ProviderServer {
     const id = str((prior as TfObject | null)?.id);
     if (!prior || !id) return { new_state: req.current_state, diagnostics: [], private: req.private };
     try {
-      const read = await (await this.getEngine()).read(kindOf(spec), id);
+      const engine = await this.getEngine();
+      checkPrivate(req.private, engine, `the state of ${spec.typeName} ${id}`);
+      const read = await engine.read(kindOf(spec), id);
       const state = read === undefined ? null : refreshedState(spec, prior, read);
       if (read === undefined) log("debug", "resource gone, removing from state", { type: spec.typeName, id });
-      return { new_state: dynamicValue(state, spec.type), diagnostics: [], private: req.private };
+      return { new_state: dynamicValue(state, spec.type), diagnostics: [], private: privateFor(engine.ledgerId, req.private) };
     } catch (e) {
       return { new_state: req.current_state, diagnostics: diagnosticsToProto(fromError(e, `reading ${spec.typeName} ${id}`)) };
     }
@@ -148,6 +151,14 @@ export class ProviderServer {
     const config = fromDynamicValue(req.config, spec.type);
     const outcome = planResource(spec, prior, config);
     const diags: TfDiagnostic[] = [];
+    if (prior && req.prior_private?.length) {
+      const engine = await this.getEngine().catch(() => undefined); // an unopenable engine is reported by the review below
+      try {
+        if (engine) checkPrivate(req.prior_private, engine, `the state of ${spec.typeName} ${str((prior as TfObject).id) ?? ""}`.trim());
+      } catch (e) {
+        return { planned_state: req.prior_state, diagnostics: diagnosticsToProto(fromError(e, `planning ${spec.typeName}`)) };
+      }
+    }
     if (outcome.planned !== null && outcome.changed) diags.push(...(await this.reviewChange(spec, prior, outcome.planned, outcome.requiresReplace.length > 0)));
     return {
       planned_state: dynamicValue(outcome.planned, spec.type),
@@ -192,6 +203,7 @@ export class ProviderServer {
     const engine = await this.getEngine().catch((e) => e as Error);
     if (engine instanceof Error) return { new_state: req.prior_state, diagnostics: diagnosticsToProto(fromError(engine, "opening the engine")) };
     try {
+      if (prior) checkPrivate(req.planned_private, engine, `the state of ${address}`);
       if (!planned) {
         if (priorId) await engine.delete(kind, priorId, this.opts(timeoutMsOf(prior, "delete")));
         return { new_state: dynamicValue(null, spec.type), diagnostics: [] };
@@ -202,7 +214,7 @@ export class ProviderServer {
         result = await engine.update(kind, priorId ?? "", argsOf(spec, planned), this.opts(timeoutMsOf(planned, "update")));
       } else result = prior; // only `timeouts` changed: nothing for the engine to do
       const state = resolvePlanned(planned, result as TfValue, spec.type);
-      return { new_state: dynamicValue(state, spec.type), private: req.planned_private, diagnostics: diagnosticsToProto(consistencyWarnings(spec, planned, result)) };
+      return { new_state: dynamicValue(state, spec.type), private: privateFor(engine.ledgerId, req.planned_private), diagnostics: diagnosticsToProto(consistencyWarnings(spec, planned, result)) };
     } catch (e) {
       // This change will not happen: stop counting it in later checks of this run. (An applied
       // change stays in the batch: the engine's plan then finds it in the ledger and does not
@@ -217,8 +229,9 @@ export class ProviderServer {
     const spec = resourceSpec(req.type_name);
     if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
     try {
-      const state = normalize(await (await this.getEngine()).import(kindOf(spec), req.id), spec.type);
-      return { imported_resources: [{ type_name: req.type_name, state: dynamicValue(state, spec.type) }], diagnostics: [] };
+      const engine = await this.getEngine();
+      const state = normalize(await engine.import(kindOf(spec), req.id), spec.type);
+      return { imported_resources: [{ type_name: req.type_name, state: dynamicValue(state, spec.type), private: privateFor(engine.ledgerId) }], diagnostics: [] };
     } catch (e) {
       return { diagnostics: diagnosticsToProto(fromError(e, `importing ${req.type_name} ${req.id}`)) };
     }
