@@ -118,6 +118,7 @@ export function manifests(home: string, kind?: string): string[] {
 export function faultyControllers(inner: Controllers, fault: (op: "apply" | "get" | "delete", kind: ResourceKind, key: string) => Promise<void> | void): Controllers {
   return {
     url: inner.url,
+    location: inner.location,
     forKind(kind: ResourceKind): KindController {
       const c = inner.forKind(kind);
       return {
@@ -134,6 +135,7 @@ export function faultyControllers(inner: Controllers, fault: (op: "apply" | "get
           return c.delete(key, ctx);
         },
         list: (ctx) => c.list(ctx),
+        ...(c.listOwned ? { listOwned: (ctx) => c.listOwned!(ctx) } : {}),
       };
     },
   };
