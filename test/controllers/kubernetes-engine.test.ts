@@ -145,6 +145,34 @@ describe("engine through the kubernetes adapter", function () {
     assert.equal((await engine.read("virtual_machine", "acme/web-1"))!.cpu_cores, 12);
   });
 
+  it("a controller_url pointing at another (empty) cluster is refused, never read as 'everything was deleted'", async () => {
+    await start();
+    await seed();
+    await engine.create("virtual_machine", vm("web-1"), { timeoutMs: 10_000 });
+    const marker = fake.object("v1", "ConfigMap", "otterscale-inventory", "otterscale-ledger") as { data?: Record<string, string> };
+    assert.equal(marker.data?.ledger_id, engine.ledgerId, "the first write claimed the cluster for this ledger");
+    await engine.close();
+    const other = await startFakeKube();
+    try {
+      await fs.mkdir(path.join(home, "other"));
+      const wrongUrl = `kubernetes://?kubeconfig=${await other.writeKubeconfig(path.join(home, "other"))}`;
+      const wrong = await openEngine({ home, ledgerUrl: `sqlite://${path.join(home, "ledger.db")}`, controllerUrl: wrongUrl });
+      try {
+        const audit = (await wrong.ledger.audit()).length;
+        const err = await failure(wrong.read("virtual_machine", "acme/web-1"));
+        assert.equal(err.code, "config");
+        assert.match(err.message, /holds nothing of ledger .* which records \d+ objects; check controller_url/);
+        assert.equal((await wrong.ledger.audit()).length, audit, "nothing written");
+        assert.equal(other.objects("kubevirt.io/v1", "VirtualMachine").length, 0, "nothing written to the other cluster");
+        assert.equal(other.object("v1", "ConfigMap", "otterscale-inventory", "otterscale-ledger"), undefined, "the other cluster is not claimed by a read");
+      } finally {
+        await wrong.close();
+      }
+    } finally {
+      await other.stop();
+    }
+  });
+
   it("drift: a hand-changed field shows in state; an object deleted on the cluster reads as gone but keeps its quota until released", async () => {
     await start();
     await seed();

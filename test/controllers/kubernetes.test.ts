@@ -274,6 +274,11 @@ describe("controllers/kubernetes", function () {
     beforeEach(() => setup());
 
     it("deploy/rbac/clusterrole.yaml grants exactly the verbs and resources the adapter uses", async () => {
+      // The ownership marker: read on first use, written by the first change, then rewritten.
+      assert.equal(await controllers.location!.owner(), undefined);
+      await controllers.location!.claim("ledger-1");
+      await controllers.location!.claim("ledger-1");
+      assert.equal(await controllers.location!.owner(), "ledger-1");
       for (const obj of b.oneOfEach()) await controllers.forKind(obj.kind).apply(obj, soon());
       for (const obj of b.oneOfEach()) await controllers.forKind(obj.kind).apply(obj, soon()); // updates
       for (const obj of b.oneOfEach()) {

@@ -41,6 +41,7 @@ interface ResourceType {
 const TYPES: readonly ResourceType[] = [
   { group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false },
   { group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true },
+  { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true },
   { group: "", version: "v1", kind: "ResourceQuota", plural: "resourcequotas", namespaced: true },
   { group: "kubevirt.io", version: "v1", kind: "VirtualMachine", plural: "virtualmachines", namespaced: true },
   { group: "ceph.rook.io", version: "v1", kind: "CephBlockPool", plural: "cephblockpools", namespaced: true },

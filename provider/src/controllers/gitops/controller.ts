@@ -102,8 +102,8 @@ export class GitopsKindController implements KindController {
   }
 }
 
-/** File at the root of a gitops directory naming the ledger it belongs to. */
-export const OWNER_FILE = ".otterscale-ledger.json";
+/** File at the root of a gitops directory naming the ledger it belongs to (hidden and without a manifest extension, so Flux, Argo CD and kustomize never try to apply it). */
+export const OWNER_FILE = ".otterscale-ledger";
 
 /** The directory's ownership marker (see ControllerLocation). */
 class GitopsLocation implements ControllerLocation {

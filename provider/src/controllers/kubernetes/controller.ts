@@ -12,9 +12,9 @@
 import { OtterscaleError } from "../../domain/errors";
 import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
 import { observeManifest, rendererFor, renderManifest } from "../render";
-import { LABEL, MANAGED_BY, type Manifest } from "../render/manifest";
+import { INVENTORY_NAMESPACE, LABEL, MANAGED_BY, type Manifest } from "../render/manifest";
 import { pollUntil, waitDeadline } from "../retry";
-import type { ControllerContext, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
+import type { ControllerContext, ControllerLocation, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
 import type { CallOptions, KubeClient, LiveObject } from "./client";
 import { belongsHere, companionRefsOf, companionsOf, describeRef, namespaceManifest, ownedNamespace, refOf, secretManifest, type ObjectRef } from "./objects";
 import { readinessOf, statusOf } from "./readiness";
@@ -149,15 +149,56 @@ export class KubernetesKindController implements KindController {
   }
 }
 
+/** ConfigMap in the inventory namespace naming the ledger whose objects the cluster holds. */
+export const LEDGER_MARKER = "otterscale-ledger";
+
+/**
+ * The cluster's ownership marker: a ConfigMap `otterscale-ledger` in the inventory namespace
+ * (its own object, so no later server-side apply of the namespace can drop it). Empty = no object
+ * of any kind carries the managed-by label (a mistyped context points at another cluster).
+ */
+class KubernetesLocation implements ControllerLocation {
+  constructor(
+    readonly label: string,
+    private readonly client: KubeClient,
+    private readonly kinds: readonly KubernetesKindController[],
+  ) {}
+
+  private readonly ref: ObjectRef = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: LEDGER_MARKER, namespace: INVENTORY_NAMESPACE } };
+
+  async owner(): Promise<string | undefined> {
+    const cm = await this.client.read(this.ref);
+    const id = (cm as { data?: Record<string, string> } | undefined)?.data?.ledger_id;
+    return id || undefined;
+  }
+
+  async isEmpty(): Promise<boolean> {
+    for (const k of this.kinds) if ((await k.list()).length) return false;
+    return true;
+  }
+
+  async claim(ledgerId: string): Promise<void> {
+    await this.client.apply(namespaceManifest(INVENTORY_NAMESPACE));
+    await this.client.apply({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: LEDGER_MARKER, namespace: INVENTORY_NAMESPACE, labels: { [LABEL.managedBy]: MANAGED_BY } },
+      data: { ledger_id: ledgerId },
+    } as Manifest);
+  }
+}
+
 /** Every kind, served by one cluster. */
 export class KubernetesControllers implements Controllers {
   private readonly byKind: ReadonlyMap<ResourceKind, KubernetesKindController>;
+  readonly location: ControllerLocation;
 
   constructor(
     readonly url: string,
     readonly client: KubeClient,
   ) {
     this.byKind = new Map(RESOURCE_KINDS.map((k) => [k, new KubernetesKindController(client, k)]));
+    this.location = new KubernetesLocation(url, client, [...this.byKind.values()]);
   }
 
   forKind(kind: ResourceKind): KindController {
