@@ -44,7 +44,7 @@ describe("cdktf bindings", function () {
   });
 
   it("regenerating gives byte-identical files to the committed sdk/cdktf/generated (else run `npm run gen:cdktf`)", async () => {
-    const tmp = tempDir("otterscale-cdktf-fresh-");
+    const tmp = tempDir("cdktf-fresh-");
     try {
       const out = path.join(tmp.dir, "generated");
       ok(await genCdktf(["--out", out]), "gen-cdktf --out");

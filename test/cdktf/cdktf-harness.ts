@@ -7,10 +7,10 @@
  * sources (sdk/cdktf/generated, scripts/, test/fixtures/).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { repoRoot, TERRAFORM } from "../terraform/tf-harness";
+import { testTempDir } from "../support/temp";
 
 export { repoRoot, TERRAFORM };
 
@@ -49,9 +49,9 @@ export function ok(r: RunResult, what: string): RunResult {
   return r;
 }
 
-/** A temp directory removed by `close()`. */
-export function tempDir(prefix: string): { dir: string; close(): void } {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+/** A temp directory removed by `close()` (and after the run in any case, see test/support/temp.ts). */
+export function tempDir(name: string): { dir: string; close(): void } {
+  const dir = testTempDir(name);
   return { dir, close: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -39,7 +39,7 @@ describe("cdktf end to end: synth, terraform init from a filesystem mirror, appl
 
   before(async () => {
     assert.ok(existsSync(TERRAFORM), `terraform not found at ${TERRAFORM}`);
-    tmp = tempDir("otterscale-cdktf-e2e-");
+    tmp = tempDir("cdktf-e2e-");
     te = terraformEnv(tmp.dir);
     outdir = path.join(tmp.dir, "cdktf.out");
     dir = stackDir(outdir);

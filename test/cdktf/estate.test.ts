@@ -6,13 +6,15 @@ import { strict as assert } from "node:assert";
 import { Testing, TerraformStack } from "cdktf";
 import { Estate, OtterscaleProvider, VirtualMachine } from "../../sdk/cdktf";
 import { OtterscaleError } from "../../provider/src/domain/errors";
+import { testTempDir } from "../support/temp";
 
 type Json = { resource: Record<string, Record<string, Record<string, unknown>>> };
 
 const server = (name: string) => ({ name, cpuCores: 16, memoryGib: 64, storageGib: 1000 });
 
 function stack() {
-  const s = new TerraformStack(Testing.app(), "test");
+  // An outdir of ours: Testing.app() would make one in $TMPDIR and never remove it.
+  const s = new TerraformStack(Testing.app({ outdir: testTempDir("cdktf-app-") }), "test");
   new OtterscaleProvider(s, "otterscale");
   return s;
 }

@@ -14,7 +14,7 @@ describe("cdktf HCL synth is plain Terraform (migration path)", function () {
   this.timeout(120_000);
 
   it("renders nested attributes with `=` and terraform plans the whole estate", async () => {
-    const tmp = tempDir("otterscale-cdktf-hcl-");
+    const tmp = tempDir("cdktf-hcl-");
     try {
       const hcl = await synthExampleHcl(tmp.dir, path.join(tmp.dir, "cdktf.out"));
       assert.match(hcl, /^placement = \{\nanti_affinity_group = "web"\nspread_domain = "server"\n\}$/m);

@@ -18,7 +18,7 @@ describe("cdktf example synth", function () {
   let ms: number;
 
   before(async () => {
-    tmp = tempDir("otterscale-cdktf-synth-");
+    tmp = tempDir("cdktf-synth-");
     ({ json, ms } = await synthExample(tmp.dir, path.join(tmp.dir, "cdktf.out")));
   });
   after(() => tmp.close());

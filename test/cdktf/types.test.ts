@@ -11,7 +11,7 @@ import { repoRoot, run, tempDir, type RunResult } from "./cdktf-harness";
 /** `tsc --noEmit -p <tiny tsconfig>` over one fixture, with the repo's strict settings. */
 async function tscOn(fixture: string): Promise<RunResult> {
   const repo = repoRoot();
-  const tmp = tempDir("otterscale-cdktf-tsc-");
+  const tmp = tempDir("cdktf-tsc-");
   try {
     const tsconfig = {
       compilerOptions: {

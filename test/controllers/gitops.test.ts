@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { openControllers } from "../../provider/src/controllers/registry";
@@ -9,6 +8,7 @@ import { carriedFields, driftOf } from "../../provider/src/controllers/render";
 import type { Controllers, DesiredObject } from "../../provider/src/controllers/types";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import * as b from "./builders";
+import { testTempDir } from "../support/temp";
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -29,7 +29,7 @@ describe("controllers/gitops", () => {
   const vmc = () => controllers.forKind("virtual_machine");
 
   beforeEach(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), "otterscale-gitops-"));
+    dir = testTempDir("gitops-");
     controllers = openControllers(`gitops://${dir}`);
   });
   afterEach(async () => {

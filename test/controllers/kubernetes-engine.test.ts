@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { Engine } from "../../provider/src/engine/engine";
 import { openControllers } from "../../provider/src/controllers/registry";
@@ -12,6 +11,7 @@ import { openEngine } from "../../provider/src/handlers/engine";
 import { openLedger } from "../../provider/src/ledger/open";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { FakeKubeApiServer, startFakeKube, type FakeKubeOptions } from "../support/fake-kube-apiserver";
+import { testTempDir } from "../support/temp";
 
 const server = (name: string, extra: Record<string, unknown> = {}) => ({ name, cpu_cores: 16, memory_gib: 64, storage_gib: 1000, ...extra });
 const vm = (name: string, extra: Record<string, unknown> = {}) => ({ name, tenant: "acme", group: "g", cpu_cores: 2, memory_gib: 4, disk_gib: 10, ...extra });
@@ -52,7 +52,7 @@ describe("engine through the kubernetes adapter", function () {
   };
 
   beforeEach(async () => {
-    home = await fs.mkdtemp(path.join(os.tmpdir(), "otterscale-k8s-engine-"));
+    home = testTempDir("k8s-engine-");
   });
   afterEach(async () => {
     await engine?.close().catch(() => undefined);

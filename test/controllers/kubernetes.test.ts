@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import * as https from "node:https";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { driftOf, renderManifest } from "../../provider/src/controllers/render";
@@ -11,6 +10,7 @@ import type { Controllers, DesiredObject } from "../../provider/src/controllers/
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { FakeKubeApiServer, startFakeKube, type FakeKubeOptions } from "../support/fake-kube-apiserver";
 import * as b from "./builders";
+import { testTempDir } from "../support/temp";
 
 const isCode = (code: string, pattern?: RegExp) => (e: unknown) => {
   if (!OtterscaleError.isInstance(e)) return false;
@@ -65,7 +65,7 @@ describe("controllers/kubernetes", function () {
   }
 
   beforeEach(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), "otterscale-k8s-"));
+    dir = testTempDir("k8s-");
   });
   afterEach(async () => {
     await fake?.stop();

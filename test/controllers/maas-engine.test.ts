@@ -4,12 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { Engine } from "../../provider/src/engine/engine";
 import { openEngine } from "../../provider/src/handlers/engine";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { FakeMaas, startFakeMaas, type FakeMaasOptions } from "../support/fake-maas";
+import { testTempDir } from "../support/temp";
 
 const PASSWORD = "bmc-Pa55word-never-logged";
 const server = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -48,7 +48,7 @@ describe("engine through the maas adapter", function () {
   const inLedger = (name: string) => engine.ledger.read((tx) => tx.get("server", name));
 
   beforeEach(async () => {
-    home = await fs.mkdtemp(path.join(os.tmpdir(), "otterscale-maas-engine-"));
+    home = testTempDir("maas-engine-");
   });
   afterEach(async () => {
     delete process.env.OTTERSCALE_MAAS_API_KEY;

@@ -1,18 +1,18 @@
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { GitopsControllers } from "../../provider/src/controllers/gitops";
 import { defaultControllerUrl, openControllers } from "../../provider/src/controllers/registry";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { RESOURCE_KINDS } from "../../provider/src/schema/catalog";
+import { testTempDir } from "../support/temp";
 
 const configError = (pattern: RegExp) => (e: unknown) => OtterscaleError.isInstance(e) && e.code === "config" && pattern.test(e.message);
 
 describe("controllers/registry", () => {
   let home: string;
   beforeEach(async () => {
-    home = await fs.mkdtemp(path.join(os.tmpdir(), "otterscale-registry-"));
+    home = testTempDir("registry-");
   });
   afterEach(async () => {
     await fs.rm(home, { recursive: true, force: true });

@@ -37,11 +37,11 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
   const usage = async (tenant: string, group: string) => (await engine.read("tenant_quota", `${tenant}/${group}`))!;
 
   before(async () => {
-    home = tempDir("otterscale-pulumi-host-");
-    decoy = tempDir("otterscale-pulumi-decoy-");
+    home = tempDir("pulumi-host-");
+    decoy = tempDir("pulumi-decoy-");
     texts = await serializedProviders();
     // OTTERSCALE_HOME points elsewhere: the stack config sent by Configure must win.
-    host = await HostProcess.start({ cwd: tempDir("otterscale-pulumi-cwd-"), env: { OTTERSCALE_HOME: decoy, OTTERSCALE_LEDGER_URL: "", OTTERSCALE_CONTROLLER_URL: "" } });
+    host = await HostProcess.start({ cwd: tempDir("pulumi-cwd-"), env: { OTTERSCALE_HOME: decoy, OTTERSCALE_LEDGER_URL: "", OTTERSCALE_CONTROLLER_URL: "" } });
     await host.configure(stackConfig(home));
     for (let i = 1; i <= 4; i++) {
       await apply("server", { name: `s${i}`, rack: `r${((i - 1) % 2) + 1}`, cpuCores: 16, memoryGib: 64, storageGib: 1000 });

@@ -29,9 +29,9 @@ describe("pulumi: the example program under setMocks, through the deserialized p
   const savedHome = process.env.OTTERSCALE_HOME;
 
   beforeEach(() => {
-    home = tempDir("otterscale-pulumi-mock-");
+    home = tempDir("pulumi-mock-");
     // The stack config must win over the environment: anything written here is a bug.
-    decoy = tempDir("otterscale-pulumi-decoy-");
+    decoy = tempDir("pulumi-decoy-");
     process.env.OTTERSCALE_HOME = decoy;
   });
   afterEach(async () => {

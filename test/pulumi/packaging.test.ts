@@ -89,7 +89,7 @@ describe("pulumi: packaging and serialization", function () {
     // An installed copy: <proj>/node_modules/otterscale-iac with package.json and dist/ (this build).
     const root = path.resolve(__dirname, "..", "..");
     const repo = [root, path.dirname(root)].find((d) => fs.existsSync(path.join(d, "package.json")));
-    const proj = tempDir("otterscale-pulumi-proj-");
+    const proj = tempDir("pulumi-proj-");
     const pkg = path.join(proj, "node_modules", "otterscale-iac");
     fs.mkdirSync(pkg, { recursive: true });
     fs.copyFileSync(path.join(repo ?? process.cwd(), "package.json"), path.join(pkg, "package.json"));
@@ -98,7 +98,7 @@ describe("pulumi: packaging and serialization", function () {
     const probe = spawnSync(process.execPath, ["-e", 'const o = require("otterscale-iac/pulumi"); console.log(o.tokenOf("vcluster"), typeof o.VCluster, typeof o.providerRuntime.check)'], { cwd: proj, encoding: "utf8" });
     assert.equal(probe.stdout.trim(), "pulumi-nodejs:dynamic/otterscale:VCluster function function", probe.stderr);
 
-    const home = tempDir("otterscale-pulumi-moved-");
+    const home = tempDir("pulumi-moved-");
     const moved = texts.virtual_machine.replace(/__provider\.runtimePath = "[^"]+";/, '__provider.runtimePath = "/nonexistent/checkout/sdk/pulumi/runtime.js";');
     const host = await HostProcess.start({ cwd: proj });
     try {

@@ -4,12 +4,11 @@
  * client for the real host process (`@pulumi/pulumi/cmd/dynamic-provider`).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceKind } from "../../provider/src/schema/catalog";
+import { testTempDir } from "../support/temp";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const requireFromString = require("require-from-string") as (code: string) => { handler(): pulumi.dynamic.ResourceProvider };
@@ -30,8 +29,9 @@ export function stackConfig(home: string): Record<string, string> {
   };
 }
 
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+/** A fresh directory, removed after the test run (see test/support/temp.ts). */
+export function tempDir(name: string): string {
+  return testTempDir(name);
 }
 
 /**

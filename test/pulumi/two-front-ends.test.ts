@@ -33,7 +33,7 @@ describe("pulumi + terraform: one ledger, one quota", function () {
     assert.ok(existsSync(TERRAFORM), `terraform not found at ${TERRAFORM} (set TERRAFORM_BIN)`);
     texts = await serializedProviders();
     s = await tfSession(); // no injected engine: terraform runs the real provider binary
-    host = await HostProcess.start({ cwd: tempDir("otterscale-pulumi-cwd-"), env: { OTTERSCALE_HOME: s.home } });
+    host = await HostProcess.start({ cwd: tempDir("pulumi-cwd-"), env: { OTTERSCALE_HOME: s.home } });
     // Pulumi's stack config names the same ledger and manifests terraform's provider defaults to.
     await host.configure(stackConfig(s.home));
   });

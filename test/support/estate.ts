@@ -4,7 +4,6 @@
  * builders for the estate every test starts from.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { openEngine } from "../../provider/src/handlers/engine";
 import { Engine } from "../../provider/src/engine/engine";
@@ -12,9 +11,11 @@ import type { Controllers, KindController } from "../../provider/src/controllers
 import type { ResourceKind } from "../../provider/src/schema/catalog";
 import { Client } from "pg";
 import { sharedPostgres } from "./postgres";
+import { testTempDir } from "./temp";
 
-export function tempHome(prefix = "otterscale-test-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+/** A fresh OTTERSCALE_HOME, removed after the test run (see temp.ts). */
+export function tempHome(name = "home-"): string {
+  return testTempDir(name);
 }
 
 export type Backend = "sqlite" | "postgres";

@@ -3,6 +3,7 @@ import { strict as assert } from "node:assert";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { repoRoot } from "./tf-harness";
+import { testTempDir } from "../support/temp";
 
 const root = repoRoot();
 const distRoot = path.resolve(__dirname, "..", "..");
@@ -26,7 +27,7 @@ describe("terraform generated files are current", () => {
 
   it("the filesystem mirror holds an executable that execs bin/terraform-provider-otterscale", () => {
     const { buildMirror } = require(path.join(root, "scripts", "tf-mirror.js")) as { buildMirror: (dir: string, v?: string, target?: string) => string };
-    const dir = require("node:fs").mkdtempSync(path.join(require("node:os").tmpdir(), "otterscale-mirror-"));
+    const dir = testTempDir("mirror-");
     const exe = buildMirror(dir, "0.1.0", "linux_amd64");
     assert.equal(path.relative(dir, exe), "registry.terraform.io/otterscale/otterscale/0.1.0/linux_amd64/terraform-provider-otterscale_v0.1.0");
     assert.match(readFileSync(exe, "utf8"), new RegExp(`exec "${path.join(root, "bin", "terraform-provider-otterscale").replace(/[/.]/g, "\\$&")}" "\\$@"`));

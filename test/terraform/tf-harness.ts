@@ -9,11 +9,11 @@
  *   Pointing a test at the real engine is therefore: drop the `engine` option.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { EngineApi } from "../../provider/src/handlers/api";
 import { startProvider, type RunningProvider } from "../../provider/src/terraform/plugin";
+import { testTempDir } from "../support/temp";
 
 export const TERRAFORM = process.env.TERRAFORM_BIN ?? "/usr/local/bin/terraform";
 export const PROVIDER_SOURCE = "registry.terraform.io/otterscale/otterscale";
@@ -57,7 +57,7 @@ export const cliConfig = (binDir: string): string =>
   `provider_installation {\n  dev_overrides {\n    "otterscale/otterscale" = ${JSON.stringify(binDir)}\n  }\n  direct {}\n}\n`;
 
 export async function tfSession(options: SessionOptions = {}): Promise<TfSession> {
-  const root = mkdtempSync(path.join(tmpdir(), "otterscale-tf-"));
+  const root = testTempDir("tf-");
   const dir = path.join(root, "work");
   const home = path.join(root, "home");
   mkdirSync(dir);

@@ -6,6 +6,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import { listen, type TlsOptions } from "./transport";
 import { handshakeLine } from "./handshake";
+import { InFlight } from "./in-flight";
 import type { EngineOpener, ProviderServer } from "./provider-server";
 
 export interface StartOptions {
@@ -25,6 +26,22 @@ export interface RunningProvider {
   readonly provider: ProviderServer;
   /** Closes the engine and the server. */
   stop(): Promise<void>;
+  /**
+   * For a process that must end without Terraform's say (Terraform is gone, SIGTERM): stops the
+   * operations in flight (each releases what it reserved), waits up to `graceMs` for them, closes
+   * the engine and the server. `unsettled`: calls still running when the grace ran out.
+   */
+  shutdown(reason: string, graceMs?: number): Promise<{ unsettled: number }>;
+}
+
+/** How long shutdown waits for operations in flight to settle. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Resolves when `work` settles or after `ms`, whichever is first. */
+function bounded(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))));
+  return Promise.race([work.then(() => undefined, () => undefined), late]).finally(() => clearTimeout(timer));
 }
 
 export async function startProvider(options: StartOptions): Promise<RunningProvider> {
@@ -36,10 +53,19 @@ export async function startProvider(options: StartOptions): Promise<RunningProvi
   const { ProviderServer: Server } = require("./provider-server") as typeof import("./provider-server");
   const { registerServices } = require("./serve") as typeof import("./serve");
   const provider = new Server(options.openEngine);
+  const inFlight = new InFlight();
   const stop = async () => {
-    await Promise.race([provider.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await bounded(provider.close(), 2000);
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   };
-  registerServices(server, provider, { onShutdown: options.onShutdown ?? (() => void stop()) });
-  return { port, handshake, server, provider, stop };
+  const shutdown = async (reason: string, graceMs = SHUTDOWN_GRACE_MS) => {
+    const until = Date.now() + graceMs;
+    // The engine closes even when calls outlive the grace: the process ends either way, and a
+    // reservation left pending is settled by the next run's reconcile.
+    await bounded(provider.shutdown(reason, () => bounded(inFlight.settled(), until - Date.now())), until - Date.now() + 2000);
+    server.forceShutdown(); // nothing left worth answering; Terraform's connection may be dead
+    return { unsettled: inFlight.size };
+  };
+  registerServices(server, provider, { onShutdown: options.onShutdown ?? (() => void stop()), inFlight });
+  return { port, handshake, server, provider, stop, shutdown };
 }

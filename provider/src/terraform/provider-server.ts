@@ -37,6 +37,8 @@ export class ProviderServer {
   /** review_checks = "resource": check each change alone instead of with the plan's others. */
   private reviewAlone = false;
   private stop = new AbortController();
+  /** Set by `shutdown`: the process is going away and takes no new work. */
+  private down = false;
 
   constructor(private readonly openEngine: EngineOpener) {}
 
@@ -92,6 +94,7 @@ export class ProviderServer {
   }
 
   private getEngine(): Promise<EngineApi> {
+    if (this.down) return Promise.reject(new Error("the provider is shutting down"));
     this.engine ??= this.openEngine(this.engineConfig).catch((e) => {
       this.engine = undefined; // a later call may retry (e.g. the ledger was locked)
       throw e;
@@ -288,8 +291,21 @@ export class ProviderServer {
   /** Terraform asks running operations to stop (Ctrl-C): signal the engine, keep serving. */
   async StopProvider(): Promise<Res> {
     this.stop.abort(new Error("Terraform asked the provider to stop"));
-    this.stop = new AbortController();
+    if (!this.down) this.stop = new AbortController();
     return { Error: "" };
+  }
+
+  /**
+   * The process is going away (Terraform is gone, or SIGTERM): stops running operations as
+   * StopProvider does, but for good, so a call that still arrives fails at once; waits for
+   * `settled` (the calls in flight returning, each having released what it reserved); then closes
+   * the engine, which waits for late backend calls to be undone.
+   */
+  async shutdown(reason: string, settled: () => Promise<void>): Promise<void> {
+    this.down = true;
+    this.stop.abort(new Error(reason));
+    await settled();
+    await this.close();
   }
 
   /** Closes the engine if it was opened. */

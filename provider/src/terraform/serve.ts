@@ -8,11 +8,14 @@ import { methodNames, serviceDefinition } from "./services";
 import { diagnosticsToProto } from "./to-proto";
 import { fromError } from "./diagnostics";
 import type { ProviderServer } from "./provider-server";
+import type { InFlight } from "./in-flight";
 import { log } from "./log";
 
 export interface ServeOptions {
   /** Called on plugin.GRPCController/Shutdown, after the reply is sent. */
   readonly onShutdown: () => void;
+  /** Every tfplugin6 call is counted here while it runs (shutdown waits for them). */
+  readonly inFlight?: InFlight;
 }
 
 type Handler = (req: unknown) => Promise<Record<string, unknown>>;
@@ -24,6 +27,7 @@ export function registerServices(server: grpc.Server, provider: ProviderServer, 
     impl[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const started = performance.now();
       const run = method ? method.call(provider, call.request) : Promise.resolve({});
+      options.inFlight?.track(run);
       run
         .catch((e: unknown) => {
           log("error", "rpc failed", { rpc: name, error: e instanceof Error ? e.message : String(e) });

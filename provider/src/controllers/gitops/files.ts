@@ -3,6 +3,8 @@
  * concurrent writers of one file resolve to one complete version (last rename wins), and writers
  * of different files never interfere. Works across async operations and OS processes because the
  * only shared step is `rename(2)`, which is atomic within a directory on POSIX filesystems.
+ * A writer that crashes between creating its temp file and the rename leaves the temp file behind:
+ * a later write into that directory removes it once it is old enough (see STALE_TEMP_MS).
  */
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
@@ -16,9 +18,65 @@ function tempNameFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${suffix}.tmp`);
 }
 
+/** Names `tempNameFor` makes, and only those (a checkout may hold other hidden files). */
+const TEMP_NAME = /^\..+\.\d+\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Age (by mtime) past which a temp file counts as left by a crashed writer. A real write takes
+ * milliseconds, so a minute is far beyond any live one. Age and not the PID in the name decides:
+ * PIDs repeat across containers and PID namespaces that share the directory, so "no process with
+ * that PID here" proves nothing, and a fresh file may be another process's write in progress.
+ */
+export const STALE_TEMP_MS = 60_000;
+
+/**
+ * One process sweeps one directory at most this often. A readdir on every write would make writing
+ * n manifests into one directory O(n^2) (measured: half the write rate at 2,000 files); a stale
+ * file then lives at most STALE_TEMP_MS + SWEEP_INTERVAL_MS past its writer's crash, given writes.
+ */
+export const SWEEP_INTERVAL_MS = 10_000;
+
+const lastSweep = new Map<string, number>();
+
+/** `removeStaleTemps(dir)` unless this process swept `dir` less than SWEEP_INTERVAL_MS ago. */
+async function sweepIfDue(dir: string): Promise<void> {
+  const now = Date.now();
+  if (now - (lastSweep.get(dir) ?? -Infinity) < SWEEP_INTERVAL_MS) return;
+  lastSweep.set(dir, now); // before awaiting: concurrent writes into `dir` sweep once
+  await removeStaleTemps(dir, now);
+}
+
+/**
+ * Removes the stale temp files of `dir` (one readdir; a stat only for temp names, which are rare).
+ * Best effort: a file another writer renamed or removed meanwhile, or an unreadable directory,
+ * is not this write's failure.
+ */
+export async function removeStaleTemps(dir: string, now = Date.now()): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  await Promise.all(
+    names
+      .filter((name) => TEMP_NAME.test(name))
+      .map(async (name) => {
+        const file = path.join(dir, name);
+        try {
+          const stat = await fs.lstat(file);
+          if (stat.isFile() && now - stat.mtimeMs > STALE_TEMP_MS) await fs.rm(file, { force: true });
+        } catch {
+          // gone meanwhile (its writer finished, or another cleaner got there first)
+        }
+      }),
+  );
+}
+
 /**
  * Writes `content` to `file` atomically: temp file in the same directory, fsync, rename over.
- * Parent directories are created as needed (mkdir -p is safe to race).
+ * Parent directories are created as needed (mkdir -p is safe to race). Then clears the stale
+ * temp files crashed writers left in that directory (at most every SWEEP_INTERVAL_MS).
  */
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
   const temp = tempNameFor(file);
@@ -35,6 +93,7 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw e;
   }
+  await sweepIfDue(path.dirname(file));
 }
 
 /** Opens a new file, creating its directory only when it is missing (the common case skips mkdir). */
