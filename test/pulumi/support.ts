@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
+import { initLedger } from "../../provider/src/ledger/open";
 import type { ResourceKind } from "../../provider/src/schema/catalog";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -28,6 +29,15 @@ export function stackConfig(home: string): Record<string, string> {
     "otterscale:ledgerUrl": `sqlite://${path.join(home, "ledger.db")}`,
     "otterscale:controllerUrl": `gitops://${path.join(home, "manifests")}`,
   };
+}
+
+/**
+ * A new stack's ledger: its stack config names the ledger explicitly (not the embedded default
+ * location), and a provider refuses a configured ledger that does not exist, so a test starting
+ * a new estate creates it first, as `otterscale ledger init` would.
+ */
+export async function initStackLedger(home: string): Promise<void> {
+  await initLedger(stackConfig(home)["otterscale:ledgerUrl"]);
 }
 
 export function tempDir(prefix: string): string {

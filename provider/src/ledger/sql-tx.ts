@@ -5,12 +5,17 @@
 import { OtterscaleError } from "../domain/errors";
 import type { ResourceKind } from "../schema/catalog";
 import type { Usage } from "../quota/quota";
-import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad } from "./records";
+import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad, TxOptions } from "./records";
 import { INSERT_ALLOCATION, RECORD_COLUMNS, allocationToParams, placeholders, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
 
 export interface SqlDriver {
   all(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
+}
+
+/** A backend's raw write transaction (the write lock, no audit rule): `ledger migrate` copies rows through it. */
+export interface RawWriter {
+  sqlTransaction<T>(fn: (db: SqlDriver) => Promise<T>, opts?: TxOptions): Promise<T>;
 }
 
 const INVENTORY_KINDS: ReadonlySet<ResourceKind> = new Set(["server", "baremetal_group"]);
@@ -85,6 +90,12 @@ export class SqlTx implements LedgerTx {
   async setAllocations(kind: ResourceKind, key: string, allocations: readonly Allocation[]): Promise<void> {
     await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key]);
     for (const a of allocations) await this.db.run(INSERT_ALLOCATION, allocationToParams({ ...a, kind, key }));
+  }
+
+  async renewLease(kind: ResourceKind, key: string, opId: string, until: number): Promise<boolean> {
+    // Only the owner may extend, and the generation stays: it is the fence token other runs compare.
+    const res = await this.db.run("UPDATE objects SET lease_expires = ? WHERE kind = ? AND key = ? AND op_id = ?", [until, kind, key, opId]);
+    return res.changes === 1;
   }
 
   async allocations(filter: AllocationFilter = {}): Promise<Allocation[]> {
