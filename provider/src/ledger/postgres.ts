@@ -29,7 +29,7 @@ import { busyError, deadlineSource } from "./busy";
 import { isConnectionFailure, ledgerError, type LockWait, type Phase } from "./pg-errors";
 import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
 import { rowToAudit, type Row } from "./sql";
-import { SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
+import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
 import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upgrade";
 
 /** Advisory lock keys: a namespace ("ottr") and one key per purpose. */
@@ -123,7 +123,7 @@ export class PostgresLedger implements Ledger, RawWriter {
   }
 
   transaction<T>(fn: (tx: LedgerTx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    return this.sqlTransaction((db) => fn(new SqlTx(db)), opts);
+    return this.sqlTransaction((db) => auditedTransaction(db, fn), opts);
   }
 
   read<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
@@ -137,7 +137,7 @@ export class PostgresLedger implements Ledger, RawWriter {
   }
 
   /**
-   * A write transaction on the raw SQL driver, under the write lock. For
+   * A write transaction on the raw SQL driver, under the write lock, without the audit rule. For
    * `ledger migrate`, which copies rows as they are (generations and audit sequence numbers
    * included). The lock is waited for until `opts.deadline`, else for the URL's lock_timeout
    * (30 s by default); then `busy`.

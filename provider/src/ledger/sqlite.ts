@@ -21,7 +21,7 @@ import { busyError, deadlineSource, DEFAULT_LOCK_WAIT_MS, retryUntil } from "./b
 import { Mutex } from "./mutex";
 import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
 import { rowToAudit, type Row } from "./sql";
-import { SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
+import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
 import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upgrade";
 
 /** SQLite may sleep this long inside a call before reporting SQLITE_BUSY (it blocks the event loop). */
@@ -74,11 +74,11 @@ export class SqliteLedger implements Ledger, RawWriter {
   }
 
   transaction<T>(fn: (tx: LedgerTx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    return this.sqlTransaction((db) => fn(new SqlTx(db)), opts);
+    return this.sqlTransaction((db) => auditedTransaction(db, fn), opts);
   }
 
   /**
-   * A write transaction on the raw SQL driver, under the write lock. For
+   * A write transaction on the raw SQL driver, under the write lock, without the audit rule. For
    * `ledger migrate`, which copies rows (audit events included) as they are.
    */
   async sqlTransaction<T>(fn: (db: SqlDriver) => Promise<T>, opts: TxOptions = {}): Promise<T> {
