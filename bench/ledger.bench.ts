@@ -33,7 +33,8 @@ export function instantControllers(): Controllers {
 
 /** 40 servers of 512 cores in group g, and an unlimited quota for tenant bench (ledger: SQLite in home, or `ledgerUrl`). */
 export async function estate(home: string, controllers: Controllers, ledgerUrl = `sqlite://${path.join(home, "ledger.db")}`): Promise<Engine> {
-  const engine = new Engine(await openLedger(ledgerUrl), controllers, 60_000);
+  // A new ledger for each run (the estate is what every run starts from).
+  const engine = new Engine(await openLedger(ledgerUrl, { create: true }), controllers, 60_000);
   const servers: string[] = [];
   for (let i = 0; i < 40; i++) {
     servers.push(`s${i}`);

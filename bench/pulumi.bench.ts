@@ -13,7 +13,7 @@
 import * as path from "node:path";
 import { openEngine } from "../provider/src/handlers/engine";
 import type { Engine } from "../provider/src/engine/engine";
-import { HostProcess, serializedProviders, stackConfig, tempDir, type Props } from "../test/pulumi/support";
+import { HostProcess, initStackLedger, serializedProviders, stackConfig, tempDir, type Props } from "../test/pulumi/support";
 import { median } from "./stats";
 
 const VMS = Number(process.env.BENCH_PULUMI_VMS ?? 200);
@@ -50,6 +50,9 @@ export async function main(): Promise<void> {
   const texts = await serializedProviders();
   const hostHome = tempDir("otterscale-bench-pulumi-host-");
   const directHome = tempDir("otterscale-bench-pulumi-direct-");
+  // Both ledgers are new ones named explicitly: create them first (providers refuse missing ledgers).
+  await initStackLedger(hostHome);
+  await initStackLedger(directHome);
   const host = await HostProcess.start({ cwd: hostHome });
   let engine: Engine | undefined;
   try {

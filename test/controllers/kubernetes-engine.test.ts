@@ -260,6 +260,8 @@ describe("engine through the kubernetes adapter", function () {
     await engine.ledger.transaction(async (tx) => {
       const r = (await tx.get("virtual_machine", "acme/web-1"))!;
       await tx.put({ ...r, state: "pending", opId: "dead-op", leaseExpires: 1, generation: r.generation + 1 });
+      // Every ledger write is audited (the ledger refuses one that is not), simulated ones too.
+      await tx.appendAudit({ at: Date.now(), op: "test-simulated-crash", kind: r.kind, key: r.key, tenant: r.tenant, grp: r.grp, delta: {}, opId: "dead-op" });
     });
     await engine.close();
     const ledger = await openLedger(`sqlite://${path.join(home, "ledger.db")}`);

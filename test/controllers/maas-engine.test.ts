@@ -104,6 +104,9 @@ describe("engine through the maas adapter", function () {
     const err = await failure(engine.create("server", server("s1"), { timeoutMs: 600 }));
     assert.equal(err.code, "timeout");
     assert.equal(err.message, "timed out waiting for MAAS machine s1 to finish commissioning (last status: Commissioning); the reservation was released");
+    // The release runs once the backend call has ended, in its own transaction; reads do not
+    // queue behind it, so wait (briefly) for it to commit.
+    for (const until = Date.now() + 5_000; (await inLedger("s1")) !== undefined && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
     assert.equal(await inLedger("s1"), undefined);
     assert.deepEqual(await unsettled(), []);
     assert.equal(fake.byHostname("s1"), undefined);

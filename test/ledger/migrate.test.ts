@@ -62,6 +62,7 @@ describe("ledger migrate (SQLite -> PostgreSQL)", function () {
     await lite.create("virtual_machine", vm("tmp"));
     await lite.delete("virtual_machine", "acme/tmp");
     const before = await visibleState(lite);
+    const ledgerId = lite.ledger.id;
     await lite.close();
 
     const pgUrl = await (await sharedPostgres()).createDatabase();
@@ -74,6 +75,7 @@ describe("ledger migrate (SQLite -> PostgreSQL)", function () {
     const pg = await openEngine({ home, ledgerUrl: pgUrl, controllerUrl: `gitops://${path.join(home, "manifests")}` });
     const after = await visibleState(pg);
     assert.deepEqual(after, before);
+    assert.equal(pg.ledger.id, ledgerId, "the same ledger, moved: Terraform state that remembers the id keeps working");
     assert.deepEqual((before.usage["beta/g"] as Record<string, unknown>).used_gpus, 2);
 
     // It continues where SQLite stopped: quotas, anti-affinity and the audit sequence.

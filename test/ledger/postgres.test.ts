@@ -8,30 +8,13 @@ import { OtterscaleError } from "../../provider/src/domain/errors";
 import { openLedger } from "../../provider/src/ledger/open";
 import { pgSettings } from "../../provider/src/ledger/pg-config";
 import { PostgresLedger, toDollarParams } from "../../provider/src/ledger/postgres";
-import type { LedgerRecord } from "../../provider/src/ledger/records";
 import { MIGRATIONS, migrationsFor } from "../../provider/src/ledger/sql";
 import { sharedPostgres, type PgServer } from "../support/postgres";
 import { rejects } from "../support/estate";
+import { auditEvent, ledgerRecord } from "../support/ledger";
 
-const record = (key: string, extra: Partial<LedgerRecord> = {}): LedgerRecord => ({
-  kind: "virtual_machine",
-  key,
-  tenant: "acme",
-  grp: "g",
-  spec: { name: key },
-  secrets: {},
-  computed: {},
-  state: "active",
-  charge: { resources: { cpu: 4000, memory: 8000, storage: 0, gpus: 0 }, virtualMachines: 1, vclusters: 0, blockPools: 0 },
-  antiGroup: null,
-  opId: null,
-  leaseExpires: null,
-  prev: null,
-  generation: 1,
-  createdAt: 1,
-  updatedAt: 1,
-  ...extra,
-});
+const record = ledgerRecord;
+const audit = (key: string) => auditEvent(key);
 
 async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const c = new Client({ connectionString: url });
@@ -114,12 +97,29 @@ describe("PostgreSQL ledger on a real server", function () {
     pg = await sharedPostgres();
   });
 
-  it("racing opens of a fresh database apply the migrations exactly once", async () => {
-    const url = await pg.createDatabase();
-    const ledgers = await Promise.all(Array.from({ length: 6 }, () => PostgresLedger.open(url)));
+  it("racing creates of a fresh database apply the migrations exactly once and agree on one ledger id", async () => {
+    const url = await pg.createDatabase("t", { ledger: false });
+    const ledgers = await Promise.all(Array.from({ length: 6 }, () => PostgresLedger.open(url, { create: true })));
     await Promise.all(ledgers.map((l) => l.close()));
     assert.deepEqual(await query(url, "SELECT version FROM schema_version"), [{ version: 1 }]);
-    assert.deepEqual(await query(url, "SELECT k, v FROM meta"), [{ k: "inventory_generation", v: "0" }]);
+    const meta = await query<{ k: string; v: string }>(url, "SELECT k, v FROM meta ORDER BY k");
+    assert.deepEqual(meta.map((m) => m.k), ["inventory_generation", "ledger_id"]);
+    assert.match(meta[1].v, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.deepEqual(new Set(ledgers.map((l) => l.id)), new Set([meta[1].v]));
+  });
+
+  it("a database without a ledger is refused unless created, and is left untouched", async () => {
+    const url = await pg.createDatabase("t", { ledger: false });
+    const err = await rejects(openLedger(url));
+    assert.equal(err.code, "config");
+    assert.equal((err as unknown as OtterscaleError).details.missing, true);
+    assert.match(err.message, new RegExp(`^no ledger at ${url.replace(/[.?]/g, "\\$&")}: the database holds no ledger \\(no schema_version table\\), so this ledger does not exist`));
+    assert.match(err.message, /otterscale ledger init --ledger-url postgres:\/\/.* or set OTTERSCALE_LEDGER_CREATE=1/);
+    assert.deepEqual(await query(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"), []);
+    const created = await openLedger(url, { create: true });
+    const again = await openLedger(url);
+    assert.equal(again.id, created.id);
+    await Promise.all([created.close(), again.close()]);
   });
 
   it("refuses a ledger whose schema is newer than this build", async () => {
@@ -137,6 +137,7 @@ describe("PostgreSQL ledger on a real server", function () {
       await tx.put(record("acme/a", { leaseExpires: 1_900_000_000_000 }));
       await tx.put(record("acme/b"));
       await tx.setAllocations("virtual_machine", "acme/a", [{ kind: "virtual_machine", key: "acme/a", replica: 0, server: "s1", resources: { cpu: 4000, memory: 8000, storage: 0, gpus: 0 }, gpuModel: null }]);
+      await tx.appendAudit(audit("acme/a"));
     });
     const back = await ledger.read((tx) => tx.get("virtual_machine", "acme/a"));
     assert.deepEqual(back, record("acme/a", { leaseExpires: 1_900_000_000_000 }));
@@ -152,7 +153,7 @@ describe("PostgreSQL ledger on a real server", function () {
     const err = await rejects(
       ledger.transaction(async (tx) => {
         await tx.put(record("acme/a"));
-        await tx.appendAudit({ at: 1, op: "reserve", kind: "virtual_machine", key: "acme/a", tenant: "acme", grp: "g", delta: {}, opId: null });
+        await tx.appendAudit(audit("acme/a"));
         throw new OtterscaleError("quota_exceeded", "no room");
       }),
     );
@@ -174,15 +175,21 @@ describe("PostgreSQL ledger on a real server", function () {
       }),
     );
     assert.equal(err.code, "unavailable");
-    assert.match(err.message, /connection to the PostgreSQL ledger at postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+ was lost .*rolled back, nothing was written; retry/);
+    // Only this transaction is known to be rolled back: the caller may have committed earlier ones.
+    assert.match(err.message, /connection to the PostgreSQL ledger at postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+ was lost .*; this transaction was rolled back; retry/);
+    assert.doesNotMatch(err.message, /nothing was written/);
+    assert.equal((err as unknown as OtterscaleError).details.phase, "statement");
     assert.ok(!/\n\s+at /.test(err.message), "no stack trace in the message");
     assert.deepEqual(await ledger.read((tx) => tx.list()), []);
-    await ledger.transaction((tx) => tx.put(record("acme/c")));
+    await ledger.transaction(async (tx) => {
+      await tx.put(record("acme/c"));
+      await tx.appendAudit(audit("acme/c"));
+    });
     assert.deepEqual((await ledger.read((tx) => tx.list())).map((r) => r.key), ["acme/c"]);
     await ledger.close();
   });
 
-  it("the write lock is held per transaction: a stuck writer elsewhere gives a lock_timeout error", async () => {
+  it("the write lock is held per transaction: a stuck writer elsewhere gives a busy error after lock_timeout", async () => {
     const url = await pg.createDatabase();
     const ledger = await PostgresLedger.open(`${url}?lock_timeout=200`);
     const holder = await PostgresLedger.open(url);
@@ -197,12 +204,15 @@ describe("PostgreSQL ledger on a real server", function () {
     await inside;
     const t0 = Date.now();
     const err = await rejects(ledger.transaction((tx) => tx.put(record("acme/a"))));
-    assert.equal(err.code, "timeout");
-    assert.match(err.message, /waited past lock_timeout for the ledger's write lock/);
+    assert.equal(err.code, "busy");
+    assert.match(err.message, /^ledger busy: postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+\?lock_timeout=200 is locked by another writer; waited \d+ ms \(lock_timeout 200 ms\); nothing was written; retry$/);
     assert.ok(Date.now() - t0 < 5_000);
     release();
     await holding;
-    await ledger.transaction((tx) => tx.put(record("acme/a")));
+    await ledger.transaction(async (tx) => {
+      await tx.put(record("acme/a"));
+      await tx.appendAudit(audit("acme/a"));
+    });
     await Promise.all([ledger.close(), holder.close()]);
   });
 

@@ -40,8 +40,12 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
     home = tempDir("pulumi-host-");
     decoy = tempDir("pulumi-decoy-");
     texts = await serializedProviders();
-    // OTTERSCALE_HOME points elsewhere: the stack config sent by Configure must win.
-    host = await HostProcess.start({ cwd: tempDir("pulumi-cwd-"), env: { OTTERSCALE_HOME: decoy, OTTERSCALE_LEDGER_URL: "", OTTERSCALE_CONTROLLER_URL: "" } });
+    // OTTERSCALE_HOME points elsewhere: the stack config sent by Configure must win. The stack's
+    // ledger is new, and the host may create it (so its file proves where the config pointed).
+    host = await HostProcess.start({
+      cwd: tempDir("pulumi-cwd-"),
+      env: { OTTERSCALE_HOME: decoy, OTTERSCALE_LEDGER_URL: "", OTTERSCALE_CONTROLLER_URL: "", OTTERSCALE_LEDGER_CREATE: "1" },
+    });
     await host.configure(stackConfig(home));
     for (let i = 1; i <= 4; i++) {
       await apply("server", { name: `s${i}`, rack: `r${((i - 1) % 2) + 1}`, cpuCores: 16, memoryGib: 64, storageGib: 1000 });

@@ -14,7 +14,7 @@ import type { Engine } from "../../provider/src/engine/engine";
 import { closeEngines } from "../../sdk/pulumi/runtime";
 import * as otterscale from "../../sdk/pulumi";
 import { manifests } from "../support/estate";
-import { InProcessHost, mockEngine, settle, stackConfig, tempDir, type MockRecord } from "./support";
+import { initStackLedger, InProcessHost, mockEngine, settle, stackConfig, tempDir, type MockRecord } from "./support";
 
 async function run(estate: Estate): Promise<void> {
   const all = [...estate.servers, estate.group, estate.quotas.acme, estate.quotas.globex, ...estate.vms, estate.vcluster, ...estate.pools];
@@ -28,8 +28,9 @@ describe("pulumi: the example program under setMocks, through the deserialized p
   let engine: Engine | undefined;
   const savedHome = process.env.OTTERSCALE_HOME;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     home = tempDir("pulumi-mock-");
+    await initStackLedger(home);
     // The stack config must win over the environment: anything written here is a bug.
     decoy = tempDir("pulumi-decoy-");
     process.env.OTTERSCALE_HOME = decoy;

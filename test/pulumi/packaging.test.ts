@@ -100,7 +100,8 @@ describe("pulumi: packaging and serialization", function () {
 
     const home = tempDir("pulumi-moved-");
     const moved = texts.virtual_machine.replace(/__provider\.runtimePath = "[^"]+";/, '__provider.runtimePath = "/nonexistent/checkout/sdk/pulumi/runtime.js";');
-    const host = await HostProcess.start({ cwd: proj });
+    // A new ledger the runtime creates (so its file proves the runtime ran): allowed explicitly.
+    const host = await HostProcess.start({ cwd: proj, env: { OTTERSCALE_LEDGER_CREATE: "1" } });
     try {
       await host.configure(stackConfig(home));
       const r = await host.check("urn:vm", {}, { name: "a", tenant: "t", group: "g", cpuCores: 0, memoryGib: 1, diskGib: 1, __provider: moved });

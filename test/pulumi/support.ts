@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
+import { initLedger } from "../../provider/src/ledger/open";
 import type { ResourceKind } from "../../provider/src/schema/catalog";
 import { testTempDir } from "../support/temp";
 
@@ -27,6 +28,15 @@ export function stackConfig(home: string): Record<string, string> {
     "otterscale:ledgerUrl": `sqlite://${path.join(home, "ledger.db")}`,
     "otterscale:controllerUrl": `gitops://${path.join(home, "manifests")}`,
   };
+}
+
+/**
+ * A new stack's ledger: its stack config names the ledger explicitly (not the embedded default
+ * location), and a provider refuses a configured ledger that does not exist, so a test starting
+ * a new estate creates it first, as `otterscale ledger init` would.
+ */
+export async function initStackLedger(home: string): Promise<void> {
+  await initLedger(stackConfig(home)["otterscale:ledgerUrl"]);
 }
 
 /** A fresh directory, removed after the test run (see test/support/temp.ts). */

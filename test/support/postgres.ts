@@ -3,8 +3,11 @@
  * /usr/lib/postgresql/<version>/bin), run as the `postgres` OS user when we are root, in a temp
  * directory, listening on a free 127.0.0.1 port with trust auth (loopback only), fsync off, and
  * TLS on (a throwaway CA) so sslmode can be tested. Started once per process on first use and
- * stopped after the run (a mocha root hook, and a process exit handler as a safety net).
- * If it cannot start, the caller gets an error with the server log: tests fail, never skip.
+ * stopped after the run, passing or failing: a mocha root hook; a process exit handler (also
+ * runs after an uncaught exception); SIGINT/SIGTERM handlers; and, for a test process killed
+ * outright (SIGKILL, an OOM kill), a detached watchdog that stops the server once this process is
+ * gone. Stopping removes the temp directory. If it cannot start, the caller gets an error with
+ * the server log (and nothing is left behind): tests fail, never skip.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -12,6 +15,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Client } from "pg";
+import { openLedger } from "../../provider/src/ledger/open";
 
 export interface PgServer {
   readonly port: number;
@@ -20,8 +24,11 @@ export interface PgServer {
   readonly caFile: string | undefined;
   /** `postgres://postgres@127.0.0.1:port/<db>` */
   url(db: string): string;
-  /** A fresh empty database; returns its URL. */
-  createDatabase(prefix?: string): Promise<string>;
+  /**
+   * A fresh database holding a new, empty ledger (schema and id), as `otterscale ledger init`
+   * makes it; with `{ ledger: false }` a bare database. Returns its URL.
+   */
+  createDatabase(prefix?: string, opts?: { ledger?: boolean }): Promise<string>;
   /** `pg_ctl restart -m fast` (asynchronous: work in this process keeps running meanwhile). */
   restart(): Promise<void>;
   stop(): void;
@@ -79,10 +86,34 @@ function makeTls(dir: string): { ca: string; cert: string; key: string } {
   return { ca: f("ca.pem"), cert: f("server.pem"), key: f("server.key") };
 }
 
+/**
+ * Stops the server in `data` and removes `dir` once process `parent` is gone: a detached
+ * process of its own, so it outlives a test process killed with SIGKILL. Polls twice a second.
+ */
+const WATCHDOG = `
+const [parent, dir, cmd, ...args] = process.argv.slice(1);
+const alive = () => { try { process.kill(Number(parent), 0); return true; } catch (e) { return e.code === "EPERM"; } };
+const timer = setInterval(() => {
+  if (alive()) return;
+  clearInterval(timer);
+  require("node:child_process").spawnSync(cmd, args, { stdio: "ignore", timeout: 60000 });
+  require("node:fs").rmSync(dir, { recursive: true, force: true });
+}, 500);
+`;
+
 /** Starts a new server (initdb + pg_ctl start). Prefer `sharedPostgres()`. */
 export async function startPostgres(): Promise<PgServer> {
   const bin = findPgBin();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "otterscale-pg-"));
+  try {
+    return await startIn(bin, dir);
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function startIn(bin: string, dir: string): Promise<PgServer> {
   const data = path.join(dir, "data");
   const tlsDir = path.join(dir, "tls");
   fs.mkdirSync(tlsDir);
@@ -134,12 +165,21 @@ export async function startPostgres(): Promise<PgServer> {
   let admin: Client | undefined;
   let counter = 0;
   let stopped = false;
+  const stopArgv = asPostgres(path.join(bin, "pg_ctl"), ["-D", data, "-w", "-t", "30", "-m", "immediate", "stop"]);
+  const watchdog = spawn(process.execPath, ["-e", WATCHDOG, String(process.pid), dir, stopArgv[0], ...stopArgv[1]], { detached: true, stdio: "ignore" });
+  watchdog.unref();
+  const onExit = () => server.stop();
+  // Stop, then die of the same signal as if we had not been listening.
+  const onSignal = (signal: NodeJS.Signals) => {
+    server.stop();
+    process.kill(process.pid, signal);
+  };
   const server: PgServer = {
     port,
     dir,
     caFile: tls?.ca,
     url,
-    async createDatabase(prefix = "t") {
+    async createDatabase(prefix = "t", opts = {}) {
       if (!admin) {
         admin = new Client({ connectionString: url("postgres") });
         admin.on("error", () => (admin = undefined));
@@ -147,6 +187,7 @@ export async function startPostgres(): Promise<PgServer> {
       }
       const name = `${prefix}_${process.pid}_${++counter}`;
       await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+      if (opts.ledger !== false) await (await openLedger(url(name), { create: true })).close();
       return url(name);
     },
     restart() {
@@ -161,13 +202,22 @@ export async function startPostgres(): Promise<PgServer> {
     stop() {
       if (stopped) return;
       stopped = true;
+      process.removeListener("exit", onExit);
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
       admin?.end().catch(() => undefined);
-      const [c, a] = asPostgres(path.join(bin, "pg_ctl"), ["-D", data, "-w", "-t", "30", "-m", "immediate", "stop"]);
-      spawnSync(c, a, { stdio: "ignore" });
+      spawnSync(stopArgv[0], stopArgv[1], { stdio: "ignore", timeout: 60_000 });
       fs.rmSync(dir, { recursive: true, force: true });
+      try {
+        if (watchdog.pid) process.kill(watchdog.pid);
+      } catch {
+        // already gone
+      }
     },
   };
-  process.once("exit", () => server.stop());
+  process.once("exit", onExit);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   return server;
 }
 

@@ -3,12 +3,10 @@
  * settle-on-open step `openEngine` performs. The CLI must be able to look (inventory, a
  * reconcile dry run) without changing anything, so only `reconcile --apply` settles rows.
  */
-import * as fs from "node:fs";
 import { openControllers } from "../controllers/registry";
 import { Engine } from "../engine/engine";
 import { resolveConfig, type ResolvedConfig } from "../engine/config";
 import { openLedger, redactUrl } from "../ledger/open";
-import { CliError, EXIT } from "./exit-codes";
 import { createPrinter, type OutputFormat, type Printer } from "./output/printer";
 
 /** Global options as commander parses them. */
@@ -46,29 +44,20 @@ export function contextOf(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env
 }
 
 /**
- * The engine over the configured ledger and controllers. A SQLite ledger file that does not
- * exist is an error (exit 3) rather than a new empty ledger: a mistyped OTTERSCALE_HOME must not
- * look like an empty estate.
+ * The engine over the configured ledger and controllers. The CLI never creates a ledger (only
+ * `ledger init` and `ledger migrate --to` do): a ledger that does not exist, the default
+ * location included, is openLedger's `config` error (exit 3), so a mistyped OTTERSCALE_HOME
+ * never looks like an empty estate.
  */
 export async function openCliEngine(config: ResolvedConfig): Promise<Engine> {
-  if (config.ledgerUrl.startsWith("sqlite://")) {
-    const file = decodeURIComponent(config.ledgerUrl.slice("sqlite://".length));
-    if (file.startsWith("/") && !fs.existsSync(file)) {
-      throw new CliError(
-        `no ledger at ${file}: nothing has been applied with this configuration yet; set --ledger-url, OTTERSCALE_LEDGER_URL or OTTERSCALE_HOME to the ledger your providers use`,
-        EXIT.unreachable,
-      );
-    }
-  }
-  const controllers = openControllers(config.controllerUrl);
-  let ledger;
+  // The ledger first: when it does not exist, nothing else (a manifests directory) is made either.
+  const ledger = await openLedger(config.ledgerUrl);
   try {
-    ledger = await openLedger(config.ledgerUrl);
+    return new Engine(ledger, openControllers(config.controllerUrl), config.leaseMs);
   } catch (e) {
-    await controllers.close?.();
+    await ledger.close();
     throw e;
   }
-  return new Engine(ledger, controllers, config.leaseMs);
 }
 
 /** The ledger URL for messages (password hidden). */

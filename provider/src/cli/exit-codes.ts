@@ -38,7 +38,8 @@ export class CliError extends Error {
  * - domain `config`: 1, unless the message says the backend could not be reached (a PostgreSQL
  *   server that refuses, bad credentials, a missing database): 3;
  * - domain `invalid_input`, `not_found`: 1 (what the user asked for is wrong);
- * - domain `controller_failed`, `timeout`, `conflict`: 3 (the backend failed us);
+ * - domain `unavailable`, `busy` (another writer held the ledger's lock), `controller_failed`,
+ *   `timeout`, `conflict`: 3 (the backend failed us; retry);
  * - anything else (a raw I/O error from a driver): 3.
  */
 export function exitCodeOf(e: unknown): ExitCode {
@@ -46,6 +47,7 @@ export function exitCodeOf(e: unknown): ExitCode {
   if (OtterscaleError.isInstance(e)) {
     switch (e.code) {
       case "unavailable":
+      case "busy":
         return EXIT.unreachable;
       case "config":
         return /cannot reach|authentication failed|does not exist|create it first|cannot create/i.test(e.message) ? EXIT.unreachable : EXIT.usage;

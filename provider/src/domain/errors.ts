@@ -15,7 +15,8 @@ export type ErrorCode =
   | "conflict" // concurrent change, retry
   | "controller_failed" // backend controller call failed
   | "timeout"
-  | "unavailable" // the ledger (or a backend) cannot be reached right now; nothing was written, retry
+  | "unavailable" // the ledger (or a backend) cannot be reached right now; the ledger transaction was rolled back, retry
+  | "busy" // another writer held the ledger's write lock past the deadline; this transaction never started, retry
   | "config"; // bad provider configuration
 
 export interface Problem {

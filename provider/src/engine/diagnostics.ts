@@ -19,6 +19,7 @@ export const SUMMARY: Record<ErrorCode, string> = {
   controller_failed: "Backend controller failed",
   timeout: "Operation timed out",
   unavailable: "Ledger unavailable",
+  busy: "Ledger busy",
   config: "Invalid provider configuration",
 };
 

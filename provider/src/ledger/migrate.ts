@@ -5,19 +5,20 @@
  * source's. Any difference, or rows changing in the source meanwhile, rolls the copy back.
  * Rows are copied as they are: generations, leases, pending states and audit sequence numbers
  * included, so an engine opened on the target continues exactly where the source stopped.
+ * The target also takes the source's ledger id: a migrated ledger is the same ledger moved, not
+ * a new one, so Terraform state and Pulumi stacks that remember the id keep working once
+ * `ledger_url` points at the target. (The source keeps the id too: stop using it.)
  * Stop applies against the source while migrating; afterwards point `ledger_url` at the target.
  *
  * @example
  *   await copyLedger("sqlite:///home/me/.otterscale/ledger.db", "postgres://ops@db.internal/otterscale?sslmode=verify-full");
  */
-import * as path from "node:path";
-import type { DatabaseSync as DatabaseSyncType, SQLInputValue } from "node:sqlite";
 import { OtterscaleError } from "../domain/errors";
 import type { Usage } from "../quota/quota";
 import { isPostgresUrl, openLedger, redactUrl } from "./open";
 import type { Allocation, AuditEvent, Ledger, LedgerRecord, LedgerTx, ServerLoad } from "./records";
-import { INSERT_ALLOCATION, RECORD_COLUMNS, allocationToParams, placeholders, recordToParams, type Row } from "./sql";
-import { SqlTx, type SqlDriver } from "./sql-tx";
+import { INSERT_ALLOCATION, RECORD_COLUMNS, allocationToParams, placeholders, recordToParams } from "./sql";
+import { SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
 
 /** What a ledger adds up to: compared between source and target. */
 export interface LedgerTotals {
@@ -43,6 +44,7 @@ export interface CopySummary {
 }
 
 interface Snapshot {
+  readonly id: string;
   readonly records: LedgerRecord[];
   readonly allocations: Allocation[];
   readonly audit: AuditEvent[];
@@ -98,6 +100,7 @@ export async function copyLedger(fromUrl: string, toUrl: string): Promise<CopySu
       await db.all("SELECT setval(pg_get_serial_sequence('audit', 'seq'), (SELECT MAX(seq) FROM audit))");
     }
     await db.run("UPDATE meta SET v = ? WHERE k = 'inventory_generation'", [String(snap.inventoryGeneration)]);
+    await db.run("UPDATE meta SET v = ? WHERE k = 'ledger_id'", [snap.id]);
     const mismatch = compareTotals(snap.totals, await totalsOf(tx, snap.records, (await db.all("SELECT COUNT(*) AS n FROM audit"))[0].n));
     if (mismatch) throw new OtterscaleError("conflict", `ledger migrate: verification failed, nothing was written to ${to}: ${mismatch}`);
   });
@@ -179,7 +182,7 @@ async function snapshotOf(source: Ledger): Promise<Snapshot> {
   if (later.length) {
     throw new OtterscaleError("conflict", `ledger migrate: ${redactUrl(source.url)} changed during the copy; stop applies against it and run the migration again`);
   }
-  return { ...snap, audit };
+  return { ...snap, audit, id: source.id };
 }
 
 async function allAudit(ledger: Ledger, since: number): Promise<AuditEvent[]> {
@@ -192,36 +195,13 @@ async function allAudit(ledger: Ledger, since: number): Promise<AuditEvent[]> {
   }
 }
 
-/** One write transaction on the target's raw SQL (after its migrations ran), all or nothing. */
+/** One write transaction on the target's raw SQL (the target is created if missing), all or nothing. */
 async function writeRaw(url: string, fn: (db: SqlDriver, dialect: "sqlite" | "postgres") => Promise<void>): Promise<void> {
-  const target = await openLedger(url); // creates the schema
-  if (isPostgresUrl(url)) {
-    try {
-      await (target as unknown as import("./postgres").PostgresLedger).sqlTransaction((db) => fn(db, "postgres"));
-    } finally {
-      await target.close();
-    }
-    return;
-  }
-  await target.close();
-  // SQLite target (e.g. moving back from PostgreSQL): its own connection, one immediate transaction.
-  const { DatabaseSync } = require("node:sqlite") as typeof import("node:sqlite");
-  const db: DatabaseSyncType = new DatabaseSync(path.resolve(decodeURIComponent(url.slice("sqlite://".length))));
+  // Both backends are RawWriters; the Ledger interface keeps that door closed to everyone else.
+  const target = (await openLedger(url, { create: true })) as Ledger & RawWriter;
   try {
-    db.exec("PRAGMA busy_timeout = 30000");
-    db.exec("BEGIN IMMEDIATE");
-    const driver: SqlDriver = {
-      all: async (sql, params = []) => db.prepare(sql).all(...(params as SQLInputValue[])) as Row[],
-      run: async (sql, params = []) => ({ changes: Number(db.prepare(sql).run(...(params as SQLInputValue[])).changes) }),
-    };
-    try {
-      await fn(driver, "sqlite");
-      db.exec("COMMIT");
-    } catch (e) {
-      if (db.isTransaction) db.exec("ROLLBACK");
-      throw e;
-    }
+    await target.sqlTransaction((db) => fn(db, isPostgresUrl(url) ? "postgres" : "sqlite"));
   } finally {
-    db.close();
+    await target.close();
   }
 }

@@ -3,7 +3,8 @@
  * data and what to do. Errors that are already domain errors (quota, placement...) and errors
  * this module does not recognise (bugs) pass through unchanged.
  */
-import { OtterscaleError } from "../domain/errors";
+import { OtterscaleError, type ErrorCode } from "../domain/errors";
+import { busyError } from "./busy";
 
 /** Where in a transaction the failure happened: it decides what we can say about the data. */
 export type Phase = "connect" | "statement" | "commit";
@@ -36,55 +37,61 @@ export function isConnectionFailure(e: unknown): boolean {
   );
 }
 
+/** When the failure may be a wait for the ledger's write lock: since when, and where its deadline came from. */
+export interface LockWait {
+  readonly started: number;
+  readonly source: string;
+}
+
 /**
- * Translates a failure of the PostgreSQL ledger at `label` (the redacted URL).
- *  - cannot authenticate / no such database / TLS refused -> `config` (nothing was written);
- *  - server unreachable, or the connection lost during a transaction -> `unavailable`: rolled
- *    back, retry (during COMMIT the outcome is unknown; the engine's next run reconciles the rows
- *    the operation owned);
- *  - statement_timeout / lock_timeout -> `timeout`;
+ * Translates a failure of the PostgreSQL ledger at `label` (the redacted URL). Messages say what
+ * is true of THIS transaction only: the engine may have committed earlier transactions of the
+ * same operation (a reservation) and called a backend, and adds that context itself from
+ * `details.phase` (connect | statement | commit).
+ *  - cannot authenticate / no such database / TLS refused -> `config`;
+ *  - server unreachable, or the connection lost during a transaction -> `unavailable`: this
+ *    transaction was rolled back, retry (during COMMIT its outcome is unknown; the engine's next
+ *    run reconciles the rows the operation owned);
+ *  - lock_timeout -> `busy` (another writer held the ledger's lock past the deadline);
+ *  - statement_timeout -> `timeout`;
  *  - serialization failure / deadlock -> `conflict`.
  */
-export function ledgerError(e: unknown, label: string, phase: Phase): unknown {
+export function ledgerError(e: unknown, label: string, phase: Phase, lockWait?: LockWait): unknown {
   if (isDomain(e)) return e;
   const code = codeOf(e);
   const reason = messageOf(e);
-  const nothingWritten = "nothing was written";
+  const fail = (c: ErrorCode, message: string) => new OtterscaleError(c, message, [], { phase, ledger: label });
+  const rolledBack = "this transaction was rolled back";
   if (code === "28P01" || code === "28000") {
-    return new OtterscaleError("config", `PostgreSQL ledger ${label}: authentication failed (${reason}); check the user and password in ledger_url`);
+    return fail("config", `PostgreSQL ledger ${label}: authentication failed (${reason}); check the user and password in ledger_url`);
   }
   if (code === "3D000") {
-    return new OtterscaleError("config", `PostgreSQL ledger ${label}: ${reason}; create it first (createdb) or fix the database name in ledger_url`);
+    return fail("config", `PostgreSQL ledger ${label}: ${reason}; create it first (createdb) or fix the database name in ledger_url`);
   }
   if (code === "57014") {
-    return new OtterscaleError("timeout", `PostgreSQL ledger ${label}: a statement ran past statement_timeout and was cancelled; the transaction was rolled back, ${nothingWritten}`);
+    return fail("timeout", `PostgreSQL ledger ${label}: a statement ran past statement_timeout and was cancelled; ${rolledBack}`);
   }
   if (code === "55P03") {
-    return new OtterscaleError(
-      "timeout",
-      `PostgreSQL ledger ${label}: waited past lock_timeout for the ledger's write lock (other processes are writing); the transaction was rolled back, ${nothingWritten}; retry`,
-    );
+    return busyError(label, lockWait ? Date.now() - lockWait.started : undefined, lockWait?.source ?? "lock_timeout");
   }
   if (code === "40001" || code === "40P01") {
-    return new OtterscaleError("conflict", `PostgreSQL ledger ${label}: concurrent transactions conflicted (${code}); ${nothingWritten}; retry`);
+    return fail("conflict", `PostgreSQL ledger ${label}: concurrent transactions conflicted (${code}); ${rolledBack}; retry`);
   }
   if (isConnectionFailure(e)) {
     if (phase === "connect") {
-      return new OtterscaleError(
+      // Literally true: this call failed before it could send anything.
+      return fail(
         /certificate|ssl|tls/i.test(reason) ? "config" : "unavailable",
-        `cannot reach the PostgreSQL ledger at ${label}: ${reason}; check ledger_url and that the server is running and reachable, then retry (${nothingWritten})`,
+        `cannot reach the PostgreSQL ledger at ${label}: ${reason}; check ledger_url and that the server is running and reachable, then retry (nothing was written)`,
       );
     }
     if (phase === "commit") {
-      return new OtterscaleError(
+      return fail(
         "unavailable",
         `the connection to the PostgreSQL ledger at ${label} was lost while committing (${reason}); the change may or may not have been saved: run the operation again (the next run reconciles it)`,
       );
     }
-    return new OtterscaleError(
-      "unavailable",
-      `the connection to the PostgreSQL ledger at ${label} was lost (${reason}); the transaction was rolled back, ${nothingWritten}; retry when the server is back`,
-    );
+    return fail("unavailable", `the connection to the PostgreSQL ledger at ${label} was lost (${reason}); ${rolledBack}; retry when the server is back`);
   }
   return e;
 }

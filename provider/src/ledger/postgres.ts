@@ -14,24 +14,30 @@
  * write, and nobody else can write), and costs one round trip; reservations are short (a few ms),
  * so the serialisation is not the bottleneck below hundreds of reservations per second.
  * Readers never take the lock: `read()` is a REPEATABLE READ READ ONLY snapshot.
+ * A writer waits for the lock until its deadline (`SET LOCAL lock_timeout` to the time left), then
+ * fails with `busy`.
  *
  * Failures: a connection that cannot be made, or is lost, ROLLBACKs (or the server aborts the
- * transaction), so nothing is half-written; errors are translated in pg-errors.ts with the
- * password hidden.
+ * transaction), so no transaction is half-written; errors are translated in pg-errors.ts with
+ * the password hidden.
  */
 import { Pool, types as pgTypes, type PoolClient, type QueryConfig } from "pg";
 import { OtterscaleError } from "../domain/errors";
 import { Mutex } from "./mutex";
 import { pgSettings, type PgSettings } from "./pg-config";
-import { isConnectionFailure, ledgerError, type Phase } from "./pg-errors";
-import type { AuditEvent, Ledger, LedgerTx } from "./records";
-import { migrationsFor, rowToAudit, type Row } from "./sql";
-import { SqlTx, type SqlDriver } from "./sql-tx";
+import { busyError, deadlineSource } from "./busy";
+import { isConnectionFailure, ledgerError, type LockWait, type Phase } from "./pg-errors";
+import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
+import { rowToAudit, type Row } from "./sql";
+import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
+import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upgrade";
 
 /** Advisory lock keys: a namespace ("ottr") and one key per purpose. */
 const LOCK_NS = 0x6f747472;
 const WRITE_LOCK = 1;
 const MIGRATION_LOCK = 2;
+
+const READ_ONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -69,12 +75,11 @@ function driverOf(client: PoolClient): SqlDriver {
   };
 }
 
-export class PostgresLedger implements Ledger {
-  /** TEMPORARY until the ledger-identity change lands. */
-  id = "unset";
+export class PostgresLedger implements Ledger, RawWriter {
   /** One writer per process at a time: writers would queue on the advisory lock anyway, and this keeps them off the pool. */
   private readonly writes = new Mutex();
   private closed = false;
+  private ledgerId = "";
 
   private constructor(
     /** The URL with its password hidden (safe to print). */
@@ -89,8 +94,15 @@ export class PostgresLedger implements Ledger {
     readonly settings: PgSettings,
   ) {}
 
-  /** Connects, applies pending migrations (once, under a lock) and returns the ledger. */
-  static async open(url: string): Promise<PostgresLedger> {
+  get id(): string {
+    return this.ledgerId;
+  }
+
+  /**
+   * Connects, checks the database holds a ledger (without `create`, one that does not is
+   * refused), applies pending migrations (once, under a lock) and returns the ledger.
+   */
+  static async open(url: string, opts: { create?: boolean } = {}): Promise<PostgresLedger> {
     const settings = pgSettings(url);
     const pool = new Pool({ ...settings.pool, types: TYPES });
     const writePool = new Pool({ ...settings.pool, max: 1, types: TYPES });
@@ -100,7 +112,9 @@ export class PostgresLedger implements Ledger {
     writePool.on("error", ignore);
     const ledger = new PostgresLedger(settings.label, pool, writePool, settings);
     try {
-      await ledger.migrate();
+      const state = await ledger.inTransaction(READ_ONLY, (db) => inspectSchema(db, "postgres"));
+      if (state.version === undefined && !opts.create) throw missingLedger(settings.label, "the database holds no ledger (no schema_version table)");
+      ledger.ledgerId = needsUpgrade(state, "postgres", settings.label) ? await ledger.migrate() : state.id!;
     } catch (e) {
       await Promise.all([pool.end(), writePool.end()]).catch(() => undefined);
       throw e;
@@ -108,26 +122,40 @@ export class PostgresLedger implements Ledger {
     return ledger;
   }
 
-  transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
-    return this.sqlTransaction((db) => fn(new SqlTx(db)));
+  transaction<T>(fn: (tx: LedgerTx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
+    return this.sqlTransaction((db) => auditedTransaction(db, fn), opts);
   }
 
   read<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
-    return this.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", (db) => fn(new SqlTx(db)));
+    return this.inTransaction(READ_ONLY, (db) => fn(new SqlTx(db)));
   }
 
   async audit(sinceSeq = 0, limit = 10_000): Promise<AuditEvent[]> {
-    return this.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", async (db) =>
+    return this.inTransaction(READ_ONLY, async (db) =>
       (await db.all("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", [sinceSeq, limit])).map(rowToAudit),
     );
   }
 
   /**
-   * A write transaction on the raw SQL driver, under the write lock. For `ledger migrate`, which
-   * copies rows as they are (generations and audit sequence numbers included).
+   * A write transaction on the raw SQL driver, under the write lock, without the audit rule. For
+   * `ledger migrate`, which copies rows as they are (generations and audit sequence numbers
+   * included). The lock is waited for until `opts.deadline`, else for the URL's lock_timeout
+   * (30 s by default); then `busy`.
    */
-  sqlTransaction<T>(fn: (db: SqlDriver) => Promise<T>): Promise<T> {
-    return this.writes.run(() => this.inTransaction(`BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NS}, ${WRITE_LOCK})`, fn, this.writePool));
+  async sqlTransaction<T>(fn: (db: SqlDriver) => Promise<T>, opts: TxOptions = {}): Promise<T> {
+    const started = Date.now();
+    const fallback = this.settings.pool.lock_timeout;
+    const deadline = opts.deadline ?? (fallback > 0 ? started + fallback : undefined);
+    const lockWait = { started, source: deadlineSource(opts.deadline !== undefined, `lock_timeout ${fallback} ms`) };
+    const release = await this.writes.acquire(deadline);
+    if (!release) throw busyError(this.url, Date.now() - started, lockWait.source);
+    try {
+      // lock_timeout 0 would mean "wait forever": an expired deadline still gets one short try.
+      const limit = deadline === undefined ? "" : `SET LOCAL lock_timeout = ${Math.max(1, deadline - Date.now())}; `;
+      return await this.inTransaction(`BEGIN; ${limit}SELECT pg_advisory_xact_lock(${LOCK_NS}, ${WRITE_LOCK})`, fn, this.writePool, lockWait);
+    } finally {
+      release();
+    }
   }
 
   async close(): Promise<void> {
@@ -150,7 +178,12 @@ export class PostgresLedger implements Ledger {
     return client;
   }
 
-  private async inTransaction<T>(begin: string, fn: (db: SqlDriver, client: PoolClient) => Promise<T>, pool = this.pool): Promise<T> {
+  private async inTransaction<T>(
+    begin: string,
+    fn: (db: SqlDriver, client: PoolClient) => Promise<T>,
+    pool = this.pool,
+    lockWait?: LockWait,
+  ): Promise<T> {
     let client = await this.connect(pool);
     try {
       await client.query(begin);
@@ -158,13 +191,13 @@ export class PostgresLedger implements Ledger {
       await abort(client);
       // A pooled connection can be dead without the pool knowing yet (server restarted, network
       // blip). Nothing has run: begin once more on a fresh connection.
-      if (!isConnectionFailure(e)) throw ledgerError(e, this.url, "statement");
+      if (!isConnectionFailure(e)) throw ledgerError(e, this.url, "statement", lockWait);
       client = await this.connect(pool);
       try {
         await client.query(begin);
       } catch (again) {
         await abort(client);
-        throw ledgerError(again, this.url, "statement");
+        throw ledgerError(again, this.url, "statement", lockWait);
       }
     }
     let phase: Phase = "statement";
@@ -176,28 +209,18 @@ export class PostgresLedger implements Ledger {
       return result;
     } catch (e) {
       await abort(client);
-      throw ledgerError(e, this.url, phase);
+      throw ledgerError(e, this.url, phase, lockWait);
     }
   }
 
-  /** Applies pending migrations in one transaction under an advisory lock (racing processes wait, then find them applied). */
-  private async migrate(): Promise<void> {
-    const migrations = migrationsFor("postgres");
-    await this.inTransaction(`BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NS}, ${MIGRATION_LOCK})`, async (db, client) => {
-      await db.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-      const rows = await db.all("SELECT version FROM schema_version");
-      let version = rows.length ? Number(rows[0].version) : 0;
-      if (!rows.length) await db.run("INSERT INTO schema_version (version) VALUES (0)");
-      if (version > migrations.length) {
-        throw new OtterscaleError(
-          "config",
-          `ledger schema version ${version} at ${this.url} is newer than this provider supports (${migrations.length}); upgrade otterscale-iac`,
-        );
-      }
+  /** Applies pending migrations and gives the ledger its id, in one transaction under an advisory lock (racing processes wait, then find them applied). */
+  private async migrate(): Promise<string> {
+    return this.inTransaction(
+      `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NS}, ${MIGRATION_LOCK})`,
       // A migration holds several statements: run it unprepared (simple query protocol).
-      for (; version < migrations.length; version++) await client.query(migrations[version]);
-      await db.run("UPDATE schema_version SET version = ?", [version]);
-    }, this.writePool);
+      (db, client) => upgradeSchema(db, "postgres", (sql) => client.query(sql), this.url),
+      this.writePool,
+    );
   }
 }
 

@@ -107,9 +107,13 @@ export interface LedgerTx {
   serverLoad(servers?: readonly string[]): Promise<Map<string, ServerLoad>>;
   /** Sum of charges of the tenant's workloads in the group (every state but none). */
   usage(tenant: string, grp: string): Promise<Usage>;
-  appendAudit(event: AuditEvent): Promise<void>;
-  /** Extends the lease of the row only while `opId` owns it. Does NOT change `generation` (the fence token). True when the row was updated. Counts as a mutation (audit it in the same transaction). */
+  /**
+   * Extends the lease of the row only while `opId` owns it. Does NOT change `generation` (the
+   * fence token). True when the row was updated. Counts as a mutation (audit it in the same
+   * transaction).
+   */
   renewLease(kind: ResourceKind, key: string, opId: string, until: number): Promise<boolean>;
+  appendAudit(event: AuditEvent): Promise<void>;
   /** Bumped on every server or group write: lets callers cache the inventory. */
   inventoryGeneration(): Promise<number>;
   /** Sequence number of the newest audit event: every mutation appends one, so it versions the ledger. */
@@ -124,12 +128,17 @@ export interface TxOptions {
 }
 
 export interface Ledger {
+  /** The URL with its password hidden. */
   readonly url: string;
   /** Stable identity of this ledger: a random UUID created with the ledger, stored in its meta table. */
   readonly id: string;
-  /** Runs `fn` as one serialisable write transaction (all or nothing). */
+  /**
+   * Runs `fn` as one serialisable write transaction (all or nothing). Waiting for the write lock
+   * never blocks the event loop; past `opts.deadline` (default 30 s) it fails with code `busy`.
+   * A transaction that mutates rows must append an audit event, else it is rolled back.
+   */
   transaction<T>(fn: (tx: LedgerTx) => Promise<T>, opts?: TxOptions): Promise<T>;
-  /** Read-only view (a consistent snapshot). */
+  /** Read-only view (a consistent snapshot); never waits for a writer. */
   read<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T>;
   audit(sinceSeq?: number, limit?: number): Promise<AuditEvent[]>;
   close(): Promise<void>;

@@ -1,16 +1,22 @@
 /**
  * LedgerTx over any SQL driver that runs `?`-placeholder statements inside an open transaction.
- * Backends differ only in how they connect, lock and begin/commit.
+ * Backends differ only in how they connect, lock and begin/commit. The rule "every mutation is
+ * audited" is enforced here, once, for both backends (`auditedTransaction`).
  */
 import { OtterscaleError } from "../domain/errors";
 import type { ResourceKind } from "../schema/catalog";
 import type { Usage } from "../quota/quota";
-import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad } from "./records";
+import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad, TxOptions } from "./records";
 import { INSERT_ALLOCATION, RECORD_COLUMNS, allocationToParams, placeholders, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
 
 export interface SqlDriver {
   all(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
+}
+
+/** A backend's raw write transaction (the write lock, no audit rule): `ledger migrate` copies rows through it. */
+export interface RawWriter {
+  sqlTransaction<T>(fn: (db: SqlDriver) => Promise<T>, opts?: TxOptions): Promise<T>;
 }
 
 const INVENTORY_KINDS: ReadonlySet<ResourceKind> = new Set(["server", "baremetal_group"]);
@@ -19,8 +25,36 @@ function inList(values: readonly unknown[]): string {
   return placeholders(values.length);
 }
 
+/**
+ * Runs `fn` on a fresh SqlTx over an open write transaction and refuses (throws, so the backend
+ * rolls back) when it changed rows without appending an audit event: a programming error, never
+ * a user's. The backends call this, and only `ledger migrate`'s raw copy (which copies audit rows
+ * itself) bypasses it.
+ */
+export async function auditedTransaction<T>(db: SqlDriver, fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
+  const tx = new SqlTx(db);
+  const result = await fn(tx);
+  const unaudited = tx.unauditedChanges();
+  if (unaudited > 0) {
+    throw new Error(
+      `ledger transaction refused: it changed ${unaudited} row(s) but appended no audit event (every ledger mutation must be audited); it was rolled back`,
+    );
+  }
+  return result;
+}
+
 export class SqlTx implements LedgerTx {
+  /** Rows changed by put/remove/setAllocations/renewLease in this transaction. */
+  private mutations = 0;
+  /** Audit events appended in this transaction. */
+  private audits = 0;
+
   constructor(private readonly db: SqlDriver) {}
+
+  /** Rows this transaction changed if it appended no audit event; 0 when it is audited (or changed nothing). */
+  unauditedChanges(): number {
+    return this.audits === 0 ? this.mutations : 0;
+  }
 
   async get(kind: ResourceKind, key: string): Promise<LedgerRecord | undefined> {
     const rows = await this.db.all(`SELECT ${RECORD_COLUMNS} FROM objects WHERE kind = ? AND key = ?`, [kind, key]);
@@ -60,6 +94,7 @@ export class SqlTx implements LedgerTx {
       const existing = await this.db.all("SELECT generation FROM objects WHERE kind = ? AND key = ?", [record.kind, record.key]);
       if (existing.length) throw conflict(record);
       await this.db.run(`INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)}`, params);
+      this.mutations++;
     } else {
       const sets = RECORD_COLUMNS.split(", ")
         .slice(2)
@@ -72,19 +107,27 @@ export class SqlTx implements LedgerTx {
         record.generation - 1,
       ]);
       if (res.changes !== 1) throw conflict(record);
+      this.mutations++;
     }
     if (INVENTORY_KINDS.has(record.kind)) await this.bumpInventory();
   }
 
   async remove(kind: ResourceKind, key: string): Promise<void> {
-    await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key]);
-    await this.db.run("DELETE FROM objects WHERE kind = ? AND key = ?", [kind, key]);
+    this.mutations += (await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key])).changes;
+    this.mutations += (await this.db.run("DELETE FROM objects WHERE kind = ? AND key = ?", [kind, key])).changes;
     if (INVENTORY_KINDS.has(kind)) await this.bumpInventory();
   }
 
   async setAllocations(kind: ResourceKind, key: string, allocations: readonly Allocation[]): Promise<void> {
-    await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key]);
-    for (const a of allocations) await this.db.run(INSERT_ALLOCATION, allocationToParams({ ...a, kind, key }));
+    this.mutations += (await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key])).changes;
+    for (const a of allocations) this.mutations += (await this.db.run(INSERT_ALLOCATION, allocationToParams({ ...a, kind, key }))).changes;
+  }
+
+  async renewLease(kind: ResourceKind, key: string, opId: string, until: number): Promise<boolean> {
+    // Only the owner may extend, and the generation stays: it is the fence token other runs compare.
+    const res = await this.db.run("UPDATE objects SET lease_expires = ? WHERE kind = ? AND key = ? AND op_id = ?", [until, kind, key, opId]);
+    this.mutations += res.changes;
+    return res.changes === 1;
   }
 
   async allocations(filter: AllocationFilter = {}): Promise<Allocation[]> {
@@ -162,11 +205,7 @@ export class SqlTx implements LedgerTx {
       JSON.stringify(e.delta),
       e.opId,
     ]);
-  }
-
-  async renewLease(kind: ResourceKind, key: string, opId: string, until: number): Promise<boolean> {
-    const res = await this.db.run("UPDATE objects SET lease_expires = ? WHERE kind = ? AND key = ? AND op_id = ?", [until, kind, key, opId]);
-    return res.changes === 1;
+    this.audits++;
   }
 
   async inventoryGeneration(): Promise<number> {

@@ -1,6 +1,11 @@
-/** `otterscale ledger migrate --from URL --to URL`: copies a ledger into a new, empty one and verifies it. */
+/**
+ * `otterscale ledger init | id | migrate`: create a ledger, show which ledger a configuration
+ * points at, copy a ledger into a new one. `init` and `migrate --to` are the only commands that
+ * create a ledger: every other command refuses a ledger that does not exist.
+ */
 import { Command } from "commander";
 import { copyLedger } from "../../ledger/migrate";
+import { initLedger, openLedger } from "../../ledger/open";
 import { EXIT } from "../exit-codes";
 import type { Runner } from "../runner";
 
@@ -10,12 +15,35 @@ interface MigrateOptions {
 }
 
 export function ledgerCommand(run: Runner): Command {
-  const ledger = new Command("ledger").description("ledger maintenance");
+  const ledger = new Command("ledger").description("ledger maintenance: init, id, migrate");
+  ledger
+    .command("init")
+    .description("create the ledger at --ledger-url (or OTTERSCALE_LEDGER_URL, or $OTTERSCALE_HOME/ledger.db) with a new id; an existing ledger is left unchanged")
+    .action(
+      run.action(async (ctx) => {
+        const r = await initLedger(ctx.config.ledgerUrl);
+        if (ctx.out.format === "json") ctx.out.json({ ledger: r.url, id: r.id, created: r.created });
+        else ctx.out.text(r.created ? `created ledger ${r.url}` : `ledger ${r.url} already exists; left unchanged`, `ledger id ${r.id}`);
+        return EXIT.ok;
+      }),
+    );
+  ledger
+    .command("id")
+    .description("print the id of the configured ledger (Terraform state and Pulumi stacks remember it)")
+    .action(
+      run.action(async (ctx) => {
+        const l = await openLedger(ctx.config.ledgerUrl);
+        await l.close();
+        if (ctx.out.format === "json") ctx.out.json({ ledger: l.url, id: l.id });
+        else ctx.out.text(l.id);
+        return EXIT.ok;
+      }),
+    );
   ledger
     .command("migrate")
     .description("copy a ledger (e.g. the embedded SQLite file) into a new, empty one (e.g. PostgreSQL) and verify usage and load match; stop applies meanwhile")
     .requiredOption("--from <url>", "source ledger URL (sqlite:///abs/path.db or postgres://...)")
-    .requiredOption("--to <url>", "target ledger URL; must be empty")
+    .requiredOption("--to <url>", "target ledger URL; must be empty (created if missing); it keeps the source's ledger id")
     .action(
       run.action<MigrateOptions>(async (ctx, o) => {
         ctx.out.progress(`ledger migrate: copying (stop applies against the source meanwhile)`);
