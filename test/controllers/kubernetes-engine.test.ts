@@ -173,6 +173,25 @@ describe("engine through the kubernetes adapter", function () {
     }
   });
 
+  it("a cluster that belongs to another ledger is refused, naming both ledgers", async () => {
+    await start();
+    await seed();
+    const owner = engine.ledgerId;
+    const otherHome = path.join(home, "other-estate");
+    await fs.mkdir(otherHome);
+    const stranger = await openEngine({ home: otherHome, ledgerUrl: `sqlite://${path.join(otherHome, "ledger.db")}`, controllerUrl });
+    try {
+      assert.notEqual(stranger.ledgerId, owner);
+      const err = await failure(stranger.create("server", server("s9")));
+      assert.equal(err.code, "config");
+      assert.match(err.message, new RegExp(`belongs to ledger ${owner}, but ledger_url .* is ledger ${stranger.ledgerId}`));
+      assert.equal(fake.object("metal3.io/v1alpha1", "BareMetalHost", "otterscale-inventory", "s9"), undefined, "nothing written");
+      assert.deepEqual(await stranger.ledger.read((tx) => tx.list()), [], "nothing reserved");
+    } finally {
+      await stranger.close();
+    }
+  });
+
   it("drift: a hand-changed field shows in state; an object deleted on the cluster reads as gone but keeps its quota until released", async () => {
     await start();
     await seed();

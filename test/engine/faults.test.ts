@@ -191,3 +191,36 @@ for (const backend of BACKENDS) describe(`faults (${backend})`, () => {
     });
   }
 });
+
+describe("truthful errors after the backend was written", () => {
+  it("a ledger that fails at the commit says the backend was changed and the reservation is held, not 'nothing was written'", async () => {
+    const { engine: seed, home, ledgerUrl } = await testEngine();
+    await seedEstate(seed);
+    await seed.close();
+    const inner = await openLedger(ledgerUrl);
+    let failCommit = false;
+    const { OtterscaleError } = await import("../../provider/src/domain/errors");
+    // The ledger drops its connection exactly when the commit runs (after the controller wrote).
+    const ledger = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop !== "transaction") return Reflect.get(target, prop, receiver);
+        return (fn: Parameters<typeof inner.transaction>[0], opts?: Parameters<typeof inner.transaction>[1]) => {
+          if (failCommit) throw new OtterscaleError("unavailable", "the connection to the PostgreSQL ledger was lost; this transaction was rolled back", [], { phase: "statement" });
+          return inner.transaction(fn, opts);
+        };
+      },
+    });
+    const engine = new Engine(ledger, faultyControllers(openControllers(`gitops://${path.join(home, "manifests")}`), (op) => {
+      if (op === "apply") failCommit = true; // everything after the backend write fails
+    }), 60_000);
+    const err = await rejects(engine.create("virtual_machine", vm("web-1")));
+    assert.equal(err.code, "unavailable");
+    assert.doesNotMatch(err.message, /nothing was written/);
+    assert.match(err.message, /create virtual_machine acme\/web-1: the backend was already changed, but the ledger could not record the outcome .*The reservation stays held/);
+    failCommit = false;
+    // And it is true: the manifest exists and the reservation is held, for the next run to settle.
+    assert.equal(manifests(home).filter((m) => m.includes("web-1")).length, 1);
+    assert.equal((await inner.read((tx) => tx.get("virtual_machine", "acme/web-1")))?.state, "pending");
+    await engine.close();
+  });
+});

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import { initLedger } from "../../provider/src/ledger/open";
 import { encode } from "@msgpack/msgpack";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { problemsOf, validateInput } from "../../provider/src/schema/validate";
@@ -233,6 +234,7 @@ describe("the front ends reach the same rule", () => {
   describe("Pulumi check", () => {
     const home = tempHome();
     const settings = { ledgerUrl: `sqlite://${path.join(home, "ledger.db")}`, controllerUrl: `gitops://${path.join(home, "manifests")}` };
+    before(() => initLedger(settings.ledgerUrl)); // a configured ledger must exist (typos never create ledgers)
     after(() => closeEngines());
 
     it("a JSON-parsed __proto__ label fails check on that property", async () => {
