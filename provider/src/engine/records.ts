@@ -2,8 +2,6 @@
  * Building ledger records and the attribute objects (State) front ends see.
  */
 import { createHash } from "node:crypto";
-import * as os from "node:os";
-import { randomUUID } from "node:crypto";
 import { fromMilli, type Resources } from "../domain/resources";
 import type { Allocation, LedgerRecord, RecordState } from "../ledger/records";
 import { sensitivePaths, type ResourceKind } from "../schema/catalog";
@@ -52,40 +50,6 @@ export function canonical(v: unknown): string {
       .join(",")}}`;
   }
   return JSON.stringify(v);
-}
-
-/**
- * Operations of this process that are still running. A row owned by one of this process's
- * finished operations (one that failed after its reservation, e.g. because the ledger connection
- * dropped before the commit) is stale at once, not only after its lease: a retry in the same
- * process can then settle it.
- */
-const running = new Set<string>();
-
-/** Owner token of an operation: host and pid let a later run tell a crashed owner from a live one. */
-export function newOpId(): string {
-  const id = `${os.hostname()}:${process.pid}:${randomUUID()}`;
-  running.add(id);
-  return id;
-}
-
-/** Marks an operation of this process as finished (successfully or not). */
-export function opFinished(opId: string): void {
-  running.delete(opId);
-}
-
-/** False only when the owner ran on this host and its process is gone. */
-export function ownerAlive(opId: string | null): boolean {
-  if (!opId) return false;
-  const [host, pid] = opId.split(":");
-  if (host !== os.hostname()) return true;
-  if (Number(pid) === process.pid) return running.has(opId);
-  try {
-    process.kill(Number(pid), 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export interface NewRecord {
