@@ -143,7 +143,7 @@ export class ProviderServer {
       if (read === undefined) log("debug", "resource gone, removing from state", { type: spec.typeName, id });
       return { new_state: dynamicValue(state, spec.type), diagnostics: [], private: privateFor(engine.ledgerId, req.private) };
     } catch (e) {
-      return { new_state: req.current_state, diagnostics: diagnosticsToProto(fromError(e, `reading ${spec.typeName} ${id}`)) };
+      return { new_state: req.current_state, private: req.private, diagnostics: diagnosticsToProto(fromError(e, `reading ${spec.typeName} ${id}`)) };
     }
   }
 
@@ -203,8 +203,12 @@ export class ProviderServer {
     const priorId = str(prior?.id);
     const identity = planned ? (identityOf(kind, argsOf(spec, planned)) ?? priorId) : priorId;
     const address = addressOf(spec.typeName, identity);
+    // Terraform stores the response's private data even when the call fails: a failure that
+    // keeps the prior object keeps its private data too (the ledger it belongs to, or the
+    // foreign ledger that got it refused), else the next run would have forgotten it.
+    const kept = prior ? { private: req.planned_private } : {};
     const engine = await this.getEngine().catch((e) => e as Error);
-    if (engine instanceof Error) return { new_state: req.prior_state, diagnostics: diagnosticsToProto(fromError(engine, "opening the engine")) };
+    if (engine instanceof Error) return { new_state: req.prior_state, ...kept, diagnostics: diagnosticsToProto(fromError(engine, "opening the engine")) };
     try {
       if (prior) checkPrivate(req.planned_private, engine, `the state of ${address}`);
       if (!planned) {
@@ -224,7 +228,7 @@ export class ProviderServer {
       // count it twice, and the batch keeps growing so the engine can plan incrementally.)
       this.pending.forget(address);
       // Create failed: nothing exists. Update/delete failed: the prior object is still there.
-      return { new_state: prior ? req.prior_state : dynamicValue(null, spec.type), diagnostics: diagnosticsToProto(fromError(e, `applying ${address}`, kind)) };
+      return { new_state: prior ? req.prior_state : dynamicValue(null, spec.type), ...kept, diagnostics: diagnosticsToProto(fromError(e, `applying ${address}`, kind)) };
     }
   }
 
