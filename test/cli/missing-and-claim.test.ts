@@ -130,17 +130,23 @@ describe("otterscale CLI: workloads missing on the backend, and claiming a lost 
       const claimed = await cli(["controller", "claim"], at(empty));
       assert.equal(claimed.code, 0, claimed.stderr);
       assert.match(claimed.stdout, /claimed the controller location for this ledger/);
-      assert.deepEqual(readdirSync(empty), [".otterscale-ledger.json"], "only the marker is written");
-      assert.equal(JSON.parse(readFileSync(path.join(empty, ".otterscale-ledger.json"), "utf8")).ledger_id, ledgerId);
+      assert.deepEqual(readdirSync(empty), [".otterscale-ledger"], "only the marker is written");
+      assert.equal(JSON.parse(readFileSync(path.join(empty, ".otterscale-ledger"), "utf8")).ledger_id, ledgerId);
       // Claiming again is harmless.
       assert.deepEqual(await cliJson(["controller", "claim"], at(empty)), { claimed: true });
 
       const rows = sqliteRows(ledgerFile());
       const out = await cliJson<{ decisions: DecisionJson[] }>(["reconcile"], at(empty), 2);
-      assert.deepEqual(out.decisions.map((d) => [d.finding, d.id, d.action, d.applied]), [
+      const workloads = out.decisions.filter((d) => d.kind === "virtual_machine");
+      assert.deepEqual(workloads.map((d) => [d.finding, d.id, d.action, d.applied]), [
         ["missing", "acme/web-1", "release", false],
         ["missing", "acme/web-2", "release", false],
       ]);
+      // The servers', group's and quota's records are lost too: reported, to be re-rendered (the
+      // ledger keeps them, their consumers depend on them).
+      const records = out.decisions.filter((d) => d.kind !== "virtual_machine");
+      assert.ok(records.length > 0 && records.every((d) => d.finding === "missing" && d.action === "re-apply" && !d.applied), JSON.stringify(records));
+      assert.ok(records.some((d) => d.kind === "tenant_quota") && records.some((d) => d.kind === "baremetal_group") && records.some((d) => d.kind === "server"));
       const alloc = await cliJson<{ allocations: AllocationJson[] }>(["allocations"], at(empty));
       assert.deepEqual(alloc.allocations.map((a) => [a.id, a.backend]), [["acme/web-1", "missing"], ["acme/web-2", "missing"]]);
       assert.deepEqual(sqliteRows(ledgerFile()), rows);
@@ -159,7 +165,7 @@ describe("otterscale CLI: workloads missing on the backend, and claiming a lost 
         assert.deepEqual(planned.diagnostics.filter((d) => d.severity === "error"), [], JSON.stringify(planned.diagnostics));
         assert.deepEqual(planned.diagnostics.filter((d) => d.code === "missing").map((d) => [d.address, d.severity]), [["vm.web-1", "warning"], ["vm.web-2", "warning"]]);
         assert.deepEqual(sqliteRows(ledgerFile()), rows, "reads and the plan wrote nothing");
-        assert.deepEqual(readdirSync(empty), [".otterscale-ledger.json"]);
+        assert.deepEqual(readdirSync(empty), [".otterscale-ledger"]);
 
         const made = await engine.create("virtual_machine", vm("web-1", { cpu_cores: 4 }));
         assert.deepEqual([made.server], placed["acme/web-1"], "same server");
@@ -174,7 +180,7 @@ describe("otterscale CLI: workloads missing on the backend, and claiming a lost 
     it("a location that belongs to another ledger cannot be claimed", async () => {
       const foreign = tempHome("otterscale-test-foreign-manifests-");
       dirs.push(foreign);
-      const marker = path.join(foreign, ".otterscale-ledger.json");
+      const marker = path.join(foreign, ".otterscale-ledger");
       writeFileSync(marker, JSON.stringify({ ledger_id: "ledger-of-another-estate" }));
       const r = await cli(["controller", "claim"], at(foreign));
       assert.equal(r.code, 1, r.stdout + r.stderr);

@@ -230,7 +230,7 @@ describe("terraform: the ledger is the truth (real binary, real provider, real e
     it("a location that belongs to another ledger: plan refuses naming both ledgers, and the location keeps its owner", async () => {
       const foreign = path.join(path.dirname(s.home), "foreign-manifests");
       cpSync(manifestsDir, foreign, { recursive: true });
-      const marker = path.join(foreign, ".otterscale-ledger.json");
+      const marker = path.join(foreign, ".otterscale-ledger");
       assert.ok(existsSync(marker), "the first apply marked the directory as its ledger's");
       assert.equal(JSON.parse(readFileSync(marker, "utf8")).ledger_id, id);
       writeFileSync(marker, JSON.stringify({ ledger_id: "ledger-of-another-estate" }));
@@ -255,14 +255,17 @@ describe("terraform: the ledger is the truth (real binary, real provider, real e
       try {
         const claim = await cli(["controller", "claim"], { home: s.home, wrapper: true });
         assert.equal(claim.code, 0, claim.stdout + claim.stderr);
-        assert.equal(JSON.parse(readFileSync(path.join(manifestsDir, ".otterscale-ledger.json"), "utf8")).ledger_id, id);
+        assert.equal(JSON.parse(readFileSync(path.join(manifestsDir, ".otterscale-ledger"), "utf8")).ledger_id, id);
         const before = await snapshot(s.home, ledgerFile);
         assert.deepEqual(before.cli.allocations.allocations.map((a) => [a.id, a.backend]), [["acme/web-a", "missing"], ["acme/web-b", "missing"]]);
         const plan = await ok(s, ["plan"]);
         const text = flat(plan.stdout + plan.stderr);
         assert.match(plan.stdout, /otterscale_virtual_machine\.vm\["a"\] will be created/);
         assert.match(plan.stdout, /otterscale_virtual_machine\.vm\["b"\] will be created/);
-        assert.match(plan.stdout, /Plan: 2 to add, 0 to change, 0 to destroy/);
+        // The three servers' inventory records were lost too: each is re-rendered by an in-place
+        // update (its status is known after apply), with the BMC secrets only the config has.
+        assert.match(plan.stdout, /otterscale_server\.s\["s1"\] will be updated in-place/);
+        assert.match(plan.stdout, /Plan: 2 to add, 3 to change, 0 to destroy/);
         assert.match(text, /Warning: Missing on the backend/);
         // Terraform folds similar warnings in its text; the JSON view lists each one.
         const warned = (await planJson(s)).filter((d) => d.summary === "Missing on the backend").map((d) => d.address);
@@ -281,9 +284,10 @@ describe("terraform: the ledger is the truth (real binary, real provider, real e
       }
     });
 
-    // The claim test above left the servers', the group's and the quota's manifests lost (only the
-    // VMs were re-created). Such a loss must not stay silent: after the apply, each lost manifest
-    // is back, or a plan shows a change for it, or `otterscale reconcile` reports it.
+    // The claim test above re-created the VMs and re-rendered the servers; the group's and the
+    // quota's manifests may still be lost. Such a loss must not stay silent: after the apply, each
+    // lost manifest is back, or a plan shows a change for it, or `otterscale reconcile` reports it
+    // (and `--apply` re-renders it).
     it("after the claim and the apply, no lost manifest (servers, group, tenant ResourceQuota) goes unnoticed", async () => {
       const gone = appliedFiles.filter((f) => !filesUnder(manifestsDir).includes(f));
       if (!gone.length) return;
@@ -294,6 +298,10 @@ describe("terraform: the ledger is the truth (real binary, real provider, real e
         plan.code === 2 || reported.length > 0,
         `lost on the backend and unnoticed: ${gone.join(", ")}; plan exit ${plan.code} (no changes), reconcile reports ${JSON.stringify(reported)}`,
       );
+      const fixed = await cli(["-o", "json", "reconcile", "--apply"], { home: s.home, wrapper: true });
+      assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
+      assert.deepEqual(appliedFiles.filter((f) => !filesUnder(manifestsDir).includes(f)), [], "reconcile --apply re-rendered every lost record");
+      assert.equal((await s.run(["plan", "-detailed-exitcode", "-no-color"])).code, 0, "and the next plan has no changes");
     });
   });
 

@@ -250,13 +250,18 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * Compares the ledger with the backend both ways: workloads the backend lost (`missing`) and
-   * backend objects the ledger has no row for (`orphan`). With `apply`, missing allocations are
-   * released and orphans removed from the backend, each under a fence.
+   * Compares the ledger with the backend both ways: objects the backend lost (`missing`) and
+   * backend objects the ledger has no row for (`orphan`). With `apply`, missing workloads are
+   * released, missing inventory and quota records re-rendered, and orphans removed from the
+   * backend, each under a fence.
    */
   async reconcileBackend(apply = false): Promise<BackendFinding[]> {
     await this.location.check();
-    return reconcileBackend(this.ledger, this.controllers, apply, this.leaseMs);
+    // A lost server, group or quota record is re-made in place: a create of exactly what the
+    // ledger records is a re-apply under the row's fence.
+    return reconcileBackend(this.ledger, this.controllers, apply, this.leaseMs, async (r) => {
+      await this.create(r.kind, r.spec);
+    });
   }
 
   /** Marks the controller location as this ledger's (`otterscale controller claim`). */

@@ -7,7 +7,8 @@
  *  - deleting: finish the removal if the object is gone, else back to active;
  *  - a tombstone (an interrupted orphan removal): dropped.
  * Backend findings (`reconcileBackend`): active workloads the backend lost (`missing`, released
- * with --apply) and backend objects without a ledger row (`orphan`, removed with --apply).
+ * with --apply), servers, groups and quotas it lost (`missing`, re-rendered with --apply) and
+ * backend objects without a ledger row (`orphan`, removed with --apply).
  */
 import type { Controllers, KindController } from "../controllers/types";
 import type { Ledger, LedgerRecord } from "../ledger/records";
@@ -91,7 +92,7 @@ export interface BackendFinding {
   readonly tenant: string | null;
   readonly group: string | null;
   readonly servers: readonly string[];
-  readonly action: "release" | "remove";
+  readonly action: "release" | "remove" | "re-apply";
   readonly reason: string;
   /** True when `apply` carried it out. */
   readonly applied: boolean;
@@ -104,7 +105,13 @@ const WORKLOADS: ReadonlySet<ResourceKind> = new Set(WORKLOAD_KINDS);
  * objects, so an object seen without a row is either a real orphan or was deleted meanwhile
  * (whose removal is harmless). Removal is fenced, so a create that starts meanwhile is safe.
  */
-export async function reconcileBackend(ledger: Ledger, controllers: Controllers, apply: boolean, leaseMs: number): Promise<BackendFinding[]> {
+export async function reconcileBackend(
+  ledger: Ledger,
+  controllers: Controllers,
+  apply: boolean,
+  leaseMs: number,
+  reapply: (r: LedgerRecord) => Promise<void>,
+): Promise<BackendFinding[]> {
   const out: BackendFinding[] = [];
   for (const kind of RESOURCE_KINDS) {
     const controller = servedBy(controllers, kind);
@@ -114,7 +121,11 @@ export async function reconcileBackend(ledger: Ledger, controllers: Controllers,
     const rows = await ledger.read((tx) => tx.list({ kinds: [kind] }));
     const inLedger = new Set(rows.map((r) => r.key));
     for (const r of rows) {
-      if (!WORKLOADS.has(kind) || r.state !== "active" || onBackend.has(r.key)) continue;
+      if (r.state !== "active" || onBackend.has(r.key) || isTombstone(r)) continue;
+      if (!WORKLOADS.has(kind)) {
+        out.push(await missingRecord(r, apply, reapply));
+        continue;
+      }
       const servers = (r.computed.servers as string[] | undefined) ?? [];
       const applied = apply && (await releaseMissing(ledger, r));
       out.push({
@@ -145,6 +156,26 @@ function servedBy(controllers: Controllers, kind: ResourceKind): KindController 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A server, group or quota record the backend lost. Its row is not released (consumers still
+ * depend on it, and a quota's limits must not vanish): it is re-rendered from the ledger, under
+ * the same fence as any re-apply. One with sensitive inputs (a BMC password) cannot be: the
+ * ledger keeps only their digests, so the front end's next apply re-renders it.
+ */
+async function missingRecord(r: LedgerRecord, apply: boolean, reapply: (r: LedgerRecord) => Promise<void>): Promise<BackendFinding> {
+  const secret = Object.keys(r.secrets).length > 0;
+  const base = { finding: "missing" as const, kind: r.kind, key: r.key, tenant: r.tenant, group: r.grp, servers: [], action: "re-apply" as const };
+  if (secret) {
+    return {
+      ...base,
+      reason: `the backend lost its record; it holds sensitive inputs (${Object.keys(r.secrets).join(", ")}) the ledger does not keep, so run terraform apply / pulumi up to re-render it`,
+      applied: false,
+    };
+  }
+  const applied = apply ? await reapply(r).then(() => true) : false;
+  return { ...base, reason: "the backend lost its record; the ledger still has it (consumers depend on it): re-rendered from the ledger", applied };
 }
 
 /** Releases a missing workload's row, if nobody changed it since it was read. */

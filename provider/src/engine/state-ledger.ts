@@ -11,7 +11,7 @@ export function checkStateLedger(remembered: string | undefined, ledgerId: strin
   throw new OtterscaleError(
     "config",
     `${subject} was written against ledger ${remembered}, but the configured ledger ${ledgerUrl} is ledger ${ledgerId}. ` +
-      "Point ledger_url back at the ledger this state belongs to; if the ledger really moved, move it with `otterscale ledger migrate` (which keeps its id)",
+      "Point the ledger setting (Terraform `ledger_url`, Pulumi `otterscale:ledgerUrl`, or OTTERSCALE_LEDGER_URL) back at the ledger this state belongs to; if the ledger really moved, move it with `otterscale ledger migrate` (which keeps its id)",
     [{ path: "ledger_url", message: `state belongs to ledger ${remembered}` }],
     { stateLedger: remembered, ledger: ledgerId },
   );

@@ -85,6 +85,12 @@ export function planResource(spec: ObjectSpec, prior: TfValue, config: TfValue):
   if (!priorObj) return { planned, requiresReplace: [], changed: true };
 
   const changed = changedInputs(spec, planned, priorObj);
+  if (changed.length === 0 && priorObj.status === "Missing" && spec.attributes.some((a) => a.name === "status")) {
+    // The backend lost the record (a server's inventory manifest): an in-place update re-renders
+    // it from the configuration, secrets included, which the ledger never keeps.
+    for (const a of spec.attributes) if (computedOnly(a)) planned[a.name] = a.name === "status" ? UNKNOWN : (priorObj[a.name] ?? null);
+    return { planned, requiresReplace: [], changed: true };
+  }
   if (changed.length === 0) {
     // Nothing to do: keep every computed value exactly as it is (Terraform then shows no diff).
     for (const a of spec.attributes) if (computedOnly(a)) planned[a.name] = priorObj[a.name] ?? null;
