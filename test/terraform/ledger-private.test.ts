@@ -69,7 +69,7 @@ describe("terraform provider: private state remembers the ledger", () => {
     assert.equal(d.severity, 1, "an error");
     assert.equal(d.summary, "Invalid provider configuration");
     assert.ok(d.detail.includes(`was written against ledger ${stateLedger}, but the configured ledger fake://ledger is ledger ${engine.ledgerId}`), d.detail);
-    assert.match(d.detail, /Point ledger_url back at the ledger this state belongs to/);
+    assert.match(d.detail, /Point the ledger setting \(Terraform `ledger_url`, Pulumi `otterscale:ledgerUrl`, or OTTERSCALE_LEDGER_URL\) back at the ledger this state belongs to/);
   }
   const engineOps = () => engine.calls.map((x) => x.op);
 

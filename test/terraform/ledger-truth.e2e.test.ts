@@ -416,7 +416,7 @@ describe("terraform: the ledger is the truth (real binary, real provider, real e
       assert.equal(r.code, 1, r.stdout + r.stderr);
       const text = flat(r.stderr);
       assert.ok(text.includes(`was written against ledger ${idA}, but the configured ledger ${urlB} is ledger ${idB}`), text);
-      assert.match(text, /Point ledger_url back at the ledger this state belongs to/);
+      assert.match(text, /Point the ledger setting \(Terraform `ledger_url`, Pulumi `otterscale:ledgerUrl`, or OTTERSCALE_LEDGER_URL\) back at the ledger this state belongs to/);
       assert.doesNotMatch(r.stdout, /will be created|will be destroyed/);
       assert.ok(!existsSync(bManifests), "nothing was written to B's location");
       await assertBUntouched();
