@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { schemaOf, sensitivePaths, type ResourceKind } from "../../provider/src/schema/catalog";
 import { snakeToCamel } from "./names";
 import { providerFor, type OtterscaleProvider } from "./provider";
+import { OWNER_INPUT } from "./owner";
 import type {
   BaremetalGroupArgs,
   BaremetalGroupOutputs,
@@ -63,6 +64,9 @@ function propsOf(kind: ResourceKind, logicalName: string, args: object): pulumi.
   const props: pulumi.Inputs = Object.fromEntries(attrs.map((k) => [snakeToCamel(k), undefined]));
   Object.assign(props, args);
   if (attrs.includes("name") && props.name === undefined) props.name = logicalName;
+  // The stack that declares the object: the ledger records it, and another stack's create,
+  // update or delete of the object is refused (`adopt: true` takes it over on purpose).
+  props[OWNER_INPUT] = `pulumi:${pulumi.getProject()}/${pulumi.getStack()}`;
   return props;
 }
 

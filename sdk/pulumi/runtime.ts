@@ -11,6 +11,7 @@ import { resolveConfig } from "../../provider/src/engine/config";
 import type { Engine } from "../../provider/src/engine/engine";
 import { canonical, keyOf } from "../../provider/src/engine/records";
 import { checkStateLedger } from "../../provider/src/engine/state-ledger";
+import { OWNER_INPUT, ownerIn } from "./owner";
 import { openEngine } from "../../provider/src/handlers/engine";
 import { batchWith } from "../../provider/src/engine/batch";
 import type { PlannedChange, State } from "../../provider/src/handlers/api";
@@ -26,7 +27,7 @@ export interface ProviderSettings {
 }
 
 /** Inputs that belong to the Pulumi layer, never sent to the engine. */
-const FRONT_END_KEYS = new Set(["__provider", "adopt"]);
+const FRONT_END_KEYS = new Set(["__provider", "adopt", OWNER_INPUT]);
 
 /** How the Pulumi engine marks a value not known yet (preview), in the dynamic provider protocol. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -304,13 +305,14 @@ export function diff(kind: ResourceKind, olds: Props, news: Props): dynamic.Diff
 export async function create(kind: ResourceKind, inputs: Props, settings: ProviderSettings = {}): Promise<dynamic.CreateResult> {
   const engine = await engineFor(settings);
   const args = toEngine(kind, inputs);
+  const owner = ownerIn(inputs);
   let state: State;
   try {
     try {
-      state = await engine.create(kind, args);
+      state = await engine.create(kind, args, { ...(owner ? { owner } : {}) });
     } catch (e) {
-      if (!(unwrapSecrets(inputs.adopt) === true && isCode(e, "already_exists"))) throw edgeError(e);
-      state = await adopt(engine, kind, args);
+      if (!(unwrapSecrets(inputs.adopt) === true && (isCode(e, "already_exists") || isCode(e, "owned")))) throw edgeError(e);
+      state = await adopt(engine, kind, args, owner);
     }
   } catch (e) {
     // It will not happen: stop counting it. (A created object stays in the batch: the engine's
@@ -324,12 +326,12 @@ export async function create(kind: ResourceKind, inputs: Props, settings: Provid
   const pending = slotFor(settings).pending;
   const entry = pending.get(address);
   if (entry?.action === "replace") pending.set(address, { ...entry, action: "create" });
-  return { id: String(state.id), outs: outputsOf(engine, kind, state) };
+  return { id: String(state.id), outs: outputsOf(engine, kind, state, owner) };
 }
 
-/** The resource's outputs, with the id of the ledger they were written to (see `checkLedgerOf`). */
-function outputsOf(engine: Engine, kind: ResourceKind, state: State): Props {
-  return { ...toOutputs(kind, state), [LEDGER_ID]: engine.ledgerId };
+/** The resource's outputs, with the id of the ledger they were written to (see `checkLedgerOf`) and the owning stack. */
+function outputsOf(engine: Engine, kind: ResourceKind, state: State, owner: string | undefined): Props {
+  return { ...toOutputs(kind, state), [LEDGER_ID]: engine.ledgerId, ...(owner ? { [OWNER_INPUT]: owner } : {}) };
 }
 
 /** Output that remembers the ledger the object lives in: a stack pointed at another ledger is refused. */
@@ -340,10 +342,11 @@ function checkLedgerOf(engine: Engine, kind: ResourceKind, id: string, outs: Pro
   checkStateLedger(typeof remembered === "string" ? remembered : undefined, engine.ledgerId, engine.ledgerLabel, `the stack's state of ${kind} ${id}`);
 }
 
-async function adopt(engine: Engine, kind: ResourceKind, args: Props): Promise<State> {
+async function adopt(engine: Engine, kind: ResourceKind, args: Props, owner: string | undefined): Promise<State> {
   try {
     const v = engine.validate(kind, args);
-    const current = await engine.import(kind, v.key);
+    const current = await engine.read(kind, v.key);
+    if (!current) throw new OtterscaleError("not_found", `cannot adopt ${kind} ${v.key}: no such object`);
     for (const attr of forceNewAttributes(kind)) {
       if (canonical(current[attr]) !== canonical(v.spec[attr])) {
         throw new OtterscaleError(
@@ -353,7 +356,9 @@ async function adopt(engine: Engine, kind: ResourceKind, args: Props): Promise<S
         );
       }
     }
-    return await engine.update(kind, v.key, args);
+    // The takeover (audited) happens only once the adoption is known to be possible.
+    await engine.import(kind, v.key, { ...(owner ? { owner } : {}) });
+    return await engine.update(kind, v.key, args, { ...(owner ? { owner } : {}) });
   } catch (e) {
     throw edgeError(e);
   }
@@ -369,12 +374,13 @@ export async function read(kind: ResourceKind, id: string, props: Props = {}, se
   let state: State | undefined;
   try {
     checkLedgerOf(engine, kind, id, props);
-    state = await engine.read(kind, id);
+    // An object another stack took over (`adopt: true` there) reads as gone here.
+    state = await engine.read(kind, id, { ...(ownerIn(props) ? { owner: ownerIn(props) } : {}) });
   } catch (e) {
     throw edgeError(e);
   }
   if (!state) return {};
-  const outs = outputsOf(engine, kind, state);
+  const outs = outputsOf(engine, kind, state, ownerIn(props));
   for (const path of sensitivePaths(kind)) carryOver(outs, props, camelPath(path, schemaOf(kind)).split("."));
   return { id, props: outs };
 }
@@ -398,8 +404,9 @@ export async function update(kind: ResourceKind, id: string, olds: Props, news: 
   const engine = await engineFor(settings);
   try {
     checkLedgerOf(engine, kind, id, olds);
-    const state = await engine.update(kind, id, toEngine(kind, news));
-    return { outs: outputsOf(engine, kind, state) };
+    const owner = ownerIn(news) ?? ownerIn(olds);
+    const state = await engine.update(kind, id, toEngine(kind, news), { ...(owner ? { owner } : {}) });
+    return { outs: outputsOf(engine, kind, state, owner) };
   } catch (e) {
     settled(settings, kind, id);
     throw edgeError(e);
@@ -411,7 +418,7 @@ export async function remove(kind: ResourceKind, id: string, settings: ProviderS
   const engine = await engineFor(settings);
   try {
     checkLedgerOf(engine, kind, id, props);
-    await engine.delete(kind, id);
+    await engine.delete(kind, id, { ...(ownerIn(props) ? { owner: ownerIn(props) } : {}) });
     // The delete half of a delete-before-replace: the replacement is still to be created, so its
     // checked entry keeps counting in later checks.
     const entry = slotFor(settings).pending.get(`${kind}:${id}`);

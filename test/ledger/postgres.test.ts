@@ -101,7 +101,7 @@ describe("PostgreSQL ledger on a real server", function () {
     const url = await pg.createDatabase("t", { ledger: false });
     const ledgers = await Promise.all(Array.from({ length: 6 }, () => PostgresLedger.open(url, { create: true })));
     await Promise.all(ledgers.map((l) => l.close()));
-    assert.deepEqual(await query(url, "SELECT version FROM schema_version"), [{ version: 1 }]);
+    assert.deepEqual(await query(url, "SELECT version FROM schema_version"), [{ version: MIGRATIONS.length }]);
     const meta = await query<{ k: string; v: string }>(url, "SELECT k, v FROM meta ORDER BY k");
     assert.deepEqual(meta.map((m) => m.k), ["inventory_generation", "ledger_id"]);
     assert.match(meta[1].v, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -128,7 +128,7 @@ describe("PostgreSQL ledger on a real server", function () {
     await query(url, "UPDATE schema_version SET version = 7");
     const err = await rejects(openLedger(url));
     assert.equal(err.code, "config");
-    assert.match(err.message, /ledger schema version 7 .* is newer than this provider supports \(1\); upgrade otterscale-iac/);
+    assert.match(err.message, /ledger schema version 7 .* is newer than this provider supports \(2\); upgrade otterscale-iac/);
   });
 
   it("round-trips records with BIGINT values as numbers, and sums usage", async () => {

@@ -19,6 +19,7 @@ export const ledgerRecord = (key: string, extra: Partial<LedgerRecord> = {}): Le
   generation: 1,
   createdAt: 1,
   updatedAt: 1,
+  owner: null,
   ...extra,
 });
 

@@ -6,6 +6,7 @@
  * accepted and comes back remembering the ledger; Import remembers it too.
  */
 import { strict as assert } from "node:assert";
+import { derivedOwner } from "../../provider/src/terraform/private-state";
 import { startProvider, type RunningProvider } from "../../provider/src/terraform/plugin";
 import { providerSpec, resourceSpec, type ObjectSpec } from "../../provider/src/terraform/schema";
 import { decodeValue, encodeValue } from "../../provider/src/terraform/codec/msgpack";
@@ -29,7 +30,12 @@ const vmConfig = (name: string, cpu: number) => full(vm, { name, tenant: "team-a
 /** Private bytes as a provider of ledger `id` writes them. */
 const privateOf = (id: string, extra: Record<string, unknown> = {}) => Buffer.from(JSON.stringify({ ...extra, ledger_id: id }));
 /** What private bytes remember (`{}` when empty). */
-const remembered = (bytes: Uint8Array | undefined): Record<string, unknown> => (bytes?.length ? JSON.parse(Buffer.from(bytes).toString("utf8")) : {});
+const parsed = (bytes: Uint8Array | undefined): Record<string, unknown> => (bytes?.length ? JSON.parse(Buffer.from(bytes).toString("utf8")) : {});
+/** The private data minus the owner (ownership has tests of its own; see the Create test below). */
+const remembered = (bytes: Uint8Array | undefined): Record<string, unknown> => {
+  const { owner: _owner, ...rest } = parsed(bytes);
+  return rest;
+};
 
 interface Diag {
   severity: number;
@@ -75,6 +81,7 @@ describe("terraform provider: private state remembers the ledger", () => {
 
   it("Create returns private data naming the ledger", () => {
     assert.deepEqual(remembered(created.private), { ledger_id: "fake-ledger-1" });
+    assert.equal(parsed(created.private).owner, derivedOwner(process.cwd(), process.env), "and the workspace that owns it");
   });
 
   describe("state from another ledger is refused, naming both ids, before the engine acts", () => {

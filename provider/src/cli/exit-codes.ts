@@ -59,6 +59,7 @@ export function exitCodeOf(e: unknown): ExitCode {
       case "in_use":
       case "protected":
       case "already_exists":
+      case "owned":
         return EXIT.findings;
       default:
         return EXIT.unreachable;

@@ -43,6 +43,8 @@ export interface ServerView {
   readonly free: Dimensions;
   /** Workloads with at least one replica here. */
   readonly workloads: number;
+  /** The Terraform workspace or Pulumi stack that declared it (null: before owners were recorded). */
+  readonly owner: string | null;
 }
 
 export interface GroupView {
@@ -52,6 +54,7 @@ export interface GroupView {
   readonly total: Dimensions;
   readonly allocated: Dimensions;
   readonly free: Dimensions;
+  readonly owner: string | null;
 }
 
 export interface QuotaView {
@@ -85,6 +88,7 @@ export interface AllocationView {
   /** What each replica consumes on its server. */
   readonly placements: readonly PlacementView[];
   readonly maintainers: readonly string[];
+  readonly owner: string | null;
 }
 
 export async function serverViews(tx: LedgerTx): Promise<ServerView[]> {
@@ -96,6 +100,7 @@ export async function serverViews(tx: LedgerTx): Promise<ServerView[]> {
     set.add(`${a.kind}/${a.key}`);
     consumers.set(a.server, set);
   }
+  const owners = await ownersOf(tx, "server");
   return [...inv.servers.values()]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((s) => {
@@ -111,19 +116,26 @@ export async function serverViews(tx: LedgerTx): Promise<ServerView[]> {
         allocated: dims(c.allocated),
         free: dims(sub(c.capacity, c.allocated)),
         workloads: consumers.get(s.name)?.size ?? 0,
+        owner: owners.get(s.name) ?? null,
       };
     });
+}
+
+/** Owner of each object of a kind (servers and groups; the inventory cache keeps specs only). */
+async function ownersOf(tx: LedgerTx, kind: "server" | "baremetal_group"): Promise<Map<string, string | null>> {
+  return new Map((await tx.list({ kinds: [kind] })).map((r) => [r.key, r.owner ?? null]));
 }
 
 export async function groupViews(tx: LedgerTx): Promise<GroupView[]> {
   const inv = await new InventoryCache().load(tx);
   const out: GroupView[] = [];
+  const owners = await ownersOf(tx, "baremetal_group");
   for (const g of [...inv.groups.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const members = inv.members(g.name);
     // The same totals the group_capacity data source reports.
     const t = await groupTotals(tx, inv, members);
     const pick = (prefix: string) => Object.fromEntries(RESOURCE_DIMENSIONS.map((d) => [d, Number(t[`${prefix}${d}`])])) as Dimensions;
-    out.push({ name: g.name, placement_strategy: g.placement_strategy ?? "binpack", members, total: pick("total_"), allocated: pick("allocated_"), free: pick("free_") });
+    out.push({ name: g.name, placement_strategy: g.placement_strategy ?? "binpack", members, total: pick("total_"), allocated: pick("allocated_"), free: pick("free_"), owner: owners.get(g.name) ?? null });
   }
   return out;
 }
@@ -187,6 +199,7 @@ export async function allocationViews(tx: LedgerTx, f: AllocationFilter = {}): P
       charge: { ...dims(r.charge.resources), virtual_machines: r.charge.virtualMachines, vclusters: r.charge.vclusters, block_pools: r.charge.blockPools },
       placements,
       maintainers: (r.spec.maintainers as string[] | undefined) ?? [],
+      owner: r.owner ?? null,
     });
   }
   return out;

@@ -16,6 +16,7 @@ export type ErrorCode =
   | "controller_failed" // backend controller call failed
   | "timeout"
   | "unavailable" // the ledger (or a backend) cannot be reached right now; the ledger transaction was rolled back, retry
+  | "owned" // the object belongs to another Terraform workspace or Pulumi stack; take it over explicitly
   | "busy" // another writer held the ledger's write lock past the deadline; this transaction never started, retry
   | "config"; // bad provider configuration
 

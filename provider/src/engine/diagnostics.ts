@@ -11,6 +11,7 @@ export const SUMMARY: Record<ErrorCode, string> = {
   invalid_input: "Invalid attribute value",
   not_found: "Referenced object not found",
   already_exists: "Object already exists",
+  owned: "Object belongs to another workspace or stack",
   quota_exceeded: "Tenant quota exceeded",
   unplaceable: "No server can host this resource",
   in_use: "Resource is in use",

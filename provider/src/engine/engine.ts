@@ -12,7 +12,7 @@ import { OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 import { validateInput } from "../schema/validate";
-import type { EngineApi, OperationOptions, PlannedChange, PlanResult, State } from "../handlers/api";
+import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "../handlers/api";
 import { isWorkload, limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
 import { idFormatOf, keyOf, splitSecrets } from "./records";
@@ -28,6 +28,7 @@ import { checkDelete, checkSameAsExisting, identityPath, isTombstone, reserveCre
 import { desiredOf, secretInputs, updateOutcome } from "./desired";
 import { readDataSource } from "./data-sources";
 import { LocationGuard } from "./location";
+import { checkOwner, visibleTo } from "./owners";
 import { removeUnowned } from "./orphans";
 
 /** A row this operation holds, and what the controller is asked to make exist. */
@@ -103,13 +104,14 @@ export class Engine implements EngineApi {
     const held = await this.hold(kind, v.key, limits, async (tx, existing) => {
       const ctx = await this.context(tx);
       if (!existing) {
-        const record = await reserveCreate(ctx, kind, v, opId, Date.now(), this.leaseUntil());
+        const record = await reserveCreate(ctx, kind, v, opId, Date.now(), this.leaseUntil(), opts.owner);
         return { record, desired: desiredOf(ctx.inv, record, v.spec) };
       }
-      // A retry, a second declaration, or the re-creation of an object missing on the backend:
-      // re-applied under the same reservation and on the same servers, charged exactly as before.
+      // A retry by its owner, or the re-creation of an object missing on the backend: re-applied
+      // under the same reservation and on the same servers, charged exactly as before.
+      checkOwner(existing, opts.owner, "create");
       checkSameAsExisting(kind, existing, v);
-      const record = await reserveReapply(ctx, existing, opId, Date.now(), this.leaseUntil());
+      const record = await reserveReapply(ctx, existing, opId, Date.now(), this.leaseUntil(), opts.owner);
       return { record, desired: desiredOf(ctx.inv, existing, v.spec) };
     });
     const what = `create ${kind} ${v.key}`;
@@ -138,6 +140,7 @@ export class Engine implements EngineApi {
     await this.beforeWrite(limits);
     const held = await this.hold(kind, id, limits, async (tx, existing) => {
       if (!existing) throw new OtterscaleError("not_found", `${kind} ${id} does not exist in the ledger`);
+      checkOwner(existing, opts.owner, "update");
       const ctx = await this.context(tx);
       const record = await reserveUpdate(ctx, kind, id, v, opId, Date.now(), this.leaseUntil());
       return { record, desired: desiredOf(ctx.inv, record, v.spec) };
@@ -161,6 +164,7 @@ export class Engine implements EngineApi {
     await this.beforeWrite(limits);
     const held = await this.hold(kind, id, limits, async (tx, existing) => {
       if (!existing) return undefined; // already gone: deleting is idempotent
+      checkOwner(existing, opts.owner, "delete");
       const ctx = await this.context(tx);
       const record = await reserveDelete(ctx, existing, opId, Date.now(), this.leaseUntil());
       return { record, desired: desiredOf(ctx.inv, record, record.spec) };
@@ -185,9 +189,10 @@ export class Engine implements EngineApi {
    * the backend reads as gone (so the front end plans its re-creation) while its row and
    * allocations stay held, and a stale reservation is left for the next mutation or reconcile.
    */
-  async read(kind: ResourceKind, id: string): Promise<State | undefined> {
+  async read(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<State | undefined> {
     const rec = await this.ledger.read((tx) => tx.get(kind, id));
     if (!rec || rec.state === "pending" || isTombstone(rec)) return undefined;
+    if (!visibleTo(rec, opts.owner)) return undefined; // taken over by another workspace or stack: gone from this one
     await this.location.check();
     const observed = await this.controllers.forKind(kind).get(id);
     if (!observed && isWorkload(kind)) {
@@ -201,14 +206,30 @@ export class Engine implements EngineApi {
     });
   }
 
-  async import(kind: ResourceKind, id: string): Promise<State> {
+  async import(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<State> {
     const state = await this.read(kind, id);
+    if (state && opts.owner !== undefined) await this.takeOver(kind, id, opts.owner);
     if (!state) {
       const rec = await this.ledger.read((tx) => tx.get(kind, id));
       const why = rec && !isTombstone(rec) && rec.state !== "pending" ? "the ledger holds it, but it is missing on the backend (apply re-creates it in place)" : "no such object in the ledger";
       throw new OtterscaleError("not_found", `cannot import ${kind} "${id}": ${why} (import IDs for ${kind} have the form ${idFormatOf(kind)})`);
     }
     return state;
+  }
+
+  /** Records `owner` as the object's owner (an explicit takeover: audited with both owners). */
+  private async takeOver(kind: ResourceKind, id: string, owner: string): Promise<void> {
+    await withBoundedRetry(
+      () =>
+        this.ledger.transaction(async (tx) => {
+          const cur = await tx.get(kind, id);
+          if (!cur || cur.owner === owner) return;
+          if (cur.state !== "active") throw busyRow(cur);
+          await tx.put({ ...cur, owner, generation: cur.generation + 1, updatedAt: Date.now() });
+          await tx.appendAudit({ at: Date.now(), op: "takeover", kind, key: id, tenant: cur.tenant, grp: cur.grp, delta: { from: cur.owner ?? null, to: owner }, opId: null });
+        }),
+      undefined,
+    );
   }
 
   // ---------------------------------------------------------------- plan / data sources

@@ -16,6 +16,7 @@ import { OtterscaleError, invalid } from "../domain/errors";
 import { diagnosticsOf } from "./diagnostics";
 import { canonical } from "./records";
 import { settleUpdate } from "./update-hold";
+import { checkOwner } from "./owners";
 
 export interface PlanOps {
   validate(kind: ResourceKind, args: unknown): Validated;
@@ -156,6 +157,7 @@ export class Planner {
         st.objects.set(objectId(change.kind, id), change.action);
         const rec = await tx.get(change.kind, id);
         if (rec) {
+          checkOwner(rec, change.owner, "delete");
           await ops.checkDelete({ tx, inv: await st.inventory.load(tx) }, { ...rec, state: "active" });
           await tx.remove(change.kind, id);
         }
@@ -170,6 +172,7 @@ export class Planner {
         st.touchedGroups.set(g, address);
       }
       const exists = await tx.get(change.kind, v.key);
+      if (exists) checkOwner(exists, change.owner, change.action === "update" ? "update" : "create");
       const ctx = { tx, inv: await st.inventory.load(tx) };
       const record =
         change.action === "update" && exists

@@ -63,6 +63,7 @@ export interface NewRecord {
   opId: string | null;
   leaseExpires: number | null;
   now: number;
+  owner?: string | null;
 }
 
 export function newRecord(r: NewRecord): LedgerRecord {
@@ -85,6 +86,7 @@ export function newRecord(r: NewRecord): LedgerRecord {
     generation: 1,
     createdAt: r.now,
     updatedAt: r.now,
+    owner: r.owner ?? null,
   };
 }
 

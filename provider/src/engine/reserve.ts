@@ -26,6 +26,7 @@ import {
 import { canonical, deltaOf, idFormatOf, newRecord } from "./records";
 import { heldAllocations, heldCharge } from "./update-hold";
 import { busyRow } from "./fence";
+import { ownerAfter } from "./owners";
 
 /** A validated request: spec (defaults applied), its secret-free copy, secret digests and identity. */
 export interface Validated {
@@ -50,7 +51,7 @@ export function checkSameAsExisting(kind: ResourceKind, existing: LedgerRecord, 
 }
 
 /** Quota/placement/dependant checks and the pending row of a create, in one transaction. */
-export async function reserveCreate(ctx: DecisionContext, kind: ResourceKind, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord> {
+export async function reserveCreate(ctx: DecisionContext, kind: ResourceKind, v: Validated, opId: string, now: number, lease: number, owner?: string): Promise<LedgerRecord> {
   const { tx } = ctx;
   let computed: Record<string, unknown> = {};
   let charge = NO_USAGE;
@@ -62,7 +63,7 @@ export async function reserveCreate(ctx: DecisionContext, kind: ResourceKind, v:
     allocations = r.allocations;
   } else if (kind === "baremetal_group") await checkGroupCreate(ctx, v.clean as unknown as BaremetalGroupArgs);
   else if (kind === "tenant_quota") await checkQuotaCreate(ctx, v.clean as unknown as TenantQuotaArgs);
-  const record = newRecord({ kind, key: v.key, spec: v.clean, digests: v.digests, state: "pending", charge, computed, opId, leaseExpires: lease, now });
+  const record = newRecord({ kind, key: v.key, spec: v.clean, digests: v.digests, state: "pending", charge, computed, opId, leaseExpires: lease, now, owner });
   await tx.put(record);
   if (allocations.length) await tx.setAllocations(kind, v.key, allocations);
   await tx.appendAudit({ at: now, op: "reserve", kind, key: v.key, tenant: record.tenant, grp: record.grp, delta: deltaOf(charge, 1, computed.servers ? { servers: computed.servers } : {}), opId });
@@ -145,10 +146,11 @@ export async function checkDelete(ctx: DecisionContext, rec: LedgerRecord): Prom
  * declaration, or the re-creation of an object missing on the backend): an `updating` row whose
  * old and new sides are equal, so it charges exactly what it did, and settles like any update.
  */
-export async function reserveReapply(ctx: DecisionContext, existing: LedgerRecord, opId: string, now: number, lease: number): Promise<LedgerRecord> {
+export async function reserveReapply(ctx: DecisionContext, existing: LedgerRecord, opId: string, now: number, lease: number, owner?: string): Promise<LedgerRecord> {
   const allocations = await ctx.tx.allocations({ consumer: { kind: existing.kind, key: existing.key } });
   const next: LedgerRecord = {
     ...existing,
+    owner: ownerAfter(existing, owner), // a row from before owners belongs to whoever re-declares it
     state: "updating",
     opId,
     leaseExpires: lease,

@@ -11,6 +11,16 @@ export interface OperationOptions {
   /** Give up (and release any reservation) after this many milliseconds. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Who acts: the Terraform workspace or Pulumi stack. Objects record their owner; another
+   * owner's create, update or delete is refused (engine/owners.ts). Omitted = not checked.
+   */
+  readonly owner?: string;
+}
+
+export interface ReadOptions {
+  /** The reader's owner: an object another owner holds reads as gone (it left this workspace). */
+  readonly owner?: string;
 }
 
 export interface EngineConfig {
@@ -36,6 +46,8 @@ export interface PlannedChange {
   readonly args?: Record<string, unknown>;
   /** Front-end address for messages, e.g. `otterscale_virtual_machine.web[3]`. */
   readonly address?: string;
+  /** Who plans it (see OperationOptions.owner): another owner's object fails the plan. */
+  readonly owner?: string;
   /**
    * Attribute paths (dotted) whose values are not known until apply (computed by other
    * resources). A change that cannot be validated without them is left to apply time.
@@ -68,11 +80,14 @@ export interface EngineApi {
   readonly ledgerLabel: string;
   create(kind: ResourceKind, args: unknown, opts?: OperationOptions): Promise<State>;
   /** Undefined when the object is gone (from the ledger or, for workloads, from the controller). */
-  read(kind: ResourceKind, id: string): Promise<State | undefined>;
+  read(kind: ResourceKind, id: string, opts?: ReadOptions): Promise<State | undefined>;
   update(kind: ResourceKind, id: string, args: unknown, opts?: OperationOptions): Promise<State>;
   delete(kind: ResourceKind, id: string, opts?: OperationOptions): Promise<void>;
-  /** Adopts an existing object by import ID (`name`, `tenant/name`, `tenant/group`). */
-  import(kind: ResourceKind, id: string): Promise<State>;
+  /**
+   * Adopts an existing object by import ID (`name`, `tenant/name`, `tenant/group`). With an
+   * owner, ownership is transferred to it (audited as `takeover`).
+   */
+  import(kind: ResourceKind, id: string, opts?: ReadOptions): Promise<State>;
   /** Dry run of a batch of changes together. Writes nothing. */
   plan(changes: readonly PlannedChange[]): Promise<PlanResult>;
   readDataSource(kind: DataSourceKind, args: unknown): Promise<State>;

@@ -37,6 +37,11 @@ export interface LedgerRecord {
   readonly generation: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /**
+   * Who declared the object: a Terraform workspace or a Pulumi stack (see engine/ownership.ts).
+   * A create by anyone else is not a retry; null = declared before owners were recorded.
+   */
+  readonly owner?: string | null;
 }
 
 /** The charge and allocations an update commits to (the row holds the max of old and new meanwhile). */

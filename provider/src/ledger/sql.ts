@@ -60,6 +60,8 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
    INSERT INTO meta (k, v) VALUES ('inventory_generation', '0');`,
+  // 2: who declared each object (a Terraform workspace, a Pulumi stack); null = before owners.
+  `ALTER TABLE objects ADD COLUMN owner TEXT;`,
 ];
 
 /** SQL dialects the ledger speaks. */
@@ -76,7 +78,7 @@ export function migrationsFor(dialect: Dialect): readonly string[] {
 }
 
 export const RECORD_COLUMNS =
-  "kind, key, tenant, grp, spec, secrets, computed, state, c_cpu, c_memory, c_storage, c_gpus, c_vms, c_vclusters, c_pools, anti_group, op_id, lease_expires, prev, generation, created_at, updated_at";
+  "kind, key, tenant, grp, spec, secrets, computed, state, c_cpu, c_memory, c_storage, c_gpus, c_vms, c_vclusters, c_pools, anti_group, op_id, lease_expires, prev, generation, created_at, updated_at, owner";
 
 export type Row = Record<string, unknown>;
 
@@ -108,6 +110,7 @@ export function recordToParams(r: LedgerRecord): unknown[] {
     r.generation,
     r.createdAt,
     r.updatedAt,
+    r.owner ?? null,
   ];
 }
 
@@ -142,6 +145,7 @@ export function rowToRecord(row: Row): LedgerRecord {
     generation: num(row.generation),
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
+    owner: strOrNull(row.owner),
   };
 }
 

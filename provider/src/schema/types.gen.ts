@@ -1015,6 +1015,10 @@ controller_url?: string
  * How `terraform plan` checks quotas and placement: `batch` (default) checks the creates and updates of the whole plan together, so a plan whose changes fit one by one but not together fails at review time; `resource` checks each resource alone against the ledger and leaves the rest to apply time, where reservations are atomic and the changes that do not fit fail individually (use it to apply as much of an over-committed change as fits). Env: `OTTERSCALE_REVIEW_CHECKS`.
  */
 review_checks?: ("batch" | "resource")
+/**
+ * Who this workspace is, as the ledger records it on every object it creates or imports (e.g. `team-a/prod`). Another workspace's or stack's create, update or delete of those objects is refused; `terraform import` takes an object over on purpose (audited). Default: a random id kept in each resource's private state. Env: `OTTERSCALE_OWNER`.
+ */
+owner?: string
 }
 
 /**

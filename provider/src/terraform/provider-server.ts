@@ -18,7 +18,7 @@ import { timeoutMsOf } from "./timeouts";
 import { validateConfig } from "./validate-config";
 import { isUnknown, isWhollyKnown, valuesEqual, type TfObject, type TfValue } from "./codec/types";
 import { log } from "./log";
-import { checkPrivate, privateFor } from "./private-state";
+import { checkPrivate, privateFor, withOwner, WorkspaceOwner } from "./private-state";
 
 export type EngineOpener = (config: EngineConfig) => Promise<EngineApi>;
 
@@ -34,6 +34,8 @@ export class ProviderServer {
   private engineConfig: EngineConfig = {};
   private engine?: Promise<EngineApi>;
   private readonly pending = new PendingChanges();
+  /** Who this workspace is (the owner recorded on what it creates or imports). */
+  private readonly owner = new WorkspaceOwner();
   /** review_checks = "resource": check each change alone instead of with the plan's others. */
   private reviewAlone = false;
   private stop = new AbortController();
@@ -88,6 +90,7 @@ export class ProviderServer {
     const ledgerUrl = pick("ledger_url", "OTTERSCALE_LEDGER_URL");
     const controllerUrl = pick("controller_url", "OTTERSCALE_CONTROLLER_URL");
     this.reviewAlone = pick("review_checks", "OTTERSCALE_REVIEW_CHECKS") === "resource";
+    this.owner.configure(pick("owner", "OTTERSCALE_OWNER"));
     this.engineConfig = { ...(ledgerUrl ? { ledgerUrl } : {}), ...(controllerUrl ? { controllerUrl } : {}) };
     log("debug", "configured", { terraform_version: req.terraform_version, controller_url: controllerUrl ? redactControllerUrl(controllerUrl) : "(default)" });
     return { diagnostics: diagnosticsToProto(diags) };
@@ -102,8 +105,8 @@ export class ProviderServer {
     return this.engine;
   }
 
-  private opts(timeoutMs: number | undefined): OperationOptions {
-    return { ...(timeoutMs ? { timeoutMs } : {}), signal: this.stop.signal };
+  private opts(timeoutMs: number | undefined, owner: string): OperationOptions {
+    return { ...(timeoutMs ? { timeoutMs } : {}), signal: this.stop.signal, owner };
   }
 
   // ---- validation and state upgrade ----------------------------------------------------------
@@ -138,10 +141,12 @@ export class ProviderServer {
     try {
       const engine = await this.getEngine();
       checkPrivate(req.private, engine, `the state of ${spec.typeName} ${id}`);
-      const read = await engine.read(kindOf(spec), id);
+      const owner = this.owner.of(req.private);
+      // An object another workspace took over (terraform import there) reads as gone here.
+      const read = await engine.read(kindOf(spec), id, { owner });
       const state = read === undefined ? null : refreshedState(spec, prior, read);
       if (read === undefined) log("debug", "resource gone, removing from state", { type: spec.typeName, id });
-      return { new_state: dynamicValue(state, spec.type), diagnostics: [], private: privateFor(engine.ledgerId, req.private) };
+      return { new_state: dynamicValue(state, spec.type), diagnostics: [], private: privateFor(engine.ledgerId, req.private, owner) };
     } catch (e) {
       return { new_state: req.current_state, private: req.private, diagnostics: diagnosticsToProto(fromError(e, `reading ${spec.typeName} ${id}`)) };
     }
@@ -162,17 +167,19 @@ export class ProviderServer {
         return { planned_state: req.prior_state, diagnostics: diagnosticsToProto(fromError(e, `planning ${spec.typeName}`)) };
       }
     }
-    if (outcome.planned !== null && outcome.changed) diags.push(...(await this.reviewChange(spec, prior, outcome.planned, outcome.requiresReplace.length > 0)));
+    const owner = this.owner.of(prior ? req.prior_private : undefined);
+    if (outcome.planned !== null && outcome.changed) diags.push(...(await this.reviewChange(spec, prior, outcome.planned, outcome.requiresReplace.length > 0, owner)));
     return {
       planned_state: dynamicValue(outcome.planned, spec.type),
       requires_replace: outcome.requiresReplace.map((name) => ({ steps: [{ attribute_name: name }] })),
-      planned_private: req.prior_private,
+      // The apply acts as the owner the plan checked (a new workspace's random id included).
+      planned_private: outcome.planned === null ? req.prior_private : withOwner(req.prior_private, owner),
       diagnostics: diagnosticsToProto(diags),
     };
   }
 
   /** Asks the engine about this change together with the others planned in this process. */
-  private async reviewChange(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean): Promise<TfDiagnostic[]> {
+  private async reviewChange(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean, owner: string): Promise<TfDiagnostic[]> {
     const kind = kindOf(spec);
     const args = argsOf(spec, planned);
     const priorId = str((prior as TfObject | null)?.id);
@@ -180,7 +187,7 @@ export class ProviderServer {
     const address = addressOf(spec.typeName, identity);
     const action: PlannedChange["action"] = !prior ? "create" : replace ? "replace" : "update";
     const unknown = unknownPaths(planned);
-    const change = this.pending.prepare({ action, kind, args, address, ...(priorId ? { id: priorId } : {}), ...(unknown.length ? { unknown } : {}) });
+    const change = this.pending.prepare({ action, kind, args, address, owner, ...(priorId ? { id: priorId } : {}), ...(unknown.length ? { unknown } : {}) });
     try {
       // review_checks = "resource": the other workloads of this plan are left to apply time, but
       // servers, groups and quotas it creates still count (a VM needs its group and quota).
@@ -209,19 +216,20 @@ export class ProviderServer {
     const kept = prior ? { private: req.planned_private } : {};
     const engine = await this.getEngine().catch((e) => e as Error);
     if (engine instanceof Error) return { new_state: req.prior_state, ...kept, diagnostics: diagnosticsToProto(fromError(engine, "opening the engine")) };
+    const owner = this.owner.of(req.planned_private);
     try {
       if (prior) checkPrivate(req.planned_private, engine, `the state of ${address}`);
       if (!planned) {
-        if (priorId) await engine.delete(kind, priorId, this.opts(timeoutMsOf(prior, "delete")));
+        if (priorId) await engine.delete(kind, priorId, this.opts(timeoutMsOf(prior, "delete"), owner));
         return { new_state: dynamicValue(null, spec.type), diagnostics: [] };
       }
       let result: unknown;
-      if (!prior) result = await engine.create(kind, argsOf(spec, planned), this.opts(timeoutMsOf(planned, "create")));
+      if (!prior) result = await engine.create(kind, argsOf(spec, planned), this.opts(timeoutMsOf(planned, "create"), owner));
       else if (planResource(spec, prior, planned).changed) {
-        result = await engine.update(kind, priorId ?? "", argsOf(spec, planned), this.opts(timeoutMsOf(planned, "update")));
+        result = await engine.update(kind, priorId ?? "", argsOf(spec, planned), this.opts(timeoutMsOf(planned, "update"), owner));
       } else result = prior; // only `timeouts` changed: nothing for the engine to do
       const state = resolvePlanned(planned, result as TfValue, spec.type);
-      return { new_state: dynamicValue(state, spec.type), private: privateFor(engine.ledgerId, req.planned_private), diagnostics: diagnosticsToProto(consistencyWarnings(spec, planned, result)) };
+      return { new_state: dynamicValue(state, spec.type), private: privateFor(engine.ledgerId, req.planned_private, owner), diagnostics: diagnosticsToProto(consistencyWarnings(spec, planned, result)) };
     } catch (e) {
       // This change will not happen: stop counting it in later checks of this run. (An applied
       // change stays in the batch: the engine's plan then finds it in the ledger and does not
@@ -237,8 +245,10 @@ export class ProviderServer {
     if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
     try {
       const engine = await this.getEngine();
-      const state = normalize(await engine.import(kindOf(spec), req.id), spec.type);
-      return { imported_resources: [{ type_name: req.type_name, state: dynamicValue(state, spec.type), private: privateFor(engine.ledgerId) }], diagnostics: [] };
+      // An import is the explicit way to take an object over: it becomes this workspace's (audited).
+      const owner = this.owner.of(undefined);
+      const state = normalize(await engine.import(kindOf(spec), req.id, { owner }), spec.type);
+      return { imported_resources: [{ type_name: req.type_name, state: dynamicValue(state, spec.type), private: privateFor(engine.ledgerId, undefined, owner) }], diagnostics: [] };
     } catch (e) {
       return { diagnostics: diagnosticsToProto(fromError(e, `importing ${req.type_name} ${req.id}`)) };
     }

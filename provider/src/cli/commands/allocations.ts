@@ -46,6 +46,7 @@ export function allocationsCommand(run: Runner): Command {
             { header: "STORAGE GIB", align: "right" },
             { header: "GPUS", align: "right" },
             { header: "SERVERS" },
+            { header: "OWNER" },
           ],
           rows.map((a) => [
             a.kind,
@@ -58,6 +59,7 @@ export function allocationsCommand(run: Runner): Command {
             num(a.charge.storage_gib),
             num(a.charge.gpus),
             a.servers.join(",") || "-",
+            a.owner ?? "-",
           ]),
         );
         return EXIT.ok;

@@ -29,14 +29,14 @@ export function inventoryCommand(run: Runner): Command {
           return EXIT.ok;
         }
         ctx.out.table(
-          [{ header: "SERVER" }, { header: "RACK" }, { header: "ZONE" }, { header: "MAINTENANCE" }, { header: "WORKLOADS", align: "right" }, ...DIM_COLUMNS],
-          servers.map((s) => [s.name, s.rack ?? "-", s.zone ?? "-", s.maintenance ? "yes" : "no", s.workloads, ...DIMS.map((d) => usageCell(s.allocated, s.capacity, d))]),
+          [{ header: "SERVER" }, { header: "RACK" }, { header: "ZONE" }, { header: "MAINTENANCE" }, { header: "WORKLOADS", align: "right" }, ...DIM_COLUMNS, { header: "OWNER" }],
+          servers.map((s) => [s.name, s.rack ?? "-", s.zone ?? "-", s.maintenance ? "yes" : "no", s.workloads, ...DIMS.map((d) => usageCell(s.allocated, s.capacity, d)), s.owner ?? "-"]),
           "Servers (allocated/capacity)",
         );
         ctx.out.text("");
         ctx.out.table(
-          [{ header: "GROUP" }, { header: "STRATEGY" }, { header: "MEMBERS", align: "right" }, ...DIM_COLUMNS, { header: "SERVERS" }],
-          groups.map((g) => [g.name, g.placement_strategy, g.members.length, ...DIMS.map((d) => usageCell(g.allocated, g.total, d)), g.members.join(",")]),
+          [{ header: "GROUP" }, { header: "STRATEGY" }, { header: "MEMBERS", align: "right" }, ...DIM_COLUMNS, { header: "SERVERS" }, { header: "OWNER" }],
+          groups.map((g) => [g.name, g.placement_strategy, g.members.length, ...DIMS.map((d) => usageCell(g.allocated, g.total, d)), g.members.join(","), g.owner ?? "-"]),
           "Groups (allocated/capacity)",
         );
         return EXIT.ok;

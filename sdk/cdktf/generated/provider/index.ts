@@ -21,6 +21,12 @@ export interface OtterscaleProviderConfig {
   */
   readonly ledgerUrl?: string;
   /**
+  * Who this workspace is, as the ledger records it on every object it creates or imports (e.g. `team-a/prod`). Another workspace's or stack's create, update or delete of those objects is refused; `terraform import` takes an object over on purpose (audited). Default: a random id kept in each resource's private state. Env: `OTTERSCALE_OWNER`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs#owner OtterscaleProvider#owner}
+  */
+  readonly owner?: string;
+  /**
   * How `terraform plan` checks quotas and placement: `batch` (default) checks the creates and updates of the whole plan together, so a plan whose changes fit one by one but not together fails at review time; `resource` checks each resource alone against the ledger and leaves the rest to apply time, where reservations are atomic and the changes that do not fit fail individually (use it to apply as much of an over-committed change as fits). Env: `OTTERSCALE_REVIEW_CHECKS`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs#review_checks OtterscaleProvider#review_checks}
@@ -80,6 +86,7 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
     });
     this._controllerUrl = config.controllerUrl;
     this._ledgerUrl = config.ledgerUrl;
+    this._owner = config.owner;
     this._reviewChecks = config.reviewChecks;
     this._alias = config.alias;
   }
@@ -118,6 +125,22 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
   // Temporarily expose input value. Use with caution.
   public get ledgerUrlInput() {
     return this._ledgerUrl;
+  }
+
+  // owner - computed: false, optional: true, required: false
+  private _owner?: string; 
+  public get owner() {
+    return this._owner;
+  }
+  public set owner(value: string | undefined) {
+    this._owner = value;
+  }
+  public resetOwner() {
+    this._owner = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get ownerInput() {
+    return this._owner;
   }
 
   // review_checks - computed: false, optional: true, required: false
@@ -160,6 +183,7 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
     return {
       controller_url: cdktf.stringToTerraform(this._controllerUrl),
       ledger_url: cdktf.stringToTerraform(this._ledgerUrl),
+      owner: cdktf.stringToTerraform(this._owner),
       review_checks: cdktf.stringToTerraform(this._reviewChecks),
       alias: cdktf.stringToTerraform(this._alias),
     };
@@ -175,6 +199,12 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
       },
       ledger_url: {
         value: cdktf.stringToHclTerraform(this._ledgerUrl),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      owner: {
+        value: cdktf.stringToHclTerraform(this._owner),
         isBlock: false,
         type: "simple",
         storageClassType: "string",
