@@ -189,7 +189,9 @@ export async function check(kind: ResourceKind, olds: Props, news: Props, settin
   if (unknown.size) return { inputs: news };
   const inputs: Props = toSpelling(validated.spec, schema, "camel") as Props;
   if (news.adopt !== undefined) inputs.adopt = news.adopt;
-  const failures = await dryRun(kind, olds, validated.spec, validated.key, settings, unwrapSecrets(news.adopt) === true);
+  const owner = ownerIn(news);
+  if (owner) inputs[OWNER_INPUT] = owner;
+  const failures = await dryRun(kind, olds, validated.spec, validated.key, settings, unwrapSecrets(news.adopt) === true, owner);
   return failures.length ? { inputs, failures } : { inputs };
 }
 
@@ -200,14 +202,14 @@ function identityOf(kind: ResourceKind, olds: Props): string | undefined {
   return needed.every((k) => typeof o[k] === "string") ? keyOf(kind, o) : undefined;
 }
 
-function dryRun(kind: ResourceKind, olds: Props, spec: Props, key: string, settings: ProviderSettings, adopt = false): Promise<dynamic.CheckFailure[]> {
+function dryRun(kind: ResourceKind, olds: Props, spec: Props, key: string, settings: ProviderSettings, adopt = false, owner?: string): Promise<dynamic.CheckFailure[]> {
   const slot = slotFor(settings);
-  const run = slot.queue.then(() => dryRunNow(slot, kind, olds, spec, key, adopt));
+  const run = slot.queue.then(() => dryRunNow(slot, kind, olds, spec, key, adopt, owner));
   slot.queue = run.catch(() => undefined);
   return run;
 }
 
-async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Props, key: string, adopt: boolean): Promise<dynamic.CheckFailure[]> {
+async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Props, key: string, adopt: boolean, owner?: string): Promise<dynamic.CheckFailure[]> {
   const engine = await slot.engine;
   const address = `${kind}:${key}`;
   // `adopt: true` on an object the ledger has: the create adopts it and updates it in place.
@@ -216,12 +218,14 @@ async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Prop
   // A renamed object is created before the old one goes (Pulumi's default order), so it must fit
   // alongside it: plan it as a create. Same identity: an update, or, when a force-new attribute
   // changed, a replace (diff asks for delete-before-replace, so the old one goes first).
+  // Another stack's object fails here, at preview; an adoption is the explicit takeover.
+  const by = owner && !adopting ? { owner } : {};
   const change: PlannedChange =
     oldKey !== key
-      ? { action: "create", kind, args: spec, address }
+      ? { action: "create", kind, args: spec, address, ...by }
       : diff(kind, olds, spec).replaces?.length
-        ? { action: "replace", kind, id: key, args: spec, address }
-        : { action: "update", kind, id: key, args: spec, address };
+        ? { action: "replace", kind, id: key, args: spec, address, ...by }
+        : { action: "update", kind, id: key, args: spec, address, ...by };
   // A re-check replaces its earlier entry in place (never double counts); a new change goes last.
   // The batch keeps its order, so the engine continues from its previous plan.
   const result = await engine.plan(batchWith(slot.pending, address, change));

@@ -88,8 +88,9 @@ describe("otterscale CLI: inventory, usage, allocations, audit", function () {
     assert.equal(r.code, 0, r.stderr);
     const rows = rowsOf(r.stdout);
     assert.deepEqual(rows[0], ["Servers (allocated/capacity)"]);
-    assert.deepEqual(rows[1], ["SERVER", "RACK", "ZONE", "MAINTENANCE", "WORKLOADS", "CPU CORES", "MEMORY GIB", "STORAGE GIB", "GPUS"]);
-    assert.deepEqual(rows[5], ["s4", "r2", "z2", "yes", "0", "0/16 (16 free)", "0/64 (64 free)", "0/1000 (1000 free)", "0/0 (0 free)"]);
+    assert.deepEqual(rows[1], ["SERVER", "RACK", "ZONE", "MAINTENANCE", "WORKLOADS", "CPU CORES", "MEMORY GIB", "STORAGE GIB", "GPUS", "OWNER"]);
+    // Created through the engine API (no owner named): "-".
+    assert.deepEqual(rows[5], ["s4", "r2", "z2", "yes", "0", "0/16 (16 free)", "0/64 (64 free)", "0/1000 (1000 free)", "0/0 (0 free)", "-"]);
     const web1 = (await engine.read("virtual_machine", "acme/web-1"))!.server as string;
     const line = rows.find((row) => row[0] === web1)!;
     assert.equal(line[5], "4/16 (12 free)");
@@ -98,7 +99,7 @@ describe("otterscale CLI: inventory, usage, allocations, audit", function () {
     const ends = lines.slice(1).map((l) => l.indexOf("(", l.indexOf("/")));
     assert.equal(new Set(ends).size, 1, `misaligned:\n${lines.join("\n")}`);
     const groupRow = rows.find((row) => row[0] === "g")!;
-    assert.deepEqual(groupRow, ["g", "binpack", "4", "8/64 (56 free)", "16/256 (240 free)", "300/4000 (3700 free)", "0/0 (0 free)", "s1,s2,s3,s4"]);
+    assert.deepEqual(groupRow, ["g", "binpack", "4", "8/64 (56 free)", "16/256 (240 free)", "300/4000 (3700 free)", "0/0 (0 free)", "s1,s2,s3,s4", "-"]);
   });
 
   it("usage: quotas, use and headroom equal the tenant_usage data source; filters work", async () => {
@@ -150,8 +151,8 @@ describe("otterscale CLI: inventory, usage, allocations, audit", function () {
 
     const r = await cli(["allocations", "--tenant", "acme"], { home });
     const rows = rowsOf(r.stdout);
-    assert.deepEqual(rows[0], ["KIND", "TENANT", "NAME", "GROUP", "STATE", "CPU CORES", "MEMORY GIB", "STORAGE GIB", "GPUS", "SERVERS"]);
-    assert.deepEqual(rows[2], ["virtual_machine", "acme", "web-1", "g", "active", "4", "8", "50", "0", web1.servers[0]]);
+    assert.deepEqual(rows[0], ["KIND", "TENANT", "NAME", "GROUP", "STATE", "CPU CORES", "MEMORY GIB", "STORAGE GIB", "GPUS", "SERVERS", "OWNER"]);
+    assert.deepEqual(rows[2], ["virtual_machine", "acme", "web-1", "g", "active", "4", "8", "50", "0", web1.servers[0], "-"]);
   });
 
   it("audit: the trail with --since (duration or ISO time) and --tenant", async () => {

@@ -82,7 +82,7 @@ export interface MockRecord {
  * Check (and, unless previewing, Create) through the deserialized provider. A check failure or
  * create error is recorded and the resource resolves with empty state, so a test can assert it.
  */
-export async function mockEngine(host: InProcessHost, opts: { preview: boolean }): Promise<MockRecord[]> {
+export async function mockEngine(host: InProcessHost, opts: { preview: boolean; stack?: string }): Promise<MockRecord[]> {
   const records: MockRecord[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -110,7 +110,7 @@ export async function mockEngine(host: InProcessHost, opts: { preview: boolean }
       call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
     },
     "otterscale-estate",
-    "test",
+    opts.stack ?? "test",
     opts.preview,
   );
   return records;

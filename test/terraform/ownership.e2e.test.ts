@@ -88,8 +88,11 @@ describe("ownership between two Terraform workspaces (real binary)", function ()
     const plan = await run(["plan"]);
     assert.doesNotMatch(plan.stdout, /will be destroyed/);
     await run(["apply", "-auto-approve"]);
-    const vms = JSON.parse((await cli(["-o", "json", "allocations"], { home: s.home })).stdout) as { allocations: { id: string; backend: string }[] };
-    assert.deepEqual(vms.allocations.map((v) => [v.id, v.backend]), [["acme/web", "present"]], "the VM still runs, now the other workspace's");
+    const vms = JSON.parse((await cli(["-o", "json", "allocations"], { home: s.home })).stdout) as { allocations: { id: string; backend: string; owner: string }[] };
+    assert.deepEqual(vms.allocations.map((v) => [v.id, v.backend, v.owner]), [["acme/web", "present", "terraform:work/other"]], "the VM still runs, now the other workspace's");
+    const table = (await cli(["allocations"], { home: s.home })).stdout;
+    assert.match(table, /OWNER/);
+    assert.match(table, /web .*terraform:work\/other/);
 
     // The new owner changes it; the old one could not even plan to.
     await run(["workspace", "select", "other"]);
