@@ -1,9 +1,15 @@
 /**
- * The Pulumi stack as the ledger's owner of what it declares (see provider/src/engine/owners.ts):
- * set by each resource at program time (`pulumi:<project>/<stack>`), carried as a front-end
- * input and as an output so that read, update and delete act as the same stack.
+ * The Pulumi stack, and the resource in it, as the ledger's owner of what it declares (see
+ * provider/src/engine/owners.ts): set by each resource at program time
+ * (`pulumi:<project>/<stack>#<resource>`), carried as a front-end input and as an output so that
+ * read, update and delete act as the same owner.
  */
 export const OWNER_INPUT = "__otterscaleOwner";
+
+/** `pulumi:<project>/<stack>#<logical name>`. */
+export function ownerOf(project: string, stack: string, resource: string): string {
+  return `pulumi:${project}/${stack}#${resource}`;
+}
 
 /** The owner named in a resource's inputs or outputs; undefined for state written before owners. */
 export function ownerIn(props: Readonly<Record<string, unknown>> | undefined): string | undefined {

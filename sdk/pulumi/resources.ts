@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { schemaOf, sensitivePaths, type ResourceKind } from "../../provider/src/schema/catalog";
 import { snakeToCamel } from "./names";
 import { providerFor, type OtterscaleProvider } from "./provider";
-import { OWNER_INPUT } from "./owner";
+import { OWNER_INPUT, ownerOf } from "./owner";
 import type {
   BaremetalGroupArgs,
   BaremetalGroupOutputs,
@@ -64,9 +64,11 @@ function propsOf(kind: ResourceKind, logicalName: string, args: object): pulumi.
   const props: pulumi.Inputs = Object.fromEntries(attrs.map((k) => [snakeToCamel(k), undefined]));
   Object.assign(props, args);
   if (attrs.includes("name") && props.name === undefined) props.name = logicalName;
-  // The stack that declares the object: the ledger records it, and another stack's create,
-  // update or delete of the object is refused (`adopt: true` takes it over on purpose).
-  props[OWNER_INPUT] = `pulumi:${pulumi.getProject()}/${pulumi.getStack()}`;
+  // The stack and resource that declare the object: the ledger records it, and another stack's
+  // (or another resource's) create, update or delete of the object is refused; `adopt: true`
+  // takes it over on purpose. Per resource, so that two resources of one stack swapping names
+  // never silently trade objects.
+  props[OWNER_INPUT] = ownerOf(pulumi.getProject(), pulumi.getStack(), logicalName);
   return props;
 }
 
