@@ -218,6 +218,27 @@ describe("otterscale report on a real terraform plan", function () {
     assert.ok(md.stdout.includes("| cpu_cores | 18 -> 20 | 20 | `██████████ 100%` |"), md.stdout);
   });
 
+  it("an errored plan (terraform >= 1.11 still writes the file) is reported as cannot apply, exit 2", async () => {
+    // api alone asks for 30 of the 20-core quota: terraform plan fails, yet writes the plan file
+    // marked "errored".
+    s.write("main.tf", withProvider(estate({ webs: 3, apiCores: 30, old: false, pool: true, memory: 96 })));
+    const planned = await s.run(["plan", "-out", "errored.tfplan", "-no-color"]);
+    assert.equal(planned.code, 1, planned.stdout + planned.stderr);
+    const shown = await s.run(["show", "-json", "errored.tfplan"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal((JSON.parse(shown.stdout) as { errored?: boolean }).errored, true, "terraform marked the plan errored");
+    const file = path.join(s.dir, "errored.json");
+    writeFileSync(file, shown.stdout);
+    const report = await cliJson<ReportJson>(["report", "--terraform-plan", file], { home: s.home }, 2);
+    assert.equal(report.ok, false);
+    assert.equal(report.errors[0].code, "plan_errored");
+    assert.match(report.errors[0].detail, /terraform could not finish planning/);
+    const md = await cli(["report", "--terraform-plan", file], { home: s.home });
+    assert.equal(md.code, 2);
+    assert.match(md.stdout, /^\*\*Cannot apply: \d+ errors?\.\*\*/m);
+    assert.doesNotMatch(md.stdout, /Can apply\./);
+  });
+
   it("input errors: a binary plan file or a non-plan JSON is a usage error (exit 1) with a hint", async () => {
     const binary = await cli(["report", "--terraform-plan", path.join(s.dir, "plan.tfplan")], { home: s.home });
     assert.equal(binary.code, 1);

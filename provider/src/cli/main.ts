@@ -40,7 +40,19 @@ export async function main(argv: readonly string[] = process.argv): Promise<Exit
   }
 }
 
+/**
+ * A reader that stops early (`otterscale inventory | head -1`) closes the pipe: that is a normal
+ * end for a command-line tool, not a crash with a stack trace.
+ */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(EXIT.ok);
+    throw e;
+  });
+}
+
 if (require.main === module) {
+  endQuietlyOnClosedPipe();
   main().then(
     (code) => (process.exitCode = code),
     (e) => {

@@ -53,7 +53,10 @@ export function reportCommand(run: Runner): Command {
         const { parsed, source, file } = changesOf(o);
         const changes = orderChanges(parsed.changes);
         ctx.out.progress(`report: planning ${changes.length} otterscale change${changes.length === 1 ? "" : "s"} (${parsed.skipped} other resource changes skipped)`);
-        const impact = await ctx.withEngine((e) => impactOf(e, changes));
+        const planned = await ctx.withEngine((e) => impactOf(e, changes));
+        // A plan the front end could not finish is never approved, whatever our checks say.
+        const upstream = (parsed.upstreamErrors ?? []).map((detail) => ({ severity: "error" as const, code: "plan_errored", summary: `${source} failed`, detail }));
+        const impact = upstream.length ? { ...planned, ok: false, errors: [...upstream, ...planned.errors] } : planned;
         if (ctx.out.format === "json") ctx.out.json({ source, file, ...impact });
         else ctx.out.text(renderMarkdown(impact, { source, file }).replace(/\n$/, ""));
         return impact.ok ? EXIT.ok : EXIT.findings;

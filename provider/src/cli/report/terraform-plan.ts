@@ -24,6 +24,12 @@ export interface ParsedChanges {
   readonly changes: ReportChange[];
   /** Resource changes of other providers, or of ours that change nothing. */
   readonly skipped: number;
+  /**
+   * Why the front end itself could not finish planning (Terraform >= 1.11 writes a plan file even
+   * when planning errors, marked `"errored": true`): such a plan can never apply, and the changes
+   * it lists are incomplete.
+   */
+  readonly upstreamErrors?: readonly string[];
 }
 
 interface TfResourceChange {
@@ -98,5 +104,12 @@ export function parseTerraformPlan(doc: unknown): ParsedChanges {
     }
     changes.push({ action, kind, address, ...(id !== undefined ? { id } : {}), ...extra });
   }
-  return { changes, skipped };
+  const errored = (doc as { errored?: unknown }).errored === true;
+  return {
+    changes,
+    skipped,
+    ...(errored
+      ? { upstreamErrors: ["terraform could not finish planning: the plan file is marked errored, so it cannot be applied and the changes it lists are incomplete; run `terraform plan` to see the errors"] }
+      : {}),
+  };
 }
