@@ -18,6 +18,7 @@ import { timeoutMsOf } from "./timeouts";
 import { validateConfig } from "./validate-config";
 import { isUnknown, isWhollyKnown, valuesEqual, type TfObject, type TfValue } from "./codec/types";
 import { log } from "./log";
+import { Mutex } from "../ledger/mutex";
 import { checkPrivate, privateFor, withOwner, WorkspaceOwner } from "./private-state";
 
 export type EngineOpener = (config: EngineConfig) => Promise<EngineApi>;
@@ -34,6 +35,7 @@ export class ProviderServer {
   private engineConfig: EngineConfig = {};
   private engine?: Promise<EngineApi>;
   private readonly pending = new PendingChanges();
+  private readonly reviews = new Mutex();
   /** Who this workspace is (the owner recorded on what it creates or imports). */
   private readonly owner = new WorkspaceOwner();
   /** review_checks = "resource": check each change alone instead of with the plan's others. */
@@ -179,7 +181,14 @@ export class ProviderServer {
   }
 
   /** Asks the engine about this change together with the others planned in this process. */
-  private async reviewChange(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean, owner: string): Promise<TfDiagnostic[]> {
+  private reviewChange(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean, owner: string): Promise<TfDiagnostic[]> {
+    // One review at a time: Terraform plans resources in parallel, and a change must be checked
+    // together with every change accepted before it (two concurrent checks that each saw only
+    // the other's predecessors would both pass, although together they cross a limit).
+    return this.reviews.run(() => this.reviewChangeNow(spec, prior, planned, replace, owner));
+  }
+
+  private async reviewChangeNow(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean, owner: string): Promise<TfDiagnostic[]> {
     const kind = kindOf(spec);
     const args = argsOf(spec, planned);
     const priorId = str((prior as TfObject | null)?.id);
