@@ -19,6 +19,15 @@ export interface DecisionContext {
   readonly inv: Inventory;
 }
 
+/**
+ * Marks an error about a referenced object that does not exist (yet): a parallel step of the same
+ * apply may be creating it, so the reservation is retried briefly (fence.ts), and a plan, which
+ * cannot know whether the configuration creates it, warns instead of blocking (plan.ts).
+ */
+export function missingReference(what: string): { missingReference: string; retryable: true } {
+  return { missingReference: what, retryable: true };
+}
+
 export const isWorkload = (kind: ResourceKind): kind is WorkloadKind => (WORKLOAD_KINDS as readonly string[]).includes(kind);
 
 export function limitsOf(q: TenantQuotaArgs): QuotaLimits {
@@ -45,7 +54,7 @@ async function quotaOf(ctx: DecisionContext, tenant: string, group: string): Pro
       "quota_exceeded",
       `tenant ${tenant} has no quota in group ${group}: declare an otterscale_tenant_quota for tenant "${tenant}" and group "${group}" first`,
       [{ path: "group", message: `tenant ${tenant} has no quota in group ${group}` }],
-      { tenant, group },
+      { tenant, group, ...missingReference(`the quota of tenant ${tenant} in group ${group}`) },
     );
   }
   return q.spec as unknown as TenantQuotaArgs;
@@ -53,7 +62,7 @@ async function quotaOf(ctx: DecisionContext, tenant: string, group: string): Pro
 
 function groupOf(ctx: DecisionContext, name: string): BaremetalGroupArgs {
   const g = ctx.inv.groups.get(name);
-  if (!g) throw new OtterscaleError("not_found", `group ${name} does not exist`, [{ path: "group", message: `group ${name} does not exist` }]);
+  if (!g) throw new OtterscaleError("not_found", `group ${name} does not exist`, [{ path: "group", message: `group ${name} does not exist` }], missingReference(`group ${name}`));
   return g;
 }
 
@@ -348,9 +357,12 @@ async function checkMembershipKept(ctx: DecisionContext, name: string, spec: Ser
 export async function checkGroupCreate(ctx: DecisionContext, spec: BaremetalGroupArgs): Promise<void> {
   const missing = (spec.servers ?? []).filter((s) => !ctx.inv.servers.has(s));
   if (missing.length) {
-    throw new OtterscaleError("not_found", `group ${spec.name}: unknown server(s) ${missing.join(", ")}`, [
-      { path: "servers", message: `unknown server(s): ${missing.join(", ")}` },
-    ]);
+    throw new OtterscaleError(
+      "not_found",
+      `group ${spec.name}: unknown server(s) ${missing.join(", ")}`,
+      [{ path: "servers", message: `unknown server(s): ${missing.join(", ")}` }],
+      missingReference(`server(s) ${missing.join(", ")}`),
+    );
   }
 }
 

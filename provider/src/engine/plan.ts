@@ -187,6 +187,11 @@ export class Planner {
       if (Array.isArray(record.computed.servers)) st.placements[address] = record.computed.servers as string[];
       return exists && change.action !== "update" && ops.isMissing(change.kind, v.key) ? [missingWarning(change.kind, v.key, address, record)] : [];
     } catch (e) {
+      // A referenced object the ledger does not have yet: the configuration may create it in a
+      // step planned later (a literal `group = "g"`), so the plan must not block; apply decides.
+      if (OtterscaleError.isInstance(e) && typeof e.details.missingReference === "string" && change.action !== "delete") {
+        return [uncheckedWarning(e.details.missingReference, address, e.message)];
+      }
       return diagnosticsOf(e, change.kind, address);
     }
   }
@@ -202,6 +207,17 @@ export class Planner {
     }
     return out;
   }
+}
+
+/** A change the plan cannot check because something it references does not exist yet. */
+function uncheckedWarning(what: string, address: string, error: string): Diagnostic {
+  return {
+    severity: "warning",
+    address,
+    code: "unchecked",
+    summary: "Checked at apply",
+    detail: `${what} does not exist yet (${error}). If this configuration creates it, it is checked when it is applied; reference it (for example group = otterscale_baremetal_group.g.name) so the plan can check quota and placement now. If nothing creates it, the apply fails.`,
+  };
 }
 
 /** A create of a workload the ledger still holds but the backend lost: re-made in place. */
