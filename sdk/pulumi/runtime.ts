@@ -11,7 +11,7 @@ import { resolveConfig } from "../../provider/src/engine/config";
 import type { Engine } from "../../provider/src/engine/engine";
 import { canonical, keyOf } from "../../provider/src/engine/records";
 import { checkStateLedger } from "../../provider/src/engine/state-ledger";
-import { OWNER_INPUT, ownerIn } from "./owner";
+import { actingOwner, OWNER_INPUT, ownerIn, UNRECORDED_OWNER } from "./owner";
 import { openEngine } from "../../provider/src/handlers/engine";
 import { batchWith } from "../../provider/src/engine/batch";
 import type { PlannedChange, State } from "../../provider/src/handlers/api";
@@ -189,8 +189,9 @@ export async function check(kind: ResourceKind, olds: Props, news: Props, settin
   if (unknown.size) return { inputs: news };
   const inputs: Props = toSpelling(validated.spec, schema, "camel") as Props;
   if (news.adopt !== undefined) inputs.adopt = news.adopt;
-  const owner = ownerIn(news);
-  if (owner) inputs[OWNER_INPUT] = owner;
+  // An existing resource acts as the owner its state recorded (a rename keeps it); a new one as its stack#name.
+  const owner = identityOf(kind, olds) ? actingOwner(olds, news) : ownerIn(news);
+  if (owner && owner !== UNRECORDED_OWNER) inputs[OWNER_INPUT] = owner;
   const failures = await dryRun(kind, olds, validated.spec, validated.key, settings, unwrapSecrets(news.adopt) === true, owner);
   return failures.length ? { inputs, failures } : { inputs };
 }
@@ -360,9 +361,8 @@ async function adopt(engine: Engine, kind: ResourceKind, args: Props, owner: str
         );
       }
     }
-    // The takeover (audited) happens only once the adoption is known to be possible.
-    await engine.import(kind, v.key, { ...(owner ? { owner } : {}) });
-    return await engine.update(kind, v.key, args, { ...(owner ? { owner } : {}) });
+    // The takeover (audited) and the update are one fenced operation: a failed update takes nothing over.
+    return await engine.update(kind, v.key, args, { ...(owner ? { owner, takeover: true } : {}) });
   } catch (e) {
     throw edgeError(e);
   }
@@ -379,7 +379,7 @@ export async function read(kind: ResourceKind, id: string, props: Props = {}, se
   try {
     checkLedgerOf(engine, kind, id, props);
     // An object another stack took over (`adopt: true` there) reads as gone here.
-    state = await engine.read(kind, id, { ...(ownerIn(props) ? { owner: ownerIn(props) } : {}) });
+    state = await engine.read(kind, id, { owner: actingOwner(props) });
   } catch (e) {
     throw edgeError(e);
   }
@@ -408,9 +408,10 @@ export async function update(kind: ResourceKind, id: string, olds: Props, news: 
   const engine = await engineFor(settings);
   try {
     checkLedgerOf(engine, kind, id, olds);
-    const owner = ownerIn(news) ?? ownerIn(olds);
-    const state = await engine.update(kind, id, toEngine(kind, news), { ...(owner ? { owner } : {}) });
-    return { outs: outputsOf(engine, kind, state, owner) };
+    // The owner its state recorded: a resource renamed with aliases keeps its object.
+    const owner = actingOwner(olds, news);
+    const state = await engine.update(kind, id, toEngine(kind, news), { owner });
+    return { outs: outputsOf(engine, kind, state, owner === UNRECORDED_OWNER ? undefined : owner) };
   } catch (e) {
     settled(settings, kind, id);
     throw edgeError(e);
@@ -422,7 +423,7 @@ export async function remove(kind: ResourceKind, id: string, settings: ProviderS
   const engine = await engineFor(settings);
   try {
     checkLedgerOf(engine, kind, id, props);
-    await engine.delete(kind, id, { ...(ownerIn(props) ? { owner: ownerIn(props) } : {}) });
+    await engine.delete(kind, id, { owner: actingOwner(props) });
     // The delete half of a delete-before-replace: the replacement is still to be created, so its
     // checked entry keeps counting in later checks.
     const entry = slotFor(settings).pending.get(`${kind}:${id}`);

@@ -53,8 +53,12 @@ describe("ownership: no silent takeovers between workspaces and stacks", () => {
     assert.deepEqual(mine.diagnostics, []);
   });
 
-  it("an import takes it over on purpose, audited; the old owner then sees it gone and cannot destroy it", async () => {
-    await engine.import("virtual_machine", "acme/web", B);
+  it("an import writes nothing; the update that follows takes it over on purpose, audited; the old owner then sees it gone", async () => {
+    const audit = (await engine.ledger.audit()).length;
+    await engine.import("virtual_machine", "acme/web");
+    assert.equal((await engine.ledger.audit()).length, audit, "an import (Terraform runs them during plan) writes nothing");
+    assert.equal(await engine.ownerOf("virtual_machine", "acme/web"), "terraform:team-a");
+    await engine.update("virtual_machine", "acme/web", vm("web"), { ...B, takeover: true });
     const takeover = (await engine.ledger.audit()).filter((e) => e.op === "takeover");
     assert.deepEqual(takeover.map((e) => [e.key, e.delta]), [["acme/web", { from: "terraform:team-a", to: "pulumi:shop/prod" }]]);
     assert.equal(await engine.read("virtual_machine", "acme/web", A), undefined, "gone from the old owner's view");

@@ -24,6 +24,10 @@ export class FakeEngine implements EngineApi {
   /** Settable: tests point the provider at "another ledger" by changing it. */
   ledgerId = "fake-ledger-1";
   readonly ledgerLabel = "fake://ledger";
+
+  async ownerOf(): Promise<string | null | undefined> {
+    return null;
+  }
   readonly objects = new Map<string, State>(); // `${kind}/${id}`
   readonly calls: Call[] = [];
   closed = false;

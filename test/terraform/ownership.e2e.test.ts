@@ -73,8 +73,13 @@ describe("ownership between two Terraform workspaces (real binary)", function ()
     assert.equal((await audit()).events.length, before, "the plan wrote nothing");
   });
 
-  it("terraform import there takes it over (audited); the first workspace's next plan drops it from state without destroying it", async () => {
+  it("terraform import there, then apply, takes it over (audited); the first workspace's next plan drops it from state without destroying it", async () => {
+    const before = (await audit()).events.length;
     await run(["import", "otterscale_virtual_machine.web", "acme/web"]);
+    assert.equal((await audit()).events.length, before, "the import itself writes nothing");
+    const takeoverPlan = await run(["plan"]);
+    assert.match(takeoverPlan.stdout, /otterscale_virtual_machine\.web will be updated in-place/, "the takeover is applied as an update");
+    await run(["apply", "-auto-approve"]);
     const takeover = (await audit()).events.filter((e) => e.op === "takeover");
     assert.deepEqual(takeover.map((e) => [e.id, e.delta]), [["acme/web", { from: "terraform:work/default", to: "terraform:work/other" }]]);
     assert.match((await run(["plan"])).stdout, /No changes/);
@@ -100,5 +105,29 @@ describe("ownership between two Terraform workspaces (real binary)", function ()
     await run(["apply", "-auto-approve"]);
     const after = JSON.parse((await cli(["-o", "json", "allocations"], { home: s.home })).stdout) as { allocations: { id: string; charge: { cpu_cores: number } }[] };
     assert.equal(after.allocations[0].charge.cpu_cores, 4);
+  });
+});
+
+describe("a plan with an import block writes nothing (real binary)", function () {
+  this.timeout(300_000);
+  let s: TfSession;
+  after(() => s?.close());
+
+  it("terraform plan with `import {}` in another workspace leaves the ledger untouched; apply takes it over", async () => {
+    s = await tfSession();
+    s.write("main.tf", withProvider(WITH_INVENTORY));
+    assert.equal((await s.run(["apply", "-auto-approve", "-no-color"])).code, 0);
+    assert.equal((await s.run(["workspace", "new", "other", "-no-color"])).code, 0);
+    s.write("main.tf", withProvider(`import {\n  to = otterscale_virtual_machine.web\n  id = "acme/web"\n}\n${VM}`));
+    const auditOf = async () => (await cli(["-o", "json", "audit"], { home: s.home })).stdout;
+    const before = await auditOf();
+    const plan = await s.run(["plan", "-no-color"]);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /1 to import/);
+    assert.equal(await auditOf(), before, "the plan wrote nothing: no takeover");
+    const applied = await s.run(["apply", "-auto-approve", "-no-color"]);
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    const events = JSON.parse(await auditOf()) as { events: { op: string; id: string }[] };
+    assert.ok(events.events.some((e) => e.op === "takeover" && e.id === "acme/web"));
   });
 });

@@ -15,7 +15,7 @@ import { validateInput } from "../schema/validate";
 import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "../handlers/api";
 import { isWorkload, limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
-import { idFormatOf, keyOf, splitSecrets } from "./records";
+import { canonical, idFormatOf, keyOf, splitSecrets } from "./records";
 import { semanticProblems } from "./semantics";
 import { stateOf } from "./state";
 import { Planner } from "./plan";
@@ -116,8 +116,8 @@ export class Engine implements EngineApi {
     });
     const what = `create ${kind} ${v.key}`;
     const observed = await this.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), {
-      failed: (e) => (held.record.state === "pending" ? this.release(held.record, e) : this.settleByObservation(held.record, v.spec)),
-      late: (outcome) => (held.record.state === "pending" ? (outcome.ok ? this.undoLateCreate(held.record) : this.release(held.record, outcome.error)) : this.settleByObservation(held.record, v.spec)),
+      failed: (e) => (held.record.state === "pending" ? this.settleFailedCreate(held.record, e) : this.settleByObservation(held.record, v.spec)),
+      late: (outcome) => (held.record.state === "pending" ? (outcome.ok ? this.undoLateCreate(held.record) : this.settleFailedCreate(held.record, outcome.error)) : this.settleByObservation(held.record, v.spec)),
     });
     this.missing.delete(objectId(kind, v.key));
     return this.commit(held.record, observed, v, what);
@@ -140,9 +140,9 @@ export class Engine implements EngineApi {
     await this.beforeWrite(limits);
     const held = await this.hold(kind, id, limits, async (tx, existing) => {
       if (!existing) throw new OtterscaleError("not_found", `${kind} ${id} does not exist in the ledger`);
-      checkOwner(existing, opts.owner, "update");
+      if (!opts.takeover) checkOwner(existing, opts.owner, "update");
       const ctx = await this.context(tx);
-      const record = await reserveUpdate(ctx, kind, id, v, opId, Date.now(), this.leaseUntil());
+      const record = await reserveUpdate(ctx, kind, id, v, opId, Date.now(), this.leaseUntil(), opts.takeover ? opts.owner : undefined);
       return { record, desired: desiredOf(ctx.inv, record, v.spec) };
     });
     const what = `update ${kind} ${id}`;
@@ -206,9 +206,8 @@ export class Engine implements EngineApi {
     });
   }
 
-  async import(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<State> {
+  async import(kind: ResourceKind, id: string): Promise<State> {
     const state = await this.read(kind, id);
-    if (state && opts.owner !== undefined) await this.takeOver(kind, id, opts.owner);
     if (!state) {
       const rec = await this.ledger.read((tx) => tx.get(kind, id));
       const why = rec && !isTombstone(rec) && rec.state !== "pending" ? "the ledger holds it, but it is missing on the backend (apply re-creates it in place)" : "no such object in the ledger";
@@ -217,19 +216,9 @@ export class Engine implements EngineApi {
     return state;
   }
 
-  /** Records `owner` as the object's owner (an explicit takeover: audited with both owners). */
-  private async takeOver(kind: ResourceKind, id: string, owner: string): Promise<void> {
-    await withBoundedRetry(
-      () =>
-        this.ledger.transaction(async (tx) => {
-          const cur = await tx.get(kind, id);
-          if (!cur || cur.owner === owner) return;
-          if (cur.state !== "active") throw busyRow(cur);
-          await tx.put({ ...cur, owner, generation: cur.generation + 1, updatedAt: Date.now() });
-          await tx.appendAudit({ at: Date.now(), op: "takeover", kind, key: id, tenant: cur.tenant, grp: cur.grp, delta: { from: cur.owner ?? null, to: owner }, opId: null });
-        }),
-      undefined,
-    );
+  async ownerOf(kind: ResourceKind, id: string): Promise<string | null | undefined> {
+    const rec = await this.ledger.read((tx) => tx.get(kind, id));
+    return rec && !isTombstone(rec) ? (rec.owner ?? null) : undefined;
   }
 
   // ---------------------------------------------------------------- plan / data sources
@@ -422,17 +411,47 @@ export class Engine implements EngineApi {
     }
     if (state) return state;
     // The fence was lost while the controller worked (our lease expired and another run settled
-    // the row). What we wrote is undone when nothing owns the identity now.
-    const undone = record.state === "pending" ? await removeUnowned(this.ledger, this.controllers, fence.kind, fence.key, this.leaseMs, "a create that lost its reservation") : false;
+    // the row). What we wrote is undone: a create's object is removed when nothing owns the
+    // identity now; an update's previous spec is re-applied under a new hold when the ledger
+    // still records it (a re-apply of exactly the ledger's spec; secrets from this call, when
+    // they did not change).
+    const undone = record.state === "pending" ? await removeUnowned(this.ledger, this.controllers, fence.kind, fence.key, this.leaseMs, "a create that lost its reservation") : await this.restorePrevious(record, v);
     throw new OtterscaleError(
       "conflict",
-      `${what}: the reservation was settled by another run while the controller worked (its lease expired)${undone ? "; what this run wrote was removed again" : ""}; run again`,
+      `${what}: the reservation was settled by another run while the controller worked (its lease expired)${undone ? "; what this run wrote was undone" : ""}; run again`,
+    );
+  }
+
+  /** Re-applies the spec an update replaced, when the ledger still records it; true when done. */
+  private async restorePrevious(record: LedgerRecord, v: Validated): Promise<boolean> {
+    const prev = record.prev;
+    if (!prev || canonical(prev.secrets) !== canonical(v.digests)) return false;
+    return this.create(record.kind, { ...prev.spec, ...secretInputs(v.spec, v.clean) }).then(
+      () => true,
+      () => false, // the ledger records something else now: nothing of ours to restore
     );
   }
 
   private release(record: LedgerRecord, cause: unknown): Promise<string> {
     const reason = OtterscaleError.isInstance(cause) ? cause.code : "controller error";
-    return this.settle(record, "release", { op: "release", reason }, `release ${record.kind} ${record.key}`).then(() => "the reservation was released");
+    return this.settle(record, "release", { op: "release", reason }, `release ${record.kind} ${record.key}`).then((r) =>
+      r === false ? "another run settled the reservation meanwhile" : "the reservation was released",
+    );
+  }
+
+  /**
+   * A create whose controller call failed may still have written (a PATCH that landed before the
+   * connection dropped): ask the backend, remove what it holds while the row is still ours, then
+   * release. When the backend cannot answer, the row stays held for reconcile.
+   */
+  private async settleFailedCreate(record: LedgerRecord, cause: unknown): Promise<string> {
+    const c = this.controllers.forKind(record.kind);
+    try {
+      if (await c.get(record.key)) await c.delete(record.key);
+    } catch {
+      return "the backend could not say whether it created the object: the reservation stays held until its lease expires and reconcile settles it";
+    }
+    return this.release(record, cause);
   }
 
   /** A create whose controller call finished after its timeout: its object is removed and the reservation released. */
@@ -447,7 +466,9 @@ export class Engine implements EngineApi {
       return next;
     });
     if (!marked) return;
-    await this.controllers.forKind(record.kind).delete(record.key);
+    const removing = this.controllers.forKind(record.kind).delete(record.key);
+    keepLease(this.ledger, fenceOf(marked), this.leaseMs, removing); // a slow delete must not look abandoned
+    await removing;
     await this.settle(marked, "release", { op: "release", reason: "timeout" }, `undo create ${record.kind} ${record.key}`);
   }
 
@@ -478,7 +499,8 @@ export class Engine implements EngineApi {
       return "the backend could not say whether the object is gone: the row stays held until the lease expires and reconcile asks again";
     }
     const outcome: Outcome = observed ? "restore" : "release";
-    await this.settle(record, outcome, { op: observed ? "delete-failed" : "delete", reason: observed ? "the backend still has the object" : "the backend no longer has the object" }, `settle delete ${record.kind} ${record.key}`);
+    const settled = await this.settle(record, outcome, { op: observed ? "delete-failed" : "delete", reason: observed ? "the backend still has the object" : "the backend no longer has the object" }, `settle delete ${record.kind} ${record.key}`);
+    if (settled === false) return "another run settled the delete meanwhile";
     return observed ? "the object is kept in the ledger" : "the object is gone on the backend, so its reservation was released";
   }
 

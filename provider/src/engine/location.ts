@@ -7,7 +7,7 @@
  */
 import type { Controllers } from "../controllers/types";
 import { OtterscaleError } from "../domain/errors";
-import type { Ledger } from "../ledger/records";
+import type { Ledger, LedgerRecord } from "../ledger/records";
 
 export class LocationGuard {
   private checked?: Promise<void>;
@@ -41,6 +41,23 @@ export class LocationGuard {
     return this.claimed;
   }
 
+  /** True when the backend has at least one of `rows` (one listing per kind that has rows). */
+  private async holdsAnyOf(rows: readonly LedgerRecord[]): Promise<boolean> {
+    const byKind = new Map<string, Set<string>>();
+    for (const r of rows) byKind.set(r.kind, (byKind.get(r.kind) ?? new Set()).add(r.key));
+    for (const [kind, keys] of byKind) {
+      let listed: string[];
+      try {
+        listed = await this.controllers.forKind(kind as LedgerRecord["kind"]).list();
+      } catch (e) {
+        if (OtterscaleError.isInstance(e) && e.code === "config") continue; // a kind the adapter does not serve
+        throw e;
+      }
+      if (listed.some((k) => keys.has(k))) return true;
+    }
+    return false;
+  }
+
   private async verify(): Promise<void> {
     const loc = this.controllers.location;
     if (!loc) return;
@@ -54,8 +71,20 @@ export class LocationGuard {
         { locationLedger: owner, ledger: this.ledger.id },
       );
     }
-    if (!(await loc.isEmpty())) return; // objects written before ledgers had ids: claimed on the next write
-    const recorded = await this.ledger.read(async (tx) => (await tx.list({ states: ["active", "updating", "deleting"] })).length);
+    const recordedRows = await this.ledger.read((tx) => tx.list({ states: ["active", "updating", "deleting"] }));
+    const recorded = recordedRows.length;
+    if (!(await loc.isEmpty())) {
+      // Unmarked but not empty: written before locations were marked — or another estate's. It
+      // is this ledger's only if it holds some of the objects the ledger records.
+      if (await this.holdsAnyOf(recordedRows)) return; // claimed on the next write
+      throw new OtterscaleError(
+        "config",
+        `controller location ${loc.label} holds objects, but none of the ${recorded} that ledger ${this.ledger.id} (${this.ledger.url}) records; it looks like another estate's. ` +
+          "Check controller_url; if this location really is this ledger's, mark it with `otterscale controller claim`",
+        [{ path: "controller_url", message: "holds another estate's objects" }],
+        { ledger: this.ledger.id },
+      );
+    }
     if (recorded === 0) return;
     throw new OtterscaleError(
       "config",

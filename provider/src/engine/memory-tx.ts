@@ -135,7 +135,7 @@ export class MemoryTx implements LedgerTx {
 
   async renewLease(kind: ResourceKind, key: string, opId: string, until: number) {
     const r = this.records.get(id(kind, key));
-    if (!r || r.opId !== opId) return false;
+    if (!r || r.opId !== opId || (r.leaseExpires ?? 0) < Date.now()) return false;
     this.records.set(id(kind, key), { ...r, leaseExpires: until });
     return true;
   }

@@ -6,7 +6,7 @@
 import type { Controllers } from "../controllers/types";
 import type { Ledger } from "../ledger/records";
 import type { ResourceKind } from "../schema/catalog";
-import { fenceOf, heldRow } from "./fence";
+import { fenceOf, heldRow, keepLease } from "./fence";
 import { newOpId, opFinished } from "./ownership";
 import { reserveTombstone } from "./reserve";
 import { settleRow } from "./settle";
@@ -18,7 +18,9 @@ export async function removeUnowned(ledger: Ledger, controllers: Controllers, ki
     const tomb = await ledger.transaction((tx) => reserveTombstone(tx, kind, key, opId, Date.now(), Date.now() + leaseMs, reason));
     if (!tomb) return false;
     try {
-      await controllers.forKind(kind).delete(key);
+      const removing = controllers.forKind(kind).delete(key);
+      keepLease(ledger, fenceOf(tomb), leaseMs, removing); // a slow delete must not look abandoned
+      await removing;
     } finally {
       await ledger.transaction(async (tx) => {
         const cur = await heldRow(tx, fenceOf(tomb));

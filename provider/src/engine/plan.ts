@@ -172,7 +172,7 @@ export class Planner {
         st.touchedGroups.set(g, address);
       }
       const exists = await tx.get(change.kind, v.key);
-      if (exists) checkOwner(exists, change.owner, change.action === "update" ? "update" : "create");
+      if (exists && !change.takeover) checkOwner(exists, change.owner, change.action === "update" ? "update" : "create");
       const ctx = { tx, inv: await st.inventory.load(tx) };
       const record =
         change.action === "update" && exists
@@ -228,6 +228,6 @@ function missingWarning(kind: ResourceKind, key: string, address: string, rec: L
     address,
     code: "missing",
     summary: "Missing on the backend",
-    detail: `${kind} ${key} is missing on the backend, but the ledger still holds its allocation${servers.length ? ` on ${servers.join(", ")}` : ""}. This apply re-creates it in place, on the same reservation${servers.length ? " and server" : ""}. If it should go instead, remove it from the configuration (or run \`otterscale reconcile --apply\`) to release the allocation.`,
+    detail: `${kind} ${key} is missing on the backend, but the ledger still holds its allocation${servers.length ? ` on ${servers.join(", ")}` : ""}. This apply re-creates it in place, on the same reservation${servers.length ? " and server" : ""}. If it should go instead, run \`otterscale reconcile --apply\` to release the allocation: removing it from the configuration alone leaves the allocation held (the refresh already dropped it from state).`,
   };
 }

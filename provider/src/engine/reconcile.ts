@@ -59,7 +59,9 @@ export async function reconcileStale(
     if (!apply) continue;
     await ledger.transaction(async (tx) => {
       const cur = await tx.get(r.kind, r.key);
-      if (!cur || cur.generation !== r.generation) return; // someone else settled it
+      // Only the very row judged stale (its owner's op id and generation: a row re-created since
+      // starts at generation 1 again, under another op id), and only while it still is stale.
+      if (!cur || cur.opId !== r.opId || cur.generation !== r.generation || !isStale(cur)) return;
       await settleRow(tx, cur, OUTCOME[decision.action], { op: `reconcile-${decision.action}`, reason: decision.reason, ...(observed ? { observed } : {}) });
     }, { deadline });
   }
@@ -116,18 +118,23 @@ export async function reconcileBackend(
   for (const kind of RESOURCE_KINDS) {
     const controller = servedBy(controllers, kind);
     if (!controller) continue;
+    // Rows are written before backend objects. "Missing" compares rows read BEFORE the listing
+    // (a create committed meanwhile is not among them); "orphan" compares the listing with rows
+    // read AFTER it (a create reserved meanwhile is among them).
+    const rowsBefore = await ledger.read((tx) => tx.list({ kinds: [kind] }));
     const onBackend = new Set(await controller.list());
     const owned = controller.listOwned ? new Set(await controller.listOwned()) : new Set<string>();
     const rows = await ledger.read((tx) => tx.list({ kinds: [kind] }));
     const inLedger = new Set(rows.map((r) => r.key));
-    for (const r of rows) {
+    for (const r of rowsBefore) {
       if (r.state !== "active" || onBackend.has(r.key) || isTombstone(r)) continue;
       if (!WORKLOADS.has(kind)) {
         out.push(await missingRecord(r, apply, reapply));
         continue;
       }
       const servers = (r.computed.servers as string[] | undefined) ?? [];
-      const applied = apply && (await releaseMissing(ledger, r));
+      // Asked again right before the release: the listing may be older than the object.
+      const applied = apply && !(await controller.get(r.key)) && (await releaseMissing(ledger, r));
       out.push({
         finding: "missing",
         kind,
@@ -182,7 +189,7 @@ async function missingRecord(r: LedgerRecord, apply: boolean, reapply: (r: Ledge
 async function releaseMissing(ledger: Ledger, r: LedgerRecord): Promise<boolean> {
   return ledger.transaction(async (tx) => {
     const cur = await tx.get(r.kind, r.key);
-    if (!cur || cur.state !== "active" || cur.generation !== r.generation) return false;
+    if (!cur || cur.state !== "active" || cur.generation !== r.generation || cur.createdAt !== r.createdAt) return false;
     await settleRow(tx, cur, "release", { op: "release-missing", reason: "missing on the backend" });
     return true;
   });

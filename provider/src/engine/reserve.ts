@@ -71,7 +71,7 @@ export async function reserveCreate(ctx: DecisionContext, kind: ResourceKind, v:
 }
 
 /** The checks and the `updating` row of an update, in one transaction. */
-export async function reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id: string, v: Validated, opId: string, now: number, lease: number): Promise<LedgerRecord> {
+export async function reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id: string, v: Validated, opId: string, now: number, lease: number, takeoverBy?: string): Promise<LedgerRecord> {
   const { tx, inv } = ctx;
   const existing = await tx.get(kind, id);
   if (!existing) throw new OtterscaleError("not_found", `${kind} ${id} does not exist in the ledger`);
@@ -109,10 +109,15 @@ export async function reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id
     prev: { ...existing, allocations: oldAllocations, next: { charge, allocations } },
     generation: existing.generation + 1,
     updatedAt: now,
+    // An explicit takeover moves the object to the new owner with this update (rolled back with it).
+    owner: takeoverBy ?? existing.owner ?? null,
   };
   await tx.put(next);
   await tx.setAllocations(kind, id, heldAllocations(oldAllocations, allocations));
   await tx.appendAudit({ at: now, op: "update", kind, key: id, tenant: next.tenant, grp: next.grp, delta: deltaOf(addUsage(charge, existing.charge, -1), 1), opId });
+  if (takeoverBy && takeoverBy !== existing.owner) {
+    await tx.appendAudit({ at: now, op: "takeover", kind, key: id, tenant: next.tenant, grp: next.grp, delta: { from: existing.owner ?? null, to: takeoverBy }, opId });
+  }
   return next;
 }
 

@@ -16,6 +16,11 @@ export interface OperationOptions {
    * owner's create, update or delete is refused (engine/owners.ts). Omitted = not checked.
    */
   readonly owner?: string;
+  /**
+   * An update that also makes `owner` the object's owner: the explicit takeover of `terraform
+   * import` (applied at the next apply) and Pulumi `adopt: true`, audited with both owners.
+   */
+  readonly takeover?: boolean;
 }
 
 export interface ReadOptions {
@@ -48,6 +53,8 @@ export interface PlannedChange {
   readonly address?: string;
   /** Who plans it (see OperationOptions.owner): another owner's object fails the plan. */
   readonly owner?: string;
+  /** An update that takes the object over (OperationOptions.takeover): not refused as another owner's. */
+  readonly takeover?: boolean;
   /**
    * Attribute paths (dotted) whose values are not known until apply (computed by other
    * resources). A change that cannot be validated without them is left to apply time.
@@ -84,10 +91,13 @@ export interface EngineApi {
   update(kind: ResourceKind, id: string, args: unknown, opts?: OperationOptions): Promise<State>;
   delete(kind: ResourceKind, id: string, opts?: OperationOptions): Promise<void>;
   /**
-   * Adopts an existing object by import ID (`name`, `tenant/name`, `tenant/group`). With an
-   * owner, ownership is transferred to it (audited as `takeover`).
+   * Reads an existing object to adopt it, by import ID (`name`, `tenant/name`, `tenant/group`).
+   * Writes nothing (Terraform imports during plan): the ownership moves with the next update
+   * made with `takeover`.
    */
-  import(kind: ResourceKind, id: string, opts?: ReadOptions): Promise<State>;
+  import(kind: ResourceKind, id: string): Promise<State>;
+  /** Who owns the object (null: nobody recorded; undefined: no such object). */
+  ownerOf(kind: ResourceKind, id: string): Promise<string | null | undefined>;
   /** Dry run of a batch of changes together. Writes nothing. */
   plan(changes: readonly PlannedChange[]): Promise<PlanResult>;
   readDataSource(kind: DataSourceKind, args: unknown): Promise<State>;

@@ -125,7 +125,8 @@ export class SqlTx implements LedgerTx {
 
   async renewLease(kind: ResourceKind, key: string, opId: string, until: number): Promise<boolean> {
     // Only the owner may extend, and the generation stays: it is the fence token other runs compare.
-    const res = await this.db.run("UPDATE objects SET lease_expires = ? WHERE kind = ? AND key = ? AND op_id = ?", [until, kind, key, opId]);
+    // An expired lease is not revived: another run may already be settling the row.
+    const res = await this.db.run("UPDATE objects SET lease_expires = ? WHERE kind = ? AND key = ? AND op_id = ? AND lease_expires >= ?", [until, kind, key, opId, Date.now()]);
     this.mutations += res.changes;
     return res.changes === 1;
   }

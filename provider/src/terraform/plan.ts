@@ -108,6 +108,16 @@ export function planResource(spec: ObjectSpec, prior: TfValue, config: TfValue):
 }
 
 /**
+ * The plan of an update that changes no input (a takeover, a re-render): every computed value
+ * becomes unknown, so Terraform shows the update and calls apply.
+ */
+export function asUpdate(spec: ObjectSpec, planned: TfObject): PlanOutcome {
+  const out: TfObject = { ...planned };
+  for (const a of spec.attributes) if (computedOnly(a) && a.name !== "id") out[a.name] = UNKNOWN;
+  return { planned: out, requiresReplace: [], changed: true };
+}
+
+/**
  * Coerces an engine value to type `t`: absent -> null, objects get exactly the type's attributes.
  */
 export function normalize(v: unknown, t: TfType): TfValue {

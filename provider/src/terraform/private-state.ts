@@ -12,6 +12,8 @@ type Bytes = Uint8Array | Buffer | undefined | null;
 interface Private {
   readonly ledger_id?: string;
   readonly owner?: string;
+  /** Imported from another owner: the next apply takes it over (an import itself writes nothing). */
+  readonly takeover?: boolean;
 }
 
 function parse(bytes: Bytes): Private {
@@ -27,6 +29,23 @@ function parse(bytes: Bytes): Private {
 /** Private state that remembers `ledgerId` and, when given, the owner (other keys kept). */
 export function privateFor(ledgerId: string, prior?: Bytes, owner?: string): Buffer {
   return Buffer.from(JSON.stringify({ ...parse(prior), ledger_id: ledgerId, ...(owner ? { owner } : {}) }), "utf8");
+}
+
+/** True when the resource was imported and its takeover waits for the next apply. */
+export function takeoverPending(bytes: Bytes): boolean {
+  return parse(bytes).takeover === true;
+}
+
+/** Private state of an import: this workspace's owner, and a takeover pending when another owner holds it. */
+export function importedPrivate(ledgerId: string, owner: string, current: string | null | undefined): Buffer {
+  const takeover = !!current && current !== owner;
+  return Buffer.from(JSON.stringify({ ledger_id: ledgerId, owner, ...(takeover ? { takeover } : {}) }), "utf8");
+}
+
+/** Private state after the takeover was applied (the flag dropped). */
+export function settledPrivate(ledgerId: string, bytes: Bytes, owner: string): Buffer {
+  const { takeover: _done, ...rest } = parse(bytes);
+  return Buffer.from(JSON.stringify({ ...rest, ledger_id: ledgerId, owner }), "utf8");
 }
 
 /** Private state carrying `owner` (other keys kept): what a plan hands to its apply. */

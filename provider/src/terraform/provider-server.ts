@@ -12,14 +12,14 @@ import { dataSourceSpec, providerSpec, resourceSpec, specs, type ObjectSpec } fr
 import { diagnosticsToProto, dynamicValue, schemaToProto } from "./to-proto";
 import { fromDynamicValue, fromRawState } from "./from-proto";
 import { error, fromEngineDiagnostic, fromError, hasErrors, warning, type TfDiagnostic } from "./diagnostics";
-import { argsOf, normalize, planResource, refreshedState, resolvePlanned, unknownPaths } from "./plan";
+import { argsOf, asUpdate, normalize, planResource, refreshedState, resolvePlanned, unknownPaths } from "./plan";
 import { addressOf, identityOf, PendingChanges } from "./pending";
 import { timeoutMsOf } from "./timeouts";
 import { validateConfig } from "./validate-config";
 import { isUnknown, isWhollyKnown, valuesEqual, type TfObject, type TfValue } from "./codec/types";
 import { log } from "./log";
 import { Mutex } from "../ledger/mutex";
-import { checkPrivate, privateFor, withOwner, WorkspaceOwner } from "./private-state";
+import { checkPrivate, importedPrivate, privateFor, settledPrivate, takeoverPending, withOwner, WorkspaceOwner } from "./private-state";
 
 export type EngineOpener = (config: EngineConfig) => Promise<EngineApi>;
 
@@ -144,8 +144,9 @@ export class ProviderServer {
       const engine = await this.getEngine();
       checkPrivate(req.private, engine, `the state of ${spec.typeName} ${id}`);
       const owner = this.owner.of(req.private);
-      // An object another workspace took over (terraform import there) reads as gone here.
-      const read = await engine.read(kindOf(spec), id, { owner });
+      // An object another workspace took over (terraform import there) reads as gone here; an
+      // object this one imported stays visible until the apply takes it over.
+      const read = await engine.read(kindOf(spec), id, takeoverPending(req.private) ? {} : { owner });
       const state = read === undefined ? null : refreshedState(spec, prior, read);
       if (read === undefined) log("debug", "resource gone, removing from state", { type: spec.typeName, id });
       return { new_state: dynamicValue(state, spec.type), diagnostics: [], private: privateFor(engine.ledgerId, req.private, owner) };
@@ -159,7 +160,11 @@ export class ProviderServer {
     if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
     const prior = fromDynamicValue(req.prior_state, spec.type);
     const config = fromDynamicValue(req.config, spec.type);
-    const outcome = planResource(spec, prior, config);
+    let outcome = planResource(spec, prior, config);
+    const takeover = !!prior && takeoverPending(req.prior_private);
+    // An import does not take the object over by itself (a plan with import blocks must write
+    // nothing): the apply after it does, so the plan shows an update.
+    if (takeover && outcome.planned !== null && !outcome.changed) outcome = asUpdate(spec, outcome.planned as TfObject);
     const diags: TfDiagnostic[] = [];
     if (prior && req.prior_private?.length) {
       const engine = await this.getEngine().catch(() => undefined); // an unopenable engine is reported by the review below
@@ -170,7 +175,7 @@ export class ProviderServer {
       }
     }
     const owner = this.owner.of(prior ? req.prior_private : undefined);
-    if (outcome.planned !== null && outcome.changed) diags.push(...(await this.reviewChange(spec, prior, outcome.planned, outcome.requiresReplace.length > 0, owner)));
+    if (outcome.planned !== null && outcome.changed) diags.push(...(await this.reviewChange(spec, prior, outcome.planned, outcome.requiresReplace.length > 0, owner, takeover)));
     return {
       planned_state: dynamicValue(outcome.planned, spec.type),
       requires_replace: outcome.requiresReplace.map((name) => ({ steps: [{ attribute_name: name }] })),
@@ -181,14 +186,14 @@ export class ProviderServer {
   }
 
   /** Asks the engine about this change together with the others planned in this process. */
-  private reviewChange(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean, owner: string): Promise<TfDiagnostic[]> {
+  private reviewChange(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean, owner: string, takeover = false): Promise<TfDiagnostic[]> {
     // One review at a time: Terraform plans resources in parallel, and a change must be checked
     // together with every change accepted before it (two concurrent checks that each saw only
     // the other's predecessors would both pass, although together they cross a limit).
-    return this.reviews.run(() => this.reviewChangeNow(spec, prior, planned, replace, owner));
+    return this.reviews.run(() => this.reviewChangeNow(spec, prior, planned, replace, owner, takeover));
   }
 
-  private async reviewChangeNow(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean, owner: string): Promise<TfDiagnostic[]> {
+  private async reviewChangeNow(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean, owner: string, takeover: boolean): Promise<TfDiagnostic[]> {
     const kind = kindOf(spec);
     const args = argsOf(spec, planned);
     const priorId = str((prior as TfObject | null)?.id);
@@ -196,7 +201,7 @@ export class ProviderServer {
     const address = addressOf(spec.typeName, identity);
     const action: PlannedChange["action"] = !prior ? "create" : replace ? "replace" : "update";
     const unknown = unknownPaths(planned);
-    const change = this.pending.prepare({ action, kind, args, address, owner, ...(priorId ? { id: priorId } : {}), ...(unknown.length ? { unknown } : {}) });
+    const change = this.pending.prepare({ action, kind, args, address, owner, ...(takeover ? { takeover } : {}), ...(priorId ? { id: priorId } : {}), ...(unknown.length ? { unknown } : {}) });
     try {
       // review_checks = "resource": the other workloads of this plan are left to apply time, but
       // servers, groups and quotas it creates still count (a VM needs its group and quota).
@@ -226,6 +231,7 @@ export class ProviderServer {
     const engine = await this.getEngine().catch((e) => e as Error);
     if (engine instanceof Error) return { new_state: req.prior_state, ...kept, diagnostics: diagnosticsToProto(fromError(engine, "opening the engine")) };
     const owner = this.owner.of(req.planned_private);
+    const takeover = !!prior && takeoverPending(req.planned_private);
     try {
       if (prior) checkPrivate(req.planned_private, engine, `the state of ${address}`);
       if (!planned) {
@@ -234,11 +240,11 @@ export class ProviderServer {
       }
       let result: unknown;
       if (!prior) result = await engine.create(kind, argsOf(spec, planned), this.opts(timeoutMsOf(planned, "create"), owner));
-      else if (planResource(spec, prior, planned).changed) {
-        result = await engine.update(kind, priorId ?? "", argsOf(spec, planned), this.opts(timeoutMsOf(planned, "update"), owner));
+      else if (takeover || planResource(spec, prior, planned).changed) {
+        result = await engine.update(kind, priorId ?? "", argsOf(spec, planned), { ...this.opts(timeoutMsOf(planned, "update"), owner), ...(takeover ? { takeover } : {}) });
       } else result = prior; // only `timeouts` changed: nothing for the engine to do
       const state = resolvePlanned(planned, result as TfValue, spec.type);
-      return { new_state: dynamicValue(state, spec.type), private: privateFor(engine.ledgerId, req.planned_private, owner), diagnostics: diagnosticsToProto(consistencyWarnings(spec, planned, result)) };
+      return { new_state: dynamicValue(state, spec.type), private: settledPrivate(engine.ledgerId, req.planned_private, owner), diagnostics: diagnosticsToProto(consistencyWarnings(spec, planned, result)) };
     } catch (e) {
       // This change will not happen: stop counting it in later checks of this run. (An applied
       // change stays in the batch: the engine's plan then finds it in the ledger and does not
@@ -254,10 +260,11 @@ export class ProviderServer {
     if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
     try {
       const engine = await this.getEngine();
-      // An import is the explicit way to take an object over: it becomes this workspace's (audited).
+      // An import is the explicit way to take an object over. It writes nothing itself (Terraform
+      // runs import blocks during plan): the next apply updates the object as this workspace's.
       const owner = this.owner.of(undefined);
-      const state = normalize(await engine.import(kindOf(spec), req.id, { owner }), spec.type);
-      return { imported_resources: [{ type_name: req.type_name, state: dynamicValue(state, spec.type), private: privateFor(engine.ledgerId, undefined, owner) }], diagnostics: [] };
+      const state = normalize(await engine.import(kindOf(spec), req.id), spec.type);
+      return { imported_resources: [{ type_name: req.type_name, state: dynamicValue(state, spec.type), private: importedPrivate(engine.ledgerId, owner, await engine.ownerOf(kindOf(spec), req.id)) }], diagnostics: [] };
     } catch (e) {
       return { diagnostics: diagnosticsToProto(fromError(e, `importing ${req.type_name} ${req.id}`)) };
     }
