@@ -40,9 +40,11 @@ function counting(inner: Ledger): { ledger: Ledger; writes: () => number } {
           get(target, prop, receiver) {
             const v = Reflect.get(target, prop, receiver) as unknown;
             if (typeof v !== "function") return v;
-            return (...args: unknown[]) => {
-              if (MUTATORS.has(String(prop))) mutated = true;
-              return (v as (...a: unknown[]) => unknown).apply(target, args);
+            return async (...args: unknown[]) => {
+              const result = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+              // A lease renewal that changed nothing (the lease had expired) is no write.
+              if (MUTATORS.has(String(prop)) && !(prop === "renewLease" && result === false)) mutated = true;
+              return result;
             };
           },
         }) as LedgerTx;
@@ -81,7 +83,7 @@ describe("audit: one event per ledger write, on every write path", function () {
       if (mode === "fail") throw new Error("kubevirt is down");
       if (mode === "slow") await new Promise((r) => setTimeout(r, 900));
     });
-    const engine = new Engine(ledger, controllers, 300); // a 300 ms lease: renewed every 250 ms while slow calls run
+    const engine = new Engine(ledger, controllers, 300); // a 300 ms lease: renewed every 100 ms while slow calls run
     const before = (await inner.audit()).length;
 
     // A reservation abandoned by a crashed run (lease already expired): settled by the first mutation.

@@ -64,25 +64,34 @@ for (const backend of BACKENDS) {
       assert.deepEqual((await ledger.audit()).map((e) => e.op), ["reserve", "delete"]);
     });
 
-    it("renewLease: only the owning operation extends it, the generation stays, and it must be audited", async () => {
+    it("renewLease: only the owning operation extends a live lease, the generation stays, it must be audited, and an expired lease is never revived", async () => {
+      const live = Date.now() + 60_000;
       await ledger.transaction(async (tx) => {
-        await tx.put(record("acme/a"));
+        await tx.put(ledgerRecord("acme/a", { state: "pending", opId: "op-1", leaseExpires: live }));
         await tx.appendAudit(event("acme/a"));
       });
-      assert.match((await rejects(ledger.transaction((tx) => tx.renewLease("virtual_machine", "acme/a", "op-1", 9_000)))).message, REFUSED);
-      assert.equal((await ledger.read((tx) => tx.get("virtual_machine", "acme/a")))!.leaseExpires, 1_000);
+      const later = Date.now() + 120_000;
+      assert.match((await rejects(ledger.transaction((tx) => tx.renewLease("virtual_machine", "acme/a", "op-1", later)))).message, REFUSED);
+      assert.equal((await ledger.read((tx) => tx.get("virtual_machine", "acme/a")))!.leaseExpires, live);
       const renewed = await ledger.transaction(async (tx) => {
-        const ok = await tx.renewLease("virtual_machine", "acme/a", "op-1", 9_000);
+        const ok = await tx.renewLease("virtual_machine", "acme/a", "op-1", later);
         await tx.appendAudit(event("acme/a", "lease-renew"));
         return ok;
       });
       assert.equal(renewed, true);
       const row = (await ledger.read((tx) => tx.get("virtual_machine", "acme/a")))!;
-      assert.deepEqual([row.leaseExpires, row.generation, row.opId], [9_000, 1, "op-1"]);
+      assert.deepEqual([row.leaseExpires, row.generation, row.opId], [later, 1, "op-1"]);
       // Another operation (or a missing row) renews nothing; changing nothing needs no event.
-      assert.equal(await ledger.transaction((tx) => tx.renewLease("virtual_machine", "acme/a", "op-2", 99_000)), false);
-      assert.equal(await ledger.transaction((tx) => tx.renewLease("virtual_machine", "acme/zz", "op-1", 99_000)), false);
-      assert.equal((await ledger.read((tx) => tx.get("virtual_machine", "acme/a")))!.leaseExpires, 9_000);
+      assert.equal(await ledger.transaction((tx) => tx.renewLease("virtual_machine", "acme/a", "op-2", later + 1)), false);
+      assert.equal(await ledger.transaction((tx) => tx.renewLease("virtual_machine", "acme/zz", "op-1", later + 1)), false);
+      assert.equal((await ledger.read((tx) => tx.get("virtual_machine", "acme/a")))!.leaseExpires, later);
+      // Expired: another run may already be settling the row, so its owner cannot revive it.
+      await ledger.transaction(async (tx) => {
+        await tx.put(ledgerRecord("acme/b", { state: "pending", opId: "op-3", leaseExpires: 1_000 }));
+        await tx.appendAudit(event("acme/b"));
+      });
+      assert.equal(await ledger.transaction((tx) => tx.renewLease("virtual_machine", "acme/b", "op-3", later)), false);
+      assert.equal((await ledger.read((tx) => tx.get("virtual_machine", "acme/b")))!.leaseExpires, 1_000);
     });
 
     it("ledger migrate's raw transaction is exempt (it copies audit rows itself)", async () => {

@@ -4,6 +4,7 @@
  * the kinds they serve and are chosen by `controller_url`.
  */
 import type { ResourceKind } from "../schema/catalog";
+import { OtterscaleError } from "../domain/errors";
 
 /** Where a workload landed (computed by placement, passed to the controller). */
 export interface PlacedServer {
@@ -86,6 +87,15 @@ export interface ControllerLocation {
   isEmpty(): Promise<boolean>;
   /** Records `ledgerId` as the location's owner. A backend write: only mutations call it. */
   claim(ledgerId: string): Promise<void>;
+}
+
+/**
+ * Marks a failure that happened before the adapter sent any write (its first read failed): the
+ * engine may then release a create's reservation without asking the backend again.
+ */
+export function beforeAnyWrite(e: unknown): OtterscaleError {
+  const base = OtterscaleError.isInstance(e) ? e : new OtterscaleError("controller_failed", e instanceof Error ? e.message : String(e));
+  return new OtterscaleError(base.code, base.message, base.problems, { ...base.details, nothingWritten: true });
 }
 
 /** The adapter set chosen by controller_url: one controller per kind. */

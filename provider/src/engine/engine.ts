@@ -445,6 +445,7 @@ export class Engine implements EngineApi {
    * release. When the backend cannot answer, the row stays held for reconcile.
    */
   private async settleFailedCreate(record: LedgerRecord, cause: unknown): Promise<string> {
+    if (OtterscaleError.isInstance(cause) && cause.details.nothingWritten === true) return this.release(record, cause);
     const c = this.controllers.forKind(record.kind);
     try {
       if (await c.get(record.key)) await c.delete(record.key);

@@ -69,7 +69,7 @@ export async function withBoundedRetry<T>(attempt: () => Promise<T>, deadline?: 
  * renewal that finds the fence gone stops renewing; the transition after the work notices.
  */
 export function keepLease(ledger: Ledger, fence: Fence, leaseMs: number, work: Promise<unknown>): void {
-  const every = Math.max(250, Math.floor(leaseMs / 3));
+  const every = Math.max(50, Math.floor(leaseMs / 3));
   const timer = setInterval(() => {
     ledger
       .transaction(async (tx) => {

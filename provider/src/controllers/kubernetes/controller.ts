@@ -14,7 +14,7 @@ import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
 import { observeManifest, rendererFor, renderManifest } from "../render";
 import { INVENTORY_NAMESPACE, LABEL, MANAGED_BY, type Manifest } from "../render/manifest";
 import { pollUntil, waitDeadline } from "../retry";
-import type { ControllerContext, ControllerLocation, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
+import { beforeAnyWrite, type ControllerContext, type ControllerLocation, type Controllers, type DesiredObject, type KindController, type ObservedObject } from "../types";
 import type { CallOptions, KubeClient, LiveObject } from "./client";
 import { belongsHere, companionRefsOf, companionsOf, describeRef, namespaceManifest, ownedNamespace, refOf, secretManifest, type ObjectRef } from "./objects";
 import { readinessOf, statusOf } from "./readiness";
@@ -45,7 +45,10 @@ export class KubernetesKindController implements KindController {
     const manifest = renderManifest(obj);
     const ref = refOf(this.kind, obj.key);
     const o = opts(ctx, secretsOf(obj));
-    const existed = (await this.client.read(ref, o)) !== undefined;
+    const existed =
+      (await this.client.read(ref, o).catch((e: unknown) => {
+        throw beforeAnyWrite(e);
+      })) !== undefined;
     let written = false;
     try {
       await this.prepare(obj, manifest, o);

@@ -13,7 +13,7 @@ import { OtterscaleError } from "../../domain/errors";
 import type { ResourceKind } from "../../schema/catalog";
 import type { ServerArgs } from "../../schema/types.gen";
 import { pollUntil, waitDeadline } from "../retry";
-import type { ControllerContext, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
+import { beforeAnyWrite, type ControllerContext, type Controllers, type DesiredObject, type KindController, type ObservedObject } from "../types";
 import { MaasClient, type CallOptions, type Form, type Machine } from "./client";
 import { COMMISSIONED, COMMISSIONING_FAILED, IN_USE, NEEDS_COMMISSIONING, RELEASING, statusFromMaas } from "./status";
 
@@ -81,7 +81,9 @@ export class MaasServerController implements KindController {
     if (obj.kind !== "server") throw new OtterscaleError("controller_failed", `maas: ${obj.kind} ${obj.key} sent to the server controller`);
     const s = obj.spec as unknown as ServerArgs;
     const o = opts(ctx, s.bmc?.password ? [s.bmc.password] : []);
-    let m = await this.client.findByHostname(s.name, o);
+    let m = await this.client.findByHostname(s.name, o).catch((e: unknown) => {
+      throw beforeAnyWrite(e);
+    });
     const enlisted = !m;
     try {
       if (!m) m = await this.client.create(s.name, enlistForm(s), o);
