@@ -2,10 +2,11 @@
  * otterscale-iac for Pulumi: `import * as otterscale from "otterscale-iac/pulumi"`.
  *
  * Six dynamic resources (tokens `pulumi-nodejs:dynamic/otterscale:<Type>`) over the same engine,
- * ledger and quotas as the Terraform provider, and two data-source helpers.
+ * ledger and quotas as the Terraform provider, and two data-source helpers (each as a Promise and
+ * as an Output form).
  */
 export { Server, BaremetalGroup, TenantQuota, VirtualMachine, VCluster, BlockPool, tokenOf } from "./resources";
-export { getTenantUsage, getGroupCapacity } from "./data-sources";
+export { getTenantUsage, getGroupCapacity, getTenantUsageOutput, getGroupCapacityOutput } from "./data-sources";
 export type * from "./types";
 export { closeEngines } from "./runtime";
 /**

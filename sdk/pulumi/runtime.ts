@@ -14,11 +14,23 @@ import { checkStateLedger } from "../../provider/src/engine/state-ledger";
 import { actingOwner, OWNER_INPUT, ownerIn, UNRECORDED_OWNER } from "./owner";
 import { openEngine } from "../../provider/src/handlers/engine";
 import { batchWith } from "../../provider/src/engine/batch";
+import type { Planner } from "../../provider/src/engine/plan";
 import type { PlannedChange, State } from "../../provider/src/handlers/api";
-import { OtterscaleError } from "../../provider/src/domain/errors";
+import { OtterscaleError, type Problem } from "../../provider/src/domain/errors";
 import { forceNewAttributes, inputSchemaOf, schemaOf, sensitivePaths, type ResourceKind, type SchemaNode } from "../../provider/src/schema/catalog";
 import { dropNulls, problemsOf } from "../../provider/src/schema/validate";
+import { adoptionRefusal } from "./adoption";
+import { attachToHost } from "./host-hooks";
+import { exitWithHost } from "./host-exit";
+import { withLeasedEngine } from "./leased-engines";
+import { edgeError, pulumiMessage } from "./messages";
 import { attributeName, camelPath, snakeToCamel, toSpelling } from "./names";
+import { requireSupportedNode } from "./node-version";
+import { runOperation, stopOperations } from "./operations";
+import { previewPlanner } from "./preview-planner";
+import { containsUnknown, guessed, knownProblems, splitUnknowns, UNKNOWN, withoutPlaceholder, withPlaceholderName } from "./unknowns";
+
+export { edgeError, UNKNOWN };
 
 /** Stack configuration as `configure` saw it (`otterscale:ledgerUrl`, `otterscale:controllerUrl`). */
 export interface ProviderSettings {
@@ -29,13 +41,12 @@ export interface ProviderSettings {
 /** Inputs that belong to the Pulumi layer, never sent to the engine. */
 const FRONT_END_KEYS = new Set(["__provider", "adopt", OWNER_INPUT]);
 
-/** How the Pulumi engine marks a value not known yet (preview), in the dynamic provider protocol. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
 // ------------------------------------------------------------------ engines, one per config
 
 interface Slot {
   engine: Promise<Engine>;
+  /** Plans previews: steps run in parallel, so none is credited with what another frees (preview-planner.ts). */
+  planner?: Planner;
   /** Changes seen by `check` and not yet applied, by `kind:identity` (preview accumulation). */
   pending: Map<string, PlannedChange>;
   /** Dry runs one at a time: Pulumi checks resources concurrently, and each must see the others. */
@@ -77,14 +88,40 @@ function slotFor(settings: ProviderSettings): Slot {
   const key = JSON.stringify([c.ledgerUrl, c.controllerUrl]);
   let slot = slots().get(key);
   if (!slot) {
-    const engine = openEngine({ ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home });
+    const engine = openChecked({ ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home });
     slot = { engine, pending: new Map(), queue: Promise.resolve() };
     slots().set(key, slot);
     // A failed open must not poison the cache: the next call tries again.
     engine.catch(() => slots().delete(key));
+    closeOnExit();
   }
   return slot;
 }
+
+/** Opens an engine on a Node.js that can run it (else says which Node is needed, not which module is missing). */
+export async function openChecked(config: Parameters<typeof openEngine>[0]): Promise<Engine> {
+  requireSupportedNode();
+  return openEngine(config);
+}
+
+/**
+ * A program (or a test) that ends with engines open closes them: an open PostgreSQL pool would
+ * keep the process alive until its idle timeout. `beforeExit` comes once the event loop is empty;
+ * closing empties the cache, so it does not come back for more.
+ */
+function closeOnExit(): void {
+  const g = globalThis as unknown as Record<symbol, boolean | undefined>;
+  if (g[CLOSE_ON_EXIT]) return;
+  g[CLOSE_ON_EXIT] = true;
+  process.on("beforeExit", () => {
+    if (slots().size) void closeEngines();
+  });
+}
+const CLOSE_ON_EXIT = Symbol.for("otterscale-iac.pulumi.closeOnExit");
+
+// In Pulumi's dynamic-provider host: honour the Cancel RPC and request timeouts, and settle what
+// runs when the host is told to end or Pulumi is gone (host-hooks.ts, host-exit.ts).
+if (attachToHost(() => stopOperations("Pulumi cancelled the update"))) exitWithHost(closeEngines);
 
 /** The engine for these settings: opened once per process and configuration, then reused. */
 export async function engineFor(settings: ProviderSettings = {}): Promise<Engine> {
@@ -101,14 +138,6 @@ export async function closeEngines(): Promise<void> {
 }
 
 // ------------------------------------------------------------------ conversions
-
-/** An engine error as Pulumi should print it: the message, no stack trace. */
-export function edgeError(e: unknown): Error {
-  if (!OtterscaleError.isInstance(e)) return e instanceof Error ? e : new Error(String(e));
-  const err = new Error(e.message);
-  err.stack = e.message; // the host prints `${e}: ${e.stack}`; keep it to the message
-  return err;
-}
 
 type Props = Record<string, unknown>;
 
@@ -148,51 +177,53 @@ export function toOutputs(kind: ResourceKind, state: State): Props {
   return toSpelling(rest, schemaOf(kind), "camel") as Props;
 }
 
-function containsUnknown(v: unknown): boolean {
-  if (v === UNKNOWN) return true;
-  if (Array.isArray(v)) return v.some(containsUnknown);
-  if (v && typeof v === "object") return Object.values(v).some(containsUnknown);
-  return false;
-}
-
 function isCode(e: unknown, code: string): e is OtterscaleError {
   return OtterscaleError.isInstance(e) && e.code === code;
 }
 
-const topOf = (path: string) => path.split(".")[0];
-
 // ------------------------------------------------------------------ check
+
+/** A problem the Pulumi layer reports: snake_case path and the engine's words, with its error code. */
+type Finding = Problem & { readonly code?: string };
 
 /**
  * Schema validation (failures name the camelCase attribute), then the quota/placement dry run of
  * this change together with every other change this process has checked and not yet applied, so
  * a preview whose creates together pass a quota fails here. Returns the inputs with defaults.
+ *
+ * Values not known yet (a preview, computed by other resources) are cut out and everything the
+ * known ones decide is still judged (unknowns.ts): a bad known value fails, and an unknown `name`
+ * does not stop the dry run of known tenant, group and sizes.
  */
 export async function check(kind: ResourceKind, olds: Props, news: Props, settings: ProviderSettings = {}): Promise<dynamic.CheckResult> {
   const schema = schemaOf(kind);
-  const attrs = attributesOf(news);
-  const unknown = new Set(Object.keys(attrs).filter((k) => containsUnknown(attrs[k])));
-  const known = Object.fromEntries(Object.entries(attrs).filter(([k]) => !unknown.has(k)));
+  const { known, unknown, placeholder } = withPlaceholderName(kind, splitUnknowns(toEngine(kind, news)));
+  const failure = (f: Finding): dynamic.CheckFailure => ({
+    property: f.path ? camelPath(f.path, schema) : "",
+    reason: withoutPlaceholder(pulumiMessage(f.message, f.code), placeholder),
+  });
   const engine = await engineFor(settings);
   let validated: ReturnType<Engine["validate"]>;
   try {
-    validated = engine.validate(kind, toEngine(kind, known));
+    validated = engine.validate(kind, known);
   } catch (e) {
     if (!isCode(e, "invalid_input")) throw edgeError(e);
-    const failures = e.problems
-      .map((p) => ({ property: camelPath(p.path ?? "", schema), reason: p.message }))
-      // During a preview, values computed by other resources are unknown; judge them at apply.
-      .filter((f) => !unknown.has(topOf(f.property)));
-    if (!failures.length && unknown.size) return { inputs: news };
-    return { inputs: news, failures: failures.length ? failures : [{ property: "", reason: e.message }] };
+    const real = knownProblems(e.problems, unknown);
+    // Only values not known yet are missing or wrong: judged at apply time.
+    if (!real.length && unknown.length) return { inputs: news };
+    return { inputs: news, failures: (real.length ? real : [{ message: e.message }]).map((p) => failure({ ...p, code: e.code })) };
   }
-  if (unknown.size) return { inputs: news };
-  const inputs: Props = toSpelling(validated.spec, schema, "camel") as Props;
-  if (news.adopt !== undefined) inputs.adopt = news.adopt;
+  // A default standing in for a value that is only unknown would make the dry run judge a guess.
+  if (guessed(validated.spec, unknown)) return { inputs: news };
+  const adopt = unwrapSecrets(news.adopt) === true;
   // An existing resource acts as the owner its state recorded (a rename keeps it); a new one as its stack#name.
   const owner = identityOf(kind, olds) ? actingOwner(olds, news) : ownerIn(news);
+  const failures = (await dryRun(kind, olds, validated.spec, validated.key, unknown, settings, adopt, owner)).map(failure);
+  // With values still unknown, Pulumi needs the inputs as they came (unknowns included).
+  if (unknown.length || placeholder) return failures.length ? { inputs: news, failures } : { inputs: news };
+  const inputs: Props = toSpelling(validated.spec, schema, "camel") as Props;
+  if (news.adopt !== undefined) inputs.adopt = news.adopt;
   if (owner && owner !== UNRECORDED_OWNER) inputs[OWNER_INPUT] = owner;
-  const failures = await dryRun(kind, olds, validated.spec, validated.key, settings, unwrapSecrets(news.adopt) === true, owner);
   return failures.length ? { inputs, failures } : { inputs };
 }
 
@@ -203,36 +234,41 @@ function identityOf(kind: ResourceKind, olds: Props): string | undefined {
   return needed.every((k) => typeof o[k] === "string") ? keyOf(kind, o) : undefined;
 }
 
-function dryRun(kind: ResourceKind, olds: Props, spec: Props, key: string, settings: ProviderSettings, adopt = false, owner?: string): Promise<dynamic.CheckFailure[]> {
+function dryRun(kind: ResourceKind, olds: Props, spec: Props, key: string, unknown: readonly string[], settings: ProviderSettings, adopt: boolean, owner?: string): Promise<Finding[]> {
   const slot = slotFor(settings);
-  const run = slot.queue.then(() => dryRunNow(slot, kind, olds, spec, key, adopt, owner));
+  const run = slot.queue.then(() => dryRunNow(slot, kind, olds, spec, key, unknown, adopt, owner));
   slot.queue = run.catch(() => undefined);
   return run;
 }
 
-async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Props, key: string, adopt: boolean, owner?: string): Promise<dynamic.CheckFailure[]> {
+async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Props, key: string, unknown: readonly string[], adopt: boolean, owner?: string): Promise<Finding[]> {
   const engine = await slot.engine;
   const address = `${kind}:${key}`;
-  // `adopt: true` on an object the ledger has: the create adopts it and updates it in place.
-  const adopting = adopt && !identityOf(kind, olds) && (await engine.ledger.read((tx) => tx.get(kind, key))) !== undefined;
-  const oldKey = adopting ? key : identityOf(kind, olds);
+  // `adopt: true` on an object the ledger has: the create adopts it and updates it in place, which
+  // apply refuses when a force-new attribute differs. Refused here the same way.
+  const adopted = adopt && !identityOf(kind, olds) ? await engine.ledger.read((tx) => tx.get(kind, key)) : undefined;
+  const refused = adopted && adoptionRefusal(kind, key, adopted.spec, spec);
+  if (refused) return [{ path: refused.problems.length === 1 ? refused.problems[0].path : undefined, message: refused.message, code: refused.code }];
+  const oldKey = adopted ? key : identityOf(kind, olds);
+  const extra = unknown.length ? { unknown } : {};
   // A renamed object is created before the old one goes (Pulumi's default order), so it must fit
-  // alongside it: plan it as a create. Same identity: an update, or, when a force-new attribute
-  // changed, a replace (diff asks for delete-before-replace, so the old one goes first).
+  // alongside it: plan it as a create. Same identity: an update (an adoption is one), or, when a
+  // force-new attribute changed, a replace (diff asks for delete-before-replace).
   // Another stack's object fails here, at preview; an adoption is the explicit takeover.
-  const by = owner && !adopting ? { owner } : {};
+  const by = owner && !adopted ? { owner } : {};
   const change: PlannedChange =
     oldKey !== key
-      ? { action: "create", kind, args: spec, address, ...by }
-      : diff(kind, olds, spec).replaces?.length
-        ? { action: "replace", kind, id: key, args: spec, address, ...by }
-        : { action: "update", kind, id: key, args: spec, address, ...by };
+      ? { action: "create", kind, args: spec, address, ...by, ...extra }
+      : !adopted && diff(kind, olds, spec).replaces?.length
+        ? { action: "replace", kind, id: key, args: spec, address, ...by, ...extra }
+        : { action: "update", kind, id: key, args: spec, address, ...by, ...extra };
   // A re-check replaces its earlier entry in place (never double counts); a new change goes last.
-  // The batch keeps its order, so the engine continues from its previous plan.
-  const result = await engine.plan(batchWith(slot.pending, address, change));
+  // The batch keeps its order, so the planner continues from its previous plan.
+  slot.planner ??= previewPlanner(engine);
+  const result = await slot.planner.plan(batchWith(slot.pending, address, change));
   const mine = result.diagnostics.filter((d) => d.severity === "error" && d.address === address);
   if (!mine.length) slot.pending.set(address, change);
-  return mine.map((d) => ({ property: d.path ? camelPath(d.path, schemaOf(kind)) : "", reason: d.detail }));
+  return mine.map((d) => ({ path: d.path, message: d.detail, code: d.code }));
 }
 
 /** Forget a checked change whose apply failed. */
@@ -314,10 +350,10 @@ export async function create(kind: ResourceKind, inputs: Props, settings: Provid
   let state: State;
   try {
     try {
-      state = await engine.create(kind, args, { ...(owner ? { owner } : {}) });
+      state = await runOperation(`create ${kind} ${identityOf(kind, inputs) ?? ""}`, inputs, (opts) => engine.create(kind, args, { ...opts, ...(owner ? { owner } : {}) }));
     } catch (e) {
       if (!(unwrapSecrets(inputs.adopt) === true && (isCode(e, "already_exists") || isCode(e, "owned")))) throw edgeError(e);
-      state = await adopt(engine, kind, args, owner);
+      state = await adopt(engine, kind, args, owner, inputs);
     }
   } catch (e) {
     // It will not happen: stop counting it. (A created object stays in the batch: the engine's
@@ -347,22 +383,15 @@ function checkLedgerOf(engine: Engine, kind: ResourceKind, id: string, outs: Pro
   checkStateLedger(typeof remembered === "string" ? remembered : undefined, engine.ledgerId, engine.ledgerLabel, `the stack's state of ${kind} ${id}`);
 }
 
-async function adopt(engine: Engine, kind: ResourceKind, args: Props, owner: string | undefined): Promise<State> {
+async function adopt(engine: Engine, kind: ResourceKind, args: Props, owner: string | undefined, inputs: Props): Promise<State> {
   try {
     const v = engine.validate(kind, args);
     const current = await engine.read(kind, v.key);
     if (!current) throw new OtterscaleError("not_found", `cannot adopt ${kind} ${v.key}: no such object`);
-    for (const attr of forceNewAttributes(kind)) {
-      if (canonical(current[attr]) !== canonical(v.spec[attr])) {
-        throw new OtterscaleError(
-          "invalid_input",
-          `cannot adopt ${kind} ${v.key}: ${snakeToCamel(attr)} is ${JSON.stringify(current[attr])} in the ledger but ${JSON.stringify(v.spec[attr])} in the program, and it cannot change in place`,
-          [{ path: attr, message: "differs from the adopted object" }],
-        );
-      }
-    }
+    const refused = adoptionRefusal(kind, v.key, current, v.spec);
+    if (refused) throw refused;
     // The takeover (audited) and the update are one fenced operation: a failed update takes nothing over.
-    return await engine.update(kind, v.key, args, { ...(owner ? { owner, takeover: true } : {}) });
+    return await runOperation(`adopt ${kind} ${v.key}`, inputs, (opts) => engine.update(kind, v.key, args, { ...opts, ...(owner ? { owner, takeover: true } : {}) }));
   } catch (e) {
     throw edgeError(e);
   }
@@ -410,7 +439,7 @@ export async function update(kind: ResourceKind, id: string, olds: Props, news: 
     checkLedgerOf(engine, kind, id, olds);
     // The owner its state recorded: a resource renamed with aliases keeps its object.
     const owner = actingOwner(olds, news);
-    const state = await engine.update(kind, id, toEngine(kind, news), { owner });
+    const state = await runOperation(`update ${kind} ${id}`, news, (opts) => engine.update(kind, id, toEngine(kind, news), { ...opts, owner }));
     return { outs: outputsOf(engine, kind, state, owner === UNRECORDED_OWNER ? undefined : owner) };
   } catch (e) {
     settled(settings, kind, id);
@@ -423,7 +452,7 @@ export async function remove(kind: ResourceKind, id: string, settings: ProviderS
   const engine = await engineFor(settings);
   try {
     checkLedgerOf(engine, kind, id, props);
-    await engine.delete(kind, id, { owner: actingOwner(props) });
+    await runOperation(`delete ${kind} ${id}`, props, (opts) => engine.delete(kind, id, { ...opts, owner: actingOwner(props) }));
     // The delete half of a delete-before-replace: the replacement is still to be created, so its
     // checked entry keeps counting in later checks.
     const entry = slotFor(settings).pending.get(`${kind}:${id}`);
@@ -433,12 +462,18 @@ export async function remove(kind: ResourceKind, id: string, settings: ProviderS
   }
 }
 
-/** Reads a data source (`tenant_usage`, `group_capacity`), camelCase, unset limits as undefined. */
+/**
+ * Reads a data source (`tenant_usage`, `group_capacity`), camelCase, unset limits as undefined.
+ * Runs in the program, on an engine of its own that closes when no read needs it (leased-engines.ts).
+ */
 export async function readDataSource(kind: "tenant_usage" | "group_capacity", args: Props, settings: ProviderSettings = {}): Promise<Props> {
-  const engine = await engineFor(settings);
+  const c = resolveSettings(settings);
+  const config = { ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home };
   try {
-    const state = await engine.readDataSource(kind, toSpelling(args, schemaOf(kind), "snake"));
-    return toSpelling(dropNulls(state), schemaOf(kind), "camel") as Props;
+    return await withLeasedEngine(JSON.stringify([c.ledgerUrl, c.controllerUrl]), () => openChecked(config), async (engine) => {
+      const state = await engine.readDataSource(kind, toSpelling(args, schemaOf(kind), "snake"));
+      return toSpelling(dropNulls(state), schemaOf(kind), "camel") as Props;
+    });
   } catch (e) {
     throw edgeError(e);
   }

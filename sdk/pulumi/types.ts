@@ -77,8 +77,23 @@ export interface GetGroupCapacityArgs {
   readonly group: string;
 }
 
+/** Inputs of `getTenantUsageOutput`: plain values, Promises or Outputs (of the quota, say). */
+export interface GetTenantUsageOutputArgs {
+  readonly tenant: pulumi.Input<string>;
+  readonly group: pulumi.Input<string>;
+}
+
+export interface GetGroupCapacityOutputArgs {
+  readonly group: pulumi.Input<string>;
+}
+
 /** Where data-source helpers read; defaults to stack config `otterscale:*`, then the environment. */
 export interface DataSourceOptions {
   readonly ledgerUrl?: string;
   readonly controllerUrl?: string;
+}
+
+/** Options of the Output forms: also read only after these resources exist. */
+export interface DataSourceOutputOptions extends DataSourceOptions {
+  readonly dependsOn?: pulumi.Resource | readonly pulumi.Resource[];
 }

@@ -86,7 +86,7 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
 
   it("Check: over quota fails naming tenant, group, dimension, requested, used and limit", async () => {
     const r = await host.check(urnOf("virtual_machine", "huge"), {}, withProvider("virtual_machine", { name: "huge", tenant: "acme", group: "g", cpuCores: 17, memoryGib: 1, diskGib: 1 }));
-    assert.deepEqual(r.failures, [{ property: "cpuCores", reason: "quota exceeded for tenant acme in group g: cpu_cores requested 17, used 0, limit 16" }]);
+    assert.deepEqual(r.failures, [{ property: "cpuCores", reason: "quota exceeded for tenant acme in group g: cpuCores requested 17, used 0, limit 16" }]);
     // A quota that does not exist yet may be created by another step of the same update: the
     // preview cannot know, so it does not block (the engine warns), and the apply decides.
     const none = await host.check(urnOf("virtual_machine", "x"), {}, withProvider("virtual_machine", { name: "x", tenant: "nobody", group: "g", cpuCores: 1, memoryGib: 1, diskGib: 1 }));
@@ -101,7 +101,7 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
       host.check(urnOf("virtual_machine", name), {}, withProvider("virtual_machine", { name, tenant: "batch", group: "g", cpuCores: 4, memoryGib: 1, diskGib: 1 }));
     assert.deepEqual((await check("x")).failures, []);
     assert.deepEqual((await check("y")).failures, []);
-    const over = "quota exceeded for tenant batch in group g: cpu_cores requested 4, used 8, limit 10";
+    const over = "quota exceeded for tenant batch in group g: cpuCores requested 4, used 8, limit 10";
     assert.deepEqual((await check("z")).failures, [{ property: "cpuCores", reason: over }]);
     // Re-checking x does not count it twice.
     assert.deepEqual((await check("x")).failures, []);
@@ -139,7 +139,7 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
     assert.equal((await usage("acme", "g")).used_cpu_cores, 4);
     // Growing past the quota is refused at check time (an update, not a create).
     const tooBig = await host.check(urnOf("virtual_machine", "web-1"), resized, { ...resized, cpuCores: 17 });
-    assert.match(tooBig.failures[0].reason, /cpu_cores requested 13, used 4, limit 16/);
+    assert.match(tooBig.failures[0].reason, /cpuCores requested 13, used 4, limit 16/);
 
     // Drift: a hand edit shows up in Read, and the program's value diffs against it.
     const file = manifest("acme/virtual_machine/web-1.yaml");
@@ -217,7 +217,7 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
     assert.deepEqual([u.outs.cpuCores, u.outs.usedCpuCores], [6, 4]);
     const low = await host.check(urnOf("tenant_quota", "beta"), c.inputs, { ...c.inputs, cpuCores: 2 });
     assert.equal(low.failures.length, 1);
-    assert.match(low.failures[0].reason, /cpu_cores/);
+    assert.match(low.failures[0].reason, /cpuCores limit 2 < used 4/);
     await host.delete(vm.id, vm.outs);
     await host.delete(c.id, u.outs);
   });
@@ -245,7 +245,7 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
     assert.deepEqual([c.id, c.outs.failureDomain, c.outs.rawGib, c.outs.deletionProtection, (c.outs.servers as string[]).length], ["acme/db", "server", 300, true, 3]);
     assert.deepEqual(await host.diff(c.id, c.outs, { ...c.inputs, failureDomain: "rack" }), { changes: "some", replaces: ["failureDomain"], deleteBeforeReplace: true });
     const refused = await failureOf(host.delete(c.id, c.outs));
-    assert.equal(refused, "block pool acme/db has deletion_protection = true; set it to false and apply before destroying");
+    assert.equal(refused, "block pool acme/db has deletionProtection = true; set deletionProtection to false and run `pulumi up` before destroying");
     assert.doesNotMatch(host.stderr(), NO_STACK, "the host logs the message, not a stack trace");
     const u = await host.update(c.id, c.outs, { ...c.inputs, deletionProtection: false, sizeGib: 150 });
     assert.deepEqual([u.outs.sizeGib, u.outs.rawGib], [150, 450]);
@@ -258,7 +258,7 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
     const spec = { name: "legacy", tenant: "acme", group: "g", cpuCores: 2, memoryGib: 1, diskGib: 1 };
     const checked = await host.check(urnOf("virtual_machine", "legacy"), {}, withProvider("virtual_machine", spec));
     const msg = await failureOf(host.create(checked.inputs));
-    assert.match(msg, /^virtual_machine acme\/legacy already exists with a different configuration; import it/);
+    assert.equal(msg, "virtual_machine acme/legacy already exists with a different configuration; set `adopt: true` on the resource to take it over (see the README), or choose another name");
     assert.doesNotMatch(msg, NO_STACK);
     // Same spec: adopted silently (the engine's create is idempotent).
     const same = await apply("virtual_machine", { ...spec, cpuCores: 1 });
@@ -287,7 +287,7 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     assert.equal(ok.length, 30);
     assert.equal(failed.length, 10);
-    for (const f of failed) assert.match((f.reason as Error).message, /^quota exceeded for tenant burst in group burst: virtual_machines requested 1, used 30, limit 30$/);
+    for (const f of failed) assert.match((f.reason as Error).message, /^quota exceeded for tenant burst in group burst: virtualMachines requested 1, used 30, limit 30$/);
     const u = await usage("burst", "burst");
     assert.deepEqual([u.used_virtual_machines, u.used_cpu_cores], [30, 30]);
     assert.equal(fs.readdirSync(manifest("burst/virtual_machine")).length, 30);

@@ -143,7 +143,7 @@ describe("pulumi: the example program under setMocks, through the deserialized p
     for (const r of failed) {
       assert.equal(r.failures!.length, 1);
       assert.equal(r.failures![0].property, "cpuCores");
-      assert.match(r.failures![0].reason, /^quota exceeded for tenant acme in group prod: cpu_cores requested 16, used 124, limit 128/);
+      assert.match(r.failures![0].reason, /^quota exceeded for tenant acme in group prod: cpuCores requested 16, used 124, limit 128/);
     }
     assert.deepEqual(manifests(home), [], "a preview writes no manifest");
     engine = await openEngine({ ledgerUrl: stackConfig(home)["otterscale:ledgerUrl"], controllerUrl: stackConfig(home)["otterscale:controllerUrl"] });

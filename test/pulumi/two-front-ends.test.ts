@@ -62,7 +62,8 @@ describe("pulumi + terraform: one ledger, one quota", function () {
 
     // Pulumi's preview now sees terraform's VM: a third is refused at check time ...
     const third = await host.check("urn:vm3", {}, { name: "pulumi-vm-2", tenant: "shared", group: "g", cpuCores: 1, memoryGib: 1, diskGib: 1, __provider: texts.virtual_machine });
-    assert.deepEqual(third.failures, [{ property: "name", reason: "quota exceeded for tenant shared in group g: virtual_machines requested 1, used 2, limit 2" }]);
+    // (each front end in its own words: Pulumi's camelCase here, Terraform's snake_case below)
+    assert.deepEqual(third.failures, [{ property: "name", reason: "quota exceeded for tenant shared in group g: virtualMachines requested 1, used 2, limit 2" }]);
     // ... and terraform's plan sees Pulumi's.
     s.write("main.tf", withProvider(tfVm("tf-vm") + tfVm("tf-vm-2")));
     const plan = await s.run(["plan", "-no-color"]);
