@@ -19,6 +19,7 @@ const { Config: DynamicConfig } = require("@pulumi/pulumi/cmd/dynamic-provider/c
 const provrpc = require("@pulumi/pulumi/proto/provider_grpc_pb");
 const provproto = require("@pulumi/pulumi/proto/provider_pb");
 const structproto = require("google-protobuf/google/protobuf/struct_pb");
+const emptyproto = require("google-protobuf/google/protobuf/empty_pb");
 
 export type Props = Record<string, unknown>;
 
@@ -170,11 +171,15 @@ export class HostProcess {
     readonly stderr: () => string,
   ) {}
 
-  /** Spawns the host with this Node (>= 22) and waits for the port it prints on stdout. */
-  static async start(opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<HostProcess> {
+  /**
+   * Spawns the host with this Node (>= 22) and waits for the port it prints on stdout. With
+   * `command`, runs that instead (a launcher that starts the host and passes its stdout on).
+   */
+  static async start(opts: { cwd: string; env?: NodeJS.ProcessEnv; command?: readonly [string, ...string[]] }): Promise<HostProcess> {
     const script = require.resolve("@pulumi/pulumi/cmd/dynamic-provider");
     // The host wants the engine's address as its first argument; it only uses it for logging.
-    const child = spawn(process.execPath, [script, "127.0.0.1:1"], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const [cmd, ...args] = opts.command ?? [process.execPath, script, "127.0.0.1:1"];
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
     let err = "";
     child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
     const port = await new Promise<number>((resolve, reject) => {
@@ -230,9 +235,11 @@ export class HostProcess {
     }));
   }
 
-  create(props: Props): Promise<{ id: string; outs: Props }> {
+  /** Create; `timeoutSec` is what the engine sends for `customTimeouts.create`. */
+  create(props: Props, timeoutSec?: number): Promise<{ id: string; outs: Props }> {
     const req = new provproto.CreateRequest();
     req.setProperties(structproto.Struct.fromJavaScript(props));
+    if (timeoutSec) req.setTimeout(timeoutSec);
     return this.call("create", req, (r) => ({ id: r.getId(), outs: r.getProperties().toJavaScript() }));
   }
 
@@ -243,24 +250,31 @@ export class HostProcess {
     return this.call("read", req, (r) => ({ id: r.getId(), outs: r.getProperties()?.toJavaScript() ?? {} }));
   }
 
-  update(id: string, olds: Props, news: Props): Promise<{ outs: Props }> {
+  update(id: string, olds: Props, news: Props, timeoutSec?: number): Promise<{ outs: Props }> {
     const req = new provproto.UpdateRequest();
     req.setId(id);
     req.setOlds(structproto.Struct.fromJavaScript(olds));
     req.setNews(structproto.Struct.fromJavaScript(news));
+    if (timeoutSec) req.setTimeout(timeoutSec);
     return this.call("update", req, (r) => ({ outs: r.getProperties().toJavaScript() }));
   }
 
-  delete(id: string, props: Props): Promise<void> {
+  delete(id: string, props: Props, timeoutSec?: number): Promise<void> {
     const req = new provproto.DeleteRequest();
     req.setId(id);
     req.setProperties(structproto.Struct.fromJavaScript(props));
+    if (timeoutSec) req.setTimeout(timeoutSec);
     return this.call("delete", req, () => undefined);
+  }
+
+  /** The Cancel RPC the Pulumi engine sends when an update is cancelled (Ctrl-C). */
+  cancel(): Promise<void> {
+    return this.call("cancel", new emptyproto.Empty(), () => undefined);
   }
 
   async stop(): Promise<void> {
     this.client.close();
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return; // exited, or killed
     const exited = new Promise((resolve) => this.child.once("exit", resolve));
     this.child.kill("SIGTERM");
     await exited;
