@@ -247,6 +247,8 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
     const refused = await failureOf(host.delete(c.id, c.outs));
     assert.equal(refused, "block pool acme/db has deletionProtection = true; set deletionProtection to false and run `pulumi up` before destroying");
     assert.doesNotMatch(host.stderr(), NO_STACK, "the host logs the message, not a stack trace");
+    assert.equal(host.stderr().split(refused).length - 1, 1, `the host logs the message once:\n${host.stderr()}`);
+    assert.ok(host.stderr().includes(`otterscale-iac: ${refused}\n`));
     const u = await host.update(c.id, c.outs, { ...c.inputs, deletionProtection: false, sizeGib: 150 });
     assert.deepEqual([u.outs.sizeGib, u.outs.rawGib], [150, 450]);
     await host.delete(c.id, u.outs);
