@@ -12,6 +12,7 @@
  */
 import { OtterscaleError, type ErrorCode } from "../../provider/src/domain/errors";
 import { DATA_SOURCE_KINDS, RESOURCE_KINDS, schemaOf, type SchemaNode } from "../../provider/src/schema/catalog";
+import { inDynamicProviderHost } from "./host-hooks";
 import { snakeToCamel } from "./names";
 
 /** A Terraform remedy clause of the engine's messages and its Pulumi wording, per error code. */
@@ -27,6 +28,8 @@ const REMEDIES: readonly Remedy[] = [
     terraform: /import it \(ID "[^"]*", format [^)]*\) or choose another name/,
     pulumi: "set `adopt: true` on the resource to take it over (see the README), or choose another name",
   },
+  { code: "owned", terraform: /terraform import \(ID "[^"]*", format [^)]*\) or Pulumi `adopt: true`/, pulumi: "set `adopt: true` on the resource" },
+  { code: "owned", terraform: /import it \(Terraform\) or adopt it \(Pulumi `adopt: true`\)/, pulumi: "set `adopt: true` on the resource" },
   { code: "protected", terraform: /set it to false and apply before destroying/, pulumi: "set deletionProtection to false and run `pulumi up` before destroying" },
   { code: "config", terraform: /\bfix ledger_url \//, pulumi: "fix otterscale:ledgerUrl /" },
 ];
@@ -59,23 +62,25 @@ export function pulumiMessage(message: string, code?: string): string {
 }
 
 /**
- * An error as the Pulumi layer hands it out. The dynamic-provider host logs a failed call as
- * `${e}: ${e.stack}` (check, diff, read, delete); with a plain Error that is the message twice on
- * one line. Here `${e}` is the product's name and the stack is the message, so the line reads
- * "otterscale-iac: <message>" once, never with a stack trace. `message` is what gRPC returns.
+ * An error as the Pulumi layer hands it out: the message (what gRPC returns) without a stack
+ * trace, since these are verdicts, not bugs. In the dynamic-provider host, which logs a failed
+ * check, diff, read or delete as `${e}: ${e.stack}` (with a plain Error, the message twice on one
+ * line), `${e}` is the product's name, so the line reads "otterscale-iac: <message>" once.
+ * Elsewhere (a program's data sources, mocks) it prints as any Error does.
  */
 export class PulumiEdgeError extends Error {
   constructor(
     message: string,
     readonly code: string,
+    private readonly inHost: boolean = inDynamicProviderHost(),
   ) {
     super(message);
-    this.name = "otterscale-iac";
     this.stack = message;
+    if (inHost) this.name = "otterscale-iac";
   }
 
   override toString(): string {
-    return this.name;
+    return this.inHost ? this.name : super.toString();
   }
 }
 

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { OtterscaleError } from "../../provider/src/domain/errors";
-import { edgeError, pulumiMessage } from "../../sdk/pulumi/messages";
+import { edgeError, pulumiMessage, PulumiEdgeError } from "../../sdk/pulumi/messages";
 import { MIN_NODE_MAJOR, requireSupportedNode } from "../../sdk/pulumi/node-version";
 import { tempDir } from "./support";
 
@@ -30,6 +30,16 @@ describe("pulumi: messages in Pulumi's words", () => {
       "protected",
       "block pool acme/db has deletionProtection = true; set deletionProtection to false and run `pulumi up` before destroying",
     ],
+    [
+      'virtual_machine acme/web belongs to pulumi:p/prod#web, so pulumi:p/dev#web cannot create it. Choose another name, or take it over on purpose: terraform import (ID "acme/web", format tenant/name) or Pulumi `adopt: true`; the transfer is recorded in the audit log',
+      "owned",
+      "virtual_machine acme/web belongs to pulumi:p/prod#web, so pulumi:p/dev#web cannot create it. Choose another name, or take it over on purpose: set `adopt: true` on the resource; the transfer is recorded in the audit log",
+    ],
+    [
+      "block_pool acme/db belongs to tf:ws-1, so pulumi:p/dev#db cannot delete it. Only its owner changes or deletes it; to take it over on purpose, import it (Terraform) or adopt it (Pulumi `adopt: true`)",
+      "owned",
+      "block_pool acme/db belongs to tf:ws-1, so pulumi:p/dev#db cannot delete it. Only its owner changes or deletes it; to take it over on purpose, set `adopt: true` on the resource",
+    ],
     // nested attribute paths, each segment renamed; map keys, values and kinds left alone
     ["placement.spread_domain: only applies together with placement.anti_affinity_group", "invalid_input", "placement.spreadDomain: only applies together with placement.antiAffinityGroup"],
     ["labels.node_type: must be a string (got 1)", "invalid_input", "labels.node_type: must be a string (got 1)"],
@@ -43,10 +53,15 @@ describe("pulumi: messages in Pulumi's words", () => {
   }
 
   it("an edge error prints once where the host logs `${e}: ${e.stack}`, and keeps its message for gRPC", () => {
-    const e = edgeError(new OtterscaleError("protected", "block pool acme/db has deletion_protection = true; set it to false and apply before destroying"));
+    const engine = new OtterscaleError("protected", "block pool acme/db has deletion_protection = true; set it to false and apply before destroying");
     const said = "block pool acme/db has deletionProtection = true; set deletionProtection to false and run `pulumi up` before destroying";
+    const e = edgeError(engine);
     assert.equal(e.message, said);
-    assert.equal(`${e}: ${e.stack}`, `otterscale-iac: ${said}`);
+    // In a program (here): an Error like any other, without a stack trace.
+    assert.deepEqual([String(e), e.stack], [`Error: ${said}`, said]);
+    // In the dynamic-provider host: its log line, once.
+    const inHost = new PulumiEdgeError(said, engine.code, true);
+    assert.equal(`${inHost}: ${inHost.stack}`, `otterscale-iac: ${said}`);
     // Anything else passes unchanged (a bug keeps its stack).
     const bug = new TypeError("x is undefined");
     assert.equal(edgeError(bug), bug);
