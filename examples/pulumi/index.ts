@@ -15,7 +15,5 @@ export const vclusterServers = estate.vcluster.servers;
 export const poolServers = pulumi.all(estate.pools.map((p) => pulumi.all([p.name, p.servers]))).apply((pairs) => Object.fromEntries(pairs));
 /** The vCluster's kubeconfig (a secret output). */
 export const kubeconfig = estate.vcluster.kubeconfig;
-/** What acme uses in prod, read once every acme workload exists (not evaluated during preview). */
-export const acmeUsage = pulumi
-  .all([...estate.vms.map((vm) => vm.id), ...estate.pools.map((p) => p.id)])
-  .apply(() => otterscale.getTenantUsage({ tenant: "acme", group: "prod" }));
+/** What acme uses in prod, read once every acme workload exists (unknown in the preview of a new stack). */
+export const acmeUsage = otterscale.getTenantUsageOutput({ tenant: "acme", group: "prod" }, { dependsOn: [...estate.vms, ...estate.pools] });
