@@ -6,33 +6,16 @@
  * hands out (errors and check failures) gets:
  *  - attribute names, and the quota dimensions named after them, in camelCase
  *    (`cpu_cores requested 6` -> `cpuCores requested 6`); map keys and values are left alone;
- *  - the remedy of its error code the Pulumi way (REMEDIES: `adopt: true` instead of `terraform
- *    import`, `pulumi up` instead of apply).
+ *  - the remedy in Pulumi's words, which the engine hands over beside Terraform's (domain/errors.ts
+ *    Remedy: `adopt: true` instead of `terraform import`, `pulumi up` instead of apply); no
+ *    message text is matched.
  * Nothing here decides anything: the facts are the engine's, only the words change.
  */
-import { OtterscaleError, type ErrorCode } from "../../provider/src/domain/errors";
+import { log } from "@pulumi/pulumi";
+import { asDomainError, OtterscaleError } from "../../provider/src/domain/errors";
 import { DATA_SOURCE_KINDS, RESOURCE_KINDS, schemaOf, type SchemaNode } from "../../provider/src/schema/catalog";
 import { inDynamicProviderHost } from "./host-hooks";
 import { snakeToCamel } from "./names";
-
-/** A Terraform remedy clause of the engine's messages and its Pulumi wording, per error code. */
-interface Remedy {
-  readonly code: ErrorCode;
-  readonly terraform: RegExp;
-  readonly pulumi: string;
-}
-
-const REMEDIES: readonly Remedy[] = [
-  {
-    code: "already_exists",
-    terraform: /import it \(ID "[^"]*", format [^)]*\) or choose another name/,
-    pulumi: "set `adopt: true` on the resource to take it over (see the README), or choose another name",
-  },
-  { code: "owned", terraform: /terraform import \(ID "[^"]*", format [^)]*\) or Pulumi `adopt: true`/, pulumi: "set `adopt: true` on the resource" },
-  { code: "owned", terraform: /import it \(Terraform\) or adopt it \(Pulumi `adopt: true`\)/, pulumi: "set `adopt: true` on the resource" },
-  { code: "protected", terraform: /set it to false and apply before destroying/, pulumi: "set deletionProtection to false and run `pulumi up` before destroying" },
-  { code: "config", terraform: /\bfix ledger_url \//, pulumi: "fix otterscale:ledgerUrl /" },
-];
 
 /** snake_case attribute names of every schema at any depth, and the quota dimensions `max_*` / `used_*` name. */
 function attributeNames(): ReadonlySet<string> {
@@ -53,12 +36,10 @@ function attributeNames(): ReadonlySet<string> {
 let names: ReadonlySet<string> | undefined;
 const SNAKE_WORD = /(?<![\w-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w-])/g;
 
-/** `message` in Pulumi's words; `code` selects the remedy to reword. */
-export function pulumiMessage(message: string, code?: string): string {
+/** `message` (already carrying Pulumi's remedy, if any) with Pulumi's attribute names. */
+export function pulumiMessage(message: string): string {
   names ??= attributeNames();
-  let out = message;
-  for (const r of REMEDIES) if (r.code === code) out = out.replace(r.terraform, r.pulumi);
-  return out.replace(SNAKE_WORD, (w) => (names!.has(w) ? snakeToCamel(w) : w));
+  return message.replace(SNAKE_WORD, (w) => (names!.has(w) ? snakeToCamel(w) : w));
 }
 
 /**
@@ -84,8 +65,18 @@ export class PulumiEdgeError extends Error {
   }
 }
 
-/** An engine error as Pulumi should print it: reworded, no stack trace. Other errors pass as they are. */
-export function edgeError(e: unknown): Error {
-  if (!OtterscaleError.isInstance(e)) return e instanceof Error ? e : new Error(String(e));
-  return new PulumiEdgeError(pulumiMessage(e.message, e.code), e.code);
+/**
+ * Any error as Pulumi should print it: reworded, no stack trace. Anything that is not an engine
+ * error becomes `internal` with a fix-it message; its stack goes to Pulumi's debug log only.
+ */
+export function edgeError(raised: unknown, context = "running the provider"): Error {
+  const e = asDomainError(raised, context);
+  if (!OtterscaleError.isInstance(raised) && typeof e.details.stack === "string") debugLog(e.details.stack);
+  return new PulumiEdgeError(pulumiMessage(e.inWords("pulumi")), e.code);
+}
+
+/** Pulumi's debug log (shown with `-v=9 --logtostderr`); silent when the SDK's log is unavailable. */
+function debugLog(text: string): void {
+  // Without an engine to log to (a plain program under mocks) the SDK drops debug lines.
+  log.debug(text).catch(() => undefined);
 }

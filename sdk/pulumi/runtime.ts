@@ -184,7 +184,7 @@ function isCode(e: unknown, code: string): e is OtterscaleError {
 // ------------------------------------------------------------------ check
 
 /** A problem the Pulumi layer reports: snake_case path and the engine's words, with its error code. */
-type Finding = Problem & { readonly code?: string };
+type Finding = Problem & { readonly code?: string; readonly pulumiDetail?: string };
 
 /**
  * Schema validation (failures name the camelCase attribute), then the quota/placement dry run of
@@ -200,7 +200,7 @@ export async function check(kind: ResourceKind, olds: Props, news: Props, settin
   const { known, unknown, placeholder } = withPlaceholderName(kind, splitUnknowns(toEngine(kind, news)));
   const failure = (f: Finding): dynamic.CheckFailure => ({
     property: f.path ? camelPath(f.path, schema) : "",
-    reason: withoutPlaceholder(pulumiMessage(f.message, f.code), placeholder),
+    reason: withoutPlaceholder(pulumiMessage(f.pulumiDetail ?? f.message), placeholder),
   });
   const engine = await engineFor(settings);
   let validated: ReturnType<Engine["validate"]>;
@@ -248,7 +248,7 @@ async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Prop
   // apply refuses when a force-new attribute differs. Refused here the same way.
   const adopted = adopt && !identityOf(kind, olds) ? await engine.ledger.read((tx) => tx.get(kind, key)) : undefined;
   const refused = adopted && adoptionRefusal(kind, key, adopted.spec, spec);
-  if (refused) return [{ path: refused.problems.length === 1 ? refused.problems[0].path : undefined, message: refused.message, code: refused.code }];
+  if (refused) return [{ path: refused.problems.length === 1 ? refused.problems[0].path : undefined, message: refused.message, pulumiDetail: refused.inWords("pulumi"), code: refused.code }];
   const oldKey = adopted ? key : identityOf(kind, olds);
   const extra = unknown.length ? { unknown } : {};
   // A renamed object is created before the old one goes (Pulumi's default order), so it must fit
@@ -268,7 +268,7 @@ async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Prop
   const result = await slot.planner.plan(batchWith(slot.pending, address, change));
   const mine = result.diagnostics.filter((d) => d.severity === "error" && d.address === address);
   if (!mine.length) slot.pending.set(address, change);
-  return mine.map((d) => ({ path: d.path, message: d.detail, code: d.code }));
+  return mine.map((d) => ({ path: d.path, message: d.detail, pulumiDetail: d.pulumiDetail, code: d.code }));
 }
 
 /** Forget a checked change whose apply failed. */

@@ -43,7 +43,7 @@ describe("ledger identity and creation (SQLite)", () => {
     const dir = path.join(home(), "not", "there");
     const url = `sqlite://${path.join(dir, "ledgr.db")}`;
     const err = await rejects(openLedger(url));
-    assert.equal(err.code, "config");
+    assert.equal(err.code, "unreachable");
     assert.ok(OtterscaleError.isInstance(err) && err.details.missing === true);
     assert.equal(
       err.message,
@@ -74,7 +74,7 @@ describe("ledger identity and creation (SQLite)", () => {
     const bytes = fs.readFileSync(other);
     for (const file of [empty, other]) {
       const err = await rejects(openLedger(`sqlite://${file}`));
-      assert.equal(err.code, "config");
+      assert.equal(err.code, "unreachable");
       assert.match(err.message, new RegExp(`^no ledger at sqlite://${file}: the file ${file} holds no ledger, so this ledger does not exist`));
     }
     assert.equal(fs.readFileSync(empty).length, 0);

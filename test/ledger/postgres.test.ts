@@ -111,7 +111,7 @@ describe("PostgreSQL ledger on a real server", function () {
   it("a database without a ledger is refused unless created, and is left untouched", async () => {
     const url = await pg.createDatabase("t", { ledger: false });
     const err = await rejects(openLedger(url));
-    assert.equal(err.code, "config");
+    assert.equal(err.code, "unreachable");
     assert.equal((err as unknown as OtterscaleError).details.missing, true);
     assert.match(err.message, new RegExp(`^no ledger at ${url.replace(/[.?]/g, "\\$&")}: the database holds no ledger \\(no schema_version table\\), so this ledger does not exist`));
     assert.match(err.message, /otterscale ledger init --ledger-url postgres:\/\/.* or set OTTERSCALE_LEDGER_CREATE=1/);
@@ -232,7 +232,7 @@ describe("PostgreSQL ledger on a real server", function () {
     assert.ok(!err.message.includes("hunter2"));
     assert.ok(Date.now() - t0 < 5_000);
     const missing = await rejects(openLedger(pg.url("no_such_db")));
-    assert.equal(missing.code, "config");
+    assert.equal(missing.code, "unreachable");
     assert.match(missing.message, /database "no_such_db" does not exist; create it first/);
   });
 
@@ -257,7 +257,7 @@ describe("PostgreSQL ledger on a real server", function () {
     it("sslmode=verify-full refuses a certificate that does not chain to a trusted CA", async () => {
       const url = await pg.createDatabase();
       const err = await rejects(openLedger(`${url}?sslmode=verify-full`));
-      assert.equal(err.code, "config");
+      assert.equal(err.code, "unreachable");
       assert.match(err.message, /cannot reach the PostgreSQL ledger .*certificate/);
     });
   });

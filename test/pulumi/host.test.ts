@@ -246,6 +246,8 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
     assert.deepEqual(await host.diff(c.id, c.outs, { ...c.inputs, failureDomain: "rack" }), { changes: "some", replaces: ["failureDomain"], deleteBeforeReplace: true });
     const refused = await failureOf(host.delete(c.id, c.outs));
     assert.equal(refused, "block pool acme/db has deletionProtection = true; set deletionProtection to false and run `pulumi up` before destroying");
+    // The host writes its log line as it answers: the pipe may deliver it after the reply.
+    for (const t0 = Date.now(); !host.stderr().includes(refused) && Date.now() - t0 < 5_000; ) await new Promise((r) => setTimeout(r, 20));
     assert.doesNotMatch(host.stderr(), NO_STACK, "the host logs the message, not a stack trace");
     assert.equal(host.stderr().split(refused).length - 1, 1, `the host logs the message once:\n${host.stderr()}`);
     assert.ok(host.stderr().includes(`otterscale-iac: ${refused}\n`));

@@ -9,7 +9,7 @@
  * | 2    | the reviewed change cannot apply (report), or findings a dry run would settle (reconcile) |
  * | 3    | the ledger or the controller cannot be reached or failed |
  */
-import { OtterscaleError } from "../domain/errors";
+import { ERROR_CODES, OtterscaleError, type Outcome } from "../domain/errors";
 import { redactInText } from "../domain/redact";
 
 export const EXIT = {
@@ -32,40 +32,18 @@ export class CliError extends Error {
   }
 }
 
+/** The exit code of each outcome (domain/errors.ts ERROR_CODES says which code has which). */
+const BY_OUTCOME: Record<Outcome, ExitCode> = { usage: EXIT.usage, refused: EXIT.findings, backend: EXIT.unreachable };
+
 /**
- * Exit code of a failure:
- * - CliError: its own code;
- * - domain `config`: 1, unless the message says the backend could not be reached (a PostgreSQL
- *   server that refuses, bad credentials, a missing database): 3;
- * - domain `invalid_input`, `not_found`: 1 (what the user asked for is wrong);
- * - domain `unavailable`, `busy` (another writer held the ledger's lock), `controller_failed`,
- *   `timeout`, `conflict`: 3 (the backend failed us; retry);
- * - anything else (a raw I/O error from a driver): 3.
+ * Exit code of a failure: a CliError's own; a domain error's by its code's outcome (`config`,
+ * `invalid_input`, `not_found`: 1; verdicts on the change: 2; `unreachable`, `authentication`,
+ * `unavailable`, `busy`, `conflict`, `timeout`, `controller_failed`, `internal`: 3); anything else
+ * (a raw I/O error from a driver) is `internal`: 3.
  */
 export function exitCodeOf(e: unknown): ExitCode {
   if (e instanceof CliError) return e.exitCode;
-  if (OtterscaleError.isInstance(e)) {
-    switch (e.code) {
-      case "unavailable":
-      case "busy":
-        return EXIT.unreachable;
-      case "config":
-        return /cannot reach|authentication failed|does not exist|create it first|cannot create/i.test(e.message) ? EXIT.unreachable : EXIT.usage;
-      case "invalid_input":
-      case "not_found":
-        return EXIT.usage;
-      case "quota_exceeded":
-      case "unplaceable":
-      case "in_use":
-      case "protected":
-      case "already_exists":
-      case "owned":
-        return EXIT.findings;
-      default:
-        return EXIT.unreachable;
-    }
-  }
-  return EXIT.unreachable;
+  return BY_OUTCOME[OtterscaleError.isInstance(e) ? ERROR_CODES[e.code].outcome : ERROR_CODES.internal.outcome];
 }
 
 /** The message to print for a failure: domain errors carry their code; never a stack trace. */

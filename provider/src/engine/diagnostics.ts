@@ -2,27 +2,12 @@
  * Engine errors as diagnostics: one summary per error code, the attribute path mapped onto the
  * attribute of the kind that carries the dimension. Front ends translate these, never re-word them.
  */
-import { OtterscaleError, type ErrorCode } from "../domain/errors";
+import { ERROR_CODES, OtterscaleError, asDomainError, type ErrorCode } from "../domain/errors";
 import type { ResourceKind } from "../schema/catalog";
 import type { Diagnostic } from "../handlers/api";
 
 /** Short, stable summaries per error code (the detail carries the numbers). */
-export const SUMMARY: Record<ErrorCode, string> = {
-  invalid_input: "Invalid attribute value",
-  not_found: "Referenced object not found",
-  already_exists: "Object already exists",
-  owned: "Object belongs to another workspace or stack",
-  quota_exceeded: "Tenant quota exceeded",
-  unplaceable: "No server can host this resource",
-  in_use: "Resource is in use",
-  protected: "Deletion protection is enabled",
-  conflict: "Concurrent change",
-  controller_failed: "Backend controller failed",
-  timeout: "Operation timed out",
-  unavailable: "Ledger unavailable",
-  busy: "Ledger busy",
-  config: "Invalid provider configuration",
-};
+export const SUMMARY: Readonly<Record<ErrorCode, string>> = Object.fromEntries(Object.entries(ERROR_CODES).map(([c, t]) => [c, t.summary])) as Record<ErrorCode, string>;
 
 /** Quota dimensions named on the attribute of the kind that carries them. */
 const DIMENSION_PATHS: Partial<Record<ResourceKind, Record<string, string>>> = {
@@ -32,10 +17,8 @@ const DIMENSION_PATHS: Partial<Record<ResourceKind, Record<string, string>>> = {
 };
 
 /** Diagnostics of an engine error, with attribute paths mapped onto the kind's own attributes. */
-export function diagnosticsOf(e: unknown, kind: ResourceKind | undefined, address?: string): Diagnostic[] {
-  if (!OtterscaleError.isInstance(e)) {
-    return [{ severity: "error", address, code: "internal", summary: "internal error", detail: e instanceof Error ? e.message : String(e) }];
-  }
+export function diagnosticsOf(raised: unknown, kind: ResourceKind | undefined, address?: string): Diagnostic[] {
+  const e = asDomainError(raised, address ? `checking ${address}` : "checking the change");
   const map = kind ? DIMENSION_PATHS[kind] : undefined;
   const summary = summaryOf(e);
   if (e.code === "invalid_input" && e.problems.length) {
@@ -43,7 +26,7 @@ export function diagnosticsOf(e: unknown, kind: ResourceKind | undefined, addres
   }
   const paths = [...new Set(e.problems.map((p) => (p.path && map ? (map[p.path] ?? (e.code === "quota_exceeded" ? undefined : p.path)) : p.path)))];
   const path = paths.length === 1 ? paths[0] : undefined;
-  return [{ severity: "error", address, path, code: e.code, summary, detail: e.message }];
+  return [{ severity: "error", address, path, code: e.code, summary, detail: e.message, ...(e.remedy ? { pulumiDetail: e.inWords("pulumi") } : {}) }];
 }
 
 function summaryOf(e: OtterscaleError): string {

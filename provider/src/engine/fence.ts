@@ -54,7 +54,7 @@ export async function withBoundedRetry<T>(attempt: () => Promise<T>, deadline?: 
       return await attempt();
     } catch (e) {
       // A row held by another operation, or a referenced object a parallel step may be creating.
-      const retryable = OtterscaleError.isInstance(e) && e.details.retryable === true;
+      const retryable = OtterscaleError.isInstance(e) && e.retryable;
       const pause = Math.round(wait / 2 + Math.random() * wait);
       if (!retryable || i >= RETRY.attempts || (deadline !== undefined && Date.now() + pause > deadline)) throw e;
       await new Promise((r) => setTimeout(r, pause));

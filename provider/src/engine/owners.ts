@@ -19,12 +19,20 @@ export function checkOwner(rec: LedgerRecord, owner: string | undefined, action:
   const path = rec.kind === "tenant_quota" ? "tenant" : "name";
   throw new OtterscaleError(
     "owned",
-    `${rec.kind} ${rec.key} belongs to ${rec.owner}, so ${owner} cannot ${action} it. ` +
-      (action === "create"
-        ? `Choose another name, or take it over on purpose: terraform import (ID "${rec.key}", format ${idFormatOf(rec.kind)}) or Pulumi \`adopt: true\`; the transfer is recorded in the audit log`
-        : `Only its owner changes or deletes it; to take it over on purpose, import it (Terraform) or adopt it (Pulumi \`adopt: true\`)`),
+    `${rec.kind} ${rec.key} belongs to ${rec.owner}, so ${owner} cannot ${action} it`,
     [{ path, message: `belongs to ${rec.owner}` }],
     { owner: rec.owner, requestedBy: owner, remedy: "takeover", id: rec.key },
+    action === "create"
+      ? {
+          sep: ". ",
+          terraform: `Choose another name, or take it over on purpose: terraform import (ID "${rec.key}", format ${idFormatOf(rec.kind)}) or Pulumi \`adopt: true\`; the transfer is recorded in the audit log`,
+          pulumi: "Choose another name, or take it over on purpose: set `adopt: true` on the resource; the transfer is recorded in the audit log",
+        }
+      : {
+          sep: ". ",
+          terraform: "Only its owner changes or deletes it; to take it over on purpose, import it (Terraform) or adopt it (Pulumi `adopt: true`)",
+          pulumi: "Only its owner changes or deletes it; to take it over on purpose, set `adopt: true` on the resource",
+        },
   );
 }
 

@@ -44,8 +44,13 @@ export function checkSameAsExisting(kind: ResourceKind, existing: LedgerRecord, 
   if (canonical(existing.spec) !== canonical(v.clean) || canonical(existing.secrets) !== canonical(v.digests)) {
     throw new OtterscaleError(
       "already_exists",
-      `${kind} ${v.key} already exists with a different configuration; import it (ID "${v.key}", format ${idFormatOf(kind)}) or choose another name`,
+      `${kind} ${v.key} already exists with a different configuration`,
       [{ path: identityPath(kind), message: `${v.key} already exists` }],
+      {},
+      {
+        terraform: `import it (ID "${v.key}", format ${idFormatOf(kind)}) or choose another name`,
+        pulumi: "set `adopt: true` on the resource to take it over (see the README), or choose another name",
+      },
     );
   }
 }
@@ -135,8 +140,10 @@ export async function checkDelete(ctx: DecisionContext, rec: LedgerRecord): Prom
       if (rec.spec.deletion_protection !== false) {
         throw new OtterscaleError(
           "protected",
-          `block pool ${rec.key} has deletion_protection = true; set it to false and apply before destroying`,
+          `block pool ${rec.key} has deletion_protection = true`,
           [{ path: "deletion_protection", message: "is true" }],
+          {},
+          { terraform: "set it to false and apply before destroying", pulumi: "set deletion_protection to false and run `pulumi up` before destroying" },
         );
       }
       return;

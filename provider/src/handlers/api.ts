@@ -71,6 +71,8 @@ export interface Diagnostic {
   readonly code: string;
   readonly summary: string;
   readonly detail: string;
+  /** The detail with its remedy in Pulumi's words, when it has a remedy (domain/errors.ts Remedy). */
+  readonly pulumiDetail?: string;
 }
 
 export interface PlanResult {

@@ -60,13 +60,14 @@ export function ledgerError(e: unknown, label: string, phase: Phase, lockWait?: 
   if (isDomain(e)) return e;
   const code = codeOf(e);
   const reason = messageOf(e);
-  const fail = (c: ErrorCode, message: string) => new OtterscaleError(c, message, [], { phase, ledger: label });
+  // Whether the engine may retry is the code's trait, except where the outcome is unknown.
+  const fail = (c: ErrorCode, message: string, extra: Record<string, unknown> = {}) => new OtterscaleError(c, message, [], { phase, ledger: label, ...extra });
   const rolledBack = "this transaction was rolled back";
   if (code === "28P01" || code === "28000") {
-    return fail("config", `PostgreSQL ledger ${label}: authentication failed (${reason}); check the user and password in ledger_url`);
+    return fail("authentication", `PostgreSQL ledger ${label}: authentication failed (${reason}); check the user and password in ledger_url`);
   }
   if (code === "3D000") {
-    return fail("config", `PostgreSQL ledger ${label}: ${reason}; create it first (createdb) or fix the database name in ledger_url`);
+    return fail("unreachable", `PostgreSQL ledger ${label}: ${reason}; create it first (createdb) or fix the database name in ledger_url`);
   }
   if (code === "57014") {
     return fail("timeout", `PostgreSQL ledger ${label}: a statement ran past statement_timeout and was cancelled; ${rolledBack}`);
@@ -81,7 +82,7 @@ export function ledgerError(e: unknown, label: string, phase: Phase, lockWait?: 
     if (phase === "connect") {
       // Literally true: this call failed before it could send anything.
       return fail(
-        /certificate|ssl|tls/i.test(reason) ? "config" : "unavailable",
+        /certificate|ssl|tls/i.test(reason) ? "unreachable" : "unavailable",
         `cannot reach the PostgreSQL ledger at ${label}: ${reason}; check ledger_url and that the server is running and reachable, then retry (nothing was written)`,
       );
     }
@@ -89,6 +90,7 @@ export function ledgerError(e: unknown, label: string, phase: Phase, lockWait?: 
       return fail(
         "unavailable",
         `the connection to the PostgreSQL ledger at ${label} was lost while committing (${reason}); the change may or may not have been saved: run the operation again (the next run reconciles it)`,
+        { retryable: false },
       );
     }
     return fail("unavailable", `the connection to the PostgreSQL ledger at ${label} was lost (${reason}); ${rolledBack}; retry when the server is back`);

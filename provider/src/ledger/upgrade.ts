@@ -71,13 +71,12 @@ export async function upgradeSchema(db: SqlDriver, dialect: Dialect, exec: (sql:
  * must never start a new, empty ledger (which would make every object look deleted).
  */
 export function missingLedger(label: string, why: string): OtterscaleError {
-  return new OtterscaleError(
-    "config",
-    `no ledger at ${label}: ${why}, so this ledger does not exist. Create it with \`otterscale ledger init --ledger-url ${label}\` ` +
-      `or set OTTERSCALE_LEDGER_CREATE=1; or fix ledger_url / OTTERSCALE_LEDGER_URL / OTTERSCALE_HOME if it is a typo`,
-    [],
-    { ledger: label, missing: true },
-  );
+  const create = `Create it with \`otterscale ledger init --ledger-url ${label}\` or set OTTERSCALE_LEDGER_CREATE=1`;
+  return new OtterscaleError("unreachable", `no ledger at ${label}: ${why}, so this ledger does not exist`, [], { ledger: label, missing: true }, {
+    sep: ". ",
+    terraform: `${create}; or fix ledger_url / OTTERSCALE_LEDGER_URL / OTTERSCALE_HOME if it is a typo`,
+    pulumi: `${create}; or fix otterscale:ledgerUrl / OTTERSCALE_LEDGER_URL / OTTERSCALE_HOME if it is a typo`,
+  });
 }
 
 /** True for the error `missingLedger` makes (e.g. `ledger init` then creates it). */

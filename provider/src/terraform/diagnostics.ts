@@ -3,7 +3,8 @@
  * protocol. Engine `Diagnostic`s and `OtterscaleError`s are translated here, and only here.
  */
 import type { Diagnostic as EngineDiagnostic } from "../handlers/api";
-import { OtterscaleError } from "../domain/errors";
+import { asDomainError, OtterscaleError } from "../domain/errors";
+import { log } from "./log";
 import { diagnosticsOf } from "../engine/diagnostics";
 import type { ResourceKind } from "../schema/catalog";
 
@@ -38,13 +39,13 @@ export function fromEngineDiagnostic(d: EngineDiagnostic): TfDiagnostic {
 
 /**
  * Anything thrown by the engine as diagnostics: one per problem that names an attribute (so
- * Terraform points at the line), else one carrying the whole message. Unexpected errors keep
- * their message but never a stack trace.
+ * Terraform points at the line), else one carrying the whole message. Anything that is not an
+ * engine error is `internal`: its message with a fix-it, its stack trace in the debug log only.
  */
-export function fromError(e: unknown, context: string, kind?: ResourceKind): TfDiagnostic[] {
-  if (OtterscaleError.isInstance(e)) return diagnosticsOf(e, kind).map(fromEngineDiagnostic);
-  const message = e instanceof Error ? e.message : String(e);
-  return [error(`Unexpected error while ${context}`, message)];
+export function fromError(raised: unknown, context: string, kind?: ResourceKind): TfDiagnostic[] {
+  const e = asDomainError(raised, context);
+  if (!OtterscaleError.isInstance(raised)) log("debug", "internal error", { context, stack: e.details.stack });
+  return diagnosticsOf(e, kind).map(fromEngineDiagnostic);
 }
 
 export const hasErrors = (ds: readonly TfDiagnostic[]): boolean => ds.some((d) => d.severity === "error");
