@@ -11,7 +11,7 @@
  * Each figure is the median of 3 rounds. `BENCH_PULUMI_VMS` sets the VMs per round (default 200).
  */
 import * as path from "node:path";
-import { openEngine } from "../provider/src/handlers/engine";
+import { openEngine } from "../provider/src/api";
 import type { Engine } from "../provider/src/engine/engine";
 import { HostProcess, initStackLedger, serializedProviders, stackConfig, tempDir, type Props } from "../test/pulumi/support";
 import { median } from "./stats";

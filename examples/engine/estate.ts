@@ -5,7 +5,7 @@
  *
  * Where things go: $OTTERSCALE_HOME (default ~/.otterscale) holds ledger.db and manifests/.
  */
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import { resolveConfig } from "../../provider/src/engine/config";
 import type { ResourceKind } from "../../provider/src/schema/catalog";
 

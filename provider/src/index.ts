@@ -1,6 +1,6 @@
 /** Public API of otterscale-iac's engine. */
-export { openEngine } from "./handlers/engine";
-export type { EngineApi, EngineConfig, PlannedChange, PlanResult, Diagnostic, State, OperationOptions } from "./handlers/api";
+export { openEngine } from "./api";
+export type { EngineApi, EngineConfig, PlannedChange, PlanResult, Diagnostic, State, OperationOptions } from "./api";
 export { Engine } from "./engine/engine";
 export { diagnosticsOf, SUMMARY } from "./engine/diagnostics";
 export { OtterscaleError, type ErrorCode, type Problem } from "./domain/errors";

@@ -6,7 +6,7 @@
  * anything. Process-wide: every copy of this module shares one state.
  */
 import { OtterscaleError } from "../../provider/src/domain/errors";
-import type { OperationOptions } from "../../provider/src/handlers/api";
+import type { OperationOptions } from "../../provider/src/api";
 import { requestTimeoutMs } from "./host-hooks";
 
 interface State {

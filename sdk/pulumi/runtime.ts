@@ -12,10 +12,10 @@ import type { Engine } from "../../provider/src/engine/engine";
 import { canonical, keyOf } from "../../provider/src/engine/records";
 import { checkStateLedger } from "../../provider/src/engine/state-ledger";
 import { actingOwner, OWNER_INPUT, ownerIn, UNRECORDED_OWNER } from "./owner";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import { batchWith } from "../../provider/src/engine/batch";
 import type { Planner } from "../../provider/src/engine/plan";
-import type { PlannedChange, State } from "../../provider/src/handlers/api";
+import type { PlannedChange, State } from "../../provider/src/api";
 import { OtterscaleError, type Problem } from "../../provider/src/domain/errors";
 import { forceNewAttributes, inputSchemaOf, schemaOf, sensitivePaths, type ResourceKind, type SchemaNode } from "../../provider/src/schema/catalog";
 import { dropNulls, problemsOf } from "../../provider/src/schema/validate";
@@ -246,8 +246,8 @@ async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Prop
   const address = `${kind}:${key}`;
   // `adopt: true` on an object the ledger has: the create adopts it and updates it in place, which
   // apply refuses when a force-new attribute differs. Refused here the same way.
-  const adopted = adopt && !identityOf(kind, olds) ? await engine.ledger.read((tx) => tx.get(kind, key)) : undefined;
-  const refused = adopted && adoptionRefusal(kind, key, adopted.spec, spec);
+  const adopted = adopt && !identityOf(kind, olds) ? await engine.queries.recordedSpec(kind, key) : undefined;
+  const refused = adopted && adoptionRefusal(kind, key, adopted, spec);
   if (refused) return [{ path: refused.problems.length === 1 ? refused.problems[0].path : undefined, message: refused.message, pulumiDetail: refused.inWords("pulumi"), code: refused.code }];
   const oldKey = adopted ? key : identityOf(kind, olds);
   const extra = unknown.length ? { unknown } : {};

@@ -11,9 +11,9 @@
 import { strict as assert } from "node:assert";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import type { Engine } from "../../provider/src/engine/engine";
-import type { PlannedChange } from "../../provider/src/handlers/api";
+import type { PlannedChange } from "../../provider/src/api";
 import { seedEstate, tempHome, testEngine, vm } from "../support/estate";
 import { sqliteRows } from "../support/ledger-snapshot";
 import { cli, cliJson, rowsOf } from "./cli-harness";

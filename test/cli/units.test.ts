@@ -3,7 +3,7 @@
  * ordering and the two plan parsers' edge cases (actions, unknowns, replacements, names).
  */
 import { strict as assert } from "node:assert";
-import type { PlannedChange } from "../../provider/src/handlers/api";
+import type { PlannedChange } from "../../provider/src/api";
 import { bar, num, parseSince } from "../../provider/src/cli/output/format";
 import { formatTable } from "../../provider/src/cli/output/table";
 import { orderChanges } from "../../provider/src/cli/report/order";

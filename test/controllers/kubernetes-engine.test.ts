@@ -7,7 +7,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { Engine } from "../../provider/src/engine/engine";
 import { openControllers } from "../../provider/src/controllers/registry";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import { openLedger } from "../../provider/src/ledger/open";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { FakeKubeApiServer, startFakeKube, type FakeKubeOptions } from "../support/fake-kube-apiserver";

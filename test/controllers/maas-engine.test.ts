@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { Engine } from "../../provider/src/engine/engine";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { FakeMaas, startFakeMaas, type FakeMaasOptions } from "../support/fake-maas";
 import { testTempDir } from "../support/temp";

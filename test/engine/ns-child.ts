@@ -5,7 +5,7 @@
  *  - open:   opens the engine, reads, closes, `count` times; prints {"opened": n}.
  */
 import * as path from "node:path";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 
 async function main(): Promise<void> {
   const [mode, home, ledgerUrl, countArg] = process.argv.slice(2);

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import type { Engine } from "../../provider/src/engine/engine";
 import { BACKENDS, ledgerUrlFor, seedEstate, tempHome, testEngine, vm } from "../support/estate";
 

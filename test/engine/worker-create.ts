@@ -5,7 +5,7 @@
  * VM that was created is deleted again right away, so creates and deletes interleave.
  */
 import * as path from "node:path";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 
 async function main() {
   const [home, prefix, count, ledgerUrl = `sqlite://${path.join(home, "ledger.db")}`, mode = "create"] = process.argv.slice(2);

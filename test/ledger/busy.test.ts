@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
 import { backoffMs, retryUntil } from "../../provider/src/ledger/busy";
-import { Mutex } from "../../provider/src/ledger/mutex";
+import { Mutex } from "../../provider/src/lib/mutex";
 import { openLedger } from "../../provider/src/ledger/open";
 import type { AuditEvent, Ledger, LedgerRecord } from "../../provider/src/ledger/records";
 import { cli } from "../cli/cli-harness";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import type { Engine } from "../../provider/src/engine/engine";
 import { compareTotals, copyLedger, type LedgerTotals } from "../../provider/src/ledger/migrate";
 import type { ResourceKind } from "../../provider/src/schema/catalog";

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import type { Engine } from "../../provider/src/engine/engine";
 import { manifests, seedEstate, tempHome, vm } from "../support/estate";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import * as otterscale from "../../sdk/pulumi";
 import { leasedEngines } from "../../sdk/pulumi/leased-engines";
 import { closeEngines } from "../../sdk/pulumi/runtime";

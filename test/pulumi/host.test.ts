@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import type { Engine } from "../../provider/src/engine/engine";
 import type { ResourceKind } from "../../provider/src/schema/catalog";
 import { failureOf, HostProcess, serializedProviders, stackConfig, tempDir, type Props } from "./support";

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { declareEstate, type Estate } from "../../examples/pulumi/estate";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import type { Engine } from "../../provider/src/engine/engine";
 import { closeEngines } from "../../sdk/pulumi/runtime";
 import * as otterscale from "../../sdk/pulumi";

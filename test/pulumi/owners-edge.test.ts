@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { check, closeEngines, create, remove, update } from "../../sdk/pulumi/runtime";
 import { initStackLedger, stackConfig, tempDir } from "./support";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import { seedEstate } from "../support/estate";
 
 async function setup(name: string) {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { declareEstate, type Estate } from "../../examples/pulumi/estate";
 import * as otterscale from "../../sdk/pulumi";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import { check, closeEngines, create, remove } from "../../sdk/pulumi/runtime";
 import { initStackLedger, InProcessHost, mockEngine, settle, stackConfig, tempDir, type MockRecord } from "./support";
 

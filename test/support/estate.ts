@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { openEngine } from "../../provider/src/handlers/engine";
+import { openEngine } from "../../provider/src/api";
 import { Engine } from "../../provider/src/engine/engine";
 import type { Controllers, KindController } from "../../provider/src/controllers/types";
 import type { ResourceKind } from "../../provider/src/schema/catalog";

@@ -5,7 +5,7 @@
  * in a group may not exceed the quota's `cpu_cores` (quotas created or planned in the batch).
  */
 import { SUMMARY } from "../../provider/src/engine/diagnostics";
-import type { EngineApi, OperationOptions, PlannedChange, PlanResult, State, Diagnostic } from "../../provider/src/handlers/api";
+import type { EngineApi, OperationOptions, PlannedChange, PlanResult, State, Diagnostic } from "../../provider/src/api";
 import { schemaOf, type DataSourceKind, type ResourceKind } from "../../provider/src/schema/catalog";
 import { validateInput } from "../../provider/src/schema/validate";
 import { OtterscaleError } from "../../provider/src/domain/errors";

@@ -3,7 +3,7 @@
  * is gone or it gets SIGTERM (main.ts), without the process around it.
  */
 import { strict as assert } from "node:assert";
-import type { OperationOptions, State } from "../../provider/src/handlers/api";
+import type { OperationOptions, State } from "../../provider/src/api";
 import type { ResourceKind } from "../../provider/src/schema/catalog";
 import { startProvider, type RunningProvider } from "../../provider/src/terraform/plugin";
 import { providerSpec, resourceSpec } from "../../provider/src/terraform/schema";

@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { EngineApi } from "../../provider/src/handlers/api";
+import type { EngineApi } from "../../provider/src/api";
 import { startProvider, type RunningProvider } from "../../provider/src/terraform/plugin";
 import { testTempDir } from "../support/temp";
 

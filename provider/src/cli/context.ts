@@ -3,10 +3,8 @@
  * settle-on-open step `openEngine` performs. The CLI must be able to look (inventory, a
  * reconcile dry run) without changing anything, so only `reconcile --apply` settles rows.
  */
-import { openControllers } from "../controllers/registry";
-import { Engine } from "../engine/engine";
+import { ledgerAdmin, openEngine, type Engine } from "../api";
 import { resolveConfig, type ResolvedConfig } from "../engine/config";
-import { openLedger, redactUrl } from "../ledger/open";
 import { createPrinter, type OutputFormat, type Printer } from "./output/printer";
 
 /** Global options as commander parses them. */
@@ -49,16 +47,9 @@ export function contextOf(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env
  * location included, is openLedger's `config` error (exit 3), so a mistyped OTTERSCALE_HOME
  * never looks like an empty estate.
  */
-export async function openCliEngine(config: ResolvedConfig): Promise<Engine> {
-  // The ledger first: when it does not exist, nothing else (a manifests directory) is made either.
-  const ledger = await openLedger(config.ledgerUrl);
-  try {
-    return new Engine(ledger, openControllers(config.controllerUrl), config.leaseMs);
-  } catch (e) {
-    await ledger.close();
-    throw e;
-  }
+export function openCliEngine(config: ResolvedConfig): Promise<Engine> {
+  return openEngine({ ledgerUrl: config.ledgerUrl, controllerUrl: config.controllerUrl, home: config.home, leaseMs: config.leaseMs, createLedger: false });
 }
 
 /** The ledger URL for messages (password hidden). */
-export const ledgerLabel = (c: ResolvedConfig): string => redactUrl(c.ledgerUrl);
+export const ledgerLabel = (c: ResolvedConfig): string => ledgerAdmin.label(c.ledgerUrl);

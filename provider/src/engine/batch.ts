@@ -1,5 +1,5 @@
 /** How front ends grow the batch of changes they plan together (types only: cheap to load). */
-import type { PlannedChange } from "../handlers/api";
+import type { PlannedChange } from "./contract";
 
 /**
  * The batch a front end sends for one more change: its pending changes in first-planned order,

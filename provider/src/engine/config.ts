@@ -1,7 +1,7 @@
 /** Resolves where the ledger and the controllers live: explicit config, then env, then $OTTERSCALE_HOME. */
 import * as os from "node:os";
 import * as path from "node:path";
-import type { EngineConfig } from "../handlers/api";
+import type { EngineConfig } from "./contract";
 import { defaultLedgerUrl } from "../ledger/open";
 
 export interface ResolvedConfig {

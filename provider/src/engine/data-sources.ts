@@ -3,7 +3,7 @@ import { OtterscaleError } from "../domain/errors";
 import type { LedgerTx } from "../ledger/records";
 import type { DataSourceKind } from "../schema/catalog";
 import type { TenantQuotaArgs } from "../schema/types.gen";
-import type { State } from "../handlers/api";
+import type { State } from "./contract";
 import type { Inventory } from "./inventory";
 import { groupTotals, stateOf } from "./state";
 

@@ -4,7 +4,7 @@
  */
 import { ERROR_CODES, OtterscaleError, asDomainError, type ErrorCode } from "../domain/errors";
 import type { ResourceKind } from "../schema/catalog";
-import type { Diagnostic } from "../handlers/api";
+import type { Diagnostic } from "./contract";
 
 /** Short, stable summaries per error code (the detail carries the numbers). */
 export const SUMMARY: Readonly<Record<ErrorCode, string>> = Object.fromEntries(Object.entries(ERROR_CODES).map(([c, t]) => [c, t.summary])) as Record<ErrorCode, string>;

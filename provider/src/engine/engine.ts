@@ -7,12 +7,13 @@
  * Settlement always charges what the backend runs: a failed or timed-out update asks the
  * controller what it now runs and keeps the larger of old and new held until it knows.
  */
+import { Queries } from "./queries";
 import type { Controllers, KindController, ObservedObject } from "../controllers/types";
 import { OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 import { validateInput } from "../schema/validate";
-import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "../handlers/api";
+import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "./contract";
 import { isWorkload, limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
 import { canonical, idFormatOf, keyOf, splitSecrets } from "./records";
@@ -54,6 +55,8 @@ export class Engine implements EngineApi {
   private readonly missing = new Set<string>();
   private readonly location: LocationGuard;
   private staleSettled?: Promise<void>;
+  /** Read-only questions (inventory, usage, allocations, audit, a plan's impact). */
+  readonly queries: Queries;
 
   constructor(
     readonly ledger: Ledger,
@@ -61,6 +64,7 @@ export class Engine implements EngineApi {
     private readonly leaseMs: number,
   ) {
     this.location = new LocationGuard(ledger, controllers);
+    this.queries = new Queries(ledger, (changes, read) => this.planThenRead(changes, read));
   }
 
   /** The ledger's identity: front ends remember it in state and refuse state from another ledger. */
@@ -70,6 +74,11 @@ export class Engine implements EngineApi {
 
   get ledgerLabel(): string {
     return this.ledger.url;
+  }
+
+  /** The controller URL, credentials masked (for messages). */
+  get controllerLabel(): string {
+    return this.controllers.url;
   }
 
   /** Validated spec (defaults applied), its secret-free copy and identity. Throws invalid_input. */

@@ -5,13 +5,13 @@
  */
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
 import type { ResourceKind } from "../schema/catalog";
-import type { Diagnostic, PlannedChange, PlanResult } from "../handlers/api";
+import type { Diagnostic, PlannedChange, PlanResult } from "./contract";
 import type { DecisionContext } from "./decide";
 import { quotaOvercommit } from "./decide";
 import { InventoryCache } from "./inventory";
 import { MemoryTx } from "./memory-tx";
 import { checkSameAsExisting, type Validated } from "./reserve";
-import { Mutex } from "../ledger/mutex";
+import { Mutex } from "../lib/mutex";
 import { OtterscaleError, invalid } from "../domain/errors";
 import { diagnosticsOf } from "./diagnostics";
 import { canonical } from "./records";

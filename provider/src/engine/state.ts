@@ -8,7 +8,7 @@ import type { LedgerRecord, LedgerTx } from "../ledger/records";
 import { candidateOf, NO_LOAD, totalsOf } from "../model/inventory";
 import { poolLayout } from "../model/shape";
 import type { BlockPoolArgs } from "../schema/types.gen";
-import type { State } from "../handlers/api";
+import type { State } from "./contract";
 import type { Inventory } from "./inventory";
 import { canonical, dimensionAttrs } from "./records";
 

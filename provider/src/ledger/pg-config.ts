@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import type { PoolConfig } from "pg";
 import { OtterscaleError } from "../domain/errors";
-import { redactUrl } from "./open";
+import { redactLedgerUrl as redactUrl } from "../domain/redact";
 
 /** Per-connection defaults (milliseconds unless noted); every one can be set in the URL. */
 export const PG_DEFAULTS = {

@@ -23,7 +23,7 @@
  */
 import { Pool, types as pgTypes, type PoolClient, type QueryConfig } from "pg";
 import { OtterscaleError } from "../domain/errors";
-import { Mutex } from "./mutex";
+import { Mutex } from "../lib/mutex";
 import { pgSettings, type PgSettings } from "./pg-config";
 import { busyError, deadlineSource } from "./busy";
 import { isConnectionFailure, ledgerError, type LockWait, type Phase } from "./pg-errors";

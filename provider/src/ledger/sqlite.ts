@@ -18,7 +18,7 @@ import { pathToFileURL } from "node:url";
 import type { DatabaseSync as DatabaseSyncType, SQLInputValue } from "node:sqlite";
 import { OtterscaleError } from "../domain/errors";
 import { busyError, deadlineSource, DEFAULT_LOCK_WAIT_MS, retryUntil } from "./busy";
-import { Mutex } from "./mutex";
+import { Mutex } from "../lib/mutex";
 import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
 import { rowToAudit, type Row } from "./sql";
 import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";

@@ -2,7 +2,7 @@
  * Diagnostics as the Terraform layer collects them: errors become values, never exceptions at the
  * protocol. Engine `Diagnostic`s and `OtterscaleError`s are translated here, and only here.
  */
-import type { Diagnostic as EngineDiagnostic } from "../handlers/api";
+import type { Diagnostic as EngineDiagnostic } from "../api";
 import { asDomainError, OtterscaleError } from "../domain/errors";
 import { log } from "./log";
 import { diagnosticsOf } from "../engine/diagnostics";

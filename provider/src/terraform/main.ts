@@ -10,7 +10,7 @@
  * reserved), the engine closes, and the process exits non-zero with a line on stderr.
  */
 import { COOKIE_MISSING_MESSAGE, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, offersProtocol6 } from "./handshake";
-import type { EngineConfig } from "../handlers/api";
+import type { EngineConfig } from "../api";
 import type { RunningProvider } from "./plugin";
 
 function fail(message: string): never {
@@ -19,7 +19,7 @@ function fail(message: string): never {
 }
 
 /** The production engine, loaded on first use. */
-const openEngine = async (config: EngineConfig) => (require("../handlers/engine") as typeof import("../handlers/engine")).openEngine(config);
+const openEngine = async (config: EngineConfig) => (require("../api") as typeof import("../api")).openEngine(config);
 
 /** Exit codes of an ending Terraform did not ask for: 1 when orphaned, 128 + n for signal n (shell convention). */
 const EXIT_ORPHANED = 1;

@@ -8,7 +8,7 @@
  * twice. An applied entry stays (the engine's plan finds its object in the ledger and does not
  * count it twice); an entry whose apply failed is forgotten.
  */
-import type { PlannedChange } from "../handlers/api";
+import type { PlannedChange } from "../api";
 import { batchWith } from "../engine/batch";
 import type { ResourceKind } from "../schema/catalog";
 import { schemaOf } from "../schema/catalog";

@@ -5,7 +5,7 @@
  * opened lazily on the first call that needs it.
  */
 import { redactControllerUrl } from "../domain/redact";
-import type { EngineApi, EngineConfig, OperationOptions, PlannedChange } from "../handlers/api";
+import type { EngineApi, EngineConfig, OperationOptions, PlannedChange } from "../api";
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 import { WORKLOAD_KINDS } from "../schema/catalog";
 import { dataSourceSpec, providerSpec, resourceSpec, specs, type ObjectSpec } from "./schema";
@@ -18,7 +18,7 @@ import { timeoutMsOf } from "./timeouts";
 import { validateConfig } from "./validate-config";
 import { isUnknown, isWhollyKnown, valuesEqual, type TfObject, type TfValue } from "./codec/types";
 import { log } from "./log";
-import { Mutex } from "../ledger/mutex";
+import { Mutex } from "../lib/mutex";
 import { checkPrivate, importedPrivate, privateFor, settledPrivate, takeoverPending, withOwner, WorkspaceOwner } from "./private-state";
 
 export type EngineOpener = (config: EngineConfig) => Promise<EngineApi>;

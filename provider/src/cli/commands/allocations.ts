@@ -3,7 +3,6 @@ import { Command } from "commander";
 import { EXIT } from "../exit-codes";
 import { num } from "../output/format";
 import type { Runner } from "../runner";
-import { allocationViews } from "../views";
 
 interface AllocationOptions {
   readonly tenant?: string;
@@ -20,7 +19,7 @@ export function allocationsCommand(run: Runner): Command {
     .action(
       run.action<AllocationOptions>(async (ctx, o) => {
         const { rows, missing, backendError } = await ctx.withEngine(async (e) => {
-          const rows = await e.ledger.read((tx) => allocationViews(tx, o));
+          const rows = await e.queries.allocations(o);
           // Read-only: the backend is asked what it has; the ledger keeps what it charges.
           const found = await e.reconcileBackend(false).then(
             (f) => ({ missing: new Set(f.filter((x) => x.finding === "missing").map((x) => `${x.kind}/${x.key}`)), backendError: undefined }),

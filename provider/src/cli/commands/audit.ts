@@ -1,6 +1,5 @@
 /** `otterscale audit [--since 1h|ISO] [--tenant T]`: the ledger's audit trail, oldest first. */
 import { Command } from "commander";
-import type { AuditEvent, Ledger } from "../../ledger/records";
 import { CliError, EXIT } from "../exit-codes";
 import { inlineObject, isoTime, parseSince } from "../output/format";
 import type { Runner } from "../runner";
@@ -9,19 +8,6 @@ interface AuditOptions {
   readonly since?: string;
   readonly tenant?: string;
   readonly limit?: string;
-}
-
-const PAGE = 10_000;
-
-/** Every event at or after `since` (epoch ms) of `tenant`, paging through the trail by seq. */
-export async function auditEvents(ledger: Ledger, f: { since?: number; tenant?: string }): Promise<AuditEvent[]> {
-  const out: AuditEvent[] = [];
-  for (let seq = 0; ; ) {
-    const page = await ledger.audit(seq, PAGE);
-    for (const e of page) if ((f.since === undefined || e.at >= f.since) && (f.tenant === undefined || e.tenant === f.tenant)) out.push(e);
-    if (page.length < PAGE) return out;
-    seq = page[page.length - 1].seq!;
-  }
 }
 
 export function auditCommand(run: Runner): Command {
@@ -36,7 +22,7 @@ export function auditCommand(run: Runner): Command {
         if (o.since !== undefined && since === undefined) throw new CliError(`--since ${JSON.stringify(o.since)}: expected an ISO 8601 time or a duration like 90s, 15m, 1h, 2d`);
         const limit = o.limit === undefined ? undefined : Number(o.limit);
         if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new CliError(`--limit ${JSON.stringify(o.limit)}: expected a positive whole number`);
-        let events = await ctx.withEngine((e) => auditEvents(e.ledger, { since, tenant: o.tenant }));
+        let events = await ctx.withEngine((e) => e.queries.audit({ since, tenant: o.tenant }));
         if (limit !== undefined) events = events.slice(-limit);
         if (ctx.out.format === "json") {
           ctx.out.json({

@@ -4,7 +4,7 @@ import { EXIT } from "../exit-codes";
 import { num } from "../output/format";
 import type { Column } from "../output/table";
 import type { Runner } from "../runner";
-import { groupViews, serverViews, type Dimensions } from "../views";
+import type { Dimensions } from "../../api";
 
 /** `allocated/capacity (free F)`, e.g. `12/32 (20 free)`. */
 export const usageCell = (allocated: Dimensions, capacity: Dimensions, d: keyof Dimensions): string =>
@@ -23,7 +23,7 @@ export function inventoryCommand(run: Runner): Command {
     .description("servers and groups: capacity, allocated and free per dimension, maintenance, rack/zone")
     .action(
       run.action(async (ctx) => {
-        const { servers, groups } = await ctx.withEngine((e) => e.ledger.read(async (tx) => ({ servers: await serverViews(tx), groups: await groupViews(tx) })));
+        const { servers, groups } = await ctx.withEngine((e) => e.queries.inventory());
         if (ctx.out.format === "json") {
           ctx.out.json({ servers, groups });
           return EXIT.ok;

@@ -4,8 +4,7 @@
  * create a ledger: every other command refuses a ledger that does not exist.
  */
 import { Command } from "commander";
-import { copyLedger } from "../../ledger/migrate";
-import { initLedger, openLedger } from "../../ledger/open";
+import { ledgerAdmin } from "../../api";
 import { EXIT } from "../exit-codes";
 import type { Runner } from "../runner";
 
@@ -21,7 +20,7 @@ export function ledgerCommand(run: Runner): Command {
     .description("create the ledger at --ledger-url (or OTTERSCALE_LEDGER_URL, or $OTTERSCALE_HOME/ledger.db) with a new id; an existing ledger is left unchanged")
     .action(
       run.action(async (ctx) => {
-        const r = await initLedger(ctx.config.ledgerUrl);
+        const r = await ledgerAdmin.init(ctx.config.ledgerUrl);
         if (ctx.out.format === "json") ctx.out.json({ ledger: r.url, id: r.id, created: r.created });
         else ctx.out.text(r.created ? `created ledger ${r.url}` : `ledger ${r.url} already exists; left unchanged`, `ledger id ${r.id}`);
         return EXIT.ok;
@@ -32,8 +31,7 @@ export function ledgerCommand(run: Runner): Command {
     .description("print the id of the configured ledger (Terraform state and Pulumi stacks remember it)")
     .action(
       run.action(async (ctx) => {
-        const l = await openLedger(ctx.config.ledgerUrl);
-        await l.close();
+        const l = await ledgerAdmin.identify(ctx.config.ledgerUrl);
         if (ctx.out.format === "json") ctx.out.json({ ledger: l.url, id: l.id });
         else ctx.out.text(l.id);
         return EXIT.ok;
@@ -47,7 +45,7 @@ export function ledgerCommand(run: Runner): Command {
     .action(
       run.action<MigrateOptions>(async (ctx, o) => {
         ctx.out.progress(`ledger migrate: copying (stop applies against the source meanwhile)`);
-        const s = await copyLedger(o.from, o.to);
+        const s = await ledgerAdmin.migrate(o.from, o.to);
         if (ctx.out.format === "json") ctx.out.json(s);
         else {
           ctx.out.text(

@@ -33,7 +33,7 @@ export async function reconcileRun(engine: Engine, apply: boolean, out: { progre
   out.progress(`reconcile: looking for stale reservations${apply ? " and settling them" : " (dry run)"}`);
   const stale = await engine.reconcile(undefined, apply);
   const decisions: Decision[] = stale.map((d) => ({ finding: "stale", kind: d.kind, id: d.key, state: d.state, action: d.action, reason: d.reason, applied: apply }));
-  out.progress(`reconcile: ${stale.length} stale reservation${stale.length === 1 ? "" : "s"}; comparing the ledger with ${engine.controllers.url}`);
+  out.progress(`reconcile: ${stale.length} stale reservation${stale.length === 1 ? "" : "s"}; comparing the ledger with ${engine.controllerLabel}`);
   const findings = await engine.reconcileBackend(apply);
   for (const f of findings) {
     decisions.push({ finding: f.finding, kind: f.kind, id: f.key, state: f.finding === "missing" ? "active" : "-", action: f.action, reason: f.reason, applied: f.applied });

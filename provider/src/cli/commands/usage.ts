@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { EXIT } from "../exit-codes";
 import { bar, num } from "../output/format";
 import type { Runner } from "../runner";
-import { QUOTA_DIMENSIONS, quotaViews } from "../views";
+import { QUOTA_DIMENSIONS } from "../../api";
 
 interface UsageOptions {
   readonly tenant?: string;
@@ -17,7 +17,7 @@ export function usageCommand(run: Runner): Command {
     .option("--group <group>", "only this group")
     .action(
       run.action<UsageOptions>(async (ctx, o) => {
-        const quotas = await ctx.withEngine((e) => e.ledger.read((tx) => quotaViews(tx, { tenant: o.tenant, group: o.group })));
+        const quotas = await ctx.withEngine((e) => e.queries.quotas({ tenant: o.tenant, group: o.group }));
         if (ctx.out.format === "json") {
           ctx.out.json({ quotas });
           return EXIT.ok;

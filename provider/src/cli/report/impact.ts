@@ -3,18 +3,9 @@
  * (`planThenRead`) and the same read models describe the ledger before and the in-memory ledger
  * after. This module only compares the two; every verdict and number comes from the engine.
  */
-import type { Diagnostic, PlannedChange, PlanResult } from "../../handlers/api";
-import type { Engine } from "../../engine/engine";
-import type { LedgerTx } from "../../ledger/records";
-import { groupViews, quotaViews, RESOURCE_DIMENSIONS, QUOTA_DIMENSIONS, serverViews, type GroupView, type QuotaDimension, type QuotaView, type ServerView } from "../views";
+import { RESOURCE_DIMENSIONS, QUOTA_DIMENSIONS, type Diagnostic, type Engine, type PlannedChange, type PlanResult, type QuotaDimension, type Snapshot } from "../../api";
 
-export interface Snapshot {
-  readonly servers: ServerView[];
-  readonly groups: GroupView[];
-  readonly quotas: QuotaView[];
-}
-
-const snapshot = async (tx: LedgerTx): Promise<Snapshot> => ({ servers: await serverViews(tx), groups: await groupViews(tx), quotas: await quotaViews(tx) });
+export type { Snapshot };
 
 export interface QuotaDimensionImpact {
   readonly dimension: QuotaDimension;
@@ -72,8 +63,7 @@ export interface Impact {
 
 /** Plans `changes` (already in dependency-safe order) and compares before with after. */
 export async function impactOf(engine: Engine, changes: readonly PlannedChange[]): Promise<Impact> {
-  const before = await engine.ledger.read(snapshot);
-  const { result, after } = await engine.planThenRead(changes, snapshot);
+  const { before, result, after } = await engine.queries.impact(changes);
   return compare(changes, result, before, after);
 }
 

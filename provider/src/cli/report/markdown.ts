@@ -10,7 +10,7 @@
  *   ### Placements        (servers that receive workloads, and which)
  *   ### Warnings
  */
-import type { Diagnostic } from "../../handlers/api";
+import type { Diagnostic } from "../../api";
 import { bar, change, num } from "../output/format";
 import type { CapacityDimensionImpact, Impact } from "./impact";
 

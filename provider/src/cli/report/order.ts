@@ -10,7 +10,7 @@
  * Example: [create vm a, delete quota q, create server s, delete vm b, update quota p]
  *       -> [delete vm b, delete quota q, create server s, update quota p, create vm a].
  */
-import type { PlannedChange } from "../../handlers/api";
+import type { PlannedChange } from "../../api";
 import type { ResourceKind } from "../../schema/catalog";
 
 const KIND_ORDER: readonly ResourceKind[] = ["server", "baremetal_group", "tenant_quota", "virtual_machine", "vcluster", "block_pool"];

@@ -8,7 +8,7 @@
  * `delete-replaced` halves for the same URN: folded into the replace); same/read/refresh/import
  * -> skipped. The identity of an existing object is `oldState.id` (the engine's key).
  */
-import type { PlannedChange } from "../../handlers/api";
+import type { PlannedChange } from "../../api";
 import type { ResourceKind } from "../../schema/catalog";
 import { CliError } from "../exit-codes";
 import { fromPulumiInputs, inputArgs, unknownPulumiPaths } from "./args";

@@ -9,7 +9,7 @@
  * `after_unknown`, so unknowns are simply absent); `change.before.id` gives the identity.
  */
 import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
-import type { PlannedChange } from "../../handlers/api";
+import type { PlannedChange } from "../../api";
 import { keyOf } from "../../engine/records";
 import { CliError } from "../exit-codes";
 import { inputArgs } from "./args";

@@ -6,9 +6,9 @@
  * tx.usage), never from a second copy of the arithmetic.
  */
 import { DIMENSIONS, DIMENSION_ATTRIBUTE, fromMilli, sub, type Resources } from "../domain/resources";
-import { limitsOf } from "../engine/decide";
-import { InventoryCache } from "../engine/inventory";
-import { groupTotals } from "../engine/state";
+import { limitsOf } from "./decide";
+import { InventoryCache } from "./inventory";
+import { groupTotals } from "./state";
 import type { LedgerTx, RecordState } from "../ledger/records";
 import { candidateOf, NO_LOAD } from "../model/inventory";
 import { WORKLOAD_KINDS, type WorkloadKind } from "../schema/catalog";
