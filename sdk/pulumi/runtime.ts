@@ -10,6 +10,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { resolveConfig } from "../../provider/src/engine/config";
 import type { Engine } from "../../provider/src/engine/engine";
 import { canonical, keyOf } from "../../provider/src/engine/records";
+import { identityFields } from "../../provider/src/schema/identity";
 import { checkStateLedger } from "../../provider/src/engine/state-ledger";
 import { actingOwner, OWNER_INPUT, ownerIn, UNRECORDED_OWNER } from "./owner";
 import { openEngine } from "../../provider/src/api";
@@ -230,7 +231,7 @@ export async function check(kind: ResourceKind, olds: Props, news: Props, settin
 /** Identity of a previous input object, when there is one (an update or replace). */
 function identityOf(kind: ResourceKind, olds: Props): string | undefined {
   const o = toEngine(kind, olds);
-  const needed = kind === "server" || kind === "baremetal_group" ? ["name"] : kind === "tenant_quota" ? ["tenant", "group"] : ["tenant", "name"];
+  const needed = identityFields(kind);
   return needed.every((k) => typeof o[k] === "string") ? keyOf(kind, o) : undefined;
 }
 

@@ -10,13 +10,14 @@
 import { OtterscaleError } from "../domain/errors";
 import type { LedgerRecord } from "../ledger/records";
 import { idFormatOf } from "./records";
+import { identityAttribute } from "../schema/identity";
 
 export type OwnedAction = "create" | "update" | "delete";
 
 /** Throws `owned` when `owner` may not act on `rec`. */
 export function checkOwner(rec: LedgerRecord, owner: string | undefined, action: OwnedAction): void {
   if (owner === undefined || !rec.owner || rec.owner === owner) return;
-  const path = rec.kind === "tenant_quota" ? "tenant" : "name";
+  const path = identityAttribute(rec.kind);
   throw new OtterscaleError(
     "owned",
     `${rec.kind} ${rec.key} belongs to ${rec.owner}, so ${owner} cannot ${action} it`,

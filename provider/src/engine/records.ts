@@ -7,17 +7,7 @@ import type { Allocation, LedgerRecord, RecordState } from "../ledger/records";
 import { sensitivePaths, type ResourceKind } from "../schema/catalog";
 import { NO_USAGE, type Usage } from "../quota/quota";
 
-/** Identity of an object from its spec: `name`, `tenant/group` or `tenant/name`. */
-export function keyOf(kind: ResourceKind, spec: Record<string, unknown>): string {
-  if (kind === "server" || kind === "baremetal_group") return String(spec.name);
-  if (kind === "tenant_quota") return `${spec.tenant}/${spec.group}`;
-  return `${spec.tenant}/${spec.name}`;
-}
-
-/** Import/ID format per kind, for messages. */
-export function idFormatOf(kind: ResourceKind): string {
-  return kind === "server" || kind === "baremetal_group" ? "name" : kind === "tenant_quota" ? "tenant/group" : "tenant/name";
-}
+export { idFormatOf, keyOf } from "../schema/identity";
 
 function getPath(o: Record<string, unknown>, path: string): unknown {
   return path.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), o);

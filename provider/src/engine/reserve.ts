@@ -24,6 +24,7 @@ import {
   type DecisionContext,
 } from "./decide";
 import { canonical, deltaOf, idFormatOf, newRecord } from "./records";
+import { identityAttribute } from "../schema/identity";
 import { heldAllocations, heldCharge } from "./update-hold";
 import { busyRow } from "./fence";
 import { ownerAfter } from "./owners";
@@ -37,7 +38,7 @@ export interface Validated {
 }
 
 /** The attribute that carries a kind's identity, for error paths. */
-export const identityPath = (kind: ResourceKind): string => (kind === "tenant_quota" ? "tenant" : "name");
+export const identityPath = identityAttribute;
 
 /** A create of an object that already exists is a retry only when the configuration is the same. */
 export function checkSameAsExisting(kind: ResourceKind, existing: LedgerRecord, v: Validated): void {

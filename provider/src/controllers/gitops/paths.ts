@@ -9,6 +9,7 @@
  *
  * `_inventory` cannot clash with a tenant: tenants are DNS-1123 labels, which never start with `_`.
  */
+import { identityFields, idFormatOf } from "../../schema/identity";
 import * as path from "node:path";
 import { OtterscaleError } from "../../domain/errors";
 import type { ResourceKind } from "../../schema/catalog";
@@ -17,15 +18,15 @@ export const INVENTORY_DIR = "_inventory";
 export const EXTENSION = ".yaml";
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Kinds that belong to no tenant (key = `name`). */
+/** Kinds that belong to no tenant (their identity has no `tenant`). */
 export function isInventoryKind(kind: ResourceKind): boolean {
-  return kind === "server" || kind === "baremetal_group";
+  return !identityFields(kind).includes("tenant");
 }
 
 /** The two path segments a key maps to: the owner directory and the file stem. */
 export function keySegments(kind: ResourceKind, key: string): { readonly owner: string; readonly stem: string } {
   const parts = key.split("/");
-  const expected = isInventoryKind(kind) ? "name" : kind === "tenant_quota" ? "tenant/group" : "tenant/name";
+  const expected = idFormatOf(kind);
   const ok = parts.length === expected.split("/").length && parts.every((p) => p.length <= 63 && DNS_LABEL.test(p));
   if (!ok) {
     // Also what keeps `..` and absolute paths out of the directory.
