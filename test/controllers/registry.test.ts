@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { GitopsControllers } from "../../provider/src/controllers/gitops";
+import { HANDED_OFF_STATUS } from "../../provider/src/controllers/handoff";
 import { defaultControllerUrl, openControllers } from "../../provider/src/controllers/registry";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { RESOURCE_KINDS } from "../../provider/src/schema/catalog";
@@ -33,6 +34,18 @@ describe("controllers/registry", () => {
     await assert.rejects(fs.stat(path.join(home, "manifests")), /ENOENT/, "reads never write");
     await c.forKind("server").apply({ kind: "server", key: "s1", spec: { name: "s1", cpu_cores: 1, memory_gib: 1, storage_gib: 1 }, placement: [] });
     assert.ok((await fs.stat(path.join(home, "manifests"))).isDirectory());
+  });
+
+  it("handoff:// serves every kind, writes nothing, reads every key as present and handed off; anything after the scheme is a config error", async () => {
+    const c = openControllers("handoff://");
+    assert.equal(c.observesBackend, false);
+    const spec = { name: "s1", cpu_cores: 1, memory_gib: 1, storage_gib: 1 };
+    const applied = await c.forKind("server").apply({ kind: "server", key: "s1", spec, placement: [] });
+    assert.equal(applied.status, HANDED_OFF_STATUS);
+    for (const k of RESOURCE_KINDS) assert.deepEqual(await c.forKind(k).list(), []);
+    assert.deepEqual(await c.forKind("virtual_machine").get("acme/web-1"), { kind: "virtual_machine", key: "acme/web-1", status: HANDED_OFF_STATUS, fields: {} });
+    assert.deepEqual(await fs.readdir(home), [], "nothing written");
+    assert.throws(() => openControllers("handoff:///srv/x"), configError(/expected exactly handoff:\/\//));
   });
 
   it("gitops with a relative path is a config error", () => {

@@ -2,14 +2,16 @@
  * Child process for the multi-process tests: creates N one-core VMs named <prefix>-<i> on the
  * ledger of argv[2] (argv[5] = ledger URL, default the SQLite file in that home) and prints
  * {ok, quota, unplaceable, deleted, other} as JSON. Mode (argv[6]) `mixed`: every even-numbered
- * VM that was created is deleted again right away, so creates and deletes interleave.
+ * VM that was created is deleted again right away, so creates and deletes interleave. argv[7]
+ * names the controller (`gitops`, the default, or `handoff`).
  */
 import * as path from "node:path";
 import { openEngine } from "../../provider/src/api";
+import { controllerUrlFor, type ControllerKind } from "../support/estate";
 
 async function main() {
-  const [home, prefix, count, ledgerUrl = `sqlite://${path.join(home, "ledger.db")}`, mode = "create"] = process.argv.slice(2);
-  const engine = await openEngine({ home, ledgerUrl, controllerUrl: `gitops://${path.join(home, "manifests")}` });
+  const [home, prefix, count, ledgerUrl = `sqlite://${path.join(home, "ledger.db")}`, mode = "create", controller = "gitops"] = process.argv.slice(2);
+  const engine = await openEngine({ home, ledgerUrl, controllerUrl: controllerUrlFor(home, controller as ControllerKind) });
   const out = { ok: 0, quota: 0, unplaceable: 0, deleted: 0, other: [] as string[] };
   await Promise.all(
     Array.from({ length: Number(count) }, async (_, i) => {

@@ -83,11 +83,16 @@ export interface MockRecord {
  * Check (and, unless previewing, Create) through the deserialized provider. A check failure or
  * create error is recorded and the resource resolves with empty state, so a test can assert it.
  */
-export async function mockEngine(host: InProcessHost, opts: { preview: boolean; stack?: string }): Promise<MockRecord[]> {
+export async function mockEngine(
+  host: InProcessHost,
+  opts: { preview: boolean; stack?: string; others?: (args: pulumi.runtime.MockResourceArgs) => Promise<{ id: string | undefined; state: Props }> },
+): Promise<MockRecord[]> {
   const records: MockRecord[] = [];
   await pulumi.runtime.setMocks(
     {
       async newResource(args: pulumi.runtime.MockResourceArgs) {
+        // Resources of other providers (pulumi-kubernetes) go to the test's double of that provider.
+        if (opts.others && !args.type.startsWith("pulumi-nodejs:dynamic/")) return opts.others(args);
         const inputs = args.inputs as Props;
         try {
           const provider = await host.provider(inputs);

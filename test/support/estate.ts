@@ -37,10 +37,35 @@ export async function ledgerUrlFor(home: string, backend?: Backend): Promise<str
   return url;
 }
 
-export async function testEngine(home = tempHome(), backend: Backend = "sqlite"): Promise<{ engine: Engine; home: string; ledgerUrl: string }> {
+/** The adapters the engine suites can run against: files under the home, or hand-off (nothing written). */
+export type ControllerKind = "gitops" | "handoff";
+
+/** `gitops://<home>/manifests` or `handoff://`. */
+export function controllerUrlFor(home: string, controller: ControllerKind = "gitops"): string {
+  return controller === "handoff" ? "handoff://" : `gitops://${path.join(home, "manifests")}`;
+}
+
+export async function testEngine(home = tempHome(), backend: Backend = "sqlite", controller: ControllerKind = "gitops"): Promise<{ engine: Engine; home: string; ledgerUrl: string }> {
   const ledgerUrl = await ledgerUrlFor(home, backend);
-  const engine = await openEngine({ home, ledgerUrl, controllerUrl: `gitops://${path.join(home, "manifests")}` });
+  const engine = await openEngine({ home, ledgerUrl, controllerUrl: controllerUrlFor(home, controller) });
   return { engine, home, ledgerUrl };
+}
+
+/** Files under a test home other than the ledger's own (the SQLite file, its WAL and the remembered URL). */
+export function filesBesidesLedger(home: string): string[] {
+  const ledger = /^(ledger\.db(-wal|-shm|-journal)?|ledger-url)$/;
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        out.push(path.relative(home, p) + "/");
+        walk(p);
+      } else if (!(d === home && ledger.test(e.name))) out.push(path.relative(home, p));
+    }
+  };
+  walk(home);
+  return out.sort();
 }
 
 /**

@@ -6,6 +6,7 @@ import { Command, Option } from "commander";
 import { allocationsCommand } from "./commands/allocations";
 import { auditCommand } from "./commands/audit";
 import { controllerCommand } from "./commands/controller";
+import { exportCommand } from "./commands/export";
 import { inventoryCommand } from "./commands/inventory";
 import { ledgerCommand } from "./commands/ledger";
 import { reconcileCommand } from "./commands/reconcile";
@@ -45,6 +46,7 @@ export function buildProgram(run: Runner, version: string): Command {
     reportCommand(run),
     ledgerCommand(run),
     controllerCommand(run),
+    exportCommand(run),
   ]) {
     program.addCommand(cmd);
   }

@@ -1,6 +1,7 @@
 /**
  * Chooses the backend controllers from `controller_url`, by URL scheme: `gitops` (embedded
- * default, files), `kubernetes` (server-side apply to a cluster) and `maas` (bare-metal servers).
+ * default, files), `kubernetes` (server-side apply to a cluster), `maas` (bare-metal servers) and
+ * `handoff` (nothing is applied: the rendered objects are only returned, in `manifests`).
  * Anything else is a configuration error (never a silent fallback that would write somewhere
  * unexpected).
  */
@@ -8,11 +9,12 @@ import * as path from "node:path";
 import { OtterscaleError } from "../domain/errors";
 import { redactControllerUrl } from "../domain/redact";
 import { GitopsControllers } from "./gitops";
+import { HandoffControllers } from "./handoff";
 import { openKubernetes } from "./kubernetes";
 import { openMaas } from "./maas";
 import type { Controllers } from "./types";
 
-const SUPPORTED = "gitops:///absolute/dir (embedded default), kubernetes://, maas://";
+const SUPPORTED = "gitops:///absolute/dir (embedded default), kubernetes://, maas://, handoff://";
 
 /** `gitops://` + `<home>/manifests`: the embedded default under $OTTERSCALE_HOME. */
 export function defaultControllerUrl(home: string): string {
@@ -35,6 +37,8 @@ export function openControllers(url: string): Controllers {
       return openKubernetes(url);
     case "maas":
       return openMaas(url);
+    case "handoff":
+      return openHandoff(url);
     default:
       throw new OtterscaleError(
         "config",
@@ -56,4 +60,14 @@ function openGitops(url: string): Controllers {
   // written creates it.
   const root = path.resolve(dir);
   return new GitopsControllers(redactControllerUrl(url), root);
+}
+
+/** `handoff://` takes no location and no options: anything after the scheme is a mistake. */
+function openHandoff(url: string): Controllers {
+  if (url !== "handoff://") {
+    throw new OtterscaleError("config", `controller_url ${JSON.stringify(redactControllerUrl(url))}: expected exactly handoff:// (it writes nowhere, so it takes no location)`, [
+      { path: "controller_url", message: "expected handoff://" },
+    ]);
+  }
+  return new HandoffControllers(url);
 }

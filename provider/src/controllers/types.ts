@@ -25,6 +25,12 @@ export interface DesiredObject<Spec = Record<string, unknown>> {
   readonly placement: readonly PlacedServer[];
   /** Extra computed values the manifest carries (e.g. a group's member_servers). */
   readonly extras?: Readonly<Record<string, unknown>>;
+  /**
+   * sha256 (hex) of sensitive attributes by schema path (`user_data`), for a spec that no longer
+   * holds their values (the ledger's). Renderers only ever reference secrets, so the digest is
+   * all they need to render the same manifest as from the full spec.
+   */
+  readonly digests?: Readonly<Record<string, string>>;
 }
 
 /** What the controller observes. */
@@ -105,5 +111,11 @@ export interface Controllers {
   forKind(kind: ResourceKind): KindController;
   /** Ownership marker of the location, where the adapter can keep one. */
   readonly location?: ControllerLocation;
+  /**
+   * False when the adapter only hands objects over and observes nothing (`handoff://`): its reads
+   * answer from the ledger, so comparing the ledger with it (reconcile's missing and orphan
+   * findings) would compare the ledger with itself. Absent = true.
+   */
+  readonly observesBackend?: boolean;
   close?(): Promise<void>;
 }

@@ -115,6 +115,7 @@ export async function reconcileBackend(
   reapply: (r: LedgerRecord) => Promise<void>,
 ): Promise<BackendFinding[]> {
   const out: BackendFinding[] = [];
+  if (controllers.observesBackend === false) return out; // reads answer from the ledger: nothing to compare
   for (const kind of RESOURCE_KINDS) {
     const controller = servedBy(controllers, kind);
     if (!controller) continue;

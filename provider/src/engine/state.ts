@@ -10,6 +10,7 @@ import { poolLayout } from "../model/shape";
 import type { BlockPoolArgs } from "../schema/types.gen";
 import type { State } from "./contract";
 import type { Inventory } from "./inventory";
+import { manifestsOf } from "./manifests";
 import { canonical, dimensionAttrs } from "./records";
 
 /**
@@ -32,7 +33,7 @@ export async function stateOf(
   observed?: ObservedObject,
   secrets: Record<string, unknown> = {},
 ): Promise<State> {
-  const base: State = { ...withDrift(rec.spec, observed), ...secrets, id: rec.key };
+  const base: State = { ...withDrift(rec.spec, observed), ...secrets, id: rec.key, manifests: manifestsOf(inv, rec) };
   const status = observed?.status ?? (rec.computed.status as string | undefined) ?? "Unknown";
   switch (rec.kind) {
     case "server": {

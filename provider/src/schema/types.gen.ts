@@ -243,6 +243,10 @@ allocated_storage_gib?: number
  * GPUs allocated to workloads.
  */
 allocated_gpus?: number
+/**
+ * The Kubernetes objects rendered for this placement, one JSON document per object, exactly as the gitops controller writes them (secrets are references to Kubernetes Secrets, never values). Feed them to your own apply path: `jsondecode` each into `kubernetes_manifest`, or `toKubernetes` from `otterscale-iac/pulumi`. Known after apply; changes only when the object or its placement changes.
+ */
+manifests?: string[]
 }
 
 /**
@@ -401,6 +405,10 @@ allocated_storage_gib?: number
  * Allocated on members: GPUs.
  */
 allocated_gpus?: number
+/**
+ * The Kubernetes objects rendered for this placement, one JSON document per object, exactly as the gitops controller writes them (secrets are references to Kubernetes Secrets, never values). Feed them to your own apply path: `jsondecode` each into `kubernetes_manifest`, or `toKubernetes` from `otterscale-iac/pulumi`. Known after apply; changes only when the object or its placement changes.
+ */
+manifests?: string[]
 }
 
 /**
@@ -529,6 +537,10 @@ used_vclusters?: number
  * Block pools counted.
  */
 used_block_pools?: number
+/**
+ * The Kubernetes objects rendered for this placement, one JSON document per object, exactly as the gitops controller writes them (secrets are references to Kubernetes Secrets, never values). Feed them to your own apply path: `jsondecode` each into `kubernetes_manifest`, or `toKubernetes` from `otterscale-iac/pulumi`. Known after apply; changes only when the object or its placement changes.
+ */
+manifests?: string[]
 }
 
 /**
@@ -727,6 +739,10 @@ zone?: string
  * Status reported by the backend controller.
  */
 status?: string
+/**
+ * The Kubernetes objects rendered for this placement, one JSON document per object, exactly as the gitops controller writes them (secrets are references to Kubernetes Secrets, never values). Feed them to your own apply path: `jsondecode` each into `kubernetes_manifest`, or `toKubernetes` from `otterscale-iac/pulumi`. Known after apply; changes only when the object or its placement changes.
+ */
+manifests?: string[]
 }
 
 /**
@@ -867,6 +883,10 @@ endpoint?: string
  * Kubeconfig for the virtual cluster (sensitive).
  */
 kubeconfig?: string
+/**
+ * The Kubernetes objects rendered for this placement, one JSON document per object, exactly as the gitops controller writes them (secrets are references to Kubernetes Secrets, never values). Feed them to your own apply path: `jsondecode` each into `kubernetes_manifest`, or `toKubernetes` from `otterscale-iac/pulumi`. Known after apply; changes only when the object or its placement changes.
+ */
+manifests?: string[]
 }
 
 /**
@@ -997,6 +1017,10 @@ raw_gib?: number
  * Status reported by the backend controller.
  */
 status?: string
+/**
+ * The Kubernetes objects rendered for this placement, one JSON document per object, exactly as the gitops controller writes them (secrets are references to Kubernetes Secrets, never values). Feed them to your own apply path: `jsondecode` each into `kubernetes_manifest`, or `toKubernetes` from `otterscale-iac/pulumi`. Known after apply; changes only when the object or its placement changes.
+ */
+manifests?: string[]
 }
 
 /**
@@ -1008,7 +1032,7 @@ export interface ProviderConfig {
  */
 ledger_url?: string
 /**
- * Backend controllers: `gitops:///abs/dir` (embedded default: `$OTTERSCALE_HOME/manifests`), `kubernetes://` (kubeconfig from the usual places) or `maas://...`. Env: `OTTERSCALE_CONTROLLER_URL`.
+ * Backend controllers: `gitops:///abs/dir` (embedded default: `$OTTERSCALE_HOME/manifests`), `kubernetes://` (kubeconfig from the usual places), `maas://...`, or `handoff://` (quota, placement and the ledger as usual, but nothing is applied or written: the objects are only returned in each resource's `manifests`, for your own Kubernetes tooling to apply). Env: `OTTERSCALE_CONTROLLER_URL`.
  */
 controller_url?: string
 /**

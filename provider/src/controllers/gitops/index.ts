@@ -1,2 +1,3 @@
 export { GitopsControllers, GitopsKindController, manifestToYaml } from "./controller";
 export { fileOf, keyOf, INVENTORY_DIR } from "./paths";
+export { exportManifests, exportPlan, type ExportedFile, type ManifestsByKind } from "./export";

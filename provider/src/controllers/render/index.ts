@@ -44,6 +44,16 @@ export function renderManifest(obj: DesiredObject): Manifest {
 }
 
 /**
+ * Every object rendered for `obj`, in the order a sink writes them: what the computed
+ * `manifests` attribute returns and what the hand-off controller hands over. One place turns a
+ * renderer's output into the list, so a kind that renders several objects needs no other change.
+ */
+export function renderManifests(obj: DesiredObject): Manifest[] {
+  const out: Manifest | readonly Manifest[] = renderManifest(obj);
+  return Array.isArray(out) ? [...out] : [out as Manifest];
+}
+
+/**
  * Reads a manifest back. `key` is where the backend found it (file path, API name), which stays
  * the identity even when labels were edited by hand. A manifest of another apiVersion/kind is a
  * backend fault, not drift.

@@ -59,10 +59,12 @@ function render(obj: DesiredObject): Manifest {
     [LABEL.server]: server.name,
     [LABEL.antiAffinityGroup]: antiAffinity,
   });
+  // From the value when the spec has it, else from the ledger's digest of it: same manifest.
+  const userDataSha = s.user_data !== undefined ? sha256Hex(s.user_data) : obj.digests?.user_data;
   const annotations = stringMap({
     ...maintainersAnnotation(s.maintainers),
     [GPU_MODEL]: s.gpu_model,
-    [USER_DATA_SHA256]: s.user_data !== undefined ? sha256Hex(s.user_data) : undefined,
+    [USER_DATA_SHA256]: userDataSha,
   });
 
   const disks: unknown[] = [];
@@ -73,7 +75,7 @@ function render(obj: DesiredObject): Manifest {
   }
   disks.push({ name: DATA_DISK, disk: { bus: "virtio" } });
   volumes.push({ name: DATA_DISK, dataVolume: { name: dataVolumeName(s.name) } });
-  if (s.user_data !== undefined) {
+  if (userDataSha !== undefined) {
     disks.push({ name: CLOUD_INIT_DISK, disk: { bus: "virtio" } });
     volumes.push({ name: CLOUD_INIT_DISK, cloudInitNoCloud: { secretRef: { name: userDataSecretName(s.name) } } });
   }

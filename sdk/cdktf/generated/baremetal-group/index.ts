@@ -539,6 +539,11 @@ export class BaremetalGroup extends cdktf.TerraformResource {
     return this._maintainers;
   }
 
+  // manifests - computed: true, optional: false, required: false
+  public get manifests() {
+    return this.getListAttribute('manifests');
+  }
+
   // member_servers - computed: true, optional: false, required: false
   public get memberServers() {
     return this.getListAttribute('member_servers');

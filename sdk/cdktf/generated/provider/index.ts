@@ -9,7 +9,7 @@ import * as cdktf from 'cdktf';
 
 export interface OtterscaleProviderConfig {
   /**
-  * Backend controllers: `gitops:///abs/dir` (embedded default: `$OTTERSCALE_HOME/manifests`), `kubernetes://` (kubeconfig from the usual places) or `maas://...`. Env: `OTTERSCALE_CONTROLLER_URL`.
+  * Backend controllers: `gitops:///abs/dir` (embedded default: `$OTTERSCALE_HOME/manifests`), `kubernetes://` (kubeconfig from the usual places), `maas://...`, or `handoff://` (quota, placement and the ledger as usual, but nothing is applied or written: the objects are only returned in each resource's `manifests`, for your own Kubernetes tooling to apply). Env: `OTTERSCALE_CONTROLLER_URL`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs#controller_url OtterscaleProvider#controller_url}
   */

@@ -876,6 +876,11 @@ export class Server extends cdktf.TerraformResource {
     return this._maintenance;
   }
 
+  // manifests - computed: true, optional: false, required: false
+  public get manifests() {
+    return this.getListAttribute('manifests');
+  }
+
   // memory_allocation_ratio - computed: true, optional: true, required: false
   private _memoryAllocationRatio?: number; 
   public get memoryAllocationRatio() {

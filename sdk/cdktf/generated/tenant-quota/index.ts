@@ -375,6 +375,11 @@ export class TenantQuota extends cdktf.TerraformResource {
     return this._maintainers;
   }
 
+  // manifests - computed: true, optional: false, required: false
+  public get manifests() {
+    return this.getListAttribute('manifests');
+  }
+
   // max_block_pools - computed: false, optional: true, required: false
   private _maxBlockPools?: number; 
   public get maxBlockPools() {

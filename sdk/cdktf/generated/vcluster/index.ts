@@ -454,6 +454,11 @@ export class Vcluster extends cdktf.TerraformResource {
     return this._maintainers;
   }
 
+  // manifests - computed: true, optional: false, required: false
+  public get manifests() {
+    return this.getListAttribute('manifests');
+  }
+
   // name - computed: false, optional: false, required: true
   private _name?: string; 
   public get name() {

@@ -709,6 +709,11 @@ export class VirtualMachine extends cdktf.TerraformResource {
     return this._maintainers;
   }
 
+  // manifests - computed: true, optional: false, required: false
+  public get manifests() {
+    return this.getListAttribute('manifests');
+  }
+
   // memory_gib - computed: false, optional: false, required: true
   private _memoryGib?: number; 
   public get memoryGib() {

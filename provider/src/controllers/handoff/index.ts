@@ -1,0 +1,1 @@
+export { HANDED_OFF_STATUS, HandoffControllers, HandoffKindController } from "./controller";

@@ -1,0 +1,19 @@
+/**
+ * The computed `manifests` attribute: the objects the renderers make for a ledger record and its
+ * placement, one JSON document each. Rendered from the ledger (spec, placement, digests of the
+ * secrets), never from what a backend reports, so it is the same at apply and at every later read
+ * until the record or its placement changes, and it equals what the gitops controller writes.
+ */
+import { renderManifests } from "../controllers/render";
+import type { LedgerRecord } from "../ledger/records";
+import type { Inventory } from "./inventory";
+import { desiredOf } from "./desired";
+
+/**
+ * Example: a VM `acme/web-1` placed on `s1` -> `['{"apiVersion":"kubevirt.io/v1","kind":"VirtualMachine",...}']`,
+ * whose nodeSelector names s1's hostname and whose user data is a Secret reference plus its sha256.
+ */
+export function manifestsOf(inv: Inventory, rec: LedgerRecord): string[] {
+  const desired = { ...desiredOf(inv, rec, rec.spec), digests: rec.secrets };
+  return renderManifests(desired).map((m) => JSON.stringify(m));
+}
