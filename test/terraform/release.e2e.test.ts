@@ -16,7 +16,7 @@ import { testTempDir } from "../support/temp";
 import { sharedPostgres } from "../support/postgres";
 import { startFakeKube } from "../support/fake-kube-apiserver";
 import { startFakeMaas } from "../support/fake-maas";
-import { TERRAFORM } from "./tf-harness";
+import { repoRoot, TERRAFORM } from "./tf-harness";
 
 interface Run {
   code: number;
@@ -111,6 +111,14 @@ describe("release: terraform init from a filesystem mirror of the release zip, n
     const sums = fs.readFileSync(release.sums, "utf8");
     for (const f of [...Object.values(release.zips), release.manifest]) assert.match(sums, new RegExp(`^[0-9a-f]{64}  ${path.basename(f).replace(/\./g, "\\.")}$`, "m"));
     assert.equal(path.basename(release.sums), `terraform-provider-otterscale_${release.version}_SHA256SUMS`);
+    // `npm run tf:mirror` (scripts/tf-mirror.js) and the release's own mirror hold these very zips.
+    const { releaseMirror } = require(path.join(repoRoot(), "scripts", "tf-mirror.js")) as { releaseMirror(dir: string, releaseDir: string): string };
+    const copied = releaseMirror(path.join(root, "tf-mirror"), release.dir);
+    for (const zip of Object.values(release.zips)) {
+      for (const dir of [copied, path.join(release.mirror, "registry.terraform.io", "otterscale", "otterscale")]) {
+        assert.ok(fs.readFileSync(path.join(dir, path.basename(zip))).equals(fs.readFileSync(zip)), `${dir} holds another ${path.basename(zip)}`);
+      }
+    }
   });
 
   it("SQLite ledger + gitops (the embedded default): init, apply, destroy", async () => {
