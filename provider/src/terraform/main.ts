@@ -13,8 +13,17 @@ import { COOKIE_MISSING_MESSAGE, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, offersPro
 import type { EngineConfig } from "../api";
 import type { RunningProvider } from "./plugin";
 
+let handshakeWritten = false;
+
+/**
+ * Ends the process with `message`. Before the handshake Terraform shows only the plugin's stdout
+ * (go-plugin: "Unrecognized remote plugin message: <line>"), stderr goes to its debug log: so the
+ * line goes to both when Terraform started us.
+ */
 function fail(message: string): never {
-  process.stderr.write(message.endsWith("\n") ? message : `${message}\n`);
+  const line = message.endsWith("\n") ? message : `${message}\n`;
+  process.stderr.write(line);
+  if (!handshakeWritten && process.env[MAGIC_COOKIE_KEY]) process.stdout.write(line);
   process.exit(1);
 }
 
@@ -78,7 +87,10 @@ async function main(): Promise<void> {
   running = await startProvider({
     openEngine,
     ...(tls ? { tls } : {}),
-    writeHandshake: (line) => process.stdout.write(line),
+    writeHandshake: (line) => {
+      handshakeWritten = true;
+      process.stdout.write(line);
+    },
     onShutdown: () => exitOnce(0, () => running!.stop(), 3000),
   });
   log("debug", "plugin serving", { port: running.port, pid: process.pid });
