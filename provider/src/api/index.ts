@@ -48,3 +48,6 @@ export type * from "../engine/contract";
 export type { AuditEvent, AuditFilter, Snapshot } from "../engine/queries";
 export { QUOTA_DIMENSIONS, RESOURCE_DIMENSIONS } from "../engine/views";
 export type * from "../engine/views";
+
+/** Hand-off: write rendered objects into a directory in the gitops controller's layout (`otterscale export`). */
+export { exportManifests } from "../controllers/gitops/export";

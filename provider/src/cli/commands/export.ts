@@ -9,7 +9,7 @@
  */
 import * as path from "node:path";
 import { Command } from "commander";
-import { exportManifests } from "../../controllers/gitops/export";
+import { exportManifests } from "../../api";
 import { CliError, EXIT } from "../exit-codes";
 import type { Runner } from "../runner";
 import { readJson } from "./report";
