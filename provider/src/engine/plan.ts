@@ -16,7 +16,7 @@ import { OtterscaleError, invalid } from "../domain/errors";
 import { diagnosticsOf } from "./diagnostics";
 import { canonical } from "./records";
 import { settleUpdate } from "./update-hold";
-import { checkOwner } from "./owners";
+import { checkOwner, visibleTo } from "./owners";
 
 export interface PlanOps {
   validate(kind: ResourceKind, args: unknown): Validated;
@@ -155,7 +155,10 @@ export class Planner {
       if (change.action === "delete" || change.action === "replace") {
         const id = change.id!;
         st.objects.set(objectId(change.kind, id), change.action);
-        const rec = await tx.get(change.kind, id);
+        const found = await tx.get(change.kind, id);
+        // Another owner's object reads as gone for this one (owners.ts): its refresh drops it
+        // from state, so there is nothing for this owner to delete.
+        const rec = found && (change.action === "replace" || visibleTo(found, change.owner)) ? found : undefined;
         if (rec) {
           checkOwner(rec, change.owner, "delete");
           await ops.checkDelete({ tx, inv: await st.inventory.load(tx) }, { ...rec, state: "active" });

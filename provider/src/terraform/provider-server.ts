@@ -51,7 +51,7 @@ export class ProviderServer {
   async GetMetadata(): Promise<Res> {
     const { resources, dataSources } = specs();
     return {
-      server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
+      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false },
       resources: [...resources.keys()].map((type_name) => ({ type_name })),
       data_sources: [...dataSources.keys()].map((type_name) => ({ type_name })),
       functions: [],
@@ -68,7 +68,7 @@ export class ProviderServer {
       data_source_schemas: Object.fromEntries([...dataSources].map(([k, s]) => [k, schemaToProto(s)])),
       functions: {},
       ephemeral_resource_schemas: {},
-      server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
+      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false },
       diagnostics: [],
     };
   }
@@ -176,6 +176,9 @@ export class ProviderServer {
     }
     const owner = this.owner.of(prior ? req.prior_private : undefined);
     if (outcome.planned !== null && outcome.changed) diags.push(...(await this.reviewChange(spec, prior, outcome.planned, outcome.requiresReplace.length > 0, owner, takeover)));
+    // A null proposed state is a delete (plan_destroy): what apply would refuse (deletion_protection,
+    // dependants, a quota in use) is refused here, naming the blocker, before anything is destroyed.
+    else if (outcome.planned === null && prior) diags.push(...(await this.reviewDelete(spec, prior as TfObject, owner)));
     return {
       planned_state: dynamicValue(outcome.planned, spec.type),
       requires_replace: outcome.requiresReplace.map((name) => ({ steps: [{ attribute_name: name }] })),
@@ -213,6 +216,25 @@ export class ProviderServer {
     } catch (e) {
       return fromError(e, `planning ${address}`, kind);
     }
+  }
+
+  /** Asks the engine whether deleting `prior` would be refused, together with the others planned in this process. */
+  private reviewDelete(spec: ObjectSpec, prior: TfObject, owner: string): Promise<TfDiagnostic[]> {
+    const id = str(prior.id);
+    if (!id) return Promise.resolve([]);
+    const kind = kindOf(spec);
+    const address = addressOf(spec.typeName, id);
+    const change: PlannedChange = { action: "delete", kind, id, address, owner };
+    return this.reviews.run(async () => {
+      try {
+        const result = await (await this.getEngine()).plan(this.pending.batchWith(change));
+        const mine = result.diagnostics.filter((d) => d.address === address).map(fromEngineDiagnostic);
+        if (!hasErrors(mine)) this.pending.remember(change);
+        return mine;
+      } catch (e) {
+        return fromError(e, `planning the destroy of ${address}`, kind);
+      }
+    });
   }
 
   async ApplyResourceChange(req: Req): Promise<Res> {
