@@ -36,6 +36,12 @@ export class ProviderServer {
   private engine?: Promise<EngineApi>;
   /** The changes of this run planned so far, judged together (engine/review: the one rulebook). */
   private readonly session = new ReviewSession(() => this.getEngine());
+  /**
+   * Addresses whose create this process applied. A delete of the same identity after it is the
+   * deposed copy of that very object (create_before_destroy creates first; the create found the
+   * object and adopted it as a retry): deleting it would destroy what the create just kept.
+   */
+  private readonly created = new Set<string>();
   /** Who this workspace is (the owner recorded on what it creates or imports). */
   private readonly owner = new WorkspaceOwner();
   /** review_checks = "resource": check each change alone instead of with the plan's others. */
@@ -246,11 +252,18 @@ export class ProviderServer {
     try {
       if (prior) checkPrivate(req.planned_private, engine, `the state of ${address}`);
       if (!planned) {
+        if (this.created.has(address)) {
+          log("info", "not deleting: this run's create made the same object current (a deposed copy of it)", { address });
+          return { new_state: dynamicValue(null, spec.type), diagnostics: [] };
+        }
         if (priorId) await engine.delete(kind, priorId, this.opts(timeoutMsOf(prior, "delete"), owner));
         return { new_state: dynamicValue(null, spec.type), diagnostics: [] };
       }
       let result: unknown;
-      if (!prior) result = await engine.create(kind, argsOf(spec, planned), this.opts(timeoutMsOf(planned, "create"), owner));
+      if (!prior) {
+        result = await engine.create(kind, argsOf(spec, planned), this.opts(timeoutMsOf(planned, "create"), owner));
+        this.created.add(address);
+      }
       else if (takeover || planResource(spec, prior, planned).changed) {
         result = await engine.update(kind, priorId ?? "", argsOf(spec, planned), { ...this.opts(timeoutMsOf(planned, "update"), owner), ...(takeover ? { takeover } : {}) });
       } else result = prior; // only `timeouts` changed: nothing for the engine to do
