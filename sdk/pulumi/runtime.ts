@@ -14,8 +14,7 @@ import { identityFields } from "../../provider/src/schema/identity";
 import { checkStateLedger } from "../../provider/src/engine/state-ledger";
 import { actingOwner, OWNER_INPUT, ownerIn, UNRECORDED_OWNER } from "./owner";
 import { openEngine } from "../../provider/src/api";
-import { batchWith } from "../../provider/src/engine/batch";
-import type { Planner } from "../../provider/src/engine/plan";
+import { ReviewSession } from "../../provider/src/engine/review/session";
 import type { PlannedChange, State } from "../../provider/src/api";
 import { OtterscaleError, type Problem } from "../../provider/src/domain/errors";
 import { forceNewAttributes, inputSchemaOf, schemaOf, sensitivePaths, type ResourceKind, type SchemaNode } from "../../provider/src/schema/catalog";
@@ -28,7 +27,6 @@ import { edgeError, pulumiMessage } from "./messages";
 import { attributeName, camelPath, snakeToCamel, toSpelling } from "./names";
 import { requireSupportedNode } from "./node-version";
 import { runOperation, stopOperations } from "./operations";
-import { previewPlanner } from "./preview-planner";
 import { containsUnknown, guessed, knownProblems, splitUnknowns, UNKNOWN, withoutPlaceholder, withPlaceholderName } from "./unknowns";
 
 export { edgeError, UNKNOWN };
@@ -46,12 +44,12 @@ const FRONT_END_KEYS = new Set(["__provider", "adopt", OWNER_INPUT]);
 
 interface Slot {
   engine: Promise<Engine>;
-  /** Plans previews: steps run in parallel, so none is credited with what another frees (preview-planner.ts). */
-  planner?: Planner;
-  /** Changes seen by `check` and not yet applied, by `kind:identity` (preview accumulation). */
-  pending: Map<string, PlannedChange>;
-  /** Dry runs one at a time: Pulumi checks resources concurrently, and each must see the others. */
-  queue: Promise<unknown>;
+  /**
+   * Changes seen by `check` and not yet applied, by `kind:identity`, judged together by the
+   * engine's rulebook (engine/review): Pulumi checks resources concurrently, and each must see the
+   * others; steps run in parallel, so none is credited with what another frees.
+   */
+  session: ReviewSession;
 }
 
 const SLOTS = Symbol.for("otterscale-iac.pulumi.engines");
@@ -90,7 +88,7 @@ function slotFor(settings: ProviderSettings): Slot {
   let slot = slots().get(key);
   if (!slot) {
     const engine = openChecked({ ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home });
-    slot = { engine, pending: new Map(), queue: Promise.resolve() };
+    slot = { engine, session: new ReviewSession(() => engine) };
     slots().set(key, slot);
     // A failed open must not poison the cache: the next call tries again.
     engine.catch(() => slots().delete(key));
@@ -235,14 +233,8 @@ function identityOf(kind: ResourceKind, olds: Props): string | undefined {
   return needed.every((k) => typeof o[k] === "string") ? keyOf(kind, o) : undefined;
 }
 
-function dryRun(kind: ResourceKind, olds: Props, spec: Props, key: string, unknown: readonly string[], settings: ProviderSettings, adopt: boolean, owner?: string): Promise<Finding[]> {
+async function dryRun(kind: ResourceKind, olds: Props, spec: Props, key: string, unknown: readonly string[], settings: ProviderSettings, adopt: boolean, owner?: string): Promise<Finding[]> {
   const slot = slotFor(settings);
-  const run = slot.queue.then(() => dryRunNow(slot, kind, olds, spec, key, unknown, adopt, owner));
-  slot.queue = run.catch(() => undefined);
-  return run;
-}
-
-async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Props, key: string, unknown: readonly string[], adopt: boolean, owner?: string): Promise<Finding[]> {
   const engine = await slot.engine;
   const address = `${kind}:${key}`;
   // `adopt: true` on an object the ledger has: the create adopts it and updates it in place, which
@@ -264,22 +256,18 @@ async function dryRunNow(slot: Slot, kind: ResourceKind, olds: Props, spec: Prop
         ? { action: "replace", kind, id: key, args: spec, address, ...by, ...extra }
         : { action: "update", kind, id: key, args: spec, address, ...by, ...extra };
   // A re-check replaces its earlier entry in place (never double counts); a new change goes last.
-  // The batch keeps its order, so the planner continues from its previous plan.
-  slot.planner ??= previewPlanner(engine);
-  const result = await slot.planner.plan(batchWith(slot.pending, address, change));
-  const mine = result.diagnostics.filter((d) => d.severity === "error" && d.address === address);
-  if (!mine.length) slot.pending.set(address, change);
+  const mine = (await slot.session.review(change)).filter((d) => d.severity === "error" && d.address === address);
   return mine.map((d) => ({ path: d.path, message: d.detail, pulumiDetail: d.pulumiDetail, code: d.code }));
 }
 
 /** Forget a checked change whose apply failed. */
 function settled(settings: ProviderSettings, kind: ResourceKind, key: string): void {
-  slotFor(settings).pending.delete(`${kind}:${key}`);
+  slotFor(settings).session.forget(`${kind}:${key}`);
 }
 
 /** Changes checked but not yet applied in this process (for tests and diagnostics). */
 export function pendingChanges(settings: ProviderSettings = {}): readonly PlannedChange[] {
-  return [...slotFor(settings).pending.values()];
+  return slotFor(settings).session.pending();
 }
 
 // ------------------------------------------------------------------ diff
@@ -365,9 +353,9 @@ export async function create(kind: ResourceKind, inputs: Props, settings: Provid
   }
   // A replacement is now a plain existing object: a later delete of it must stop counting it.
   const address = `${kind}:${String(state.id)}`;
-  const pending = slotFor(settings).pending;
-  const entry = pending.get(address);
-  if (entry?.action === "replace") pending.set(address, { ...entry, action: "create" });
+  const session = slotFor(settings).session;
+  const entry = session.get(address);
+  if (entry?.action === "replace") session.remember({ ...entry, action: "create" });
   return { id: String(state.id), outs: outputsOf(engine, kind, state, owner) };
 }
 
@@ -456,7 +444,7 @@ export async function remove(kind: ResourceKind, id: string, settings: ProviderS
     await runOperation(`delete ${kind} ${id}`, props, (opts) => engine.delete(kind, id, { ...opts, owner: actingOwner(props) }));
     // The delete half of a delete-before-replace: the replacement is still to be created, so its
     // checked entry keeps counting in later checks.
-    const entry = slotFor(settings).pending.get(`${kind}:${id}`);
+    const entry = slotFor(settings).session.get(`${kind}:${id}`);
     if (entry?.action !== "replace") settled(settings, kind, id);
   } catch (e) {
     throw edgeError(e);

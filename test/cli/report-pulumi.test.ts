@@ -47,7 +47,8 @@ describe("otterscale report on a pulumi preview", function () {
     assert.deepEqual(report.summary, { create: 2, update: 1, delete: 1, replace: 1 });
     assert.deepEqual(
       report.changes.map((c) => `${c.action} ${c.address}${c.id ? ` ${c.id}` : ""}`),
-      ["delete VirtualMachine::batch acme/batch", "replace VirtualMachine::web-2 acme/web-2", "update VirtualMachine::web-1 acme/web-1", "create VirtualMachine::api", "create BlockPool::data"],
+      // Creates of one tier go by address (engine/review/order.ts), whatever order the steps came in.
+      ["delete VirtualMachine::batch acme/batch", "replace VirtualMachine::web-2 acme/web-2", "update VirtualMachine::web-1 acme/web-1", "create BlockPool::data", "create VirtualMachine::api"],
     );
     const q = (group: string) => Object.fromEntries(report.quotas.find((x) => x.tenant === "acme" && x.group === group)!.dimensions.map((d) => [d.dimension, [d.before, d.after, d.limit]]));
     // g before: web-1 (2, 4, 10) + web-2 (2, 4, 10) + batch (4, 8, 40)
@@ -104,5 +105,25 @@ describe("otterscale report on a pulumi preview", function () {
     const both = await cli(["report", "--pulumi-preview", file, "--terraform-plan", file], { home });
     assert.equal(both.code, 1);
     assert.match(both.stderr, /give exactly one of --terraform-plan <plan.json> or --pulumi-preview <preview.json>/);
+  });
+  it("pulumi preview --destroy: the dynamic provider is never asked about deletes, so the report names what the destroy would hit (exit 2)", async () => {
+    // The ledger as the first test left it holds block pool acme/data with deletion_protection = false;
+    // a protected one is added for this test.
+    await engine.create("block_pool", { name: "vault", tenant: "acme", group: "g", size_gib: 10, replicas: 1 });
+    const urn = (type: string, name: string) => `urn:pulumi:dev::estate::pulumi-nodejs:dynamic/otterscale:${type}::${name}`;
+    const del = (type: string, name: string, id: string) => ({ op: "delete", urn: urn(type, name), oldState: { type: `pulumi-nodejs:dynamic/otterscale:${type}`, id, inputs: {} } });
+    const doc = { changeSummary: { delete: 3 }, steps: [del("BlockPool", "vault", "acme/vault"), del("BlockPool", "data", "acme/data"), del("TenantQuota", "acme-g2", "acme/g2")] };
+    const file = path.join(home, "destroy.json");
+    writeFileSync(file, JSON.stringify(doc));
+    const report = await cliJson<ReportJson>(["report", "--pulumi-preview", file], { home }, 2);
+    assert.deepEqual(
+      report.errors.map((e) => [e.address, e.code]),
+      [
+        ["BlockPool::vault", "protected"],
+        ["TenantQuota::acme-g2", "in_use"],
+      ],
+    );
+    assert.match(report.errors[0].detail, /deletion_protection = true/);
+    assert.match(report.errors[1].detail, /the tenant still holds virtual_machine acme\/web-2/);
   });
 });

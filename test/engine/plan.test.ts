@@ -91,13 +91,22 @@ for (const backend of BACKENDS) describe(`plan API (dry run of a batch) (${backe
     assert.equal(await engine.read("server", "n1"), undefined, "the plan wrote nothing");
   });
 
-  it("counts deletes and updates of the same plan before creates", async () => {
+  it("credits a delete only to its own replacement (destroy first); a plain delete keeps counting for creates", async () => {
     await engine.create("virtual_machine", vm("old", { cpu_cores: 12 }));
+    // A delete and an unrelated create may run in either order: the create must fit next to it.
     const r = await engine.plan([
-      { action: "delete", kind: "virtual_machine", id: "acme/old" },
-      { action: "create", kind: "virtual_machine", args: vm("new", { cpu_cores: 16 }) },
+      { action: "delete", kind: "virtual_machine", id: "acme/old", address: "old" },
+      { action: "create", kind: "virtual_machine", args: vm("new", { cpu_cores: 16 }), address: "new" },
     ]);
-    assert.deepEqual(r.diagnostics, []);
+    assert.deepEqual(r.diagnostics.map((d) => [d.address, d.code]), [["new", "quota_exceeded"]]);
+    assert.match(r.diagnostics[0].detail, /Counted although this plan frees them: virtual_machine acme\/old \(deleted\)/);
+    // A replacement under the same identity destroys first: its own create is credited.
+    const same = await engine.plan([{ action: "replace", kind: "virtual_machine", id: "acme/old", args: vm("old", { cpu_cores: 16, group: "g" }), address: "old" }]);
+    assert.deepEqual(same.diagnostics, []);
+    // A replacement that renames may create first: the new one must fit next to the old.
+    const renamed = await engine.plan([{ action: "replace", kind: "virtual_machine", id: "acme/old", args: vm("new", { cpu_cores: 16 }), address: "old" }]);
+    assert.deepEqual(renamed.diagnostics.map((d) => d.code), ["quota_exceeded"]);
+    assert.match(renamed.diagnostics[0].detail, /acme\/old \(replaced\).*create_before_destroy/);
     const r2 = await engine.plan([{ action: "update", kind: "virtual_machine", id: "acme/old", args: vm("old", { cpu_cores: 17 }) }]);
     assert.equal(r2.diagnostics[0].code, "quota_exceeded");
   });

@@ -55,18 +55,26 @@ describe("pulumi: previews tell the truth (the dynamic-provider host over gRPC)"
     await host?.stop();
   });
 
+  /** One failure on `property`: the engine's refusal, then the rulebook's note naming what still counted. */
+  const assertRefused = (failures: { property: string; reason: string }[], property: string, refusal: string, counted: string) => {
+    assert.equal(failures.length, 1, JSON.stringify(failures));
+    assert.equal(failures[0].property, property);
+    assert.ok(failures[0].reason.startsWith(refusal), failures[0].reason);
+    assert.ok(failures[0].reason.includes(`Counted although this plan frees them: ${counted}`), failures[0].reason);
+  };
+
   describe("no step is credited with what a parallel step frees", () => {
     const over = "quota exceeded for tenant acme in group g: cpuCores requested 6, used 8, limit 10";
 
     it("shrink a 8 -> 4 plus create b (6) under a limit of 10 fails at preview, in either order: a holds 8 while it runs", async () => {
       const a = await apply("virtual_machine", vm("a", 8));
       assert.deepEqual(await check("virtual_machine", { ...a.inputs, cpuCores: 4 }, a.inputs), [], "the shrink alone is fine");
-      assert.deepEqual(await check("virtual_machine", vm("b", 6)), [{ property: "cpuCores", reason: over }]);
+      assertRefused(await check("virtual_machine", vm("b", 6)), "cpuCores", over, "virtual_machine acme/a (resized down)");
       // A fresh preview where b is checked first: a's old size is still in the ledger, so b fails.
       await host.stop();
       host = await HostProcess.start({ cwd: tempDir("pulumi-cwd-") });
       await host.configure(stackConfig(home));
-      assert.deepEqual(await check("virtual_machine", vm("b", 6)), [{ property: "cpuCores", reason: over }]);
+      assert.deepEqual(await check("virtual_machine", vm("b", 6)), [{ property: "cpuCores", reason: over }], "nothing freed yet: no note");
       assert.deepEqual(await check("virtual_machine", { ...a.inputs, cpuCores: 4 }, a.inputs), []);
       // b of 2 fits next to a's held 8.
       assert.deepEqual(await check("virtual_machine", vm("c", 2)), []);
@@ -100,9 +108,7 @@ describe("pulumi: previews tell the truth (the dynamic-provider host over gRPC)"
       const c = await apply("virtual_machine", vm("c", 2));
       assert.deepEqual(await check("virtual_machine", { ...a.inputs, cpuCores: 4 }, a.inputs), []);
       // c grows 2 -> 6: needs 4 more on top of a's held 8 (and its own 2).
-      assert.deepEqual(await check("virtual_machine", { ...c.inputs, cpuCores: 6 }, c.inputs), [
-        { property: "cpuCores", reason: "quota exceeded for tenant acme in group g: cpuCores requested 4, used 10, limit 10" },
-      ]);
+      assertRefused(await check("virtual_machine", { ...c.inputs, cpuCores: 6 }, c.inputs), "cpuCores", "quota exceeded for tenant acme in group g: cpuCores requested 4, used 10, limit 10", "virtual_machine acme/a (resized down)");
     });
 
     it("a VM replaced into another group keeps counting in its old group for the other steps", async () => {

@@ -3,7 +3,8 @@ import { resourceSpec } from "../../provider/src/terraform/schema";
 import { argsOf, planResource, refreshedState, resolvePlanned } from "../../provider/src/terraform/plan";
 import { isUnknown, UNKNOWN, type TfObject } from "../../provider/src/terraform/codec/types";
 import { parseGoDuration, timeoutMsOf } from "../../provider/src/terraform/timeouts";
-import { addressOf, identityOf, PendingChanges } from "../../provider/src/terraform/pending";
+import { addressOf, identityOf } from "../../provider/src/terraform/pending";
+import { ReviewSession } from "../../provider/src/engine/review/session";
 
 const vm = resourceSpec("otterscale_virtual_machine")!;
 const vc = resourceSpec("otterscale_vcluster")!;
@@ -138,7 +139,7 @@ describe("terraform/pending", () => {
   });
 
   it("re-planning the same resource replaces its entry in place; a new one goes last; failed entries are forgotten", () => {
-    const p = new PendingChanges();
+    const p = new ReviewSession(async () => ({ plan: async () => ({ diagnostics: [], placements: {} }) }));
     const a = addressOf("otterscale_virtual_machine", "a/web");
     const b = addressOf("otterscale_virtual_machine", "a/db");
     const c = addressOf("otterscale_virtual_machine", "a/app");
@@ -157,7 +158,7 @@ describe("terraform/pending", () => {
   });
 
   it("a replace stays a replace when Terraform re-plans it as a create", () => {
-    const p = new PendingChanges();
+    const p = new ReviewSession(async () => ({ plan: async () => ({ diagnostics: [], placements: {} }) }));
     const a = addressOf("otterscale_block_pool", "a/p");
     p.remember({ action: "replace", kind: "block_pool", id: "a/p", address: a, args: {} });
     assert.deepEqual(p.prepare({ action: "create", kind: "block_pool", address: a, args: { size_gib: 1 } }), { action: "replace", kind: "block_pool", id: "a/p", address: a, args: { size_gib: 1 } });

@@ -60,6 +60,13 @@ export interface PlannedChange {
    * resources). A change that cannot be validated without them is left to apply time.
    */
   readonly unknown?: readonly string[];
+  /**
+   * A replace whose new object the front end creates before it destroys the old one
+   * (create_before_destroy): the new object must fit while the old one still holds its share.
+   */
+  readonly createFirst?: boolean;
+  /** The delete of a deposed object (a replacement left half-done): never blocks a plan. */
+  readonly deposed?: boolean;
 }
 
 export interface Diagnostic {

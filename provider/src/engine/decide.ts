@@ -17,7 +17,16 @@ import type { Inventory } from "./inventory";
 export interface DecisionContext {
   readonly tx: LedgerTx;
   readonly inv: Inventory;
+  /**
+   * Plans only: objects (`kind\u0000key`) the same plan deletes before this change. They never
+   * block a delete as dependants (Terraform and Pulumi delete dependants first), though they
+   * still count against quotas and capacity (see engine/review/rules.ts).
+   */
+  readonly leaving?: ReadonlySet<string>;
 }
+
+/** True when the plan this context belongs to deletes `kind key` (never at apply). */
+const isLeaving = (ctx: DecisionContext, kind: string, key: string): boolean => !!ctx.leaving?.has(`${kind}\u0000${key}`);
 
 /**
  * Marks an error about a referenced object that does not exist (yet): a parallel step of the same
@@ -323,12 +332,12 @@ export async function checkServerUpdate(ctx: DecisionContext, name: string, spec
 }
 
 export async function checkServerDelete(ctx: DecisionContext, name: string): Promise<void> {
-  const allocs = await ctx.tx.allocations({ servers: [name] });
+  const allocs = (await ctx.tx.allocations({ servers: [name] })).filter((a) => !isLeaving(ctx, a.kind, a.key));
   if (allocs.length) {
     const consumers = consumersNamed(allocs);
     throw new OtterscaleError("in_use", `cannot delete server ${name}: it holds allocations of ${consumers}`, [], { consumers });
   }
-  const listing = [...ctx.inv.groups.entries()].filter(([, g]) => (g.servers ?? []).includes(name)).map(([g]) => g);
+  const listing = [...ctx.inv.groups.entries()].filter(([g, spec]) => (spec.servers ?? []).includes(name) && !isLeaving(ctx, "baremetal_group", g)).map(([g]) => g);
   if (listing.length) {
     throw new OtterscaleError(
       "in_use",
@@ -384,7 +393,7 @@ export async function checkGroupUpdate(ctx: DecisionContext, name: string, newMe
 }
 
 export async function checkGroupDelete(ctx: DecisionContext, name: string): Promise<void> {
-  const refs = await ctx.tx.list({ kinds: ["tenant_quota", ...WORKLOAD_KINDS], grp: name });
+  const refs = (await ctx.tx.list({ kinds: ["tenant_quota", ...WORKLOAD_KINDS], grp: name })).filter((r) => !isLeaving(ctx, r.kind, r.key));
   if (refs.length) {
     const names = refs.map((r) => `${r.kind} ${r.key}`).join(", ");
     throw new OtterscaleError("in_use", `cannot delete group ${name}: referenced by ${names}`, [], { consumers: names });
@@ -412,7 +421,7 @@ export async function checkQuotaUpdate(ctx: DecisionContext, spec: TenantQuotaAr
 const quotaAttr = (dim: string) => ({ virtual_machines: "max_virtual_machines", vclusters: "max_vclusters", block_pools: "max_block_pools" })[dim] ?? dim;
 
 export async function checkQuotaDelete(ctx: DecisionContext, tenant: string, group: string): Promise<void> {
-  const held = await ctx.tx.list({ kinds: WORKLOAD_KINDS, tenant, grp: group });
+  const held = (await ctx.tx.list({ kinds: WORKLOAD_KINDS, tenant, grp: group })).filter((r) => !isLeaving(ctx, r.kind, r.key));
   if (held.length) {
     const names = held.map((r) => `${r.kind} ${r.key}`).join(", ");
     throw new OtterscaleError("in_use", `cannot delete the quota of tenant ${tenant} in group ${group}: the tenant still holds ${names}`, [], { consumers: names });

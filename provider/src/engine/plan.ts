@@ -16,7 +16,8 @@ import { OtterscaleError, invalid } from "../domain/errors";
 import { diagnosticsOf } from "./diagnostics";
 import { canonical } from "./records";
 import { settleUpdate } from "./update-hold";
-import { checkOwner } from "./owners";
+import { countedNote, destroyFirst, keepCounting, shrinks, type Counted, type Removed, type StillCounted } from "./review/rules";
+import { checkOwner, visibleTo } from "./owners";
 
 export interface PlanOps {
   validate(kind: ResourceKind, args: unknown): Validated;
@@ -66,6 +67,10 @@ interface PlanState {
   readonly placements: Record<string, readonly string[]>;
   /** Groups whose quotas this batch changes, with the address of the last such change (it gets the warning). */
   readonly touchedGroups: Map<string, string>;
+  /** Objects this batch frees that later steps still count (review/rules.ts). */
+  readonly counted: Map<string, StillCounted>;
+  /** True for the report's "after" view: every change as it is once applied (no verdicts kept). */
+  readonly settled: boolean;
 }
 
 /**
@@ -95,7 +100,12 @@ export class Planner {
   planThenRead<T>(changes: readonly PlannedChange[], read: (tx: LedgerTx) => Promise<T>): Promise<{ result: PlanResult; after: T }> {
     return this.mutex.run(async () => {
       const result = await this.planLocked(changes);
-      return { result, after: await read(this.state!.tx) };
+      // "After" is the ledger once every change that passed is applied: deletes gone, updates at
+      // their new size. The verdicts above never counted on that (review/rules.ts).
+      const failed = new Set(result.diagnostics.filter((d) => d.severity === "error").map((d) => d.address));
+      const st = await this.fresh(true);
+      for (const [i, c] of changes.entries()) if (!failed.has(c.address ?? `${c.kind}[${i}]`)) await this.apply(st, c, i);
+      return { result, after: await read(st.tx) };
     });
   }
 
@@ -103,8 +113,7 @@ export class Planner {
     let st = this.state && this.extends(this.state, changes) ? this.state : undefined;
     if (st && !(await this.catchUp(st))) st = undefined;
     if (!st) {
-      const { version, tx } = await this.ledger.read(async (real) => ({ version: await real.lastAuditSeq(), tx: await MemoryTx.copyOf(real) }));
-      st = { version, tx, inventory: new InventoryCache(), changes: [], keys: [], objects: new Map(), diagnostics: [], placements: {}, touchedGroups: new Map() };
+      st = await this.fresh(false);
     }
     for (let i = st.changes.length; i < changes.length; i++) {
       st.diagnostics.push(await this.apply(st, changes[i], i));
@@ -113,6 +122,12 @@ export class Planner {
     }
     this.state = st;
     return { diagnostics: [...st.diagnostics.flat(), ...(await this.warnings(st))], placements: { ...st.placements } };
+  }
+
+  /** A fresh in-memory copy of the ledger to plan on. */
+  private async fresh(settled: boolean): Promise<PlanState> {
+    const { version, tx } = await this.ledger.read(async (real) => ({ version: await real.lastAuditSeq(), tx: await MemoryTx.copyOf(real) }));
+    return { version, tx, inventory: new InventoryCache(), changes: [], keys: [], objects: new Map(), diagnostics: [], placements: {}, touchedGroups: new Map(), counted: new Map(), settled };
   }
 
   /** True when `changes` starts with every change already applied to `st` (same objects or equal). */
@@ -151,20 +166,39 @@ export class Planner {
     const { tx, ops } = { tx: st.tx, ops: this.ops };
     const address = change.address ?? `${change.kind}[${i}]`;
     const now = Date.now();
+    const ctx = async (): Promise<DecisionContext> => ({ tx, inv: await st.inventory.load(tx), leaving: new Set([...st.counted].filter(([, c]) => c.why === "deleted").map(([k]) => k)) });
     try {
+      let old: LedgerRecord | undefined;
       if (change.action === "delete" || change.action === "replace") {
         const id = change.id!;
         st.objects.set(objectId(change.kind, id), change.action);
-        const rec = await tx.get(change.kind, id);
-        if (rec) {
-          checkOwner(rec, change.owner, "delete");
-          await ops.checkDelete({ tx, inv: await st.inventory.load(tx) }, { ...rec, state: "active" });
-          await tx.remove(change.kind, id);
+        const found = await tx.get(change.kind, id);
+        // Another owner's object reads as gone for this one (owners.ts): its refresh drops it
+        // from state, so there is nothing for this owner to delete.
+        old = found && (change.action === "replace" || visibleTo(found, change.owner)) && !st.counted.has(objectId(change.kind, id)) ? found : undefined;
+        if (old) {
+          checkOwner(old, change.owner, "delete");
+          try {
+            await ops.checkDelete(await ctx(), { ...old, state: "active" });
+          } catch (e) {
+            // A deposed object's delete never blocks a plan (rules.ts): apply decides.
+            if (change.deposed && OtterscaleError.isInstance(e)) return diagnosticsOf(e, change.kind, address).map((d) => ({ ...d, severity: "warning" as const }));
+            throw e;
+          }
         }
-        if (change.action === "delete") return [];
+        if (change.action === "delete") {
+          if (old) await this.freed(st, old, "deleted");
+          return [];
+        }
       }
       const v = validateKnown(ops, change);
       if (!v) return []; // depends on values not known yet: judged at apply time
+      let removed: Removed | undefined;
+      if (old && destroyFirst(change, v.key)) {
+        // The old object must go first (one identity cannot exist twice): its own create is credited.
+        removed = { record: old, allocations: await tx.allocations({ consumer: { kind: old.kind, key: old.key } }) };
+        await tx.remove(old.kind, old.key);
+      } else if (old) await this.freed(st, old, "replaced"); // may be created first: the new one must fit next to it
       st.objects.set(objectId(change.kind, v.key), change.action);
       if (change.kind === "tenant_quota") {
         const g = String(v.clean.group);
@@ -173,17 +207,13 @@ export class Planner {
       }
       const exists = await tx.get(change.kind, v.key);
       if (exists && !change.takeover) checkOwner(exists, change.owner, change.action === "update" ? "update" : "create");
-      const ctx = { tx, inv: await st.inventory.load(tx) };
       const record =
         change.action === "update" && exists
-          ? await ops.reserveUpdate(ctx, change.kind, change.id ?? v.key, v, "plan", now, now)
+          ? await ops.reserveUpdate(await ctx(), change.kind, change.id ?? v.key, v, "plan", now, now)
           : exists
             ? sameAsExisting(change.kind, exists, v) // creating what exists: an idempotent retry, else the error apply gives
-            : await ops.reserveCreate(ctx, change.kind, v, "plan", now, now);
-      // As if the apply went through: an update settles to its new charge and allocations.
-      const update = record.state === "updating" ? settleUpdate(record, "commit") : undefined;
-      if (update) await tx.setAllocations(record.kind, record.key, update.allocations);
-      await tx.put({ ...(update?.record ?? record), state: "active", generation: record.generation + 1 });
+            : await ops.reserveCreate(await ctx(), change.kind, v, "plan", now, now);
+      await this.settle(st, record, removed);
       if (Array.isArray(record.computed.servers)) st.placements[address] = record.computed.servers as string[];
       return exists && change.action !== "update" && ops.isMissing(change.kind, v.key) ? [missingWarning(change.kind, v.key, address, record)] : [];
     } catch (e) {
@@ -192,8 +222,33 @@ export class Planner {
       if (OtterscaleError.isInstance(e) && typeof e.details.missingReference === "string" && change.action !== "delete") {
         return [uncheckedWarning(e.details.missingReference, address, e.message)];
       }
-      return diagnosticsOf(e, change.kind, address);
+      return withCountedNote(diagnosticsOf(e, change.kind, address), e, [...st.counted.values()]);
     }
+  }
+
+  /**
+   * What a reviewed step leaves for the steps after it (rules.ts): an update at its held size and
+   * a replacement with its old object still counted; in `settled` mode (the report's "after"),
+   * everything as it is once applied.
+   */
+  private async settle(st: PlanState, record: LedgerRecord, removed: Removed | undefined): Promise<void> {
+    const { tx } = st;
+    if (st.settled) {
+      const update = record.state === "updating" ? settleUpdate(record, "commit") : undefined;
+      if (update) await tx.setAllocations(record.kind, record.key, update.allocations);
+      await tx.put({ ...(update?.record ?? record), state: "active", generation: record.generation + 1 });
+      return;
+    }
+    if (record.state === "updating" && shrinks(record)) st.counted.set(objectId(record.kind, record.key), { kind: record.kind, key: record.key, tenant: record.tenant, grp: record.grp, why: "resized down" });
+    // reserveUpdate left the row at its held size (charge and allocations): it stays there.
+    const kept = removed ? await keepCounting(tx, removed, record) : record;
+    await tx.put({ ...kept, prev: null, state: "active", generation: record.generation + 1 });
+  }
+
+  /** `rec` is freed by this plan, but later steps keep counting it (rules.ts); `settled` mode removes it. */
+  private async freed(st: PlanState, rec: LedgerRecord, why: Counted): Promise<void> {
+    st.counted.set(objectId(rec.kind, rec.key), { kind: rec.kind, key: rec.key, tenant: rec.tenant, grp: rec.grp, why });
+    if (st.settled) await st.tx.remove(rec.kind, rec.key);
   }
 
   private async warnings(st: PlanState): Promise<Diagnostic[]> {
@@ -207,6 +262,18 @@ export class Planner {
     }
     return out;
   }
+}
+
+/**
+ * A quota or placement refusal in whose numbers objects this plan frees still counted: says which,
+ * and why (review/rules.ts). Quota refusals name only the objects of their tenant and group.
+ */
+function withCountedNote(diags: Diagnostic[], e: unknown, counted: readonly StillCounted[]): Diagnostic[] {
+  if (!OtterscaleError.isInstance(e) || (e.code !== "quota_exceeded" && e.code !== "unplaceable")) return diags;
+  const { tenant, group } = e.details as { tenant?: string; group?: string };
+  const relevant = counted.filter((c) => (e.code === "quota_exceeded" ? c.tenant === tenant && c.grp === group : !group || c.grp === group));
+  const note = countedNote(relevant);
+  return note ? diags.map((d) => (d.severity === "error" ? { ...d, detail: d.detail + note } : d)) : diags;
 }
 
 /** A change the plan cannot check because something it references does not exist yet. */

@@ -1,15 +1,13 @@
 /**
- * The creates/updates planned so far in this provider process, so that the engine checks the
- * changes of one `terraform plan` together (quota and placement across resources).
+ * Addresses of the changes a Terraform run plans (the batch itself is the engine's review
+ * session, engine/review/session.ts).
  *
- * PlanResourceChange carries no resource address, so entries are keyed by type and identity
+ * PlanResourceChange carries no resource address, so changes are keyed by type and identity
  * (`otterscale_virtual_machine[team-a/web-1]`): re-planning the same resource (Terraform plans
  * again at apply time, and plans a replace twice) overwrites its entry instead of counting it
  * twice. An applied entry stays (the engine's plan finds its object in the ledger and does not
  * count it twice); an entry whose apply failed is forgotten.
  */
-import type { PlannedChange } from "../api";
-import { batchWith } from "../engine/batch";
 import type { ResourceKind } from "../schema/catalog";
 import { schemaOf } from "../schema/catalog";
 
@@ -26,40 +24,3 @@ export function identityOf(kind: ResourceKind, args: Record<string, unknown>): s
 }
 
 export const addressOf = (typeName: string, identity: string | undefined): string => `${typeName}[${identity ?? "(unknown)"}]`;
-
-export class PendingChanges {
-  private readonly entries = new Map<string, PlannedChange>();
-
-  /** `change` as it will be recorded: a replace stays a replace when Terraform re-plans it as a create. */
-  prepare(change: PlannedChange): PlannedChange {
-    const previous = change.address ? this.entries.get(change.address) : undefined;
-    if (previous?.action === "replace" && change.action === "create") return { ...change, action: "replace", ...(previous.id ? { id: previous.id } : {}) };
-    return change;
-  }
-
-  /**
-   * The batch to check: every pending change in first-planned order, `change` in its own place
-   * when re-planned (Terraform plans again at apply time), else last. Keeping the order stable lets
-   * the engine continue from its previous plan instead of replanning everything.
-   */
-  batchWith(change: PlannedChange): PlannedChange[] {
-    return change.address ? batchWith(this.entries, change.address, change) : [...this.entries.values(), change];
-  }
-
-  /** Records a prepared change under its address. */
-  remember(change: PlannedChange): void {
-    if (change.address) this.entries.set(change.address, change);
-  }
-
-  get(address: string): PlannedChange | undefined {
-    return this.entries.get(address);
-  }
-
-  forget(address: string): void {
-    this.entries.delete(address);
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-}

@@ -11,14 +11,14 @@ import { WORKLOAD_KINDS } from "../schema/catalog";
 import { dataSourceSpec, providerSpec, resourceSpec, specs, type ObjectSpec } from "./schema";
 import { diagnosticsToProto, dynamicValue, schemaToProto } from "./to-proto";
 import { fromDynamicValue, fromRawState } from "./from-proto";
-import { error, fromEngineDiagnostic, fromError, hasErrors, warning, type TfDiagnostic } from "./diagnostics";
+import { error, fromEngineDiagnostic, fromError, warning, type TfDiagnostic } from "./diagnostics";
 import { argsOf, asUpdate, normalize, planResource, refreshedState, resolvePlanned, unknownPaths } from "./plan";
-import { addressOf, identityOf, PendingChanges } from "./pending";
+import { addressOf, identityOf } from "./pending";
+import { ReviewSession } from "../engine/review/session";
 import { timeoutMsOf } from "./timeouts";
 import { validateConfig } from "./validate-config";
 import { isUnknown, isWhollyKnown, valuesEqual, type TfObject, type TfValue } from "./codec/types";
 import { log } from "./log";
-import { Mutex } from "../lib/mutex";
 import { checkPrivate, importedPrivate, privateFor, settledPrivate, takeoverPending, withOwner, WorkspaceOwner } from "./private-state";
 
 export type EngineOpener = (config: EngineConfig) => Promise<EngineApi>;
@@ -34,8 +34,14 @@ const WORKLOADS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
 export class ProviderServer {
   private engineConfig: EngineConfig = {};
   private engine?: Promise<EngineApi>;
-  private readonly pending = new PendingChanges();
-  private readonly reviews = new Mutex();
+  /** The changes of this run planned so far, judged together (engine/review: the one rulebook). */
+  private readonly session = new ReviewSession(() => this.getEngine());
+  /**
+   * Addresses whose create this process applied. A delete of the same identity after it is the
+   * deposed copy of that very object (create_before_destroy creates first; the create found the
+   * object and adopted it as a retry): deleting it would destroy what the create just kept.
+   */
+  private readonly created = new Set<string>();
   /** Who this workspace is (the owner recorded on what it creates or imports). */
   private readonly owner = new WorkspaceOwner();
   /** review_checks = "resource": check each change alone instead of with the plan's others. */
@@ -51,7 +57,7 @@ export class ProviderServer {
   async GetMetadata(): Promise<Res> {
     const { resources, dataSources } = specs();
     return {
-      server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
+      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false },
       resources: [...resources.keys()].map((type_name) => ({ type_name })),
       data_sources: [...dataSources.keys()].map((type_name) => ({ type_name })),
       functions: [],
@@ -68,7 +74,7 @@ export class ProviderServer {
       data_source_schemas: Object.fromEntries([...dataSources].map(([k, s]) => [k, schemaToProto(s)])),
       functions: {},
       ephemeral_resource_schemas: {},
-      server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
+      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false },
       diagnostics: [],
     };
   }
@@ -176,6 +182,9 @@ export class ProviderServer {
     }
     const owner = this.owner.of(prior ? req.prior_private : undefined);
     if (outcome.planned !== null && outcome.changed) diags.push(...(await this.reviewChange(spec, prior, outcome.planned, outcome.requiresReplace.length > 0, owner, takeover)));
+    // A null proposed state is a delete (plan_destroy): what apply would refuse (deletion_protection,
+    // dependants, a quota in use) is refused here, naming the blocker, before anything is destroyed.
+    else if (outcome.planned === null && prior) diags.push(...(await this.reviewDelete(spec, prior as TfObject, owner)));
     return {
       planned_state: dynamicValue(outcome.planned, spec.type),
       requires_replace: outcome.requiresReplace.map((name) => ({ steps: [{ attribute_name: name }] })),
@@ -186,14 +195,7 @@ export class ProviderServer {
   }
 
   /** Asks the engine about this change together with the others planned in this process. */
-  private reviewChange(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean, owner: string, takeover = false): Promise<TfDiagnostic[]> {
-    // One review at a time: Terraform plans resources in parallel, and a change must be checked
-    // together with every change accepted before it (two concurrent checks that each saw only
-    // the other's predecessors would both pass, although together they cross a limit).
-    return this.reviews.run(() => this.reviewChangeNow(spec, prior, planned, replace, owner, takeover));
-  }
-
-  private async reviewChangeNow(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean, owner: string, takeover: boolean): Promise<TfDiagnostic[]> {
+  private async reviewChange(spec: ObjectSpec, prior: TfValue, planned: TfValue, replace: boolean, owner: string, takeover = false): Promise<TfDiagnostic[]> {
     const kind = kindOf(spec);
     const args = argsOf(spec, planned);
     const priorId = str((prior as TfObject | null)?.id);
@@ -201,17 +203,32 @@ export class ProviderServer {
     const address = addressOf(spec.typeName, identity);
     const action: PlannedChange["action"] = !prior ? "create" : replace ? "replace" : "update";
     const unknown = unknownPaths(planned);
-    const change = this.pending.prepare({ action, kind, args, address, owner, ...(takeover ? { takeover } : {}), ...(priorId ? { id: priorId } : {}), ...(unknown.length ? { unknown } : {}) });
+    const change = this.session.prepare({ action, kind, args, address, owner, ...(takeover ? { takeover } : {}), ...(priorId ? { id: priorId } : {}), ...(unknown.length ? { unknown } : {}) });
     try {
       // review_checks = "resource": the other workloads of this plan are left to apply time, but
       // servers, groups and quotas it creates still count (a VM needs its group and quota).
-      const batch = this.pending.batchWith(change).filter((c) => !this.reviewAlone || c === change || !WORKLOADS.has(c.kind));
-      const result = await (await this.getEngine()).plan(batch);
-      const mine = result.diagnostics.filter((d) => d.address === undefined || d.address === address).map(fromEngineDiagnostic);
-      if (!hasErrors(mine) && identity) this.pending.remember(change);
-      return mine;
+      const alone = this.reviewAlone ? { with: (c: PlannedChange) => !WORKLOADS.has(c.kind) } : {};
+      return (await this.session.review(change, { remember: !!identity, ...alone })).map(fromEngineDiagnostic);
     } catch (e) {
       return fromError(e, `planning ${address}`, kind);
+    }
+  }
+
+  /** Asks the engine whether deleting `prior` would be refused, together with the others planned in this process. */
+  private async reviewDelete(spec: ObjectSpec, prior: TfObject, owner: string): Promise<TfDiagnostic[]> {
+    const id = str(prior.id);
+    if (!id) return [];
+    const kind = kindOf(spec);
+    const address = addressOf(spec.typeName, id);
+    // The same identity planned as a current object: this is its deposed copy (a replacement left
+    // half-done), whose delete never blocks a plan (engine/review/rules.ts).
+    const current = this.session.get(address);
+    const deposed = !!current && current.action !== "delete";
+    const change: PlannedChange = { action: "delete", kind, id, address, owner, ...(deposed ? { deposed } : {}) };
+    try {
+      return (await this.session.review(change, { remember: !deposed })).map(fromEngineDiagnostic);
+    } catch (e) {
+      return fromError(e, `planning the destroy of ${address}`, kind);
     }
   }
 
@@ -235,11 +252,18 @@ export class ProviderServer {
     try {
       if (prior) checkPrivate(req.planned_private, engine, `the state of ${address}`);
       if (!planned) {
+        if (this.created.has(address)) {
+          log("info", "not deleting: this run's create made the same object current (a deposed copy of it)", { address });
+          return { new_state: dynamicValue(null, spec.type), diagnostics: [] };
+        }
         if (priorId) await engine.delete(kind, priorId, this.opts(timeoutMsOf(prior, "delete"), owner));
         return { new_state: dynamicValue(null, spec.type), diagnostics: [] };
       }
       let result: unknown;
-      if (!prior) result = await engine.create(kind, argsOf(spec, planned), this.opts(timeoutMsOf(planned, "create"), owner));
+      if (!prior) {
+        result = await engine.create(kind, argsOf(spec, planned), this.opts(timeoutMsOf(planned, "create"), owner));
+        this.created.add(address);
+      }
       else if (takeover || planResource(spec, prior, planned).changed) {
         result = await engine.update(kind, priorId ?? "", argsOf(spec, planned), { ...this.opts(timeoutMsOf(planned, "update"), owner), ...(takeover ? { takeover } : {}) });
       } else result = prior; // only `timeouts` changed: nothing for the engine to do
@@ -249,7 +273,7 @@ export class ProviderServer {
       // This change will not happen: stop counting it in later checks of this run. (An applied
       // change stays in the batch: the engine's plan then finds it in the ledger and does not
       // count it twice, and the batch keeps growing so the engine can plan incrementally.)
-      this.pending.forget(address);
+      this.session.forget(address);
       // Create failed: nothing exists. Update/delete failed: the prior object is still there.
       return { new_state: prior ? req.prior_state : dynamicValue(null, spec.type), ...kept, diagnostics: diagnosticsToProto(fromError(e, `applying ${address}`, kind)) };
     }

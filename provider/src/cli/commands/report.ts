@@ -9,7 +9,7 @@ import { CliError, EXIT } from "../exit-codes";
 import type { Runner } from "../runner";
 import { impactOf } from "../report/impact";
 import { renderMarkdown } from "../report/markdown";
-import { orderChanges } from "../report/order";
+import { orderChanges } from "../../engine/review/order";
 import { parsePulumiPreview } from "../report/pulumi-preview";
 import { parseTerraformPlan, type ParsedChanges } from "../report/terraform-plan";
 

@@ -5,13 +5,18 @@
  * servers), so what they free is available to the rest. Then everything else, inventory before
  * what uses it (servers, groups, quotas, workloads); within a kind, replacements and updates
  * before creates (a resize down frees quota a create may need). Last, the old halves of
- * create-before-destroy replacements. Ties keep the input order.
+ * create-before-destroy replacements. Ties go by address (then input order), so the same set of
+ * changes is judged in the same order whichever order it arrived in (deterministic blame).
+ *
+ * The review session (session.ts) orders each wave of concurrent changes this way, and
+ * `otterscale report` the whole plan: one order for every front end.
  *
  * Example: [create vm a, delete quota q, create server s, delete vm b, update quota p]
  *       -> [delete vm b, delete quota q, create server s, update quota p, create vm a].
  */
 import type { PlannedChange } from "../../api";
 import type { ResourceKind } from "../../schema/catalog";
+import { byAddress } from "./address";
 
 const KIND_ORDER: readonly ResourceKind[] = ["server", "baremetal_group", "tenant_quota", "virtual_machine", "vcluster", "block_pool"];
 const WORKLOAD_TIER = KIND_ORDER.indexOf("virtual_machine");
@@ -29,6 +34,6 @@ function rank(c: PlannedChange & { readonly afterCreates?: true }): [number, num
 export function orderChanges<C extends PlannedChange & { readonly afterCreates?: true }>(changes: readonly C[]): C[] {
   return changes
     .map((c, i) => ({ c, i, r: rank(c) }))
-    .sort((a, b) => a.r[0] - b.r[0] || a.r[1] - b.r[1] || a.r[2] - b.r[2] || a.i - b.i)
+    .sort((a, b) => a.r[0] - b.r[0] || a.r[1] - b.r[1] || a.r[2] - b.r[2] || byAddress(a.c, b.c) || a.i - b.i)
     .map((x) => x.c);
 }
