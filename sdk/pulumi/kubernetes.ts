@@ -53,9 +53,11 @@ export function kubernetesObjects(resource: WithManifests): pulumi.Output<Kubern
 
 /**
  * One `@pulumi/kubernetes` resource per object `resource` rendered, parented to it and depending
- * on it. The objects are created once the otterscale resource exists (its placement decides the
- * node a VM is pinned to), so a preview of a new resource does not list them yet; a resource that
- * fails its quota check or placement is never created, and neither are its Kubernetes objects.
+ * on it. They are registered once `manifests` is known (placement decides the node a VM is pinned
+ * to): a preview of a new resource does not list them yet, and a preview of a change to it lists
+ * them as deletes (dynamic providers do not preview updates, so `manifests` is unknown there);
+ * `pulumi up` updates them in place. A resource that fails its quota check or placement is never
+ * created, and neither are its Kubernetes objects.
  *
  * Logical names are `namespace/name` (or `name` for cluster-scoped objects): unique per type, as
  * they are in the cluster.

@@ -42,6 +42,13 @@ describe("terraform/plan", () => {
     assert.deepEqual(requiresReplace, []);
   });
 
+  it("manifests: known after apply at create, the prior value when nothing changes, unknown again on an in-place update", () => {
+    const docs = ['{"apiVersion":"kubevirt.io/v1","kind":"VirtualMachine","metadata":{"name":"web"}}'];
+    assert.ok(isUnknown((planResource(vm, null, vmConfig()).planned as TfObject).manifests));
+    assert.deepEqual((planResource(vm, vmState({ manifests: docs }), vmConfig()).planned as TfObject).manifests, docs);
+    assert.ok(isUnknown((planResource(vm, vmState({ manifests: docs }), vmConfig({ cpu_cores: 4 })).planned as TfObject).manifests));
+  });
+
   it("create: unknown config values stay unknown", () => {
     const p = planResource(vm, null, vmConfig({ tenant: UNKNOWN })).planned as TfObject;
     assert.ok(isUnknown(p.tenant));
