@@ -5,9 +5,10 @@
 //    file, JSON (schema/*.json, proto/tfplugin6.json) inlined. @kubernetes/client-node (~18 MB of
 //    generated API code, needed only by the kubernetes adapter) goes into a second bundle that is
 //    embedded as the SEA asset `kubernetes.cjs` and compiled on first use (scripts/sea-kubernetes.js):
-//    parsing it at every start cost ~50 ms of the handshake (bench/terraform.bench.ts).
+//    parsing it at every start cost ~40-50 ms of the handshake (measured with bench/terraform.bench.ts).
 // 2. `node --experimental-sea-config` writes the blob, with V8's code cache for the main bundle
-//    (handshake median ~115 -> ~75 ms here; see README "Performance"). The blob must be made by the
+//    (without it, the single 21 MB bundle took a median of ~480 ms to the handshake; with it ~130 ms;
+//    split as above ~75 ms, on this 2-core machine when idle). The blob must be made by the
 //    same Node version it is injected into, and the code cache by the same platform: a blob for
 //    another architecture is made without it (--no-code-cache).
 // 3. postject injects the blob into a copy of the Node binary (sentinel fuse below).

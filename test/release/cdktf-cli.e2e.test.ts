@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { testRelease } from "../support/release";
 import { testTempDir } from "../support/temp";
-import { repoRoot } from "../support/release";
+import { repoRoot, withoutNpmVars } from "../support/release";
 import { TERRAFORM } from "../terraform/tf-harness";
 
 const CDKTF_CLI = "cdktf-cli@0.21";
@@ -68,7 +68,7 @@ describe("cdktf-cli 0.21 end to end: synth, deploy, diff, destroy with the provi
     fs.writeFileSync(path.join(cli, "package.json"), JSON.stringify({ name: "cdktf-cli-for-tests", private: true }));
     // The system Node first (npm and cdktf run on it), terraform reachable, nothing from node_modules/.bin.
     const basePath = [path.dirname(node!), path.dirname(TERRAFORM), ...(process.env.PATH ?? "").split(path.delimiter).filter((d) => !d.includes("node_modules"))].join(path.delimiter);
-    const npmEnv = { ...process.env, PATH: basePath };
+    const npmEnv = { ...withoutNpmVars(process.env), PATH: basePath };
     const npm = fs.existsSync(path.join(path.dirname(node!), "npm")) ? path.join(path.dirname(node!), "npm") : "npm";
     const install = await run(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", CDKTF_CLI], { cwd: cli, env: npmEnv, timeoutMs: 600_000 });
     if (install.code !== 0) {

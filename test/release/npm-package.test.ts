@@ -10,7 +10,7 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { testTempDir } from "../support/temp";
-import { repoRoot } from "../support/release";
+import { repoRoot, withoutNpmVars } from "../support/release";
 
 const NODE24 = path.join(repoRoot(), "node_modules", "node", "bin", "node");
 const fixtures = path.join(repoRoot(), "test", "fixtures", "consumer");
@@ -21,7 +21,7 @@ function ok(r: SpawnSyncReturns<string>, what: string): string {
 }
 
 /** Node 24 first on PATH (npm and the bin wrappers run on it), the rest as it is. */
-const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...process.env, PATH: `${path.dirname(NODE24)}:${process.env.PATH}`, NODE_NO_WARNINGS: "1", ...extra });
+const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...withoutNpmVars(process.env), PATH: `${path.dirname(NODE24)}:${process.env.PATH}`, NODE_NO_WARNINGS: "1", ...extra });
 
 describe("npm package: packed, installed into a fresh project, used by a Pulumi program and a CDKTF app", function () {
   this.timeout(600_000);

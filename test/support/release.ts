@@ -46,3 +46,6 @@ export function testRelease(): Release {
   });
   return built;
 }
+
+/** The environment without what an enclosing `npm test` exports (npm_config_*, npm_package_* ...), for a child npm of its own. */
+export const withoutNpmVars = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_/i.test(k)));

@@ -75,6 +75,7 @@ describe("release: terraform init from a filesystem mirror of the release zip, n
     const pkgDir = path.join(mirror, "registry.terraform.io", "otterscale", "otterscale");
     fs.mkdirSync(pkgDir, { recursive: true });
     for (const zip of Object.values(release.zips)) fs.copyFileSync(zip, path.join(pkgDir, path.basename(zip)));
+    fs.mkdirSync(path.join(root, "plugin-cache"));
     sandboxPath = path.join(root, "bin");
     fs.mkdirSync(sandboxPath);
     fs.symlinkSync(TERRAFORM, path.join(sandboxPath, "terraform"));
@@ -87,7 +88,8 @@ describe("release: terraform init from a filesystem mirror of the release zip, n
     const home = path.join(dir, "home");
     fs.mkdirSync(home, { recursive: true });
     fs.writeFileSync(path.join(dir, "main.tf"), estate);
-    const env = { PATH: sandboxPath, HOME: dir, TF_CLI_CONFIG_FILE: path.join(root, "cli.tfrc"), TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1", OTTERSCALE_HOME: home, ...extra };
+    // One plugin cache: each workspace links the ~130 MB executable instead of unpacking a copy.
+    const env = { PATH: sandboxPath, HOME: dir, TF_CLI_CONFIG_FILE: path.join(root, "cli.tfrc"), TF_PLUGIN_CACHE_DIR: path.join(root, "plugin-cache"), TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1", OTTERSCALE_HOME: home, ...extra };
     const tf = (args: string[]): Promise<Run> =>
       new Promise((resolve, reject) => {
         const child = spawn("terraform", [...args, "-no-color"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
