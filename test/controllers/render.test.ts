@@ -46,8 +46,8 @@ describe("controllers/render", () => {
       assert.equal(m.metadata.namespace, "acme");
     });
 
-    it("is pinned to the placed server's hostname", () => {
-      assert.deepEqual(get(pod, "nodeSelector"), { "kubernetes.io/hostname": "node-b.dc1.example" });
+    it("is pinned to the placed server's Kubernetes node name, not its FQDN", () => {
+      assert.deepEqual(get(pod, "nodeSelector"), { "kubernetes.io/hostname": "node-b" });
       assert.equal(m.metadata.labels?.["otterscale.io/server"], "node-b");
     });
 

@@ -9,7 +9,13 @@ import { OtterscaleError } from "../domain/errors";
 /** Where a workload landed (computed by placement, passed to the controller). */
 export interface PlacedServer {
   readonly name: string;
+  /** The machine's hostname or FQDN (informational). */
   readonly hostname: string;
+  /**
+   * Kubernetes node name (model/inventory.ts `nodeNameOf`): the `kubernetes.io/hostname` value
+   * workloads placed here are pinned to.
+   */
+  readonly nodeName: string;
   readonly rack?: string;
   readonly zone?: string;
 }

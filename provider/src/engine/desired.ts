@@ -1,7 +1,7 @@
 /** What the engine asks a controller to make exist, and the sensitive inputs echoed back in state. */
 import type { DesiredObject, PlacedServer } from "../controllers/types";
 import type { LedgerRecord } from "../ledger/records";
-import { hostnameOf, membersOf } from "../model/inventory";
+import { hostnameOf, membersOf, nodeNameOf } from "../model/inventory";
 import type { BaremetalGroupArgs } from "../schema/types.gen";
 import type { Inventory } from "./inventory";
 import { canonical } from "./records";
@@ -11,7 +11,7 @@ export function desiredOf(inv: Inventory, record: LedgerRecord, spec: Record<str
   const servers = (record.computed.servers as string[] | undefined) ?? [];
   const placement: PlacedServer[] = servers.map((name) => {
     const s = inv.servers.get(name);
-    return { name, hostname: s ? hostnameOf(s) : name, rack: s?.rack, zone: s?.zone };
+    return { name, hostname: s ? hostnameOf(s) : name, nodeName: s ? nodeNameOf(s) : name, rack: s?.rack, zone: s?.zone };
   });
   const extras = record.kind === "baremetal_group" ? { member_servers: membersOf(spec as unknown as BaremetalGroupArgs, inv.servers) } : undefined;
   return { kind: record.kind, key: record.key, spec, placement, extras };

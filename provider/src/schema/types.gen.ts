@@ -16,9 +16,13 @@ name: string
  */
 maintainers?: string[]
 /**
- * Kubernetes node hostname (`kubernetes.io/hostname`). Defaults to `name`.
+ * The machine's hostname or FQDN (e.g. `node-5.dc1.example`). Defaults to `name`.
  */
 hostname?: string
+/**
+ * Kubernetes node name: the `kubernetes.io/hostname` label that virtual machines and vCluster replicas placed on this server are pinned to. Default: the short hostname (the first label of `hostname`, `node-5` for `node-5.dc1.example`) when `hostname` is set, else `name`.
+ */
+node_name?: string
 /**
  * Rack the server sits in (a spread and failure domain).
  */
@@ -130,9 +134,13 @@ name: string
  */
 maintainers?: string[]
 /**
- * Kubernetes node hostname (`kubernetes.io/hostname`). Defaults to `name`.
+ * The machine's hostname or FQDN (e.g. `node-5.dc1.example`). Defaults to `name`.
  */
 hostname?: string
+/**
+ * Kubernetes node name: the `kubernetes.io/hostname` label that virtual machines and vCluster replicas placed on this server are pinned to. Default: the short hostname (the first label of `hostname`, `node-5` for `node-5.dc1.example`) when `hostname` is set, else `name`.
+ */
+node_name?: string
 /**
  * Rack the server sits in (a spread and failure domain).
  */

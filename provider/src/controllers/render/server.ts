@@ -48,6 +48,7 @@ const NUMERIC = [
 ] as const;
 const annotationKey = (attr: string): string => A + attr.replace(/_/g, "-");
 export const HOSTNAME = annotationKey("hostname");
+export const NODE_NAME = annotationKey("node-name");
 export const GPUS = annotationKey("gpus");
 export const MAINTENANCE = annotationKey("maintenance");
 export const BMC_POWER_TYPE = annotationKey("bmc-power-type");
@@ -78,6 +79,7 @@ function render(obj: DesiredObject): Manifest {
       annotations: stringMap({
         ...maintainersAnnotation(s.maintainers),
         [HOSTNAME]: s.hostname,
+        [NODE_NAME]: s.node_name,
         ...topoAnnotations,
         ...numeric,
         [GPUS]: s.gpus && s.gpus.length ? JSON.stringify(s.gpus.map((g) => ({ model: g.model, count: g.count }))) : undefined,
@@ -117,6 +119,7 @@ function parse(m: Manifest): Parsed {
       name: m.metadata.name,
       maintainers: readMaintainers(m),
       hostname: annotations[HOSTNAME],
+      node_name: annotations[NODE_NAME],
       ...topology,
       labels: Object.keys(userLabels).length ? userLabels : undefined,
       ...numeric,
@@ -132,6 +135,7 @@ function carried(spec: Readonly<Record<string, unknown>>): Record<string, unknow
     name: s.name,
     maintainers: carriedMaintainers(s.maintainers),
     hostname: s.hostname,
+    node_name: s.node_name,
     rack: s.rack,
     zone: s.zone,
     region: s.region,

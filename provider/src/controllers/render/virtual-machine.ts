@@ -1,6 +1,6 @@
 /**
- * virtual_machine -> KubeVirt `kubevirt.io/v1 VirtualMachine`, pinned to the placed server through
- * `nodeSelector: {kubernetes.io/hostname: ...}`.
+ * virtual_machine -> KubeVirt `kubevirt.io/v1 VirtualMachine`, pinned to the placed server's
+ * Kubernetes node name through `nodeSelector: {kubernetes.io/hostname: <node name>}`.
  *
  * Disks: an optional containerDisk from `image` and a blank CDI DataVolume of `disk_gib`.
  * `user_data` is sensitive: the manifest only references the Secret `<vm>-user-data` (which the
@@ -29,6 +29,8 @@ import {
 import { gibOf, gibQuantity } from "./quantity";
 import { withDefaults, type Renderer } from "./renderer";
 
+/** The well-known node label kubelet sets to the node name; pinning selects on it. */
+export const NODE_HOSTNAME = "kubernetes.io/hostname";
 export const USER_DATA_SHA256 = "otterscale.io/user-data-sha256";
 export const GPU_MODEL = "otterscale.io/gpu-model";
 /** Device plugin resource prefix; `nvidia.com/gpu` is the model-agnostic resource. */
@@ -99,7 +101,7 @@ function render(obj: DesiredObject): Manifest {
       template: {
         metadata: { labels: compact({ [LABEL.tenant]: s.tenant, [LABEL.name]: s.name, [LABEL.antiAffinityGroup]: antiAffinity }) },
         spec: {
-          nodeSelector: { "kubernetes.io/hostname": server.hostname },
+          nodeSelector: { [NODE_HOSTNAME]: server.nodeName },
           domain: {
             cpu: { cores: s.cpu_cores },
             memory: { guest: gibQuantity(s.memory_gib) },
