@@ -71,11 +71,21 @@ describe("controllers/render", () => {
       assert.deepEqual(disks.map((d) => d.name), ["containerdisk", "datadisk", "cloudinitdisk"]);
     });
 
-    it("passes gpu_count GPUs of the model through", () => {
+    it("passes gpu_count GPUs of the model through, under the model's default device name", () => {
       assert.deepEqual(get(pod, "domain.devices.gpus"), [
-        { name: "gpu0", deviceName: "nvidia.com/a100" },
-        { name: "gpu1", deviceName: "nvidia.com/a100" },
+        { name: "gpu0", deviceName: "nvidia.com/A100" },
+        { name: "gpu1", deviceName: "nvidia.com/A100" },
       ]);
+    });
+
+    it("requests the device name the engine resolved from gpu_devices; the model reads back from its annotation", () => {
+      const mapped = { ...b.vm({ gpu_model: "a100", gpu_count: 1 }), gpuDevices: { a100: "nvidia.com/GA100_A100_PCIE_40GB" } };
+      assert.deepEqual(get(viaYaml(mapped), "spec.template.spec.domain.devices.gpus"), [{ name: "gpu0", deviceName: "nvidia.com/GA100_A100_PCIE_40GB" }]);
+      assert.deepEqual(driftOf("virtual_machine", mapped.spec, observe(mapped)), []);
+    });
+
+    it("without gpu_model, GPUs ask for the model-agnostic nvidia.com/gpu", () => {
+      assert.deepEqual(get(viaYaml(b.vm({ gpu_count: 1 })), "spec.template.spec.domain.devices.gpus"), [{ name: "gpu0", deviceName: "nvidia.com/gpu" }]);
     });
 
     it("never contains user_data, only its sha256", () => {
@@ -262,6 +272,16 @@ describe("controllers/render", () => {
       });
       assert.equal(m.metadata.annotations?.["otterscale.io/max-vclusters"], "2");
       assert.equal(m.metadata.annotations?.["otterscale.io/max-block-pools"], "5");
+    });
+
+    it("caps requests of each resolved GPU device name at the tenant's total (Kubernetes counts names, not models)", () => {
+      const obj = { ...b.tenantQuota({ gpus: 4 }), gpuDevices: { a100: "nvidia.com/GA100_A100_PCIE_40GB", t4: "nvidia.com/T4" } };
+      assert.deepEqual(get(viaYaml(obj), "spec.hard"), {
+        "requests.nvidia.com/gpu": "4",
+        "requests.nvidia.com/GA100_A100_PCIE_40GB": "4",
+        "requests.nvidia.com/T4": "4",
+      });
+      assert.deepEqual(driftOf("tenant_quota", obj.spec, observe(obj)), []);
     });
 
     it("omits unset limits (gpus defaults to 0)", () => {

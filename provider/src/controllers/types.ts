@@ -31,6 +31,11 @@ export interface DesiredObject<Spec = Record<string, unknown>> {
   readonly placement: readonly PlacedServer[];
   /** Extra computed values the manifest carries (e.g. a group's member_servers). */
   readonly extras?: Readonly<Record<string, unknown>>;
+  /**
+   * GPU model -> the cluster's device name, for the models this manifest names (provider
+   * `gpu_devices` resolved by model/gpu-devices.ts). Absent = the documented defaults.
+   */
+  readonly gpuDevices?: Readonly<Record<string, string>>;
 }
 
 /** What the controller observes. */

@@ -37,6 +37,11 @@ export interface EngineConfig {
   readonly home?: string;
   /** Lease of a held row (ms): renewed while its operation runs, expired = abandoned. Default 60 s. */
   readonly leaseMs?: number;
+  /**
+   * GPU model -> the cluster's device name (provider `gpu_devices`); default: env
+   * OTTERSCALE_GPU_DEVICES (JSON), then `nvidia.com/<MODEL>` per model (model/gpu-devices.ts).
+   */
+  readonly gpuDevices?: Readonly<Record<string, string>>;
   /** Create the ledger when it does not exist (default: only the embedded default location is). */
   readonly createLedger?: boolean;
 }

@@ -1024,6 +1024,12 @@ controller_url?: string
  */
 review_checks?: ("batch" | "resource")
 /**
+ * GPU model (`gpu_model` of VMs, `gpus[].model` of servers) to the device or extended-resource name the cluster advertises for it (KubeVirt `permittedHostDevices` `resourceName`), e.g. `{ a100 = "nvidia.com/GA100_A100_PCIE_40GB" }`. VMs request that name (`devices.gpus[].deviceName`, which virt-launcher requests as a resource) and tenant ResourceQuotas cap `requests.<that name>`. A model not listed maps to `nvidia.com/<MODEL>`: the model upper-cased, each character other than letters, digits, `-`, `_` and `.` replaced by `_` (`a100` -> `nvidia.com/A100`). Env: `OTTERSCALE_GPU_DEVICES` as a JSON object.
+ */
+gpu_devices?: {
+[k: string]: string | undefined
+}
+/**
  * Who this workspace is, as the ledger records it on every object it creates or imports (e.g. `team-a/prod`). Another workspace's or stack's create, update or delete of those objects is refused; `terraform import` takes an object over on purpose (audited). Default: a random id kept in each resource's private state. Env: `OTTERSCALE_OWNER`.
  */
 owner?: string

@@ -93,7 +93,10 @@ export class ProviderServer {
     const controllerUrl = pick("controller_url", "OTTERSCALE_CONTROLLER_URL");
     this.reviewAlone = pick("review_checks", "OTTERSCALE_REVIEW_CHECKS") === "resource";
     this.owner.configure(pick("owner", "OTTERSCALE_OWNER"));
-    this.engineConfig = { ...(ledgerUrl ? { ledgerUrl } : {}), ...(controllerUrl ? { controllerUrl } : {}) };
+    const gpuDevices = config?.gpu_devices;
+    if (isUnknown(gpuDevices)) diags.push(error("Provider configuration not known", "gpu_devices is not known until apply; set it from values known at plan time.", ["gpu_devices"]));
+    const devices = gpuDevices && typeof gpuDevices === "object" && !isUnknown(gpuDevices) ? (gpuDevices as Record<string, string>) : undefined;
+    this.engineConfig = { ...(ledgerUrl ? { ledgerUrl } : {}), ...(controllerUrl ? { controllerUrl } : {}), ...(devices ? { gpuDevices: devices } : {}) };
     log("debug", "configured", { terraform_version: req.terraform_version, controller_url: controllerUrl ? redactControllerUrl(controllerUrl) : "(default)" });
     return { diagnostics: diagnosticsToProto(diags) };
   }
