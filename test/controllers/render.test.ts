@@ -312,7 +312,7 @@ describe("controllers/render", () => {
       assert.equal(m.apiVersion, "metal3.io/v1alpha1");
       assert.equal(m.kind, "BareMetalHost");
       assert.equal(m.metadata.namespace, "otterscale-inventory");
-      assert.deepEqual(m.spec, { online: true, bmc: { address: "10.0.0.11", credentialsName: "node-a-bmc-secret" } });
+      assert.deepEqual(m.spec, { online: true, bmc: { address: "ipmi://10.0.0.11", credentialsName: "node-a-bmc-secret" } });
       const text = manifestToYaml(renderManifest(obj));
       assert.ok(!text.includes(b.BMC_PASSWORD) && !text.includes(b.BMC_USERNAME), "BMC credentials leaked");
     });
@@ -338,6 +338,21 @@ describe("controllers/render", () => {
       assert.equal("bmc" in observe(obj).fields, false);
       assert.equal(m.metadata.annotations?.["otterscale.io/bmc-power-type"], "ipmi");
     });
+
+    // Metal3 reads the driver from the scheme: a bare host would be IPMI whatever power_type says.
+    const bmcCases: [string, Record<string, unknown>, unknown][] = [
+      ["ipmi (default), bare host", { address: "10.0.0.11" }, "ipmi://10.0.0.11"],
+      ["redfish, bare host", { address: "10.0.0.11", power_type: "redfish" }, "redfish://10.0.0.11"],
+      ["redfish-virtualmedia, bare host", { address: "10.0.0.11:8443", power_type: "redfish-virtualmedia" }, "redfish-virtualmedia://10.0.0.11:8443"],
+      ["redfish, URL with an agreeing +http scheme kept", { address: "redfish+http://10.0.0.11/redfish/v1/Systems/1", power_type: "redfish" }, "redfish+http://10.0.0.11/redfish/v1/Systems/1"],
+      ["virsh: no Metal3 driver, no spec.bmc", { address: "qemu+ssh://h/system", power_type: "virsh" }, undefined],
+      ["manual: no spec.bmc", { address: "10.0.0.11", power_type: "manual" }, undefined],
+    ];
+    for (const [why, bmc, want] of bmcCases) {
+      it(`BMC address as a URL with power_type's scheme: ${why}`, () => {
+        assert.equal(get(viaYaml(b.server({ bmc })), "spec.bmc.address"), want);
+      });
+    }
 
     it("status: Ready, or Maintenance while in maintenance", () => {
       assert.equal(observe(obj).status, "Ready");

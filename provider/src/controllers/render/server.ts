@@ -26,6 +26,7 @@ import {
   type Parsed,
 } from "./manifest";
 import { withDefaults, type Renderer } from "./renderer";
+import { metal3BmcAddress } from "../../model/bmc";
 
 /** Topology attributes and the keys they are written under. */
 export const TOPOLOGY = {
@@ -69,6 +70,7 @@ function render(obj: DesiredObject): Manifest {
     if (v !== undefined) (isLabelValue(v) ? topoLabels : topoAnnotations)[key] = v;
   }
   const numeric = Object.fromEntries(NUMERIC.map((attr) => [annotationKey(attr), String(s[attr])]));
+  const bmcAddress = s.bmc ? metal3BmcAddress(s.bmc) : undefined;
   return {
     apiVersion: "metal3.io/v1alpha1",
     kind: "BareMetalHost",
@@ -89,7 +91,9 @@ function render(obj: DesiredObject): Manifest {
     },
     spec: compact({
       online: true,
-      bmc: s.bmc ? { address: s.bmc.address, credentialsName: bmcSecretName(s.name) } : undefined,
+      // Metal3 reads the driver from the address's scheme (model/bmc.ts); power types it has no
+      // driver for get no spec.bmc rather than a scheme-less address Metal3 would take as IPMI.
+      bmc: bmcAddress ? { address: bmcAddress, credentialsName: bmcSecretName(s.name) } : undefined,
     }),
   };
 }

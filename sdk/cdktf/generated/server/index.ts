@@ -131,7 +131,7 @@ export interface ServerConfig extends cdktf.TerraformMetaArguments {
 }
 export interface ServerBmc {
   /**
-  * BMC address (IP or hostname).
+  * BMC address: a host (`10.0.0.11`, `bmc-5.dc1.example:623`) or a URL whose scheme agrees with `power_type` (`redfish://10.0.0.11/redfish/v1/Systems/1`; `+http`/`+https` variants allowed). The Metal3 record gets it as a URL with the scheme of `power_type` (`ipmi://`, `redfish://`, `redfish-virtualmedia://`); a scheme that disagrees is refused.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/server#address Server#address}
   */
@@ -143,7 +143,7 @@ export interface ServerBmc {
   */
   readonly password?: string;
   /**
-  * Power driver.
+  * Power driver. `manual` and `virsh` have no Metal3 driver: their inventory record has no `spec.bmc` (the MAAS controller drives them; MAAS uses its `redfish` driver for `redfish-virtualmedia`).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/server#power_type Server#power_type}
   */
