@@ -36,6 +36,12 @@ export interface DesiredObject<Spec = Record<string, unknown>> {
    * `gpu_devices` resolved by model/gpu-devices.ts). Absent = the documented defaults.
    */
   readonly gpuDevices?: Readonly<Record<string, string>>;
+  /**
+   * sha256 (hex) of sensitive inputs by attribute path, for renders from the ledger, which keeps
+   * digests, never the values: a renderer that writes a digest (VM user data) uses it when the
+   * value itself is absent, so the manifest is the one that was applied.
+   */
+  readonly digests?: Readonly<Record<string, string>>;
 }
 
 /** What the controller observes. */
@@ -59,6 +65,12 @@ export interface ObservedObject {
   readonly digests?: Readonly<Record<string, string>>;
   /** Sensitive; never logged. */
   readonly kubeconfig?: string;
+  /**
+   * The object as the backend holds it (a parsed manifest file, an API object), for comparing
+   * every rendered value (render/manifest-drift.ts). Absent where the backend holds no manifest
+   * (MAAS).
+   */
+  readonly manifest?: unknown;
 }
 
 export interface ControllerContext {

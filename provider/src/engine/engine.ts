@@ -8,11 +8,12 @@
  * controller what it now runs and keeps the larger of old and new held until it knows.
  */
 import type { Controllers, KindController, ObservedObject } from "../controllers/types";
+import { describeDrift, renderedDrift, type FieldDrift } from "../controllers/render";
 import { OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 import { validateInput } from "../schema/validate";
-import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "../handlers/api";
+import { DRIFTED, type EngineApi, type OperationOptions, type PlannedChange, type PlanResult, type ReadOptions, type State } from "../handlers/api";
 import { isWorkload, limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
 import { canonical, idFormatOf, keyOf, splitSecrets } from "./records";
@@ -50,6 +51,8 @@ export class Engine implements EngineApi {
   private planner?: Planner;
   /** Operations whose controller call outlived their deadline: opId -> its settlement. */
   private readonly lingering = new Map<string, Promise<void>>();
+  /** Objects the last read found drifted on the backend: what changed, for front ends' warnings. */
+  private readonly drifted = new Map<string, string[]>();
   /** Workloads a read found missing on the backend (their rows stay held; plans warn). */
   private readonly missing = new Set<string>();
   private readonly location: LocationGuard;
@@ -203,9 +206,31 @@ export class Engine implements EngineApi {
     }
     this.missing.delete(objectId(kind, id));
     return this.ledger.read(async (tx) => {
-      const s = await stateOf(tx, await this.inventory.load(tx), rec, observed ?? undefined, {});
-      return observed ? s : { ...s, status: "Missing" };
+      const inv = await this.inventory.load(tx);
+      const s = await stateOf(tx, inv, rec, observed ?? undefined, {});
+      if (!observed) return { ...s, status: "Missing" };
+      const drift = this.renderedDriftOf(inv, rec, observed);
+      if (drift.length) this.drifted.set(objectId(kind, id), drift.map(describeDrift));
+      else this.drifted.delete(objectId(kind, id));
+      // The backend runs something else than the engine rendered: the front end plans an update
+      // that re-applies the rendered manifest (the ledger's placement and spec stay as they are).
+      return drift.length ? { ...s, status: DRIFTED } : s;
     });
+  }
+
+  /**
+   * What the last read of the object found changed on the backend, one line per rendered value
+   * (`spec.template.spec.nodeSelector["kubernetes.io/hostname"]: rendered "s1", found "s2"`);
+   * empty when it found none. For front ends' warnings.
+   */
+  driftOf(kind: ResourceKind, id: string): readonly string[] {
+    return this.drifted.get(objectId(kind, id)) ?? [];
+  }
+
+  /** Rendered values (from the ledger's record, as the last apply rendered them) the backend no longer holds. */
+  private renderedDriftOf(inv: Inventory, rec: LedgerRecord, observed: ObservedObject): FieldDrift[] {
+    const desired = { ...desiredOf(inv, rec, rec.spec, this.settings), digests: rec.secrets };
+    return renderedDrift(desired, observed);
   }
 
   async import(kind: ResourceKind, id: string): Promise<State> {

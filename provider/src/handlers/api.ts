@@ -4,6 +4,13 @@
  */
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 
+/**
+ * `status` of an object whose backend copy differs from what the engine rendered (a hand-edited
+ * nodeSelector, a removed field): the front end plans an update, which re-applies the rendered
+ * manifest. EngineApi.driftOf says what changed.
+ */
+export const DRIFTED = "Drifted";
+
 /** A resource's full attribute object: inputs (defaults applied) plus computed attributes. */
 export type State = Record<string, unknown>;
 
@@ -101,6 +108,8 @@ export interface EngineApi {
    * made with `takeover`.
    */
   import(kind: ResourceKind, id: string): Promise<State>;
+  /** What the last `read` of the object found drifted, one line per value; empty when nothing. */
+  driftOf?(kind: ResourceKind, id: string): readonly string[];
   /** Who owns the object (null: nobody recorded; undefined: no such object). */
   ownerOf(kind: ResourceKind, id: string): Promise<string | null | undefined>;
   /** Dry run of a batch of changes together. Writes nothing. */

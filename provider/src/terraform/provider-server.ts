@@ -5,7 +5,7 @@
  * opened lazily on the first call that needs it.
  */
 import { redactControllerUrl } from "../domain/redact";
-import type { EngineApi, EngineConfig, OperationOptions, PlannedChange } from "../handlers/api";
+import { DRIFTED, type EngineApi, type EngineConfig, type OperationOptions, type PlannedChange } from "../handlers/api";
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 import { WORKLOAD_KINDS } from "../schema/catalog";
 import { dataSourceSpec, providerSpec, resourceSpec, specs, type ObjectSpec } from "./schema";
@@ -152,7 +152,9 @@ export class ProviderServer {
       const read = await engine.read(kindOf(spec), id, takeoverPending(req.private) ? {} : { owner });
       const state = read === undefined ? null : refreshedState(spec, prior, read);
       if (read === undefined) log("debug", "resource gone, removing from state", { type: spec.typeName, id });
-      return { new_state: dynamicValue(state, spec.type), diagnostics: [], private: privateFor(engine.ledgerId, req.private, owner) };
+      const drift = read?.status === DRIFTED ? (engine.driftOf?.(kindOf(spec), id) ?? []) : [];
+      const diags = drift.length ? [driftWarning(spec.typeName, id, drift)] : [];
+      return { new_state: dynamicValue(state, spec.type), diagnostics: diagnosticsToProto(diags), private: privateFor(engine.ledgerId, req.private, owner) };
     } catch (e) {
       return { new_state: req.current_state, private: req.private, diagnostics: diagnosticsToProto(fromError(e, `reading ${spec.typeName} ${id}`)) };
     }
@@ -370,4 +372,15 @@ function consistencyWarnings(spec: ObjectSpec, planned: TfObject, actual: unknow
     }
   }
   return out;
+}
+
+/** The warning a refresh shows for an object whose backend copy differs from the rendered one. */
+function driftWarning(typeName: string, id: string, drift: readonly string[]): TfDiagnostic {
+  const shown = drift.slice(0, 10);
+  const more = drift.length > shown.length ? `\n  ... and ${drift.length - shown.length} more` : "";
+  return warning(
+    "Changed outside of otterscale",
+    `${typeName} ${id} on the backend differs from the manifest otterscale rendered:\n  ${shown.join("\n  ")}${more}\n` +
+      "The ledger keeps its placement and spec; apply re-applies the rendered manifest.",
+  );
 }

@@ -9,6 +9,7 @@ import type { DesiredObject, ObservedObject } from "../types";
 import { baremetalGroupRenderer } from "./baremetal-group";
 import { blockPoolRenderer } from "./block-pool";
 import { diffFields, type FieldDrift } from "./drift";
+import { manifestDrift } from "./manifest-drift";
 import type { Manifest } from "./manifest";
 import type { Renderer } from "./renderer";
 import { serverRenderer } from "./server";
@@ -19,6 +20,7 @@ import { sha256Hex, virtualMachineRenderer } from "./virtual-machine";
 export type { Manifest, ObjectMeta } from "./manifest";
 export type { Renderer } from "./renderer";
 export type { FieldDrift } from "./drift";
+export { describeDrift, manifestDrift } from "./manifest-drift";
 export { cpuQuantity, gibQuantity, gibOf, parseQuantity, unitsOf } from "./quantity";
 export { sha256Hex };
 export { vclusterEndpoint, vclusterKubeconfig } from "./vcluster";
@@ -36,6 +38,14 @@ export function rendererFor(kind: ResourceKind): Renderer {
   const r = RENDERERS[kind];
   if (!r) throw new OtterscaleError("config", `no manifest renderer for kind "${String(kind)}"`);
   return r;
+}
+
+/**
+ * Rendered values the backend's copy of the object no longer holds (see manifest-drift.ts).
+ * Empty when the object has no manifest on the backend to compare (MAAS).
+ */
+export function renderedDrift(obj: DesiredObject, observed: ObservedObject): FieldDrift[] {
+  return observed.manifest === undefined ? [] : manifestDrift(renderManifest(obj), observed.manifest);
 }
 
 /** The manifest for `obj` (pure). */
@@ -67,7 +77,7 @@ export function observeManifest(kind: ResourceKind, key: string, manifest: unkno
     throw new OtterscaleError("controller_failed", `${where}: manifest for ${kind} ${key} has no metadata.name; restore or delete the file`);
   }
   const parsed = r.parse(m as Manifest);
-  return { ...parsed, kind, key };
+  return { ...parsed, kind, key, manifest };
 }
 
 /** The attributes of `spec` that a manifest of `kind` carries (compare with ObservedObject.fields). */

@@ -52,6 +52,8 @@ function render(obj: DesiredObject): Manifest {
     throw new OtterscaleError("controller_failed", `virtual_machine ${obj.key}: no placed server was given to the controller`);
   }
   const antiAffinity = s.placement?.anti_affinity_group;
+  // From the ledger (which keeps only digests) the value is absent but its digest is known.
+  const userDataSha = s.user_data !== undefined ? sha256Hex(s.user_data) : obj.digests?.user_data;
   const labels = managedLabels({
     [LABEL.tenant]: s.tenant,
     [LABEL.group]: s.group,
@@ -62,7 +64,7 @@ function render(obj: DesiredObject): Manifest {
   const annotations = stringMap({
     ...maintainersAnnotation(s.maintainers),
     [GPU_MODEL]: s.gpu_model,
-    [USER_DATA_SHA256]: s.user_data !== undefined ? sha256Hex(s.user_data) : undefined,
+    [USER_DATA_SHA256]: userDataSha,
   });
 
   const disks: unknown[] = [];
@@ -73,7 +75,7 @@ function render(obj: DesiredObject): Manifest {
   }
   disks.push({ name: DATA_DISK, disk: { bus: "virtio" } });
   volumes.push({ name: DATA_DISK, dataVolume: { name: dataVolumeName(s.name) } });
-  if (s.user_data !== undefined) {
+  if (userDataSha !== undefined) {
     disks.push({ name: CLOUD_INIT_DISK, disk: { bus: "virtio" } });
     volumes.push({ name: CLOUD_INIT_DISK, cloudInitNoCloud: { secretRef: { name: userDataSecretName(s.name) } } });
   }
