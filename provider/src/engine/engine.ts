@@ -296,9 +296,19 @@ export class Engine implements EngineApi {
     await this.location.check();
     // A lost server, group or quota record is re-made in place: a create of exactly what the
     // ledger records is a re-apply under the row's fence.
-    return reconcileBackend(this.ledger, this.controllers, apply, this.leaseMs, async (r) => {
-      await this.create(r.kind, r.spec);
-    });
+    return reconcileBackend(
+      this.ledger,
+      this.controllers,
+      apply,
+      this.leaseMs,
+      async (r) => {
+        await this.create(r.kind, r.spec);
+      },
+      async (r, observed) => {
+        const inv = await this.ledger.read((tx) => this.inventory.load(tx));
+        return this.renderedDriftOf(inv, r, observed).map(describeDrift);
+      },
+    );
   }
 
   /** Marks the controller location as this ledger's (`otterscale controller claim`). */
