@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { manifestToYaml } from "../../provider/src/controllers/gitops";
 import {
   carriedFields,
   driftOf,
   observeManifest,
+  renderAttached,
+  renderedDrift,
   renderManifest,
   vclusterEndpoint,
   type Manifest,
@@ -152,6 +154,40 @@ describe("controllers/render", () => {
       const explicit = b.blockPool({ replicas: 3 });
       assert.equal(viaYaml(explicit).metadata.annotations?.["otterscale.io/replicas-defaulted"], undefined);
       assert.equal(observe(explicit).fields.replicas, 3);
+    });
+
+    describe("erasure coded: a replicated metadata pool and a StorageClass that uses both", () => {
+      const ec = b.blockPool({ erasure_coded: { data_chunks: 4, coding_chunks: 2 }, failure_domain: "rack", device_class: "hdd" });
+      const [metadataPool, storageClass] = renderAttached(ec);
+      it("the metadata pool: replicated x3, the EC pool's failure domain and device class, 1 GiB", () => {
+        assert.equal(metadataPool.kind, "CephBlockPool");
+        assert.deepEqual(metadataPool.metadata.name, "acme-data-metadata");
+        assert.equal(metadataPool.metadata.namespace, "rook-ceph");
+        assert.deepEqual(metadataPool.spec, { failureDomain: "rack", replicated: { size: 3 }, deviceClass: "hdd", quotas: { maxSize: "1Gi" } });
+      });
+      it("the StorageClass: Rook's RBD CSI driver, pool = metadata pool, dataPool = the EC pool", () => {
+        assert.equal(storageClass.apiVersion, "storage.k8s.io/v1");
+        assert.equal(storageClass.kind, "StorageClass");
+        assert.equal(storageClass.metadata.name, "acme-data");
+        assert.equal(storageClass.metadata.namespace, undefined, "cluster-scoped");
+        assert.equal(storageClass.provisioner, "rook-ceph.rbd.csi.ceph.com");
+        const p = storageClass.parameters as Record<string, string>;
+        assert.deepEqual([p.clusterID, p.pool, p.dataPool, p.imageFormat], ["rook-ceph", "acme-data-metadata", "acme-data", "2"]);
+        assert.equal(p["csi.storage.k8s.io/node-stage-secret-name"], "rook-csi-rbd-node");
+      });
+      it("a replicated pool has nothing attached", () => assert.deepEqual(renderAttached(b.blockPool()), []));
+      it("gitops writes all three as documents of one file, the pool first", () => {
+        const docs = parseAllDocuments(manifestToYaml(renderManifest(ec), renderAttached(ec))).map((d) => d.toJS());
+        assert.deepEqual(docs.map((d) => `${d.kind} ${d.metadata.name}`), ["CephBlockPool acme-data", "CephBlockPool acme-data-metadata", "StorageClass acme-data"]);
+      });
+      it("drift: an attached value edited or an attached object removed", () => {
+        const observed = { ...observeManifest("block_pool", ec.key, viaYaml(ec), "test"), attached: renderAttached(ec) };
+        assert.deepEqual(renderedDrift(ec, observed), []);
+        const edited = structuredClone(renderAttached(ec));
+        (edited[1].parameters as Record<string, string>).dataPool = "other";
+        assert.deepEqual(renderedDrift(ec, { ...observed, attached: edited }).map((d) => d.path), ["StorageClass acme-data: parameters.dataPool"]);
+        assert.deepEqual(renderedDrift(ec, { ...observed, attached: [edited[1]] }).map((d) => d.path), ["CephBlockPool rook-ceph/acme-data-metadata", "StorageClass acme-data: parameters.dataPool"]);
+      });
     });
 
     it("erasure coded: erasureCoded {dataChunks, codingChunks} and no replicated section", () => {

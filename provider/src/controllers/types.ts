@@ -71,6 +71,8 @@ export interface ObservedObject {
    * (MAAS).
    */
   readonly manifest?: unknown;
+  /** The attached objects the backend holds (Renderer.attached), those found, in any order. */
+  readonly attached?: readonly unknown[];
 }
 
 export interface ControllerContext {

@@ -878,7 +878,7 @@ kubeconfig?: string
 }
 
 /**
- * A Ceph RBD pool (Rook CephBlockPool). Replicas (or k+m erasure-coded chunks) land in distinct failure domains, each with enough free storage for its share. Charges the tenant storage_gib += size_gib and block_pools += 1; consumes raw capacity on servers.
+ * A Ceph RBD pool (Rook CephBlockPool). Replicas (or k+m erasure-coded chunks) land in distinct failure domains, each with enough free storage for its share. Charges the tenant storage_gib += size_gib and block_pools += 1; consumes raw capacity on servers. RBD cannot keep image metadata in an erasure-coded pool, so an erasure-coded pool also gets a small replicated metadata pool (`<tenant>-<name>-metadata`: 1 GiB, 3 replicas, the same failure domain and device class) and a StorageClass `<tenant>-<name>` (Rook's RBD CSI driver, `pool` = the metadata pool, `dataPool` = the EC pool). The metadata pool is charged too (storage_gib += size_gib + 1) and its replicas sit in the pool's distinct failure domains: its raw 3 GiB is shared out over the k+m chunks (EC 2+1 of 1000 GiB: 3 chunks of 501 GiB, raw_gib 1503).
  */
 export interface BlockPoolArgs {
 /**
@@ -908,7 +908,7 @@ size_gib: number
  */
 replicas?: number
 /**
- * Erasure coding instead of replication (k data + m coding chunks). Changing it forces replacement.
+ * Erasure coding instead of replication (k data + m coding chunks), with a replicated 1 GiB metadata pool and a StorageClass that uses both (see above). Changing it forces replacement.
  */
 erasure_coded?: {
 /**
@@ -935,7 +935,7 @@ deletion_protection?: boolean
 }
 
 /**
- * A Ceph RBD pool (Rook CephBlockPool). Replicas (or k+m erasure-coded chunks) land in distinct failure domains, each with enough free storage for its share. Charges the tenant storage_gib += size_gib and block_pools += 1; consumes raw capacity on servers.
+ * A Ceph RBD pool (Rook CephBlockPool). Replicas (or k+m erasure-coded chunks) land in distinct failure domains, each with enough free storage for its share. Charges the tenant storage_gib += size_gib and block_pools += 1; consumes raw capacity on servers. RBD cannot keep image metadata in an erasure-coded pool, so an erasure-coded pool also gets a small replicated metadata pool (`<tenant>-<name>-metadata`: 1 GiB, 3 replicas, the same failure domain and device class) and a StorageClass `<tenant>-<name>` (Rook's RBD CSI driver, `pool` = the metadata pool, `dataPool` = the EC pool). The metadata pool is charged too (storage_gib += size_gib + 1) and its replicas sit in the pool's distinct failure domains: its raw 3 GiB is shared out over the k+m chunks (EC 2+1 of 1000 GiB: 3 chunks of 501 GiB, raw_gib 1503).
  */
 export interface BlockPoolState {
 /**
@@ -969,7 +969,7 @@ size_gib: number
  */
 replicas?: number
 /**
- * Erasure coding instead of replication (k data + m coding chunks). Changing it forces replacement.
+ * Erasure coding instead of replication (k data + m coding chunks), with a replicated 1 GiB metadata pool and a StorageClass that uses both (see above). Changing it forces replacement.
  */
 erasure_coded?: {
 /**
@@ -998,7 +998,7 @@ deletion_protection?: boolean
  */
 servers?: string[]
 /**
- * Raw capacity consumed across servers.
+ * Raw capacity consumed across servers (an erasure-coded pool's includes its metadata pool's 3 replicas).
  */
 raw_gib?: number
 /**

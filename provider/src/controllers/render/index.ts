@@ -45,7 +45,28 @@ export function rendererFor(kind: ResourceKind): Renderer {
  * Empty when the object has no manifest on the backend to compare (MAAS).
  */
 export function renderedDrift(obj: DesiredObject, observed: ObservedObject): FieldDrift[] {
-  return observed.manifest === undefined ? [] : manifestDrift(renderManifest(obj), observed.manifest);
+  if (observed.manifest === undefined) return [];
+  const drift = manifestDrift(renderManifest(obj), observed.manifest);
+  // Attached objects by identity; a missing one is drift as a whole.
+  for (const a of renderAttached(obj)) {
+    const found = (observed.attached ?? []).find((o) => sameObject(a, o));
+    const label = `${a.kind} ${objectName(a)}`;
+    drift.push(...manifestDrift(a, found).map((d) => ({ ...d, path: d.path ? `${label}: ${d.path}` : label })));
+  }
+  return drift;
+}
+
+/** The objects attached to `obj` (Renderer.attached), in apply order; usually none. */
+export function renderAttached(obj: DesiredObject): Manifest[] {
+  return rendererFor(obj.kind).attached?.(obj) ?? [];
+}
+
+const objectName = (m: Manifest): string => (m.metadata.namespace ? `${m.metadata.namespace}/${m.metadata.name}` : m.metadata.name);
+
+/** Same apiVersion, kind, namespace and name. */
+export function sameObject(a: Manifest, b: unknown): boolean {
+  const o = b as Partial<Manifest> | undefined;
+  return !!o && o.apiVersion === a.apiVersion && o.kind === a.kind && o.metadata?.name === a.metadata.name && (o.metadata?.namespace ?? undefined) === a.metadata.namespace;
 }
 
 /** The manifest for `obj` (pure). */
