@@ -91,7 +91,7 @@ describe("cdktf end to end: synth, terraform init from a filesystem mirror, appl
       ...[1, 2, 3].map((i) => `virtual_machine acme/web-${i} active`),
     ]);
     assert.deepEqual([acme.resources.cpu / 1000, acme.resources.gpus / 1000, acme.virtualMachines, acme.blockPools], [28, 2, 4, 2]);
-    assert.equal(acme.resources.storage / 1000, 3 * 50 + 500 + 500 + 1000, "disks + pools");
+    assert.equal(acme.resources.storage / 1000, 3 * 50 + 500 + 500 + 1000 + 1, "disks + pools (+ the EC pool's 1 GiB metadata pool)");
     assert.equal(globex.vclusters, 1);
     assert.equal(new Set(web.map((a) => a.server)).size, 3, "the web anti-affinity group spans 3 servers");
   });
