@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { defaultGpuDeviceName, gpuDeviceName, gpuDevicesFor, parseGpuDevicesEnv } from "../../provider/src/model/gpu-devices";
 import { resolveConfig } from "../../provider/src/engine/config";
 import { OtterscaleError } from "../../provider/src/domain/errors";
+import { resolveSettings } from "../../sdk/pulumi/runtime";
 
 describe("model/gpu-devices", () => {
   // Default: `nvidia.com/` + the model upper-cased, characters a resource name cannot hold -> `_`.
@@ -38,5 +39,13 @@ describe("model/gpu-devices", () => {
     assert.deepEqual(resolveConfig({ gpuDevices: { a100: "example.com/a100" } }, env).gpuDevices, { a100: "example.com/a100" });
     assert.deepEqual(resolveConfig({}, { OTTERSCALE_HOME: "/tmp/x" }).gpuDevices, {});
     assert.throws(() => resolveConfig({ gpuDevices: { a100: "no slash" } }, {}), /gpu_devices: "a100" maps to "no slash"/);
+  });
+
+  it("Pulumi: stack config otterscale:gpuDevices (an object, as JSON text) wins over the environment", () => {
+    const env = { OTTERSCALE_HOME: "/tmp/x", OTTERSCALE_GPU_DEVICES: '{"t4":"nvidia.com/T4_ENV"}' };
+    const stack = (v: unknown) => ({ ...env, PULUMI_CONFIG: JSON.stringify({ "otterscale:gpuDevices": v }) });
+    assert.deepEqual(resolveSettings({}, stack('{"a100":"nvidia.com/GA100_A100_PCIE_40GB"}')).gpuDevices, { a100: "nvidia.com/GA100_A100_PCIE_40GB" });
+    assert.deepEqual(resolveSettings({}, env).gpuDevices, { t4: "nvidia.com/T4_ENV" });
+    assert.throws(() => resolveSettings({}, stack('{"a100":"bad name"}')), /otterscale:gpuDevices: "a100" maps to "bad name"/);
   });
 });
