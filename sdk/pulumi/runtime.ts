@@ -8,6 +8,7 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { resolveConfig } from "../../provider/src/engine/config";
+import { parseGpuDevicesEnv } from "../../provider/src/model/gpu-devices";
 import type { Engine } from "../../provider/src/engine/engine";
 import { canonical, keyOf } from "../../provider/src/engine/records";
 import { identityFields } from "../../provider/src/schema/identity";
@@ -77,6 +78,8 @@ export function resolveSettings(settings: ProviderSettings = {}, env: NodeJS.Pro
     {
       ledgerUrl: pick(settings.ledgerUrl) ?? pick(stack["otterscale:ledgerUrl"]),
       controllerUrl: pick(settings.controllerUrl) ?? pick(stack["otterscale:controllerUrl"]),
+      // Stack config holds objects as JSON text (`pulumi config set --path` or a YAML map).
+      gpuDevices: parseGpuDevicesEnv(pick(stack["otterscale:gpuDevices"]), "otterscale:gpuDevices"),
     },
     env,
   );
@@ -84,10 +87,10 @@ export function resolveSettings(settings: ProviderSettings = {}, env: NodeJS.Pro
 
 function slotFor(settings: ProviderSettings): Slot {
   const c = resolveSettings(settings);
-  const key = JSON.stringify([c.ledgerUrl, c.controllerUrl]);
+  const key = JSON.stringify([c.ledgerUrl, c.controllerUrl, c.gpuDevices]);
   let slot = slots().get(key);
   if (!slot) {
-    const engine = openChecked({ ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home });
+    const engine = openChecked({ ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home, gpuDevices: c.gpuDevices });
     slot = { engine, session: new ReviewSession(() => engine) };
     slots().set(key, slot);
     // A failed open must not poison the cache: the next call tries again.

@@ -8,7 +8,7 @@
 import { strict as assert } from "node:assert";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { openLedger } from "../../provider/src/ledger/open";
 import { ok, repoRoot, stackDir, synthExample, synthVariant, tempDir, terraformEnv, TERRAFORM, type TerraformEnv } from "./cdktf-harness";
 import { manifests } from "../support/estate";
@@ -19,7 +19,9 @@ interface MirrorScript {
 
 const manifestsOf = manifests;
 
-const manifest = (home: string, rel: string) => parse(readFileSync(path.join(home, "manifests", rel), "utf8"));
+/** The files' documents: the object first, then what is attached to it (an EC pool's metadata pool and StorageClass). */
+const documents = (home: string, rel: string) => parseAllDocuments(readFileSync(path.join(home, "manifests", rel), "utf8")).map((d) => d.toJS());
+const manifest = (home: string, rel: string) => documents(home, rel)[0];
 
 async function withLedger<T>(home: string, fn: (l: Awaited<ReturnType<typeof openLedger>>) => Promise<T>): Promise<T> {
   const ledger = await openLedger(`sqlite://${path.join(home, "ledger.db")}`);
@@ -89,7 +91,7 @@ describe("cdktf end to end: synth, terraform init from a filesystem mirror, appl
       ...[1, 2, 3].map((i) => `virtual_machine acme/web-${i} active`),
     ]);
     assert.deepEqual([acme.resources.cpu / 1000, acme.resources.gpus / 1000, acme.virtualMachines, acme.blockPools], [28, 2, 4, 2]);
-    assert.equal(acme.resources.storage / 1000, 3 * 50 + 500 + 500 + 1000, "disks + pools");
+    assert.equal(acme.resources.storage / 1000, 3 * 50 + 500 + 500 + 1000 + 1, "disks + pools (+ the EC pool's 1 GiB metadata pool)");
     assert.equal(globex.vclusters, 1);
     assert.equal(new Set(web.map((a) => a.server)).size, 3, "the web anti-affinity group spans 3 servers");
   });
@@ -101,8 +103,9 @@ describe("cdktf end to end: synth, terraform init from a filesystem mirror, appl
     assert.deepEqual(counts, { server: 6, baremetal_group: 1, tenant_quota: 2, virtual_machine: 4, vcluster: 1, block_pool: 2 });
     const web1 = manifest(te.home, "acme/virtual_machine/web-1.yaml");
     assert.equal(web1.apiVersion, "kubevirt.io/v1");
-    assert.match(web1.spec.template.spec.nodeSelector["kubernetes.io/hostname"], /^node-\d\.dc1\.example$/);
+    assert.match(web1.spec.template.spec.nodeSelector["kubernetes.io/hostname"], /^node-\d$/, "the short node name, not the FQDN");
     assert.deepEqual(manifest(te.home, "acme/block_pool/archive.yaml").spec.erasureCoded, { dataChunks: 2, codingChunks: 1 });
+    assert.deepEqual(documents(te.home, "acme/block_pool/archive.yaml").map((d) => `${d.kind} ${d.metadata.name}`), ["CephBlockPool acme-archive", "CephBlockPool acme-archive-metadata", "StorageClass acme-archive"]);
     assert.equal(manifest(te.home, "acme/block_pool/db.yaml").spec.replicated.size, 3);
     const dev = manifest(te.home, "globex/vcluster/dev.yaml");
     assert.equal(dev.kind, "HelmRelease");

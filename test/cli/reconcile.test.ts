@@ -125,7 +125,7 @@ describe("otterscale reconcile: stale reservations, missing workloads and backen
 
     const again = await cli(["reconcile"], { home });
     assert.equal(again.code, 0, again.stdout);
-    assert.equal(again.stdout, "Nothing to reconcile: no stale reservations, nothing missing on the backend, no backend objects without a ledger row.\n");
+    assert.equal(again.stdout, "Nothing to reconcile: no stale reservations, nothing missing or changed on the backend, no backend objects without a ledger row.\n");
     assert.deepEqual((await cliJson<{ decisions: unknown[] }>(["reconcile", "--apply"], { home })).decisions, []);
   });
 });

@@ -13,7 +13,7 @@ export const BMC_PASSWORD = "Hunter2-bmc-password-secret";
 export const BMC_USERNAME = "bmc-admin-username";
 
 export function placed(name: string, extra: Partial<PlacedServer> = {}): PlacedServer {
-  return { name, hostname: `${name}.dc1.example`, ...extra };
+  return { name, hostname: `${name}.dc1.example`, nodeName: name, ...extra };
 }
 
 function desired(kind: ResourceKind, key: string, input: Attrs, placement: readonly PlacedServer[], extras?: Attrs): DesiredObject {

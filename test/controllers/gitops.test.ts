@@ -216,7 +216,7 @@ const [url, writer, n] = [process.argv[2], Number(process.argv[3]), Number(proce
   const c = openControllers(url).forKind("virtual_machine");
   for (let i = 0; i < n; i++) {
     const cores = writer * 100 + i;
-    await c.apply({ kind: "virtual_machine", key: "acme/shared", placement: [{ name: "s" + writer, hostname: "s" + writer }],
+    await c.apply({ kind: "virtual_machine", key: "acme/shared", placement: [{ name: "s" + writer, hostname: "s" + writer, nodeName: "s" + writer }],
       spec: { name: "shared", tenant: "acme", group: "g", cpu_cores: cores, memory_gib: 1, disk_gib: 1, image: "img:" + "y".repeat(cores * 50) } });
   }
 })().catch((e) => { console.error(e); process.exit(1); });

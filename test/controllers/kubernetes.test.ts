@@ -279,9 +279,11 @@ describe("controllers/kubernetes", function () {
       await controllers.location!.claim("ledger-1");
       await controllers.location!.claim("ledger-1");
       assert.equal(await controllers.location!.owner(), "ledger-1");
-      for (const obj of b.oneOfEach()) await controllers.forKind(obj.kind).apply(obj, soon());
-      for (const obj of b.oneOfEach()) await controllers.forKind(obj.kind).apply(obj, soon()); // updates
-      for (const obj of b.oneOfEach()) {
+      // Plus an erasure-coded pool: its metadata pool and StorageClass are applied, read and deleted with it.
+      const all = () => [...b.oneOfEach(), b.blockPool({ name: "archive", erasure_coded: { data_chunks: 2, coding_chunks: 1 } })];
+      for (const obj of all()) await controllers.forKind(obj.kind).apply(obj, soon());
+      for (const obj of all()) await controllers.forKind(obj.kind).apply(obj, soon()); // updates
+      for (const obj of all()) {
         await controllers.forKind(obj.kind).get(obj.key);
         await controllers.forKind(obj.kind).list();
         await controllers.forKind(obj.kind).delete(obj.key, soon());

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { manifestToYaml } from "../../provider/src/controllers/gitops";
 import {
   carriedFields,
   driftOf,
   observeManifest,
+  renderAttached,
+  renderedDrift,
   renderManifest,
   vclusterEndpoint,
   type Manifest,
@@ -46,8 +48,8 @@ describe("controllers/render", () => {
       assert.equal(m.metadata.namespace, "acme");
     });
 
-    it("is pinned to the placed server's hostname", () => {
-      assert.deepEqual(get(pod, "nodeSelector"), { "kubernetes.io/hostname": "node-b.dc1.example" });
+    it("is pinned to the placed server's Kubernetes node name, not its FQDN", () => {
+      assert.deepEqual(get(pod, "nodeSelector"), { "kubernetes.io/hostname": "node-b" });
       assert.equal(m.metadata.labels?.["otterscale.io/server"], "node-b");
     });
 
@@ -71,11 +73,21 @@ describe("controllers/render", () => {
       assert.deepEqual(disks.map((d) => d.name), ["containerdisk", "datadisk", "cloudinitdisk"]);
     });
 
-    it("passes gpu_count GPUs of the model through", () => {
+    it("passes gpu_count GPUs of the model through, under the model's default device name", () => {
       assert.deepEqual(get(pod, "domain.devices.gpus"), [
-        { name: "gpu0", deviceName: "nvidia.com/a100" },
-        { name: "gpu1", deviceName: "nvidia.com/a100" },
+        { name: "gpu0", deviceName: "nvidia.com/A100" },
+        { name: "gpu1", deviceName: "nvidia.com/A100" },
       ]);
+    });
+
+    it("requests the device name the engine resolved from gpu_devices; the model reads back from its annotation", () => {
+      const mapped = { ...b.vm({ gpu_model: "a100", gpu_count: 1 }), gpuDevices: { a100: "nvidia.com/GA100_A100_PCIE_40GB" } };
+      assert.deepEqual(get(viaYaml(mapped), "spec.template.spec.domain.devices.gpus"), [{ name: "gpu0", deviceName: "nvidia.com/GA100_A100_PCIE_40GB" }]);
+      assert.deepEqual(driftOf("virtual_machine", mapped.spec, observe(mapped)), []);
+    });
+
+    it("without gpu_model, GPUs ask for the model-agnostic nvidia.com/gpu", () => {
+      assert.deepEqual(get(viaYaml(b.vm({ gpu_count: 1 })), "spec.template.spec.domain.devices.gpus"), [{ name: "gpu0", deviceName: "nvidia.com/gpu" }]);
     });
 
     it("never contains user_data, only its sha256", () => {
@@ -142,6 +154,40 @@ describe("controllers/render", () => {
       const explicit = b.blockPool({ replicas: 3 });
       assert.equal(viaYaml(explicit).metadata.annotations?.["otterscale.io/replicas-defaulted"], undefined);
       assert.equal(observe(explicit).fields.replicas, 3);
+    });
+
+    describe("erasure coded: a replicated metadata pool and a StorageClass that uses both", () => {
+      const ec = b.blockPool({ erasure_coded: { data_chunks: 4, coding_chunks: 2 }, failure_domain: "rack", device_class: "hdd" });
+      const [metadataPool, storageClass] = renderAttached(ec);
+      it("the metadata pool: replicated x3, the EC pool's failure domain and device class, 1 GiB", () => {
+        assert.equal(metadataPool.kind, "CephBlockPool");
+        assert.deepEqual(metadataPool.metadata.name, "acme-data-metadata");
+        assert.equal(metadataPool.metadata.namespace, "rook-ceph");
+        assert.deepEqual(metadataPool.spec, { failureDomain: "rack", replicated: { size: 3 }, deviceClass: "hdd", quotas: { maxSize: "1Gi" } });
+      });
+      it("the StorageClass: Rook's RBD CSI driver, pool = metadata pool, dataPool = the EC pool", () => {
+        assert.equal(storageClass.apiVersion, "storage.k8s.io/v1");
+        assert.equal(storageClass.kind, "StorageClass");
+        assert.equal(storageClass.metadata.name, "acme-data");
+        assert.equal(storageClass.metadata.namespace, undefined, "cluster-scoped");
+        assert.equal(storageClass.provisioner, "rook-ceph.rbd.csi.ceph.com");
+        const p = storageClass.parameters as Record<string, string>;
+        assert.deepEqual([p.clusterID, p.pool, p.dataPool, p.imageFormat], ["rook-ceph", "acme-data-metadata", "acme-data", "2"]);
+        assert.equal(p["csi.storage.k8s.io/node-stage-secret-name"], "rook-csi-rbd-node");
+      });
+      it("a replicated pool has nothing attached", () => assert.deepEqual(renderAttached(b.blockPool()), []));
+      it("gitops writes all three as documents of one file, the pool first", () => {
+        const docs = parseAllDocuments(manifestToYaml(renderManifest(ec), renderAttached(ec))).map((d) => d.toJS());
+        assert.deepEqual(docs.map((d) => `${d.kind} ${d.metadata.name}`), ["CephBlockPool acme-data", "CephBlockPool acme-data-metadata", "StorageClass acme-data"]);
+      });
+      it("drift: an attached value edited or an attached object removed", () => {
+        const observed = { ...observeManifest("block_pool", ec.key, viaYaml(ec), "test"), attached: renderAttached(ec) };
+        assert.deepEqual(renderedDrift(ec, observed), []);
+        const edited = structuredClone(renderAttached(ec));
+        (edited[1].parameters as Record<string, string>).dataPool = "other";
+        assert.deepEqual(renderedDrift(ec, { ...observed, attached: edited }).map((d) => d.path), ["StorageClass acme-data: parameters.dataPool"]);
+        assert.deepEqual(renderedDrift(ec, { ...observed, attached: [edited[1]] }).map((d) => d.path), ["CephBlockPool rook-ceph/acme-data-metadata", "StorageClass acme-data: parameters.dataPool"]);
+      });
     });
 
     it("erasure coded: erasureCoded {dataChunks, codingChunks} and no replicated section", () => {
@@ -264,6 +310,16 @@ describe("controllers/render", () => {
       assert.equal(m.metadata.annotations?.["otterscale.io/max-block-pools"], "5");
     });
 
+    it("caps requests of each resolved GPU device name at the tenant's total (Kubernetes counts names, not models)", () => {
+      const obj = { ...b.tenantQuota({ gpus: 4 }), gpuDevices: { a100: "nvidia.com/GA100_A100_PCIE_40GB", t4: "nvidia.com/T4" } };
+      assert.deepEqual(get(viaYaml(obj), "spec.hard"), {
+        "requests.nvidia.com/gpu": "4",
+        "requests.nvidia.com/GA100_A100_PCIE_40GB": "4",
+        "requests.nvidia.com/T4": "4",
+      });
+      assert.deepEqual(driftOf("tenant_quota", obj.spec, observe(obj)), []);
+    });
+
     it("omits unset limits (gpus defaults to 0)", () => {
       const obj = b.tenantQuota({ memory_gib: 16 });
       const m = viaYaml(obj);
@@ -292,7 +348,7 @@ describe("controllers/render", () => {
       assert.equal(m.apiVersion, "metal3.io/v1alpha1");
       assert.equal(m.kind, "BareMetalHost");
       assert.equal(m.metadata.namespace, "otterscale-inventory");
-      assert.deepEqual(m.spec, { online: true, bmc: { address: "10.0.0.11", credentialsName: "node-a-bmc-secret" } });
+      assert.deepEqual(m.spec, { online: true, bmc: { address: "ipmi://10.0.0.11", credentialsName: "node-a-bmc-secret" } });
       const text = manifestToYaml(renderManifest(obj));
       assert.ok(!text.includes(b.BMC_PASSWORD) && !text.includes(b.BMC_USERNAME), "BMC credentials leaked");
     });
@@ -318,6 +374,21 @@ describe("controllers/render", () => {
       assert.equal("bmc" in observe(obj).fields, false);
       assert.equal(m.metadata.annotations?.["otterscale.io/bmc-power-type"], "ipmi");
     });
+
+    // Metal3 reads the driver from the scheme: a bare host would be IPMI whatever power_type says.
+    const bmcCases: [string, Record<string, unknown>, unknown][] = [
+      ["ipmi (default), bare host", { address: "10.0.0.11" }, "ipmi://10.0.0.11"],
+      ["redfish, bare host", { address: "10.0.0.11", power_type: "redfish" }, "redfish://10.0.0.11"],
+      ["redfish-virtualmedia, bare host", { address: "10.0.0.11:8443", power_type: "redfish-virtualmedia" }, "redfish-virtualmedia://10.0.0.11:8443"],
+      ["redfish, URL with an agreeing +http scheme kept", { address: "redfish+http://10.0.0.11/redfish/v1/Systems/1", power_type: "redfish" }, "redfish+http://10.0.0.11/redfish/v1/Systems/1"],
+      ["virsh: no Metal3 driver, no spec.bmc", { address: "qemu+ssh://h/system", power_type: "virsh" }, undefined],
+      ["manual: no spec.bmc", { address: "10.0.0.11", power_type: "manual" }, undefined],
+    ];
+    for (const [why, bmc, want] of bmcCases) {
+      it(`BMC address as a URL with power_type's scheme: ${why}`, () => {
+        assert.equal(get(viaYaml(b.server({ bmc })), "spec.bmc.address"), want);
+      });
+    }
 
     it("status: Ready, or Maintenance while in maintenance", () => {
       assert.equal(observe(obj).status, "Ready");

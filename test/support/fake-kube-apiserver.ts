@@ -48,6 +48,7 @@ const TYPES: readonly ResourceType[] = [
   { group: "helm.toolkit.fluxcd.io", version: "v2", kind: "HelmRelease", plural: "helmreleases", namespaced: true },
   { group: "metal3.io", version: "v1alpha1", kind: "BareMetalHost", plural: "baremetalhosts", namespaced: true },
   { group: "inventory.otterscale.io", version: "v1alpha1", kind: "ServerGroup", plural: "servergroups", namespaced: true },
+  { group: "storage.k8s.io", version: "v1", kind: "StorageClass", plural: "storageclasses", namespaced: false },
 ];
 
 const gv = (t: { group: string; version: string }) => (t.group ? `${t.group}/${t.version}` : t.version);

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { openLedger } from "../../provider/src/ledger/open";
 import { repoRoot, TERRAFORM, tfSession, withProvider, type TfSession } from "./tf-harness";
 import { manifests } from "../support/estate";
@@ -39,7 +39,9 @@ const manifestsOf = (s: TfSession, kind: string): string[] => manifests(s.home, 
 /** Terraform wraps long messages: compare on whitespace-normalized text. */
 const flat = (text: string) => text.replace(/\s+/g, " ");
 
-const manifest = (s: TfSession, rel: string) => parse(readFileSync(path.join(s.home, "manifests", rel), "utf8"));
+/** The files' documents: the object first, then what is attached to it (an EC pool's metadata pool and StorageClass). */
+const documents = (s: TfSession, rel: string) => parseAllDocuments(readFileSync(path.join(s.home, "manifests", rel), "utf8")).map((d) => d.toJS());
+const manifest = (s: TfSession, rel: string) => documents(s, rel)[0];
 
 async function ok(s: TfSession, args: string[], timeoutMs?: number) {
   const r = await s.run([...args, "-no-color"], timeoutMs);
@@ -117,7 +119,7 @@ describe("terraform end to end: real binary, real provider, real engine", functi
         assert.equal(new Set(v.servers as string[]).size, 3, `${pool}: replicas/chunks on 3 distinct servers`);
       }
       assert.equal(byAddr.get("otterscale_block_pool.db")!.raw_gib, 1500); // 3 x 500
-      assert.equal(byAddr.get("otterscale_block_pool.archive")!.raw_gib, 1500); // (2+1) x 1000/2
+      assert.equal(byAddr.get("otterscale_block_pool.archive")!.raw_gib, 1503); // (2+1) x (1000/2 + its 1 GiB metadata pool x 3 replicas / 3 chunks)
       assert.deepEqual(byAddr.get("otterscale_baremetal_group.prod")!.member_servers, ["node-1", "node-2", "node-3", "node-4", "node-5", "node-6"]);
     });
 
@@ -125,12 +127,15 @@ describe("terraform end to end: real binary, real provider, real engine", functi
       assert.equal(manifestsOf(s, "virtual_machine").length, 4);
       const web1 = manifest(s, manifestsOf(s, "virtual_machine").find((m) => m.endsWith("web-1.yaml"))!);
       assert.equal(web1.apiVersion, "kubevirt.io/v1");
-      assert.match(web1.spec.template.spec.nodeSelector["kubernetes.io/hostname"], /^node-\d\.dc1\.example$/);
+      assert.match(web1.spec.template.spec.nodeSelector["kubernetes.io/hostname"], /^node-\d$/, "the short node name, not the FQDN");
       const db = manifest(s, manifestsOf(s, "block_pool").find((m) => m.endsWith("db.yaml"))!);
       assert.equal(db.kind, "CephBlockPool");
       assert.equal(db.spec.replicated.size, 3);
       const archive = manifest(s, manifestsOf(s, "block_pool").find((m) => m.endsWith("archive.yaml"))!);
       assert.deepEqual(archive.spec.erasureCoded, { dataChunks: 2, codingChunks: 1 });
+      const [, metadataPool, storageClass] = documents(s, manifestsOf(s, "block_pool").find((m) => m.endsWith("archive.yaml"))!);
+      assert.deepEqual([metadataPool.metadata.name, metadataPool.spec.replicated.size], ["acme-archive-metadata", 3]);
+      assert.deepEqual([storageClass.kind, storageClass.parameters.pool, storageClass.parameters.dataPool], ["StorageClass", "acme-archive-metadata", "acme-archive"]);
       const dev = manifest(s, manifestsOf(s, "vcluster")[0]);
       assert.equal(dev.kind, "HelmRelease");
       assert.equal(dev.spec.values.controlPlane.distro.k8s.version, "v1.31.4");

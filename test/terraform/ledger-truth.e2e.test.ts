@@ -8,6 +8,8 @@
  *   SQLite row) is identical before and after, and no directory appears.
  * - A manifest deleted by hand: the plan re-creates the VM and warns "Missing on the backend"
  *   without touching the ledger; the apply re-makes it on the same server, charged once.
+ * - A nodeSelector edited by hand: the plan shows the drift and names the value without touching
+ *   the ledger; the apply re-applies the rendered placement, and the ledger keeps its own.
  * - State from ledger A used against ledger B is refused naming both ids.
  */
 import { strict as assert } from "node:assert";
@@ -353,6 +355,52 @@ describe("terraform: the ledger is the truth (real binary, real provider, real e
       assert.deepEqual([back.state, back.backend, back.servers], ["active", "present", webB.servers], "same server");
       assert.deepEqual(after.cli.usage, applied.cli.usage, "charged once");
       assert.equal((await ok(s, ["state", "show", 'otterscale_virtual_machine.vm["b"]'])).stdout.match(/server\s+= "(s\d)"/)![1], webB.servers[0]);
+      const again = await s.run(["plan", "-detailed-exitcode", "-no-color"]);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+    });
+  });
+
+  describe("a VM manifest's nodeSelector edited by hand", () => {
+    let s: TfSession;
+    let ledgerFile: string;
+    const manifestOf = (name: string) => path.join(s.home, "manifests", "acme", "virtual_machine", `${name}.yaml`);
+    const hostOf = (name: string) => parse(readFileSync(manifestOf(name), "utf8")).spec.template.spec.nodeSelector["kubernetes.io/hostname"];
+
+    before(async () => {
+      s = await tfSession();
+      s.write("main.tf", ESTATE);
+      await ok(s, ["apply", "-auto-approve"]);
+      ledgerFile = path.join(s.home, "ledger.db");
+    });
+    after(() => s?.close());
+
+    it("plan shows the drift (and names the value) without touching the ledger; apply re-applies the rendered placement; the ledger keeps its placement", async () => {
+      const placed = hostOf("web-a");
+      const elsewhere = ["s1", "s2", "s3"].find((h) => h !== placed)!;
+      // Moving it by hand, e.g. onto another anti-affinity peer's host.
+      const text0 = readFileSync(manifestOf("web-a"), "utf8");
+      const edited = text0.replace(`kubernetes.io/hostname: ${placed}`, `kubernetes.io/hostname: ${elsewhere}`);
+      assert.notEqual(edited, text0, "the edit applied");
+      writeFileSync(manifestOf("web-a"), edited);
+      const before = await snapshot(s.home, ledgerFile);
+
+      const plan = await s.run(["plan", "-detailed-exitcode", "-no-color"]);
+      assert.equal(plan.code, 2, `a drifted manifest is a change to make:\n${plan.stdout}\n${plan.stderr}`);
+      assert.match(plan.stdout, /otterscale_virtual_machine\.vm\["a"\] will be updated in-place/);
+      assert.match(plan.stdout, /status\s+= "Drifted" -> \(known after apply\)/);
+      assert.match(plan.stdout, /Plan: 0 to add, 1 to change, 0 to destroy/);
+      const text = flat(plan.stdout + plan.stderr);
+      assert.match(text, /Warning: Changed outside of otterscale/);
+      assert.ok(text.includes(`spec.template.spec.nodeSelector["kubernetes.io/hostname"]: rendered "${placed}", found "${elsewhere}"`), text);
+      assertUnchanged(before, await snapshot(s.home, ledgerFile), "plan of a drifted VM");
+      assert.equal(hostOf("web-a"), elsewhere, "the plan re-applied nothing");
+
+      await ok(s, ["apply", "-auto-approve"]);
+      assert.equal(hostOf("web-a"), placed, "apply put the rendered placement back");
+      const after = await snapshot(s.home, ledgerFile);
+      assert.deepEqual(after.cli.allocations.allocations.map((a) => [a.id, a.servers]), before.cli.allocations.allocations.map((a) => [a.id, a.servers]), "the ledger's placement did not move");
+      assert.deepEqual(after.cli.usage, before.cli.usage, "charged the same");
+      assert.equal((await ok(s, ["state", "show", 'otterscale_virtual_machine.vm["a"]'])).stdout.match(/status\s+= "(\w+)"/)![1], "Running");
       const again = await s.run(["plan", "-detailed-exitcode", "-no-color"]);
       assert.equal(again.code, 0, again.stdout + again.stderr);
     });

@@ -22,7 +22,7 @@ export async function openEngine(config: EngineConfig = {}): Promise<Engine> {
   // The ledger first: when it does not exist, nothing else (a manifests directory) is made either.
   const ledger = await openLedger(c.ledgerUrl, { create: config.createLedger ?? shouldCreate(c.ledgerUrl, c.home, process.env) });
   try {
-    return new Engine(ledger, openControllers(c.controllerUrl), c.leaseMs);
+    return new Engine(ledger, openControllers(c.controllerUrl), c.leaseMs, { gpuDevices: c.gpuDevices });
   } catch (e) {
     await ledger.close();
     throw e;
@@ -45,6 +45,7 @@ export const ledgerAdmin = {
 
 export type { Engine };
 export type * from "../engine/contract";
+export { DRIFTED } from "../engine/contract";
 export type { AuditEvent, AuditFilter, Snapshot } from "../engine/queries";
 export { QUOTA_DIMENSIONS, RESOURCE_DIMENSIONS } from "../engine/views";
 export type * from "../engine/views";

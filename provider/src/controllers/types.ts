@@ -9,7 +9,13 @@ import { OtterscaleError } from "../domain/errors";
 /** Where a workload landed (computed by placement, passed to the controller). */
 export interface PlacedServer {
   readonly name: string;
+  /** The machine's hostname or FQDN (informational). */
   readonly hostname: string;
+  /**
+   * Kubernetes node name (model/inventory.ts `nodeNameOf`): the `kubernetes.io/hostname` value
+   * workloads placed here are pinned to.
+   */
+  readonly nodeName: string;
   readonly rack?: string;
   readonly zone?: string;
 }
@@ -26,9 +32,14 @@ export interface DesiredObject<Spec = Record<string, unknown>> {
   /** Extra computed values the manifest carries (e.g. a group's member_servers). */
   readonly extras?: Readonly<Record<string, unknown>>;
   /**
-   * sha256 (hex) of sensitive attributes by schema path (`user_data`), for a spec that no longer
-   * holds their values (the ledger's). Renderers only ever reference secrets, so the digest is
-   * all they need to render the same manifest as from the full spec.
+   * GPU model -> the cluster's device name, for the models this manifest names (provider
+   * `gpu_devices` resolved by model/gpu-devices.ts). Absent = the documented defaults.
+   */
+  readonly gpuDevices?: Readonly<Record<string, string>>;
+  /**
+   * sha256 (hex) of sensitive inputs by attribute path, for renders from the ledger, which keeps
+   * digests, never the values: a renderer that writes a digest (VM user data) uses it when the
+   * value itself is absent, so the manifest is the one that was applied.
    */
   readonly digests?: Readonly<Record<string, string>>;
 }
@@ -54,6 +65,14 @@ export interface ObservedObject {
   readonly digests?: Readonly<Record<string, string>>;
   /** Sensitive; never logged. */
   readonly kubeconfig?: string;
+  /**
+   * The object as the backend holds it (a parsed manifest file, an API object), for comparing
+   * every rendered value (render/manifest-drift.ts). Absent where the backend holds no manifest
+   * (MAAS).
+   */
+  readonly manifest?: unknown;
+  /** The attached objects the backend holds (Renderer.attached), those found, in any order. */
+  readonly attached?: readonly unknown[];
 }
 
 export interface ControllerContext {

@@ -3,12 +3,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineConfig } from "./contract";
 import { defaultLedgerUrl } from "../ledger/open";
+import { checkGpuDevices, parseGpuDevicesEnv, type GpuDevices } from "../model/gpu-devices";
 
 export interface ResolvedConfig {
   readonly home: string;
   readonly ledgerUrl: string;
   readonly controllerUrl: string;
   readonly leaseMs: number;
+  /** Configured GPU device names (empty: every model gets its default name). */
+  readonly gpuDevices: GpuDevices;
 }
 
 /** Short, because it is renewed every third of it while work runs: a crashed run's rows free up within a minute. */
@@ -21,5 +24,6 @@ export function resolveConfig(c: EngineConfig = {}, env: NodeJS.ProcessEnv = pro
     ledgerUrl: c.ledgerUrl || env.OTTERSCALE_LEDGER_URL || defaultLedgerUrl(home),
     controllerUrl: c.controllerUrl || env.OTTERSCALE_CONTROLLER_URL || `gitops://${path.join(home, "manifests")}`,
     leaseMs: c.leaseMs ?? DEFAULT_LEASE_MS,
+    gpuDevices: c.gpuDevices ? checkGpuDevices(c.gpuDevices) : (parseGpuDevicesEnv(env.OTTERSCALE_GPU_DEVICES) ?? {}),
   };
 }

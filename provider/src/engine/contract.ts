@@ -4,6 +4,13 @@
  */
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 
+/**
+ * `status` of an object whose backend copy differs from what the engine rendered (a hand-edited
+ * nodeSelector, a removed field): the front end plans an update, which re-applies the rendered
+ * manifest. EngineApi.driftOf says what changed.
+ */
+export const DRIFTED = "Drifted";
+
 /** A resource's full attribute object: inputs (defaults applied) plus computed attributes. */
 export type State = Record<string, unknown>;
 
@@ -37,6 +44,11 @@ export interface EngineConfig {
   readonly home?: string;
   /** Lease of a held row (ms): renewed while its operation runs, expired = abandoned. Default 60 s. */
   readonly leaseMs?: number;
+  /**
+   * GPU model -> the cluster's device name (provider `gpu_devices`); default: env
+   * OTTERSCALE_GPU_DEVICES (JSON), then `nvidia.com/<MODEL>` per model (model/gpu-devices.ts).
+   */
+  readonly gpuDevices?: Readonly<Record<string, string>>;
   /** Create the ledger when it does not exist (default: only the embedded default location is). */
   readonly createLedger?: boolean;
 }
@@ -105,6 +117,8 @@ export interface EngineApi {
    * made with `takeover`.
    */
   import(kind: ResourceKind, id: string): Promise<State>;
+  /** What the last `read` of the object found drifted, one line per value; empty when nothing. */
+  driftOf?(kind: ResourceKind, id: string): readonly string[];
   /** Who owns the object (null: nobody recorded; undefined: no such object). */
   ownerOf(kind: ResourceKind, id: string): Promise<string | null | undefined>;
   /** Dry run of a batch of changes together. Writes nothing. */

@@ -9,11 +9,12 @@
  */
 import { Queries } from "./queries";
 import type { Controllers, KindController, ObservedObject } from "../controllers/types";
+import { describeDrift, renderedDrift, type FieldDrift } from "../controllers/render";
 import { OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 import { validateInput } from "../schema/validate";
-import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "./contract";
+import { DRIFTED, type EngineApi, type OperationOptions, type PlannedChange, type PlanResult, type ReadOptions, type State } from "./contract";
 import { isWorkload, limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
 import { canonical, idFormatOf, keyOf, splitSecrets } from "./records";
@@ -26,7 +27,7 @@ import { asOperation, isStale } from "./ownership";
 import { busyRow, fenceOf, heldRow, keepLease, withBoundedRetry, type Fence } from "./fence";
 import { settleRow, type Outcome } from "./settle";
 import { checkDelete, checkSameAsExisting, identityPath, isTombstone, reserveCreate, reserveDelete, reserveReapply, reserveUpdate, type Validated } from "./reserve";
-import { desiredOf, secretInputs, updateOutcome } from "./desired";
+import { desiredOf, secretInputs, updateOutcome, type RenderSettings } from "./desired";
 import { readDataSource } from "./data-sources";
 import { LocationGuard } from "./location";
 import { checkOwner, visibleTo } from "./owners";
@@ -51,6 +52,8 @@ export class Engine implements EngineApi {
   private planner?: Planner;
   /** Operations whose controller call outlived their deadline: opId -> its settlement. */
   private readonly lingering = new Map<string, Promise<void>>();
+  /** Objects the last read found drifted on the backend: what changed, for front ends' warnings. */
+  private readonly drifted = new Map<string, string[]>();
   /** Workloads a read found missing on the backend (their rows stay held; plans warn). */
   private readonly missing = new Set<string>();
   private readonly location: LocationGuard;
@@ -62,6 +65,8 @@ export class Engine implements EngineApi {
     readonly ledger: Ledger,
     readonly controllers: Controllers,
     private readonly leaseMs: number,
+    /** Provider settings that shape manifests (gpu_devices). */
+    private readonly settings: RenderSettings = {},
   ) {
     this.location = new LocationGuard(ledger, controllers);
     this.queries = new Queries(ledger, (changes, read) => this.planThenRead(changes, read));
@@ -114,14 +119,14 @@ export class Engine implements EngineApi {
       const ctx = await this.context(tx);
       if (!existing) {
         const record = await reserveCreate(ctx, kind, v, opId, Date.now(), this.leaseUntil(), opts.owner);
-        return { record, desired: desiredOf(ctx.inv, record, v.spec) };
+        return { record, desired: desiredOf(ctx.inv, record, v.spec, this.settings) };
       }
       // A retry by its owner, or the re-creation of an object missing on the backend: re-applied
       // under the same reservation and on the same servers, charged exactly as before.
       checkOwner(existing, opts.owner, "create");
       checkSameAsExisting(kind, existing, v);
       const record = await reserveReapply(ctx, existing, opId, Date.now(), this.leaseUntil(), opts.owner);
-      return { record, desired: desiredOf(ctx.inv, existing, v.spec) };
+      return { record, desired: desiredOf(ctx.inv, existing, v.spec, this.settings) };
     });
     const what = `create ${kind} ${v.key}`;
     const observed = await this.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), {
@@ -152,7 +157,7 @@ export class Engine implements EngineApi {
       if (!opts.takeover) checkOwner(existing, opts.owner, "update");
       const ctx = await this.context(tx);
       const record = await reserveUpdate(ctx, kind, id, v, opId, Date.now(), this.leaseUntil(), opts.takeover ? opts.owner : undefined);
-      return { record, desired: desiredOf(ctx.inv, record, v.spec) };
+      return { record, desired: desiredOf(ctx.inv, record, v.spec, this.settings) };
     });
     const what = `update ${kind} ${id}`;
     const observed = await this.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), {
@@ -176,7 +181,7 @@ export class Engine implements EngineApi {
       checkOwner(existing, opts.owner, "delete");
       const ctx = await this.context(tx);
       const record = await reserveDelete(ctx, existing, opId, Date.now(), this.leaseUntil());
-      return { record, desired: desiredOf(ctx.inv, record, record.spec) };
+      return { record, desired: desiredOf(ctx.inv, record, record.spec, this.settings) };
     });
     if (!held) return;
     const what = `delete ${kind} ${id}`;
@@ -210,9 +215,31 @@ export class Engine implements EngineApi {
     }
     this.missing.delete(objectId(kind, id));
     return this.ledger.read(async (tx) => {
-      const s = await stateOf(tx, await this.inventory.load(tx), rec, observed ?? undefined, {});
-      return observed ? s : { ...s, status: "Missing" };
+      const inv = await this.inventory.load(tx);
+      const s = await stateOf(tx, inv, rec, observed ?? undefined, {});
+      if (!observed) return { ...s, status: "Missing" };
+      const drift = this.renderedDriftOf(inv, rec, observed);
+      if (drift.length) this.drifted.set(objectId(kind, id), drift.map(describeDrift));
+      else this.drifted.delete(objectId(kind, id));
+      // The backend runs something else than the engine rendered: the front end plans an update
+      // that re-applies the rendered manifest (the ledger's placement and spec stay as they are).
+      return drift.length ? { ...s, status: DRIFTED } : s;
     });
+  }
+
+  /**
+   * What the last read of the object found changed on the backend, one line per rendered value
+   * (`spec.template.spec.nodeSelector["kubernetes.io/hostname"]: rendered "s1", found "s2"`);
+   * empty when it found none. For front ends' warnings.
+   */
+  driftOf(kind: ResourceKind, id: string): readonly string[] {
+    return this.drifted.get(objectId(kind, id)) ?? [];
+  }
+
+  /** Rendered values (from the ledger's record, as the last apply rendered them) the backend no longer holds. */
+  private renderedDriftOf(inv: Inventory, rec: LedgerRecord, observed: ObservedObject): FieldDrift[] {
+    const desired = { ...desiredOf(inv, rec, rec.spec, this.settings), digests: rec.secrets };
+    return renderedDrift(desired, observed);
   }
 
   async import(kind: ResourceKind, id: string): Promise<State> {
@@ -278,9 +305,19 @@ export class Engine implements EngineApi {
     await this.location.check();
     // A lost server, group or quota record is re-made in place: a create of exactly what the
     // ledger records is a re-apply under the row's fence.
-    return reconcileBackend(this.ledger, this.controllers, apply, this.leaseMs, async (r) => {
-      await this.create(r.kind, r.spec);
-    });
+    return reconcileBackend(
+      this.ledger,
+      this.controllers,
+      apply,
+      this.leaseMs,
+      async (r) => {
+        await this.create(r.kind, r.spec);
+      },
+      async (r, observed) => {
+        const inv = await this.ledger.read((tx) => this.inventory.load(tx));
+        return this.renderedDriftOf(inv, r, observed).map(describeDrift);
+      },
+    );
   }
 
   /** Marks the controller location as this ledger's (`otterscale controller claim`). */

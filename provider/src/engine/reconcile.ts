@@ -10,7 +10,7 @@
  * with --apply), servers, groups and quotas it lost (`missing`, re-rendered with --apply) and
  * backend objects without a ledger row (`orphan`, removed with --apply).
  */
-import type { Controllers, KindController } from "../controllers/types";
+import type { Controllers, KindController, ObservedObject } from "../controllers/types";
 import type { Ledger, LedgerRecord } from "../ledger/records";
 import { RESOURCE_KINDS, WORKLOAD_KINDS, type ResourceKind } from "../schema/catalog";
 import { updateOutcome } from "./desired";
@@ -87,14 +87,19 @@ function decide(r: LedgerRecord, observed: { fields: Readonly<Record<string, unk
 }
 
 export interface BackendFinding {
-  /** `missing`: the ledger charges it, the backend lost it. `orphan`: the backend has it, the ledger has no row. */
-  readonly finding: "missing" | "orphan";
+  /**
+   * `missing`: the ledger charges it, the backend lost it. `orphan`: the backend has it, the
+   * ledger has no row. `drifted`: the backend holds something else than the engine rendered.
+   */
+  readonly finding: "missing" | "orphan" | "drifted";
   readonly kind: ResourceKind;
   readonly key: string;
   readonly tenant: string | null;
   readonly group: string | null;
   readonly servers: readonly string[];
   readonly action: "release" | "remove" | "re-apply";
+  /** What drifted, one line per rendered value (`drifted` only). */
+  readonly drift?: readonly string[];
   readonly reason: string;
   /** True when `apply` carried it out. */
   readonly applied: boolean;
@@ -113,6 +118,7 @@ export async function reconcileBackend(
   apply: boolean,
   leaseMs: number,
   reapply: (r: LedgerRecord) => Promise<void>,
+  driftOf?: (r: LedgerRecord, observed: ObservedObject) => Promise<string[]>,
 ): Promise<BackendFinding[]> {
   const out: BackendFinding[] = [];
   if (controllers.observesBackend === false) return out; // reads answer from the ledger: nothing to compare
@@ -147,6 +153,14 @@ export async function reconcileBackend(
         reason: `the backend has no such object (deleted outside otterscale); it still holds quota in group ${r.grp}${servers.length ? ` and capacity on ${servers.join(", ")}` : ""}`,
         applied,
       });
+    }
+    if (driftOf) {
+      for (const r of rowsBefore) {
+        if (r.state !== "active" || !onBackend.has(r.key) || isTombstone(r)) continue;
+        const observed = await controller.get(r.key);
+        const drift = observed ? await driftOf(r, observed) : [];
+        if (drift.length) out.push(await driftedRecord(r, drift, apply, reapply));
+      }
     }
     for (const key of [...owned].sort()) {
       if (inLedger.has(key)) continue;
@@ -184,6 +198,22 @@ async function missingRecord(r: LedgerRecord, apply: boolean, reapply: (r: Ledge
   }
   const applied = apply ? await reapply(r).then(() => true) : false;
   return { ...base, reason: "the backend lost its record; the ledger still has it (consumers depend on it): re-rendered from the ledger", applied };
+}
+
+/**
+ * An object whose backend copy differs from what the engine renders from the ledger. The ledger
+ * is the truth: --apply re-applies the rendered manifest (same spec, same servers); one with
+ * sensitive inputs the ledger does not keep is left to the front end's next apply.
+ */
+async function driftedRecord(r: LedgerRecord, drift: readonly string[], apply: boolean, reapply: (r: LedgerRecord) => Promise<void>): Promise<BackendFinding> {
+  const secret = Object.keys(r.secrets).length > 0;
+  const base = { finding: "drifted" as const, kind: r.kind, key: r.key, tenant: r.tenant, group: r.grp, servers: (r.computed.servers as string[] | undefined) ?? [], action: "re-apply" as const, drift };
+  const what = `changed on the backend: ${drift.join("; ")}`;
+  if (secret) {
+    return { ...base, reason: `${what}; it holds sensitive inputs (${Object.keys(r.secrets).join(", ")}) the ledger does not keep, so run terraform apply / pulumi up to re-apply it`, applied: false };
+  }
+  const applied = apply ? await reapply(r).then(() => true) : false;
+  return { ...base, reason: `${what}; ${applied ? "re-applied" : "--apply re-applies"} the manifest rendered from the ledger`, applied };
 }
 
 /** Releases a missing workload's row, if nobody changed it since it was read. */

@@ -1,6 +1,8 @@
 /** Rules JSON Schema cannot say well (cross-attribute), with the attribute path. */
 import type { Problem } from "../domain/errors";
 import type { ResourceKind } from "../schema/catalog";
+import type { ServerArgs } from "../schema/types.gen";
+import { bmcAddressProblems } from "../model/bmc";
 
 export function semanticProblems(kind: ResourceKind, spec: Record<string, unknown>): Problem[] {
   const out: Problem[] = [];
@@ -14,6 +16,7 @@ export function semanticProblems(kind: ResourceKind, spec: Record<string, unknow
     }
   }
   if (kind === "server") {
+    out.push(...bmcAddressProblems((spec as unknown as ServerArgs).bmc));
     const s = spec as { cpu_cores: number; reserved_cpu_cores?: number; memory_gib: number; reserved_memory_gib?: number };
     if ((s.reserved_cpu_cores ?? 0) > s.cpu_cores) out.push({ path: "reserved_cpu_cores", message: `must not exceed cpu_cores (${s.cpu_cores})` });
     if ((s.reserved_memory_gib ?? 0) > s.memory_gib) out.push({ path: "reserved_memory_gib", message: `must not exceed memory_gib (${s.memory_gib})` });

@@ -31,8 +31,20 @@ export function membersOf(group: BaremetalGroupArgs, servers: ReadonlyMap<string
 
 export const NO_LOAD: ServerLoad = Object.freeze({ allocated: ZERO, gpuModels: {} });
 
-export function hostnameOf(s: ServerArgs): string {
+export function hostnameOf(s: Pick<ServerArgs, "name" | "hostname">): string {
   return s.hostname ?? s.name;
+}
+
+/**
+ * The Kubernetes node name a server registers as (its `kubernetes.io/hostname` label): what
+ * workloads placed on it are pinned to. `node_name` when set, else the short hostname (kubelet
+ * registers nodes under the short name unless told otherwise), else the server name.
+ *
+ * Example: `{name: "s5", hostname: "node-5.dc1.example"}` -> `node-5`; `{name: "s5"}` -> `s5`;
+ * `{name: "s5", hostname: "node-5.dc1.example", node_name: "node-5.dc1.example"}` -> the FQDN.
+ */
+export function nodeNameOf(s: Pick<ServerArgs, "name" | "hostname" | "node_name">): string {
+  return s.node_name ?? (s.hostname !== undefined ? s.hostname.split(".")[0] : s.name);
 }
 
 /** A server with its current load as placement sees it. */

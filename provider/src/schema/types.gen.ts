@@ -16,9 +16,13 @@ name: string
  */
 maintainers?: string[]
 /**
- * Kubernetes node hostname (`kubernetes.io/hostname`). Defaults to `name`.
+ * The machine's hostname or FQDN (e.g. `node-5.dc1.example`). Defaults to `name`.
  */
 hostname?: string
+/**
+ * Kubernetes node name: the `kubernetes.io/hostname` label that virtual machines and vCluster replicas placed on this server are pinned to. Default: the short hostname (the first label of `hostname`, `node-5` for `node-5.dc1.example`) when `hostname` is set, else `name`.
+ */
+node_name?: string
 /**
  * Rack the server sits in (a spread and failure domain).
  */
@@ -93,13 +97,13 @@ maintenance?: boolean
  */
 bmc?: {
 /**
- * BMC address (IP or hostname).
+ * BMC address: a host (`10.0.0.11`, `bmc-5.dc1.example:623`) or a URL whose scheme agrees with `power_type` (`redfish://10.0.0.11/redfish/v1/Systems/1`; `+http`/`+https` variants allowed). The Metal3 record gets it as a URL with the scheme of `power_type` (`ipmi://`, `redfish://`, `redfish-virtualmedia://`); a scheme that disagrees is refused.
  */
 address: string
 /**
- * Power driver.
+ * Power driver. `manual` and `virsh` have no Metal3 driver: their inventory record has no `spec.bmc` (the MAAS controller drives them; MAAS uses its `redfish` driver for `redfish-virtualmedia`).
  */
-power_type?: ("ipmi" | "redfish" | "manual" | "virsh")
+power_type?: ("ipmi" | "redfish" | "redfish-virtualmedia" | "manual" | "virsh")
 /**
  * BMC user name.
  */
@@ -130,9 +134,13 @@ name: string
  */
 maintainers?: string[]
 /**
- * Kubernetes node hostname (`kubernetes.io/hostname`). Defaults to `name`.
+ * The machine's hostname or FQDN (e.g. `node-5.dc1.example`). Defaults to `name`.
  */
 hostname?: string
+/**
+ * Kubernetes node name: the `kubernetes.io/hostname` label that virtual machines and vCluster replicas placed on this server are pinned to. Default: the short hostname (the first label of `hostname`, `node-5` for `node-5.dc1.example`) when `hostname` is set, else `name`.
+ */
+node_name?: string
 /**
  * Rack the server sits in (a spread and failure domain).
  */
@@ -207,13 +215,13 @@ maintenance?: boolean
  */
 bmc?: {
 /**
- * BMC address (IP or hostname).
+ * BMC address: a host (`10.0.0.11`, `bmc-5.dc1.example:623`) or a URL whose scheme agrees with `power_type` (`redfish://10.0.0.11/redfish/v1/Systems/1`; `+http`/`+https` variants allowed). The Metal3 record gets it as a URL with the scheme of `power_type` (`ipmi://`, `redfish://`, `redfish-virtualmedia://`); a scheme that disagrees is refused.
  */
 address: string
 /**
- * Power driver.
+ * Power driver. `manual` and `virsh` have no Metal3 driver: their inventory record has no `spec.bmc` (the MAAS controller drives them; MAAS uses its `redfish` driver for `redfish-virtualmedia`).
  */
-power_type?: ("ipmi" | "redfish" | "manual" | "virsh")
+power_type?: ("ipmi" | "redfish" | "redfish-virtualmedia" | "manual" | "virsh")
 /**
  * BMC user name.
  */
@@ -890,7 +898,7 @@ manifests?: string[]
 }
 
 /**
- * A Ceph RBD pool (Rook CephBlockPool). Replicas (or k+m erasure-coded chunks) land in distinct failure domains, each with enough free storage for its share. Charges the tenant storage_gib += size_gib and block_pools += 1; consumes raw capacity on servers.
+ * A Ceph RBD pool (Rook CephBlockPool). Replicas (or k+m erasure-coded chunks) land in distinct failure domains, each with enough free storage for its share. Charges the tenant storage_gib += size_gib and block_pools += 1; consumes raw capacity on servers. RBD cannot keep image metadata in an erasure-coded pool, so an erasure-coded pool also gets a small replicated metadata pool (`<tenant>-<name>-metadata`: 1 GiB, 3 replicas, the same failure domain and device class) and a StorageClass `<tenant>-<name>` (Rook's RBD CSI driver, `pool` = the metadata pool, `dataPool` = the EC pool). The metadata pool is charged too (storage_gib += size_gib + 1) and its replicas sit in the pool's distinct failure domains: its raw 3 GiB is shared out over the k+m chunks (EC 2+1 of 1000 GiB: 3 chunks of 501 GiB, raw_gib 1503).
  */
 export interface BlockPoolArgs {
 /**
@@ -920,7 +928,7 @@ size_gib: number
  */
 replicas?: number
 /**
- * Erasure coding instead of replication (k data + m coding chunks). Changing it forces replacement.
+ * Erasure coding instead of replication (k data + m coding chunks), with a replicated 1 GiB metadata pool and a StorageClass that uses both (see above). Changing it forces replacement.
  */
 erasure_coded?: {
 /**
@@ -947,7 +955,7 @@ deletion_protection?: boolean
 }
 
 /**
- * A Ceph RBD pool (Rook CephBlockPool). Replicas (or k+m erasure-coded chunks) land in distinct failure domains, each with enough free storage for its share. Charges the tenant storage_gib += size_gib and block_pools += 1; consumes raw capacity on servers.
+ * A Ceph RBD pool (Rook CephBlockPool). Replicas (or k+m erasure-coded chunks) land in distinct failure domains, each with enough free storage for its share. Charges the tenant storage_gib += size_gib and block_pools += 1; consumes raw capacity on servers. RBD cannot keep image metadata in an erasure-coded pool, so an erasure-coded pool also gets a small replicated metadata pool (`<tenant>-<name>-metadata`: 1 GiB, 3 replicas, the same failure domain and device class) and a StorageClass `<tenant>-<name>` (Rook's RBD CSI driver, `pool` = the metadata pool, `dataPool` = the EC pool). The metadata pool is charged too (storage_gib += size_gib + 1) and its replicas sit in the pool's distinct failure domains: its raw 3 GiB is shared out over the k+m chunks (EC 2+1 of 1000 GiB: 3 chunks of 501 GiB, raw_gib 1503).
  */
 export interface BlockPoolState {
 /**
@@ -981,7 +989,7 @@ size_gib: number
  */
 replicas?: number
 /**
- * Erasure coding instead of replication (k data + m coding chunks). Changing it forces replacement.
+ * Erasure coding instead of replication (k data + m coding chunks), with a replicated 1 GiB metadata pool and a StorageClass that uses both (see above). Changing it forces replacement.
  */
 erasure_coded?: {
 /**
@@ -1010,7 +1018,7 @@ deletion_protection?: boolean
  */
 servers?: string[]
 /**
- * Raw capacity consumed across servers.
+ * Raw capacity consumed across servers (an erasure-coded pool's includes its metadata pool's 3 replicas).
  */
 raw_gib?: number
 /**
@@ -1039,6 +1047,12 @@ controller_url?: string
  * How `terraform plan` checks quotas and placement: `batch` (default) checks the creates and updates of the whole plan together, so a plan whose changes fit one by one but not together fails at review time; `resource` checks each resource alone against the ledger and leaves the rest to apply time, where reservations are atomic and the changes that do not fit fail individually (use it to apply as much of an over-committed change as fits). Env: `OTTERSCALE_REVIEW_CHECKS`.
  */
 review_checks?: ("batch" | "resource")
+/**
+ * GPU model (`gpu_model` of VMs, `gpus[].model` of servers) to the device or extended-resource name the cluster advertises for it (KubeVirt `permittedHostDevices` `resourceName`), e.g. `{ a100 = "nvidia.com/GA100_A100_PCIE_40GB" }`. VMs request that name (`devices.gpus[].deviceName`, which virt-launcher requests as a resource) and tenant ResourceQuotas cap `requests.<that name>`. A model not listed maps to `nvidia.com/<MODEL>`: the model upper-cased, each character other than letters, digits, `-`, `_` and `.` replaced by `_` (`a100` -> `nvidia.com/A100`). Env: `OTTERSCALE_GPU_DEVICES` as a JSON object.
+ */
+gpu_devices?: {
+[k: string]: string | undefined
+}
 /**
  * Who this workspace is, as the ledger records it on every object it creates or imports (e.g. `team-a/prod`). Another workspace's or stack's create, update or delete of those objects is refused; `terraform import` takes an object over on purpose (audited). Default: a random id kept in each resource's private state. Env: `OTTERSCALE_OWNER`.
  */

@@ -11,6 +11,7 @@
  * server:null, ...}` -> planned `{name:"web", cpu_cores:2, gpu_count:0, server:(unknown), ...}`.
  */
 import type { AttributeSpec, ObjectSpec } from "./schema";
+import { DRIFTED } from "../api";
 import { sensitivePaths, type ResourceKind } from "../schema/catalog";
 import { isUnknown, isWhollyKnown, UNKNOWN, valuesEqual, type TfObject, type TfType, type TfValue } from "./codec/types";
 
@@ -30,6 +31,9 @@ export const COMPUTED_DEPENDENCIES: Readonly<Record<string, readonly string[]>> 
   servers: ["replicas", "control_plane_replicas"],
   member_servers: ["servers", "selector"],
 };
+
+/** Refreshed statuses that an in-place update repairs by re-applying the rendered manifest. */
+const REAPPLY_STATUSES: ReadonlySet<string> = new Set(["Missing", DRIFTED]);
 
 const isObject = (v: TfValue | undefined): v is TfObject => !!v && typeof v === "object" && !Array.isArray(v) && !isUnknown(v);
 const computedOnly = (a: AttributeSpec) => a.computed && !a.optional && !a.required;
@@ -85,9 +89,10 @@ export function planResource(spec: ObjectSpec, prior: TfValue, config: TfValue):
   if (!priorObj) return { planned, requiresReplace: [], changed: true };
 
   const changed = changedInputs(spec, planned, priorObj);
-  if (changed.length === 0 && priorObj.status === "Missing" && spec.attributes.some((a) => a.name === "status")) {
-    // The backend lost the record (a server's inventory manifest): an in-place update re-renders
-    // it from the configuration, secrets included, which the ledger never keeps.
+  if (changed.length === 0 && REAPPLY_STATUSES.has(String(priorObj.status)) && spec.attributes.some((a) => a.name === "status")) {
+    // The backend lost the record (a server's inventory manifest), or holds something else than
+    // was rendered (a hand-edited nodeSelector): an in-place update re-renders it from the
+    // configuration, secrets included, which the ledger never keeps.
     for (const a of spec.attributes) if (computedOnly(a)) planned[a.name] = a.name === "status" ? UNKNOWN : (priorObj[a.name] ?? null);
     return { planned, requiresReplace: [], changed: true };
   }

@@ -5,7 +5,7 @@
  * opened lazily on the first call that needs it.
  */
 import { redactControllerUrl } from "../domain/redact";
-import type { EngineApi, EngineConfig, OperationOptions, PlannedChange } from "../api";
+import { DRIFTED, type EngineApi, type EngineConfig, type OperationOptions, type PlannedChange } from "../api";
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 import { WORKLOAD_KINDS } from "../schema/catalog";
 import { dataSourceSpec, providerSpec, resourceSpec, specs, type ObjectSpec } from "./schema";
@@ -99,7 +99,10 @@ export class ProviderServer {
     const controllerUrl = pick("controller_url", "OTTERSCALE_CONTROLLER_URL");
     this.reviewAlone = pick("review_checks", "OTTERSCALE_REVIEW_CHECKS") === "resource";
     this.owner.configure(pick("owner", "OTTERSCALE_OWNER"));
-    this.engineConfig = { ...(ledgerUrl ? { ledgerUrl } : {}), ...(controllerUrl ? { controllerUrl } : {}) };
+    const gpuDevices = config?.gpu_devices;
+    if (isUnknown(gpuDevices)) diags.push(error("Provider configuration not known", "gpu_devices is not known until apply; set it from values known at plan time.", ["gpu_devices"]));
+    const devices = gpuDevices && typeof gpuDevices === "object" && !isUnknown(gpuDevices) ? (gpuDevices as Record<string, string>) : undefined;
+    this.engineConfig = { ...(ledgerUrl ? { ledgerUrl } : {}), ...(controllerUrl ? { controllerUrl } : {}), ...(devices ? { gpuDevices: devices } : {}) };
     log("debug", "configured", { terraform_version: req.terraform_version, controller_url: controllerUrl ? redactControllerUrl(controllerUrl) : "(default)" });
     return { diagnostics: diagnosticsToProto(diags) };
   }
@@ -155,7 +158,9 @@ export class ProviderServer {
       const read = await engine.read(kindOf(spec), id, takeoverPending(req.private) ? {} : { owner });
       const state = read === undefined ? null : refreshedState(spec, prior, read);
       if (read === undefined) log("debug", "resource gone, removing from state", { type: spec.typeName, id });
-      return { new_state: dynamicValue(state, spec.type), diagnostics: [], private: privateFor(engine.ledgerId, req.private, owner) };
+      const drift = read?.status === DRIFTED ? (engine.driftOf?.(kindOf(spec), id) ?? []) : [];
+      const diags = drift.length ? [driftWarning(spec.typeName, id, drift)] : [];
+      return { new_state: dynamicValue(state, spec.type), diagnostics: diagnosticsToProto(diags), private: privateFor(engine.ledgerId, req.private, owner) };
     } catch (e) {
       return { new_state: req.current_state, private: req.private, diagnostics: diagnosticsToProto(fromError(e, `reading ${spec.typeName} ${id}`)) };
     }
@@ -391,4 +396,15 @@ function consistencyWarnings(spec: ObjectSpec, planned: TfObject, actual: unknow
     }
   }
   return out;
+}
+
+/** The warning a refresh shows for an object whose backend copy differs from the rendered one. */
+function driftWarning(typeName: string, id: string, drift: readonly string[]): TfDiagnostic {
+  const shown = drift.slice(0, 10);
+  const more = drift.length > shown.length ? `\n  ... and ${drift.length - shown.length} more` : "";
+  return warning(
+    "Changed outside of otterscale",
+    `${typeName} ${id} on the backend differs from the manifest otterscale rendered:\n  ${shown.join("\n  ")}${more}\n` +
+      "The ledger keeps its placement and spec; apply re-applies the rendered manifest.",
+  );
 }

@@ -4,7 +4,9 @@
  *  - stale reservations (pending/updating/deleting rows whose lease expired): the engine decides
  *    adopt / release / keep-update / rollback / finish-delete / restore by asking the controller;
  *  - missing workloads (the ledger charges them, the backend lost them): released;
- *  - orphans (backend objects carrying our marks with no ledger row): removed, under a fence.
+ *  - orphans (backend objects carrying our marks with no ledger row): removed, under a fence;
+ *  - drifted objects (the backend holds something else than the engine rendered, e.g. a
+ *    hand-edited nodeSelector): the rendered manifest is re-applied (the ledger does not move).
  * A dry run changes nothing and exits 2 when it finds anything, so CI can alert on drift.
  */
 import { Command } from "commander";
@@ -17,8 +19,8 @@ interface ReconcileOptions {
 }
 
 export interface Decision {
-  /** `stale` reservation, `missing` workload or backend `orphan`. */
-  readonly finding: "stale" | "missing" | "orphan";
+  /** `stale` reservation, `missing` workload, backend `orphan`, or an object `drifted` on the backend. */
+  readonly finding: "stale" | "missing" | "orphan" | "drifted";
   readonly kind: string;
   readonly id: string;
   readonly state: string;
@@ -36,16 +38,16 @@ export async function reconcileRun(engine: Engine, apply: boolean, out: { progre
   out.progress(`reconcile: ${stale.length} stale reservation${stale.length === 1 ? "" : "s"}; comparing the ledger with ${engine.controllerLabel}`);
   const findings = await engine.reconcileBackend(apply);
   for (const f of findings) {
-    decisions.push({ finding: f.finding, kind: f.kind, id: f.key, state: f.finding === "missing" ? "active" : "-", action: f.action, reason: f.reason, applied: f.applied });
+    decisions.push({ finding: f.finding, kind: f.kind, id: f.key, state: f.finding === "orphan" ? "-" : "active", action: f.action, reason: f.reason, applied: f.applied });
   }
   const count = (what: string) => findings.filter((f) => f.finding === what).length;
-  out.progress(`reconcile: ${count("missing")} missing on the backend, ${count("orphan")} backend object(s) without a ledger row`);
+  out.progress(`reconcile: ${count("missing")} missing on the backend, ${count("drifted")} changed on the backend, ${count("orphan")} backend object(s) without a ledger row`);
   return decisions;
 }
 
 export function reconcileCommand(run: Runner): Command {
   return new Command("reconcile")
-    .description("compare the ledger with the backend both ways: stale reservations, workloads missing on the backend, backend objects without a ledger row; dry run unless --apply")
+    .description("compare the ledger with the backend both ways: stale reservations, workloads missing on the backend, objects changed on the backend, backend objects without a ledger row; dry run unless --apply")
     .option("--apply", "settle what is found (default: only list it)")
     .action(
       run.action<ReconcileOptions>(async (ctx, o) => {
@@ -58,7 +60,7 @@ export function reconcileCommand(run: Runner): Command {
           return code;
         }
         if (!decisions.length) {
-          ctx.out.text("Nothing to reconcile: no stale reservations, nothing missing on the backend, no backend objects without a ledger row.");
+          ctx.out.text("Nothing to reconcile: no stale reservations, nothing missing or changed on the backend, no backend objects without a ledger row.");
           return code;
         }
         ctx.out.table(

@@ -4,19 +4,24 @@
  * (hand edits show up as drift, a hand-deleted file as a deleted object), `delete` removes it.
  */
 import * as path from "node:path";
-import { parse as parseYaml, stringify } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import { OtterscaleError } from "../../domain/errors";
 import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
-import { observeManifest, renderManifest, type Manifest } from "../render";
+import { observeManifest, renderAttached, renderManifest, type Manifest } from "../render";
 import type { ControllerContext, ControllerLocation, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
 import { listDir, readFileIfExists, removeFile, writeFileAtomic } from "./files";
 import { fileOf, INVENTORY_DIR, isInventoryKind, keyOf } from "./paths";
 
 const HEADER = "Rendered by otterscale-iac (gitops controller). Hand edits show up as drift on the next refresh.";
 
-/** Manifest to file text: stable key order, no folding, no YAML anchors. */
-export function manifestToYaml(manifest: Manifest): string {
-  return `# ${HEADER}\n${stringify(manifest, { lineWidth: 0, aliasDuplicateObjects: false })}`;
+/**
+ * Manifest to file text: stable key order, no folding, no YAML anchors. Attached objects (an EC
+ * pool's metadata pool and StorageClass) follow as further YAML documents of the same file, which
+ * Flux, Argo CD and kustomize apply together.
+ */
+export function manifestToYaml(manifest: Manifest, attached: readonly Manifest[] = []): string {
+  const doc = (m: Manifest) => stringify(m, { lineWidth: 0, aliasDuplicateObjects: false });
+  return `# ${HEADER}\n${[manifest, ...attached].map(doc).join("---\n")}`;
 }
 
 function checkContext(ctx: ControllerContext | undefined, what: string): void {
@@ -51,9 +56,10 @@ export class GitopsKindController implements KindController {
     }
     const file = fileOf(this.root, this.kind, obj.key);
     const manifest = renderManifest(obj);
-    const observed = observeManifest(this.kind, obj.key, manifest, file);
+    const attached = renderAttached(obj);
+    const observed = { ...observeManifest(this.kind, obj.key, manifest, file), attached };
     checkContext(ctx, `apply ${this.kind} ${obj.key}`);
-    await io("write", file, () => writeFileAtomic(file, manifestToYaml(manifest)));
+    await io("write", file, () => writeFileAtomic(file, manifestToYaml(manifest, attached)));
     return observed;
   }
 
@@ -62,16 +68,21 @@ export class GitopsKindController implements KindController {
     checkContext(ctx, `read ${this.kind} ${key}`);
     const text = await io("read", file, () => readFileIfExists(file));
     if (text === undefined) return undefined;
-    let manifest: unknown;
+    let docs: unknown[];
     try {
-      manifest = parseYaml(text);
+      docs = parseAllDocuments(text).map((d) => {
+        if (d.errors.length) throw d.errors[0];
+        return d.toJS();
+      });
     } catch (e) {
       throw new OtterscaleError(
         "controller_failed",
         `${file}: not valid YAML (${(e as Error).message.split("\n")[0]}); fix or delete the file`,
       );
     }
-    return observeManifest(this.kind, key, manifest, file);
+    // The object first, then what is attached to it (manifestToYaml).
+    const [manifest, ...attached] = docs;
+    return { ...observeManifest(this.kind, key, manifest ?? null, file), attached };
   }
 
   async delete(key: string, ctx?: ControllerContext): Promise<void> {

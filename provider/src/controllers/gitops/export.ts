@@ -37,7 +37,7 @@ export function exportPlan(root: string, input: unknown): ExportedFile[] {
       if (!Array.isArray(docs) || docs.length === 0 || !docs.every((d) => typeof d === "string")) throw invalid(where, "expected a non-empty list of manifest JSON strings (the resource's `manifests`)");
       const manifests = docs.map((d, i) => parseManifest(`${where}[${i}]`, d as string));
       // One file per object, as the gitops controller writes it (fileOf also rejects a bad id).
-      out.push({ kind: kind as ResourceKind, key, file: fileOf(root, kind as ResourceKind, key), text: manifests.map(manifestToYaml).join("---\n") });
+      out.push({ kind: kind as ResourceKind, key, file: fileOf(root, kind as ResourceKind, key), text: manifestToYaml(manifests[0], manifests.slice(1)) });
     }
   }
   return out;

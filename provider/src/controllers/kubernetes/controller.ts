@@ -7,16 +7,18 @@
  * apply:  namespace (SSA, tenants' and inventory only) -> companion Secret(s) -> the manifest (SSA)
  *         -> poll until ready or the deadline. A create that fails after the object was written
  *         deletes it again, so a released reservation leaves nothing running.
- * delete: Foreground propagation, poll until 404, then the companion Secrets.
+ *         Objects attached to the manifest (an EC pool's metadata pool and StorageClass) are
+ *         applied right after it, read with it and deleted after it.
+ * delete: Foreground propagation, poll until 404, then the attached objects and companion Secrets.
  */
 import { OtterscaleError } from "../../domain/errors";
 import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
-import { observeManifest, rendererFor, renderManifest } from "../render";
+import { observeManifest, renderAttached, rendererFor, renderManifest } from "../render";
 import { INVENTORY_NAMESPACE, LABEL, MANAGED_BY, type Manifest } from "../render/manifest";
 import { pollUntil, waitDeadline } from "../retry";
 import { beforeAnyWrite, type ControllerContext, type ControllerLocation, type Controllers, type DesiredObject, type KindController, type ObservedObject } from "../types";
 import type { CallOptions, KubeClient, LiveObject } from "./client";
-import { belongsHere, companionRefsOf, companionsOf, describeRef, namespaceManifest, ownedNamespace, refOf, secretManifest, type ObjectRef } from "./objects";
+import { attachedRefsOf, belongsHere, companionRefsOf, companionsOf, describeRef, namespaceManifest, ownedNamespace, refOf, secretManifest, type ObjectRef } from "./objects";
 import { readinessOf, statusOf } from "./readiness";
 
 /** How long a failed create may spend removing what it wrote (its own deadline has passed). */
@@ -54,8 +56,11 @@ export class KubernetesKindController implements KindController {
       await this.prepare(obj, manifest, o);
       const applied = await this.client.apply(manifest, o);
       written = true;
+      // What is attached to it (an EC pool's metadata pool and StorageClass) right after it.
+      const attached = [];
+      for (const a of renderAttached(obj)) attached.push(await this.client.apply(a, o));
       const live = await this.waitReady(ref, applied, ctx);
-      return this.observe(obj.key, ref, live);
+      return { ...this.observe(obj.key, ref, live), attached };
     } catch (e) {
       if (written && !existed) await this.cleanup(obj.key);
       throw e;
@@ -95,7 +100,7 @@ export class KubernetesKindController implements KindController {
     const deadline = Date.now() + CLEANUP_MS;
     try {
       await this.client.delete(refOf(this.kind, key), "Foreground", { deadline });
-      for (const r of companionRefsOf(this.kind, key)) await this.client.delete(r, "Background", { deadline });
+      for (const r of [...attachedRefsOf(this.kind, key), ...companionRefsOf(this.kind, key)]) await this.client.delete(r, "Background", { deadline });
     } catch {
       // The original error is what the caller needs; `list` still shows the object if this failed.
     }
@@ -110,7 +115,13 @@ export class KubernetesKindController implements KindController {
   async get(key: string, ctx?: ControllerContext): Promise<ObservedObject | undefined> {
     const ref = refOf(this.kind, key);
     const live = await this.client.read(ref, opts(ctx));
-    return live ? this.observe(key, ref, live) : undefined;
+    if (!live) return undefined;
+    const attached = [];
+    for (const r of attachedRefsOf(this.kind, key)) {
+      const a = await this.client.read(r, opts(ctx));
+      if (a) attached.push(a);
+    }
+    return { ...this.observe(key, ref, live), attached };
   }
 
   async delete(key: string, ctx?: ControllerContext): Promise<void> {
@@ -126,7 +137,7 @@ export class KubernetesKindController implements KindController {
         { deadline: waitDeadline(ctx?.deadline), signal: ctx?.signal },
       );
     }
-    for (const r of companionRefsOf(this.kind, key)) await this.client.delete(r, "Background", opts(ctx));
+    for (const r of [...attachedRefsOf(this.kind, key), ...companionRefsOf(this.kind, key)]) await this.client.delete(r, "Background", opts(ctx));
   }
 
   /** `list` already selects by the managed-by label. */

@@ -3,7 +3,7 @@
  * needs, and the companion Secrets that hold what manifests only reference (VM user data, BMC
  * credentials). The manifests themselves come from the shared renderers, unchanged.
  */
-import { cephPoolName, ROOK_NAMESPACE } from "../render/block-pool";
+import { cephPoolName, metadataPoolName, ROOK_NAMESPACE, storageClassName } from "../render/block-pool";
 import { INVENTORY_NAMESPACE, LABEL, managedLabels, type Manifest } from "../render/manifest";
 import { rendererFor } from "../render";
 import { bmcSecretName } from "../render/server";
@@ -100,6 +100,20 @@ export function companionRefsOf(kind: ResourceKind, key: string): ObjectRef[] {
   if (kind === "virtual_machine") return [secretRef(owner, userDataSecretName(stem))];
   if (kind === "server") return [secretRef(INVENTORY_NAMESPACE, bmcSecretName(stem))];
   return [];
+}
+
+/**
+ * Where the objects attached to `kind`/`key` live (Renderer.attached), for reads and deletes that
+ * know only the key: an erasure-coded pool's metadata pool and StorageClass. A replicated pool
+ * has neither (reads find nothing there, deletes delete nothing).
+ */
+export function attachedRefsOf(kind: ResourceKind, key: string): ObjectRef[] {
+  if (kind !== "block_pool") return [];
+  const { owner, stem } = keySegments(kind, key);
+  return [
+    { apiVersion: "ceph.rook.io/v1", kind: "CephBlockPool", metadata: { name: metadataPoolName(owner, stem), namespace: ROOK_NAMESPACE } },
+    { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: storageClassName(owner, stem) } },
+  ];
 }
 
 /** The Secret manifest for server-side apply (labelled so operators can tell who owns it). */

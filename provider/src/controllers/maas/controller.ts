@@ -9,6 +9,7 @@
  * delete: release when in use, wait, then `DELETE machines/{system_id}/`.
  * Other kinds are not MAAS's business: asking for them is a configuration error.
  */
+import { maasPowerAddress, maasPowerType } from "../../model/bmc";
 import { OtterscaleError } from "../../domain/errors";
 import type { ResourceKind } from "../../schema/catalog";
 import type { ServerArgs } from "../../schema/types.gen";
@@ -43,8 +44,8 @@ export function powerForm(s: ServerArgs): Form {
   const type = bmc.power_type ?? "ipmi";
   if (type === "manual") return { power_type: "manual" };
   return {
-    power_type: type,
-    power_parameters_power_address: bmc.address,
+    power_type: maasPowerType(type),
+    power_parameters_power_address: maasPowerAddress(bmc),
     power_parameters_power_user: bmc.username,
     power_parameters_power_pass: bmc.password,
     power_parameters_power_id: type === "virsh" ? s.name : undefined,

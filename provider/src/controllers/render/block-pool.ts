@@ -1,6 +1,12 @@
 /**
  * block_pool -> Rook `ceph.rook.io/v1 CephBlockPool` in `rook-ceph`, named `<tenant>-<name>`.
  *
+ * An erasure-coded pool cannot hold RBD images alone (RBD keeps image metadata in omap, which EC
+ * pools lack), so it comes with two attached objects: the replicated metadata pool
+ * `<tenant>-<name>-metadata` (model/shape.ts sizes and charges it) and a StorageClass
+ * `<tenant>-<name>` of Rook's RBD CSI driver that uses them together (`pool` = the metadata
+ * pool, `dataPool` = the EC pool).
+ *
  * `replicated.size` (or `erasureCoded.{dataChunks,codingChunks}`), `failureDomain`,
  * `deviceClass` and `quotas.maxSize` are Rook's own fields. deletion_protection is enforced by the
  * engine, not by Ceph, so it is only recorded as an annotation (with the placed servers).
@@ -26,6 +32,7 @@ import {
   type Manifest,
   type Parsed,
 } from "./manifest";
+import { METADATA_POOL_GIB, METADATA_POOL_REPLICAS } from "../../model/shape";
 import { gibOf, gibQuantity } from "./quantity";
 import { withDefaults, type Renderer } from "./renderer";
 
@@ -72,6 +79,60 @@ function render(obj: DesiredObject): Manifest {
       quotas: { maxSize: gibQuantity(s.size_gib) },
     }),
   };
+}
+
+/** Rook's RBD CSI driver and the Secrets its operator creates (Rook's defaults). */
+const RBD_PROVISIONER = `${ROOK_NAMESPACE}.rbd.csi.ceph.com`;
+const CSI_PROVISIONER_SECRET = "rook-csi-rbd-provisioner";
+const CSI_NODE_SECRET = "rook-csi-rbd-node";
+
+export const metadataPoolName = (tenant: string, name: string): string => `${cephPoolName(tenant, name)}-metadata`;
+export const storageClassName = (tenant: string, name: string): string => cephPoolName(tenant, name);
+
+/** The metadata pool and the StorageClass of an erasure-coded pool; nothing for a replicated one. */
+function attached(obj: DesiredObject): Manifest[] {
+  const s = withDefaults<BlockPoolArgs>("block_pool", obj.spec);
+  if (!s.erasure_coded) return [];
+  const labels = managedLabels({ [LABEL.tenant]: s.tenant, [LABEL.group]: s.group, [LABEL.name]: s.name });
+  const annotations = stringMap({ ...maintainersAnnotation(s.maintainers), [ANNOTATION.servers]: serverNames(obj.placement) || undefined });
+  const data = cephPoolName(s.tenant, s.name);
+  const metadata = metadataPoolName(s.tenant, s.name);
+  const secrets = (use: string, secret: string) => ({
+    [`csi.storage.k8s.io/${use}-secret-name`]: secret,
+    [`csi.storage.k8s.io/${use}-secret-namespace`]: ROOK_NAMESPACE,
+  });
+  return [
+    {
+      apiVersion: "ceph.rook.io/v1",
+      kind: "CephBlockPool",
+      metadata: { name: metadata, namespace: ROOK_NAMESPACE, labels, annotations },
+      spec: compact({
+        failureDomain: CRUSH_DOMAIN[s.failure_domain ?? "server"],
+        replicated: { size: METADATA_POOL_REPLICAS },
+        deviceClass: s.device_class,
+        quotas: { maxSize: gibQuantity(METADATA_POOL_GIB) },
+      }),
+    },
+    {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: storageClassName(s.tenant, s.name), labels },
+      provisioner: RBD_PROVISIONER,
+      parameters: {
+        clusterID: ROOK_NAMESPACE,
+        pool: metadata,
+        dataPool: data,
+        imageFormat: "2",
+        imageFeatures: "layering",
+        ...secrets("provisioner", CSI_PROVISIONER_SECRET),
+        ...secrets("controller-expand", CSI_PROVISIONER_SECRET),
+        ...secrets("node-stage", CSI_NODE_SECRET),
+        "csi.storage.k8s.io/fstype": "ext4",
+      },
+      reclaimPolicy: "Delete",
+      allowVolumeExpansion: true,
+    },
+  ];
 }
 
 function parse(m: Manifest): Parsed {
@@ -128,6 +189,7 @@ export const blockPoolRenderer: Renderer = {
   apiVersion: "ceph.rook.io/v1",
   manifestKind: "CephBlockPool",
   render,
+  attached,
   parse,
   carried,
 };

@@ -9,6 +9,7 @@ import type { DesiredObject, ObservedObject } from "../types";
 import { baremetalGroupRenderer } from "./baremetal-group";
 import { blockPoolRenderer } from "./block-pool";
 import { diffFields, type FieldDrift } from "./drift";
+import { manifestDrift } from "./manifest-drift";
 import type { Manifest } from "./manifest";
 import type { Renderer } from "./renderer";
 import { serverRenderer } from "./server";
@@ -19,6 +20,7 @@ import { sha256Hex, virtualMachineRenderer } from "./virtual-machine";
 export type { Manifest, ObjectMeta } from "./manifest";
 export type { Renderer } from "./renderer";
 export type { FieldDrift } from "./drift";
+export { describeDrift, manifestDrift } from "./manifest-drift";
 export { cpuQuantity, gibQuantity, gibOf, parseQuantity, unitsOf } from "./quantity";
 export { sha256Hex };
 export { vclusterEndpoint, vclusterKubeconfig } from "./vcluster";
@@ -38,6 +40,35 @@ export function rendererFor(kind: ResourceKind): Renderer {
   return r;
 }
 
+/**
+ * Rendered values the backend's copy of the object no longer holds (see manifest-drift.ts).
+ * Empty when the object has no manifest on the backend to compare (MAAS).
+ */
+export function renderedDrift(obj: DesiredObject, observed: ObservedObject): FieldDrift[] {
+  if (observed.manifest === undefined) return [];
+  const drift = manifestDrift(renderManifest(obj), observed.manifest);
+  // Attached objects by identity; a missing one is drift as a whole.
+  for (const a of renderAttached(obj)) {
+    const found = (observed.attached ?? []).find((o) => sameObject(a, o));
+    const label = `${a.kind} ${objectName(a)}`;
+    drift.push(...manifestDrift(a, found).map((d) => ({ ...d, path: d.path ? `${label}: ${d.path}` : label })));
+  }
+  return drift;
+}
+
+/** The objects attached to `obj` (Renderer.attached), in apply order; usually none. */
+export function renderAttached(obj: DesiredObject): Manifest[] {
+  return rendererFor(obj.kind).attached?.(obj) ?? [];
+}
+
+const objectName = (m: Manifest): string => (m.metadata.namespace ? `${m.metadata.namespace}/${m.metadata.name}` : m.metadata.name);
+
+/** Same apiVersion, kind, namespace and name. */
+export function sameObject(a: Manifest, b: unknown): boolean {
+  const o = b as Partial<Manifest> | undefined;
+  return !!o && o.apiVersion === a.apiVersion && o.kind === a.kind && o.metadata?.name === a.metadata.name && (o.metadata?.namespace ?? undefined) === a.metadata.namespace;
+}
+
 /** The manifest for `obj` (pure). */
 export function renderManifest(obj: DesiredObject): Manifest {
   return rendererFor(obj.kind).render(obj);
@@ -49,8 +80,7 @@ export function renderManifest(obj: DesiredObject): Manifest {
  * renderer's output into the list, so a kind that renders several objects needs no other change.
  */
 export function renderManifests(obj: DesiredObject): Manifest[] {
-  const out: Manifest | readonly Manifest[] = renderManifest(obj);
-  return Array.isArray(out) ? [...out] : [out as Manifest];
+  return [renderManifest(obj), ...renderAttached(obj)];
 }
 
 /**
@@ -77,7 +107,7 @@ export function observeManifest(kind: ResourceKind, key: string, manifest: unkno
     throw new OtterscaleError("controller_failed", `${where}: manifest for ${kind} ${key} has no metadata.name; restore or delete the file`);
   }
   const parsed = r.parse(m as Manifest);
-  return { ...parsed, kind, key };
+  return { ...parsed, kind, key, manifest };
 }
 
 /** The attributes of `spec` that a manifest of `kind` carries (compare with ObservedObject.fields). */

@@ -13,6 +13,12 @@ export interface Renderer {
   readonly manifestKind: string;
   /** The manifest for `obj`. Pure: same input, same output. Never contains secrets. */
   render(obj: DesiredObject): Manifest;
+  /**
+   * Further objects that belong to `obj` and live and die with it (an erasure-coded pool's
+   * metadata pool and StorageClass), in apply order. Absent or empty for most kinds. The main
+   * manifest stays the object's identity (name, listing, parse).
+   */
+  attached?(obj: DesiredObject): Manifest[];
   /** Reads identity, status and the carried attributes back from a manifest. */
   parse(manifest: Manifest): Parsed;
   /**

@@ -26,6 +26,7 @@ import {
   type Parsed,
 } from "./manifest";
 import { withDefaults, type Renderer } from "./renderer";
+import { metal3BmcAddress } from "../../model/bmc";
 
 /** Topology attributes and the keys they are written under. */
 export const TOPOLOGY = {
@@ -48,6 +49,7 @@ const NUMERIC = [
 ] as const;
 const annotationKey = (attr: string): string => A + attr.replace(/_/g, "-");
 export const HOSTNAME = annotationKey("hostname");
+export const NODE_NAME = annotationKey("node-name");
 export const GPUS = annotationKey("gpus");
 export const MAINTENANCE = annotationKey("maintenance");
 export const BMC_POWER_TYPE = annotationKey("bmc-power-type");
@@ -68,6 +70,7 @@ function render(obj: DesiredObject): Manifest {
     if (v !== undefined) (isLabelValue(v) ? topoLabels : topoAnnotations)[key] = v;
   }
   const numeric = Object.fromEntries(NUMERIC.map((attr) => [annotationKey(attr), String(s[attr])]));
+  const bmcAddress = s.bmc ? metal3BmcAddress(s.bmc) : undefined;
   return {
     apiVersion: "metal3.io/v1alpha1",
     kind: "BareMetalHost",
@@ -78,6 +81,7 @@ function render(obj: DesiredObject): Manifest {
       annotations: stringMap({
         ...maintainersAnnotation(s.maintainers),
         [HOSTNAME]: s.hostname,
+        [NODE_NAME]: s.node_name,
         ...topoAnnotations,
         ...numeric,
         [GPUS]: s.gpus && s.gpus.length ? JSON.stringify(s.gpus.map((g) => ({ model: g.model, count: g.count }))) : undefined,
@@ -87,7 +91,9 @@ function render(obj: DesiredObject): Manifest {
     },
     spec: compact({
       online: true,
-      bmc: s.bmc ? { address: s.bmc.address, credentialsName: bmcSecretName(s.name) } : undefined,
+      // Metal3 reads the driver from the address's scheme (model/bmc.ts); power types it has no
+      // driver for get no spec.bmc rather than a scheme-less address Metal3 would take as IPMI.
+      bmc: bmcAddress ? { address: bmcAddress, credentialsName: bmcSecretName(s.name) } : undefined,
     }),
   };
 }
@@ -117,6 +123,7 @@ function parse(m: Manifest): Parsed {
       name: m.metadata.name,
       maintainers: readMaintainers(m),
       hostname: annotations[HOSTNAME],
+      node_name: annotations[NODE_NAME],
       ...topology,
       labels: Object.keys(userLabels).length ? userLabels : undefined,
       ...numeric,
@@ -132,6 +139,7 @@ function carried(spec: Readonly<Record<string, unknown>>): Record<string, unknow
     name: s.name,
     maintainers: carriedMaintainers(s.maintainers),
     hostname: s.hostname,
+    node_name: s.node_name,
     rack: s.rack,
     zone: s.zone,
     region: s.region,

@@ -2,6 +2,12 @@
  * tenant_quota -> Kubernetes `v1 ResourceQuota` `otterscale-<group>` in the tenant's namespace.
  * Unset limits are omitted (no cap). Counts Kubernetes cannot enforce per namespace for us
  * (vclusters, block pools) are recorded as annotations; the engine enforces them.
+ *
+ * GPUs: a ResourceQuota counts what pods request, and a VM's virt-launcher pod requests its
+ * GPU's device name (`gpu_devices`), so `gpus` caps `requests.<device name>` of every model
+ * the group's servers hold (or the provider maps), plus the model-agnostic `nvidia.com/gpu`.
+ * Kubernetes cannot cap a sum across resource names: each name is capped at the tenant's total,
+ * and the ledger enforces the total across models.
  */
 import type { TenantQuotaArgs } from "../../schema/types.gen";
 import type { DesiredObject } from "../types";
@@ -21,6 +27,7 @@ import {
   type Manifest,
   type Parsed,
 } from "./manifest";
+import { ANY_GPU_DEVICE } from "../../model/gpu-devices";
 import { countQuantity, cpuQuantity, gibOf, gibQuantity, unitsOf } from "./quantity";
 import { withDefaults, type Renderer } from "./renderer";
 
@@ -31,7 +38,7 @@ export const HARD = {
   cpu: "requests.cpu",
   memory: "requests.memory",
   storage: "requests.storage",
-  gpus: "requests.nvidia.com/gpu",
+  gpus: `requests.${ANY_GPU_DEVICE}`,
   virtualMachines: "count/virtualmachines.kubevirt.io",
 } as const;
 
@@ -60,6 +67,7 @@ function render(obj: DesiredObject): Manifest {
         [HARD.memory]: opt(s.memory_gib, gibQuantity),
         [HARD.storage]: opt(s.storage_gib, gibQuantity),
         [HARD.gpus]: countQuantity(s.gpus ?? 0),
+        ...Object.fromEntries(Object.values(obj.gpuDevices ?? {}).map((device) => [`requests.${device}`, countQuantity(s.gpus ?? 0)])),
         [HARD.virtualMachines]: opt(s.max_virtual_machines, countQuantity),
       }),
     },

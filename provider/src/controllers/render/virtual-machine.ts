@@ -1,6 +1,6 @@
 /**
- * virtual_machine -> KubeVirt `kubevirt.io/v1 VirtualMachine`, pinned to the placed server through
- * `nodeSelector: {kubernetes.io/hostname: ...}`.
+ * virtual_machine -> KubeVirt `kubevirt.io/v1 VirtualMachine`, pinned to the placed server's
+ * Kubernetes node name through `nodeSelector: {kubernetes.io/hostname: <node name>}`.
  *
  * Disks: an optional containerDisk from `image` and a blank CDI DataVolume of `disk_gib`.
  * `user_data` is sensitive: the manifest only references the Secret `<vm>-user-data` (which the
@@ -26,14 +26,14 @@ import {
   type Manifest,
   type Parsed,
 } from "./manifest";
+import { ANY_GPU_DEVICE, gpuDeviceName } from "../../model/gpu-devices";
 import { gibOf, gibQuantity } from "./quantity";
 import { withDefaults, type Renderer } from "./renderer";
 
+/** The well-known node label kubelet sets to the node name; pinning selects on it. */
+export const NODE_HOSTNAME = "kubernetes.io/hostname";
 export const USER_DATA_SHA256 = "otterscale.io/user-data-sha256";
 export const GPU_MODEL = "otterscale.io/gpu-model";
-/** Device plugin resource prefix; `nvidia.com/gpu` is the model-agnostic resource. */
-const GPU_VENDOR = "nvidia.com/";
-const ANY_GPU = `${GPU_VENDOR}gpu`;
 const DATA_DISK = "datadisk";
 const CONTAINER_DISK = "containerdisk";
 const CLOUD_INIT_DISK = "cloudinitdisk";
@@ -80,7 +80,8 @@ function render(obj: DesiredObject): Manifest {
     volumes.push({ name: CLOUD_INIT_DISK, cloudInitNoCloud: { secretRef: { name: userDataSecretName(s.name) } } });
   }
   const gpuCount = s.gpu_count ?? 0;
-  const deviceName = s.gpu_model !== undefined ? `${GPU_VENDOR}${s.gpu_model}` : ANY_GPU;
+  // Without a model the VM asks for the model-agnostic resource, which the quota's total caps.
+  const deviceName = s.gpu_model !== undefined ? (obj.gpuDevices?.[s.gpu_model] ?? gpuDeviceName(s.gpu_model)) : ANY_GPU_DEVICE;
   const gpus = Array.from({ length: gpuCount }, (_, i) => ({ name: `gpu${i}`, deviceName }));
 
   return {
@@ -101,7 +102,7 @@ function render(obj: DesiredObject): Manifest {
       template: {
         metadata: { labels: compact({ [LABEL.tenant]: s.tenant, [LABEL.name]: s.name, [LABEL.antiAffinityGroup]: antiAffinity }) },
         spec: {
-          nodeSelector: { "kubernetes.io/hostname": server.hostname },
+          nodeSelector: { [NODE_HOSTNAME]: server.nodeName },
           domain: {
             cpu: { cores: s.cpu_cores },
             memory: { guest: gibQuantity(s.memory_gib) },
@@ -135,11 +136,9 @@ function parse(m: Manifest): Parsed {
   const diskRaw = at(dv, "spec", "storage", "resources", "requests", "storage");
   const memoryRaw = at(podSpec, "domain", "memory", "guest");
   const gpus = asArray(at(podSpec, "domain", "devices", "gpus"));
-  const deviceName = at(gpus[0], "deviceName");
-  const gpuModel =
-    typeof deviceName === "string" && deviceName !== ANY_GPU && deviceName.startsWith(GPU_VENDOR)
-      ? deviceName.slice(GPU_VENDOR.length)
-      : annotations[GPU_MODEL];
+  // The device name is the cluster's (gpu_devices), so the model is read from the annotation; a
+  // hand-edited deviceName shows as manifest drift (render/manifest-drift.ts).
+  const gpuModel = annotations[GPU_MODEL];
   const runStrategy = at(m, "spec", "runStrategy");
   const server = labels[LABEL.server];
   const userDataSha = annotations[USER_DATA_SHA256];

@@ -21,7 +21,7 @@ export interface BlockPoolConfig extends cdktf.TerraformMetaArguments {
   */
   readonly deviceClass?: string;
   /**
-  * Erasure coding instead of replication (k data + m coding chunks). Changing it forces replacement.
+  * Erasure coding instead of replication (k data + m coding chunks), with a replicated 1 GiB metadata pool and a StorageClass that uses both (see above). Changing it forces replacement.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/block_pool#erasure_coded BlockPool#erasure_coded}
   */

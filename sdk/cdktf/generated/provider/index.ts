@@ -15,6 +15,12 @@ export interface OtterscaleProviderConfig {
   */
   readonly controllerUrl?: string;
   /**
+  * GPU model (`gpu_model` of VMs, `gpus[].model` of servers) to the device or extended-resource name the cluster advertises for it (KubeVirt `permittedHostDevices` `resourceName`), e.g. `{ a100 = "nvidia.com/GA100_A100_PCIE_40GB" }`. VMs request that name (`devices.gpus[].deviceName`, which virt-launcher requests as a resource) and tenant ResourceQuotas cap `requests.<that name>`. A model not listed maps to `nvidia.com/<MODEL>`: the model upper-cased, each character other than letters, digits, `-`, `_` and `.` replaced by `_` (`a100` -> `nvidia.com/A100`). Env: `OTTERSCALE_GPU_DEVICES` as a JSON object.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs#gpu_devices OtterscaleProvider#gpu_devices}
+  */
+  readonly gpuDevices?: { [key: string]: string };
+  /**
   * Ledger location: `sqlite:///abs/path.db` (embedded default: `$OTTERSCALE_HOME/ledger.db`) or `postgres://user:pass@host:5432/db`. Env: `OTTERSCALE_LEDGER_URL`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs#ledger_url OtterscaleProvider#ledger_url}
@@ -85,6 +91,7 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
       terraformProviderSource: 'otterscale/otterscale'
     });
     this._controllerUrl = config.controllerUrl;
+    this._gpuDevices = config.gpuDevices;
     this._ledgerUrl = config.ledgerUrl;
     this._owner = config.owner;
     this._reviewChecks = config.reviewChecks;
@@ -109,6 +116,22 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
   // Temporarily expose input value. Use with caution.
   public get controllerUrlInput() {
     return this._controllerUrl;
+  }
+
+  // gpu_devices - computed: false, optional: true, required: false
+  private _gpuDevices?: { [key: string]: string }; 
+  public get gpuDevices() {
+    return this._gpuDevices;
+  }
+  public set gpuDevices(value: { [key: string]: string } | undefined) {
+    this._gpuDevices = value;
+  }
+  public resetGpuDevices() {
+    this._gpuDevices = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get gpuDevicesInput() {
+    return this._gpuDevices;
   }
 
   // ledger_url - computed: false, optional: true, required: false
@@ -182,6 +205,7 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
       controller_url: cdktf.stringToTerraform(this._controllerUrl),
+      gpu_devices: cdktf.hashMapper(cdktf.stringToTerraform)(this._gpuDevices),
       ledger_url: cdktf.stringToTerraform(this._ledgerUrl),
       owner: cdktf.stringToTerraform(this._owner),
       review_checks: cdktf.stringToTerraform(this._reviewChecks),
@@ -196,6 +220,12 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      gpu_devices: {
+        value: cdktf.hashMapperHcl(cdktf.stringToHclTerraform)(this._gpuDevices),
+        isBlock: false,
+        type: "map",
+        storageClassType: "stringMap",
       },
       ledger_url: {
         value: cdktf.stringToHclTerraform(this._ledgerUrl),

@@ -39,7 +39,7 @@ export interface ServerConfig extends cdktf.TerraformMetaArguments {
   */
   readonly gpus?: ServerGpus[] | cdktf.IResolvable;
   /**
-  * Kubernetes node hostname (`kubernetes.io/hostname`). Defaults to `name`.
+  * The machine's hostname or FQDN (e.g. `node-5.dc1.example`). Defaults to `name`.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/server#hostname Server#hostname}
   */
@@ -80,6 +80,12 @@ export interface ServerConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/server#name Server#name}
   */
   readonly name: string;
+  /**
+  * Kubernetes node name: the `kubernetes.io/hostname` label that virtual machines and vCluster replicas placed on this server are pinned to. Default: the short hostname (the first label of `hostname`, `node-5` for `node-5.dc1.example`) when `hostname` is set, else `name`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/server#node_name Server#node_name}
+  */
+  readonly nodeName?: string;
   /**
   * Rack the server sits in (a spread and failure domain).
   *
@@ -125,7 +131,7 @@ export interface ServerConfig extends cdktf.TerraformMetaArguments {
 }
 export interface ServerBmc {
   /**
-  * BMC address (IP or hostname).
+  * BMC address: a host (`10.0.0.11`, `bmc-5.dc1.example:623`) or a URL whose scheme agrees with `power_type` (`redfish://10.0.0.11/redfish/v1/Systems/1`; `+http`/`+https` variants allowed). The Metal3 record gets it as a URL with the scheme of `power_type` (`ipmi://`, `redfish://`, `redfish-virtualmedia://`); a scheme that disagrees is refused.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/server#address Server#address}
   */
@@ -137,7 +143,7 @@ export interface ServerBmc {
   */
   readonly password?: string;
   /**
-  * Power driver.
+  * Power driver. `manual` and `virsh` have no Metal3 driver: their inventory record has no `spec.bmc` (the MAAS controller drives them; MAAS uses its `redfish` driver for `redfish-virtualmedia`).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/server#power_type Server#power_type}
   */
@@ -697,6 +703,7 @@ export class Server extends cdktf.TerraformResource {
     this._memoryAllocationRatio = config.memoryAllocationRatio;
     this._memoryGib = config.memoryGib;
     this._name = config.name;
+    this._nodeName = config.nodeName;
     this._rack = config.rack;
     this._region = config.region;
     this._reservedCpuCores = config.reservedCpuCores;
@@ -923,6 +930,22 @@ export class Server extends cdktf.TerraformResource {
     return this._name;
   }
 
+  // node_name - computed: false, optional: true, required: false
+  private _nodeName?: string; 
+  public get nodeName() {
+    return this.getStringAttribute('node_name');
+  }
+  public set nodeName(value: string) {
+    this._nodeName = value;
+  }
+  public resetNodeName() {
+    this._nodeName = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get nodeNameInput() {
+    return this._nodeName;
+  }
+
   // rack - computed: false, optional: true, required: false
   private _rack?: string; 
   public get rack() {
@@ -1055,6 +1078,7 @@ export class Server extends cdktf.TerraformResource {
       memory_allocation_ratio: cdktf.numberToTerraform(this._memoryAllocationRatio),
       memory_gib: cdktf.numberToTerraform(this._memoryGib),
       name: cdktf.stringToTerraform(this._name),
+      node_name: cdktf.stringToTerraform(this._nodeName),
       rack: cdktf.stringToTerraform(this._rack),
       region: cdktf.stringToTerraform(this._region),
       reserved_cpu_cores: cdktf.numberToTerraform(this._reservedCpuCores),
@@ -1135,6 +1159,12 @@ export class Server extends cdktf.TerraformResource {
       },
       name: {
         value: cdktf.stringToHclTerraform(this._name),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      node_name: {
+        value: cdktf.stringToHclTerraform(this._nodeName),
         isBlock: false,
         type: "simple",
         storageClassType: "string",
