@@ -53,7 +53,7 @@ export async function openCliEngine(config: ResolvedConfig): Promise<Engine> {
   // The ledger first: when it does not exist, nothing else (a manifests directory) is made either.
   const ledger = await openLedger(config.ledgerUrl);
   try {
-    return new Engine(ledger, openControllers(config.controllerUrl), config.leaseMs);
+    return new Engine(ledger, openControllers(config.controllerUrl), config.leaseMs, config.render);
   } catch (e) {
     await ledger.close();
     throw e;

@@ -3,17 +3,23 @@ import type { DesiredObject, PlacedServer } from "../controllers/types";
 import type { LedgerRecord } from "../ledger/records";
 import { hostnameOf, membersOf } from "../model/inventory";
 import type { BaremetalGroupArgs } from "../schema/types.gen";
+import type { RenderDefaults } from "./config";
 import type { Inventory } from "./inventory";
 import { canonical } from "./records";
 
 /** The controller's view of a record: the spec with secrets, and where placement put it. */
-export function desiredOf(inv: Inventory, record: LedgerRecord, spec: Record<string, unknown>): DesiredObject {
+export function desiredOf(inv: Inventory, record: LedgerRecord, spec: Record<string, unknown>, defaults: RenderDefaults = {}): DesiredObject {
   const servers = (record.computed.servers as string[] | undefined) ?? [];
   const placement: PlacedServer[] = servers.map((name) => {
     const s = inv.servers.get(name);
     return { name, hostname: s ? hostnameOf(s) : name, rack: s?.rack, zone: s?.zone };
   });
-  const extras = record.kind === "baremetal_group" ? { member_servers: membersOf(spec as unknown as BaremetalGroupArgs, inv.servers) } : undefined;
+  const extras =
+    record.kind === "baremetal_group"
+      ? { member_servers: membersOf(spec as unknown as BaremetalGroupArgs, inv.servers) }
+      : record.kind === "vcluster" && defaults.vclusterChartVersion
+        ? { vcluster_chart_version: defaults.vclusterChartVersion }
+        : undefined;
   return { kind: record.kind, key: record.key, spec, placement, extras };
 }
 

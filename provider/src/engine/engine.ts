@@ -25,6 +25,7 @@ import { asOperation, isStale } from "./ownership";
 import { busyRow, fenceOf, heldRow, keepLease, withBoundedRetry, type Fence } from "./fence";
 import { settleRow, type Outcome } from "./settle";
 import { checkDelete, checkSameAsExisting, identityPath, isTombstone, reserveCreate, reserveDelete, reserveReapply, reserveUpdate, type Validated } from "./reserve";
+import type { RenderDefaults } from "./config";
 import { desiredOf, secretInputs, updateOutcome } from "./desired";
 import { readDataSource } from "./data-sources";
 import { LocationGuard } from "./location";
@@ -59,6 +60,7 @@ export class Engine implements EngineApi {
     readonly ledger: Ledger,
     readonly controllers: Controllers,
     private readonly leaseMs: number,
+    private readonly renderDefaults: RenderDefaults = {},
   ) {
     this.location = new LocationGuard(ledger, controllers);
   }
@@ -105,14 +107,14 @@ export class Engine implements EngineApi {
       const ctx = await this.context(tx);
       if (!existing) {
         const record = await reserveCreate(ctx, kind, v, opId, Date.now(), this.leaseUntil(), opts.owner);
-        return { record, desired: desiredOf(ctx.inv, record, v.spec) };
+        return { record, desired: desiredOf(ctx.inv, record, v.spec, this.renderDefaults) };
       }
       // A retry by its owner, or the re-creation of an object missing on the backend: re-applied
       // under the same reservation and on the same servers, charged exactly as before.
       checkOwner(existing, opts.owner, "create");
       checkSameAsExisting(kind, existing, v);
       const record = await reserveReapply(ctx, existing, opId, Date.now(), this.leaseUntil(), opts.owner);
-      return { record, desired: desiredOf(ctx.inv, existing, v.spec) };
+      return { record, desired: desiredOf(ctx.inv, existing, v.spec, this.renderDefaults) };
     });
     const what = `create ${kind} ${v.key}`;
     const observed = await this.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), {
@@ -143,7 +145,7 @@ export class Engine implements EngineApi {
       if (!opts.takeover) checkOwner(existing, opts.owner, "update");
       const ctx = await this.context(tx);
       const record = await reserveUpdate(ctx, kind, id, v, opId, Date.now(), this.leaseUntil(), opts.takeover ? opts.owner : undefined);
-      return { record, desired: desiredOf(ctx.inv, record, v.spec) };
+      return { record, desired: desiredOf(ctx.inv, record, v.spec, this.renderDefaults) };
     });
     const what = `update ${kind} ${id}`;
     const observed = await this.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), {
@@ -167,7 +169,7 @@ export class Engine implements EngineApi {
       checkOwner(existing, opts.owner, "delete");
       const ctx = await this.context(tx);
       const record = await reserveDelete(ctx, existing, opId, Date.now(), this.leaseUntil());
-      return { record, desired: desiredOf(ctx.inv, record, record.spec) };
+      return { record, desired: desiredOf(ctx.inv, record, record.spec, this.renderDefaults) };
     });
     if (!held) return;
     const what = `delete ${kind} ${id}`;

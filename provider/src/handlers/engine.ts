@@ -15,7 +15,7 @@ export async function openEngine(config: EngineConfig = {}): Promise<Engine> {
   // mistyped ledger_url must never become a new, empty ledger.
   const ledger = await openLedger(c.ledgerUrl, { create: config.createLedger === true || shouldCreate(c.ledgerUrl, c.home, process.env) });
   try {
-    return new Engine(ledger, openControllers(c.controllerUrl), c.leaseMs);
+    return new Engine(ledger, openControllers(c.controllerUrl), c.leaseMs, c.render);
   } catch (e) {
     await ledger.close();
     throw e;

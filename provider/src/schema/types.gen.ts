@@ -756,6 +756,10 @@ maintainers?: string[]
  */
 kubernetes_version?: string
 /**
+ * Version of the `vcluster` Helm chart, pinned in the HelmRelease (values are rendered in that version's layout). Unset: the provider's `vcluster_chart_version`. Supported: `0.24.2`, `0.26.5`, `0.36.1`.
+ */
+chart_version?: ("0.24.2" | "0.26.5" | "0.36.1")
+/**
  * Control-plane replicas (each on a distinct server).
  */
 control_plane_replicas?: number
@@ -819,6 +823,10 @@ maintainers?: string[]
  * Kubernetes version of the virtual control plane.
  */
 kubernetes_version?: string
+/**
+ * Version of the `vcluster` Helm chart, pinned in the HelmRelease (values are rendered in that version's layout). Unset: the provider's `vcluster_chart_version`. Supported: `0.24.2`, `0.26.5`, `0.36.1`.
+ */
+chart_version?: ("0.24.2" | "0.26.5" | "0.36.1")
 /**
  * Control-plane replicas (each on a distinct server).
  */
@@ -1019,6 +1027,10 @@ review_checks?: ("batch" | "resource")
  * Who this workspace is, as the ledger records it on every object it creates or imports (e.g. `team-a/prod`). Another workspace's or stack's create, update or delete of those objects is refused; `terraform import` takes an object over on purpose (audited). Default: a random id kept in each resource's private state. Env: `OTTERSCALE_OWNER`.
  */
 owner?: string
+/**
+ * Version of the `vcluster` Helm chart that vClusters without their own `chart_version` are pinned to: `0.24.2`, `0.26.5` or `0.36.1` (default `0.36.1`). Env: `OTTERSCALE_VCLUSTER_CHART_VERSION`.
+ */
+vcluster_chart_version?: ("0.24.2" | "0.26.5" | "0.36.1")
 }
 
 /**

@@ -93,7 +93,8 @@ export class ProviderServer {
     const controllerUrl = pick("controller_url", "OTTERSCALE_CONTROLLER_URL");
     this.reviewAlone = pick("review_checks", "OTTERSCALE_REVIEW_CHECKS") === "resource";
     this.owner.configure(pick("owner", "OTTERSCALE_OWNER"));
-    this.engineConfig = { ...(ledgerUrl ? { ledgerUrl } : {}), ...(controllerUrl ? { controllerUrl } : {}) };
+    const vclusterChartVersion = pick("vcluster_chart_version", "OTTERSCALE_VCLUSTER_CHART_VERSION");
+    this.engineConfig = { ...(ledgerUrl ? { ledgerUrl } : {}), ...(controllerUrl ? { controllerUrl } : {}), ...(vclusterChartVersion ? { vclusterChartVersion } : {}) };
     log("debug", "configured", { terraform_version: req.terraform_version, controller_url: controllerUrl ? redactControllerUrl(controllerUrl) : "(default)" });
     return { diagnostics: diagnosticsToProto(diags) };
   }
