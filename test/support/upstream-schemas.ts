@@ -270,22 +270,38 @@ export function validateVclusterValues(version: string, values: unknown): Violat
   return violationsOf(v.errors, "spec.values");
 }
 
+/** True when `apiVersion Kind` has a vendored schema. */
+export function hasSchema(apiVersion: string, kind: string): boolean {
+  return LOADERS[`${apiVersion} ${kind}`] !== undefined;
+}
+
 /**
- * Every violation of `obj` against its vendored schema; [] when valid. An `apiVersion Kind`
- * without a vendored schema is itself a violation (nothing we render goes unchecked).
+ * What the apiserver checks: violations of `obj` against its kind's vendored schema, [] when
+ * valid. An `apiVersion Kind` without a vendored schema is itself a violation.
  */
-export function validateManifest(obj: unknown): Violation[] {
-  const o = obj as { apiVersion?: unknown; kind?: unknown; spec?: { chart?: { spec?: { chart?: unknown; version?: unknown } }; values?: unknown } };
+export function validateApiObject(obj: unknown): Violation[] {
+  const o = obj as { apiVersion?: unknown; kind?: unknown };
   const gvk = `${String(o?.apiVersion)} ${String(o?.kind)}`;
   const k = kindSchema(gvk);
   if (!k) return [{ field: "kind", reason: "FieldValueNotSupported", message: `no vendored schema for ${gvk}` }];
-  const out = k.validate(obj) ? [] : violationsOf(k.validate.errors);
-  if (gvk === "helm.toolkit.fluxcd.io/v2 HelmRelease" && o.spec?.chart?.spec?.chart === "vcluster") {
-    const version = o.spec.chart.spec.version;
-    if (typeof version !== "string") out.push({ field: "spec.chart.spec.version", reason: "FieldValueRequired", message: "Required value: the vcluster chart version must be pinned" });
-    else out.push(...validateVclusterValues(version, o.spec.values));
-  }
-  return out;
+  return k.validate(obj) ? [] : violationsOf(k.validate.errors);
+}
+
+/**
+ * What Helm checks when Flux installs a HelmRelease of the vcluster chart: the version is pinned
+ * and the values fit that version's values.schema.json. [] for any other object.
+ */
+export function validateHelmValues(obj: unknown): Violation[] {
+  const o = obj as { apiVersion?: unknown; kind?: unknown; spec?: { chart?: { spec?: { chart?: unknown; version?: unknown } }; values?: unknown } };
+  if (o?.apiVersion !== "helm.toolkit.fluxcd.io/v2" || o.kind !== "HelmRelease" || o.spec?.chart?.spec?.chart !== "vcluster") return [];
+  const version = o.spec.chart.spec.version;
+  if (typeof version !== "string") return [{ field: "spec.chart.spec.version", reason: "FieldValueRequired", message: "Required value: the vcluster chart version must be pinned" }];
+  return validateVclusterValues(version, o.spec.values);
+}
+
+/** Everything a cluster would refuse: the apiserver's schema check, then Helm's values check. */
+export function validateManifest(obj: unknown): Violation[] {
+  return [...validateApiObject(obj), ...validateHelmValues(obj)];
 }
 
 /** A one-line summary for assertion messages. */
