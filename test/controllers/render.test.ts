@@ -227,6 +227,17 @@ describe("controllers/render", () => {
       assert.equal(o.fields.workload_storage_gib, 500);
     });
 
+    it("reads the quota the post-renderer enforces: an edited or removed patch is drift", () => {
+      const edited = viaYaml(obj) as Manifest & { spec: { postRenderers: { kustomize: { patches: { patch: string }[] } }[] } };
+      edited.spec.postRenderers[0].kustomize.patches[0].patch = edited.spec.postRenderers[0].kustomize.patches[0].patch.replace("530Gi", "1030Gi");
+      const drift = driftOf("vcluster", obj.spec, observeManifest("vcluster", obj.key, edited, "test"));
+      assert.deepEqual(drift, [{ path: "workload_storage_gib", expected: 500, actual: 1000 }]);
+      const removed = viaYaml(obj) as Manifest & { spec: Record<string, unknown> };
+      delete removed.spec.postRenderers;
+      const gone = driftOf("vcluster", obj.spec, observeManifest("vcluster", obj.key, removed, "test")).map((d) => d.path);
+      assert.deepEqual(gone, ["workload_cpu_cores", "workload_memory_gib", "workload_storage_gib"]);
+    });
+
     it("HA gets embedded etcd (SQLite serves one replica); one replica keeps the chart's default", () => {
       assert.deepEqual(get(m, "spec.values.controlPlane.backingStore"), { etcd: { embedded: { enabled: true } } });
       assert.equal(get(viaYaml(b.vcluster()), "spec.values.controlPlane.backingStore"), undefined);

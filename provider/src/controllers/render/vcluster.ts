@@ -21,7 +21,7 @@
  * scales the control plane to 0.
  */
 import { createHash } from "node:crypto";
-import { stringify } from "yaml";
+import { parse as parseYaml, stringify } from "yaml";
 import { fromMilli, toMilli } from "../../domain/resources";
 import { schemaOf } from "../../schema/catalog";
 import type { VclusterArgs } from "../../schema/types.gen";
@@ -237,12 +237,37 @@ function workloadShare(hard: unknown, perReplica: unknown, replicas: unknown, re
   return fromMilli(toMilli(h) - replicas * toMilli(p));
 }
 
+/**
+ * The quota the cluster enforces: the post-renderer's `spec.hard` (the values' copy is only what
+ * the chart starts from). Undefined when the patch is gone (the chart's defaults would apply),
+ * which reads as drift on every workload attribute.
+ */
+function enforcedQuota(m: Manifest): unknown {
+  const renderers = at(m, "spec", "postRenderers");
+  if (!Array.isArray(renderers)) return undefined;
+  for (const r of renderers) {
+    const patches = at(r, "kustomize", "patches");
+    if (!Array.isArray(patches)) continue;
+    for (const p of patches) {
+      if (at(p, "target", "kind") !== "ResourceQuota" || typeof at(p, "patch") !== "string") continue;
+      try {
+        const ops = parseYaml(at(p, "patch") as string) as unknown;
+        const op = Array.isArray(ops) ? ops.find((o) => at(o, "path") === "/spec/hard" && at(o, "op") === "replace") : undefined;
+        if (op) return at(op, "value");
+      } catch {
+        return undefined; // a hand edit broke the patch: drift
+      }
+    }
+  }
+  return undefined;
+}
+
 function parse(m: Manifest): Parsed {
   const labels = labelsOf(m);
   const annotations = annotationsOf(m);
   const values = at(m, "spec", "values");
   const sts = at(values, "controlPlane", "statefulSet");
-  const quota = at(values, "policies", "resourceQuota", "quota");
+  const quota = enforcedQuota(m);
   const q = (k: string) => at(quota, k);
   const replicas = at(sts, "highAvailability", "replicas");
   const paused = annotations[PAUSED] === "true" || replicas === 0;
