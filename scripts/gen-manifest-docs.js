@@ -97,7 +97,7 @@ function upstream(sources) {
     "rook-": "`ceph.rook.io/v1 CephBlockPool`",
     "flux-": "`helm.toolkit.fluxcd.io/v2 HelmRelease`",
     "metal3-": "`metal3.io/v1alpha1 BareMetalHost`",
-    "kubernetes-": "`v1 ResourceQuota`, `storage.k8s.io/v1 StorageClass`, `ObjectMeta` (Kubernetes v1.35.0)",
+    "kubernetes-": "`v1 ResourceQuota`, `v1 Secret`, `v1 Namespace`, `storage.k8s.io/v1 StorageClass`, `ObjectMeta` (Kubernetes v1.35.0)",
     "vcluster-": "vcluster chart values",
   };
   for (const s of sources) {

@@ -87,7 +87,7 @@ fs.mkdirSync(OUT, { recursive: true });
 {
   const src = { repo: "kubernetes-client/javascript", tag: "2.0.0", path: "src/gen/swagger.json.unprocessed" };
   const all = JSON.parse(git(src.repo, "show", `${src.tag}:${src.path}`)).definitions;
-  const roots = ["io.k8s.api.core.v1.ResourceQuota", "io.k8s.api.storage.v1.StorageClass", "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"];
+  const roots = ["io.k8s.api.core.v1.ResourceQuota", "io.k8s.api.core.v1.Secret", "io.k8s.api.core.v1.Namespace", "io.k8s.api.storage.v1.StorageClass", "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"];
   const keep = {};
   const walk = (name) => {
     if (keep[name]) return;

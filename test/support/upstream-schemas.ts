@@ -1,7 +1,8 @@
 /**
  * Validates manifests the way a real cluster would, against the upstream schemas vendored under
  * test/fixtures/upstream/ (see its SOURCES): CRD openAPIV3Schemas (KubeVirt, Rook, Flux, Metal3,
- * our ServerGroup), the Kubernetes core definitions (ResourceQuota, StorageClass, ObjectMeta) and,
+ * our ServerGroup), the Kubernetes core definitions (ResourceQuota, Secret, Namespace,
+ * StorageClass, ObjectMeta) and,
  * for a vcluster HelmRelease, the chart's values.schema.json of the pinned chart version.
  *
  * The schemas are Kubernetes structural schemas, not plain JSON Schema; `structural` turns them
@@ -102,7 +103,8 @@ export function structural(node: unknown, root = false): unknown {
     out.anyOf ??= [{ type: "integer" }, { type: "string" }];
   }
   if (s["x-kubernetes-embedded-resource"] === true) {
-    out.properties = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...((out.properties as Schema) ?? {}) };
+    // The apiserver decodes an embedded object's metadata as ObjectMeta, strictly.
+    out.properties = { apiVersion: { type: "string" }, kind: { type: "string" }, ...((out.properties as Schema) ?? {}), metadata: { $ref: `#/definitions/${OBJECT_META}` } };
   }
   const preserve = s["x-kubernetes-preserve-unknown-fields"] === true;
   if (out.properties && out.additionalProperties === undefined && !preserve) out.additionalProperties = false;
@@ -167,6 +169,8 @@ const LOADERS: Readonly<Record<string, () => KindSchema>> = {
   "inventory.otterscale.io/v1alpha1 ServerGroup": () => crdValidator(serverGroupCrd(), "deploy/crds/servergroups.inventory.otterscale.io.yaml"),
   "v1 ResourceQuota": () => coreValidator("io.k8s.api.core.v1.ResourceQuota", "kubernetes/kubernetes v1.35.0"),
   "storage.k8s.io/v1 StorageClass": () => coreValidator("io.k8s.api.storage.v1.StorageClass", "kubernetes/kubernetes v1.35.0"),
+  "v1 Secret": () => coreValidator("io.k8s.api.core.v1.Secret", "kubernetes/kubernetes v1.35.0"),
+  "v1 Namespace": () => coreValidator("io.k8s.api.core.v1.Namespace", "kubernetes/kubernetes v1.35.0"),
 };
 
 const loaded = new Map<string, KindSchema>();
