@@ -77,6 +77,12 @@ function variants(): [string, DesiredObject][] {
   out.push(["tenant_quota: no limits", b.tenantQuota()]);
   out.push(["tenant_quota: limits", b.tenantQuota({ cpu_cores: 64, memory_gib: 256, storage_gib: 2000, gpus: 4, max_virtual_machines: 20, max_vclusters: 2, max_block_pools: 3 })]);
   out.push(["tenant_quota: fractional", b.tenantQuota({ cpu_cores: 0.5, memory_gib: 1.5 })]);
+  // the longest names the schema allows (a vCluster's is its Helm release name: 53 characters)
+  const long = (n: number) => "a".repeat(n);
+  out.push(["vm: longest names", b.vm({ name: long(63), tenant: long(63) })]);
+  out.push(["block_pool: longest names", b.blockPool({ name: long(63), tenant: long(63) })]);
+  out.push(["vcluster: longest names", b.vcluster({ name: long(53), tenant: long(63) })]);
+  out.push(["tenant_quota: longest names", b.tenantQuota({ tenant: long(63), group: long(63) })]);
   // baremetal_group (ServerGroup)
   out.push(["baremetal_group: plain", b.group()]);
   out.push(["baremetal_group: selector", b.group({ description: "GPU nodes", servers: ["node-a"], selector: { labels: { pool: "gpu" }, racks: ["r1"], zones: ["z"], regions: ["tw"] }, placement_strategy: "spread" })]);
@@ -155,6 +161,13 @@ describe("upstream schemas", () => {
       newer.spec.chart.spec.version = "0.24.2";
       const v = validateManifest(newer);
       assert.ok(unknownAt(v, "spec.values.controlPlane.distro.k8s.image"), describeViolations(v));
+    });
+
+    it("a vCluster name past Helm's 53-character release name is refused at input, not by the cluster", () => {
+      assert.throws(() => b.vcluster({ name: "a".repeat(54) }), /name/);
+      const hr = rendered(b.vcluster({ name: "a".repeat(53) }))[0] as Manifest & { spec: Record<string, unknown> };
+      hr.spec.releaseName = "a".repeat(54);
+      assert.ok(validateManifest(hr).some((v) => v.field === "spec.releaseName"));
     });
 
     it("an unpinned vcluster chart fails", () => {

@@ -734,7 +734,7 @@ status?: string
  */
 export interface VclusterArgs {
 /**
- * vCluster name. Changing it forces replacement.
+ * vCluster name (at most 53 characters: it is the Helm release name). Changing it forces replacement.
  */
 name: string
 /**
@@ -802,7 +802,7 @@ export interface VclusterState {
  */
 id?: string
 /**
- * vCluster name. Changing it forces replacement.
+ * vCluster name (at most 53 characters: it is the Helm release name). Changing it forces replacement.
  */
 name: string
 /**

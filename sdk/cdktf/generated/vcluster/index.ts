@@ -57,7 +57,7 @@ export interface VclusterConfig extends cdktf.TerraformMetaArguments {
   */
   readonly maintainers?: string[];
   /**
-  * vCluster name. Changing it forces replacement.
+  * vCluster name (at most 53 characters: it is the Helm release name). Changing it forces replacement.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/vcluster#name Vcluster#name}
   */
