@@ -19,6 +19,7 @@ import { manifests, tempHome } from "../support/estate";
 import {
   describeViolations,
   sha256File,
+  structuralValidator,
   UPSTREAM_DIR,
   upstreamSources,
   validateManifest,
@@ -106,6 +107,50 @@ describe("upstream schemas", () => {
     it("cover every supported vcluster chart version (schema/provider.json's list)", () => {
       assert.deepEqual([...VCLUSTER_CHART_VERSIONS].sort(), vclusterChartVersions().sort());
       assert.deepEqual((schemaOf("vcluster").properties!.chart_version as { enum: string[] }).enum, [...VCLUSTER_CHART_VERSIONS]);
+    });
+  });
+
+  describe("the structural-schema semantics (as the apiserver applies them)", () => {
+    const check = structuralValidator({
+      type: "object",
+      properties: {
+        spec: {
+          type: "object",
+          properties: {
+            port: { "x-kubernetes-int-or-string": true, anyOf: [{ type: "integer" }, { type: "string" }] },
+            size: { "x-kubernetes-int-or-string": true },
+            note: { type: "string", nullable: true },
+            strict: { type: "string" },
+            free: { type: "object", "x-kubernetes-preserve-unknown-fields": true, properties: { known: { type: "integer" } } },
+            open: { type: "object", additionalProperties: { type: "string" } },
+            tags: { type: "array", items: { type: "string" }, "x-kubernetes-list-type": "set" },
+            template: { type: "object", "x-kubernetes-embedded-resource": true, properties: { spec: { type: "object", properties: { a: { type: "string" } } } } },
+          },
+        },
+      },
+    });
+    const obj = (spec: Record<string, unknown>) => ({ apiVersion: "x/v1", kind: "X", metadata: { name: "x" }, spec });
+    const fields = (spec: Record<string, unknown>) => check(obj(spec)).map((v) => `${v.reason} ${v.field}`);
+
+    it("int-or-string takes either; nullable takes null; a non-nullable null is refused", () => {
+      assert.deepEqual(fields({ port: 80, size: "1Gi", note: null }), []);
+      assert.deepEqual(fields({ port: "http" }), []);
+      assert.ok(fields({ size: true }).length > 0);
+      assert.deepEqual(fields({ strict: null }), ["FieldValueTypeInvalid spec.strict"]);
+    });
+
+    it("closed objects refuse unknown fields; preserve-unknown-fields and additionalProperties keep them", () => {
+      assert.deepEqual(fields({ bogus: 1 }), ["FieldValueUnknown spec.bogus"]);
+      assert.deepEqual(fields({ free: { known: 1, anything: { deep: true } }, open: { a: "b" } }), []);
+      assert.deepEqual(fields({ free: { known: "one" } }), ["FieldValueTypeInvalid spec.free.known"]);
+      assert.deepEqual(check({ ...obj({}), status: {} }).map((v) => v.field), ["status"]);
+    });
+
+    it("embedded resources take apiVersion/kind/metadata (metadata as ObjectMeta); list-type set is unique", () => {
+      assert.deepEqual(fields({ template: { apiVersion: "v1", kind: "Pod", metadata: { name: "p", labels: { a: "b" } }, spec: { a: "x" } } }), []);
+      assert.deepEqual(fields({ template: { metadata: { nam: "p" } } }), ["FieldValueUnknown spec.template.metadata.nam"]);
+      assert.deepEqual(fields({ tags: ["a", "a"] }), ["FieldValueInvalid spec.tags"]);
+      assert.deepEqual(check({ ...obj({}), metadata: { name: "x", labels: { a: 1 } } }).map((v) => `${v.reason} ${v.field}`), ["FieldValueTypeInvalid metadata.labels.a"]);
     });
   });
 

@@ -274,6 +274,12 @@ export function validateVclusterValues(version: string, values: unknown): Violat
   return violationsOf(v.errors, "spec.values");
 }
 
+/** A validator for one CRD-style openAPIV3Schema (the semantics above), for tests of the semantics. */
+export function structuralValidator(openAPIV3Schema: unknown): (obj: unknown) => Violation[] {
+  const k = crdValidator(openAPIV3Schema, "test");
+  return (obj) => (k.validate(obj) ? [] : violationsOf(k.validate.errors));
+}
+
 /** True when `apiVersion Kind` has a vendored schema. */
 export function hasSchema(apiVersion: string, kind: string): boolean {
   return LOADERS[`${apiVersion} ${kind}`] !== undefined;
