@@ -32,10 +32,11 @@ import { containsUnknown, guessed, knownProblems, splitUnknowns, UNKNOWN, withou
 
 export { edgeError, UNKNOWN };
 
-/** Stack configuration as `configure` saw it (`otterscale:ledgerUrl`, `otterscale:controllerUrl`). */
+/** Stack configuration as `configure` saw it (`otterscale:ledgerUrl`, `otterscale:controllerUrl`, `otterscale:vclusterChartVersion`). */
 export interface ProviderSettings {
   readonly ledgerUrl?: string;
   readonly controllerUrl?: string;
+  readonly vclusterChartVersion?: string;
 }
 
 /** Inputs that belong to the Pulumi layer, never sent to the engine. */
@@ -78,6 +79,7 @@ export function resolveSettings(settings: ProviderSettings = {}, env: NodeJS.Pro
     {
       ledgerUrl: pick(settings.ledgerUrl) ?? pick(stack["otterscale:ledgerUrl"]),
       controllerUrl: pick(settings.controllerUrl) ?? pick(stack["otterscale:controllerUrl"]),
+      vclusterChartVersion: pick(settings.vclusterChartVersion) ?? pick(stack["otterscale:vclusterChartVersion"]),
     },
     env,
   );
@@ -85,10 +87,10 @@ export function resolveSettings(settings: ProviderSettings = {}, env: NodeJS.Pro
 
 function slotFor(settings: ProviderSettings): Slot {
   const c = resolveSettings(settings);
-  const key = JSON.stringify([c.ledgerUrl, c.controllerUrl]);
+  const key = JSON.stringify([c.ledgerUrl, c.controllerUrl, c.render.vclusterChartVersion]);
   let slot = slots().get(key);
   if (!slot) {
-    const engine = openChecked({ ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home });
+    const engine = openChecked({ ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home, vclusterChartVersion: c.render.vclusterChartVersion });
     slot = { engine, pending: new Map(), queue: Promise.resolve() };
     slots().set(key, slot);
     // A failed open must not poison the cache: the next call tries again.

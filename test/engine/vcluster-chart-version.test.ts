@@ -11,6 +11,7 @@ import { resolveConfig } from "../../provider/src/engine/config";
 import { openEngine } from "../../provider/src/handlers/engine";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { schemaOf } from "../../provider/src/schema/catalog";
+import { resolveSettings } from "../../sdk/pulumi/runtime";
 import { ledgerUrlFor, manifests, seedEstate, tempHome } from "../support/estate";
 import { describeViolations, validateManifest } from "../support/upstream-schemas";
 
@@ -27,6 +28,13 @@ describe("vcluster chart version", function () {
       () => resolveConfig({ home: "/h" }, { OTTERSCALE_VCLUSTER_CHART_VERSION: "0.19.0" }),
       (e: unknown) => OtterscaleError.isInstance(e) && e.code === "config" && /vcluster_chart_version "0\.19\.0" is not supported; use one of: 0\.24\.2, 0\.26\.5, 0\.36\.1/.test(e.message),
     );
+  });
+
+  it("Pulumi: otterscale:vclusterChartVersion from the provider's settings or the stack config, then the env", () => {
+    const env = { OTTERSCALE_HOME: "/h", OTTERSCALE_VCLUSTER_CHART_VERSION: "0.24.2" };
+    assert.equal(resolveSettings({}, env).render.vclusterChartVersion, "0.24.2");
+    assert.equal(resolveSettings({}, { ...env, PULUMI_CONFIG: JSON.stringify({ "otterscale:vclusterChartVersion": "0.26.5" }) }).render.vclusterChartVersion, "0.26.5");
+    assert.equal(resolveSettings({ vclusterChartVersion: "0.36.1" }, { ...env, PULUMI_CONFIG: JSON.stringify({ "otterscale:vclusterChartVersion": "0.26.5" }) }).render.vclusterChartVersion, "0.36.1");
   });
 
   it("the engine pins the provider default, or the resource's own chart_version; an unsupported one is refused before anything is written", async () => {
