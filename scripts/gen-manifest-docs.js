@@ -121,7 +121,8 @@ function upstream(sources) {
     "virtual cluster's workloads. The chart's ResourceQuota there is post-rendered (Flux",
     "`postRenderers`) to hold exactly `requests.cpu`, `requests.memory` and `requests.storage`: the",
     "workload quota plus the control plane's own reservation (replicas x control-plane cpu, memory and",
-    "volume), so none of the chart's default quota keys apply and the control plane is never blocked.",
+    "volume, plus the virtual cluster's CoreDNS pod: 20m CPU, 128Mi, set explicitly), so none of the",
+    "chart's default quota keys apply and neither the control plane nor CoreDNS is ever blocked.",
     "The chart's LimitRange stays on (it gives containers without requests the chart's default requests).",
     "",
   );

@@ -215,8 +215,9 @@ describe("controllers/render", () => {
       assert.equal(m.metadata.annotations?.["otterscale.io/servers"], "node-a,node-b,node-c");
     });
 
-    it("turns the workload quota plus the control plane's reservation into the quota, and reads the workload share back", () => {
-      const hard = { "requests.cpu": "17500m", "requests.memory": "76Gi", "requests.storage": "530Gi" };
+    it("turns the workload quota plus the control plane's reservation (and CoreDNS's) into the quota, and reads the workload share back", () => {
+      // 16 + 3 x 0.5 + CoreDNS 0.02 cores; 64 + 3 x 4 + CoreDNS 0.125 GiB; 500 + 3 x 10 GiB
+      const hard = { "requests.cpu": "17520m", "requests.memory": "77952Mi", "requests.storage": "530Gi" };
       assert.deepEqual(get(m, "spec.values.policies.resourceQuota"), { enabled: true, quota: hard });
       const patches = get(m, "spec.postRenderers") as { kustomize: { patches: { target: unknown; patch: string }[] } }[];
       assert.deepEqual(patches[0].kustomize.patches[0].target, { version: "v1", kind: "ResourceQuota", name: "vc-dev" });

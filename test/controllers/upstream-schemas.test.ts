@@ -247,14 +247,24 @@ describe("upstream schemas", () => {
         // Without the post-renderer, the chart's defaults leak in (what the issue saw).
         const merged = (vclusterEffectiveValues(version, (m as unknown as { spec: { values: unknown } }).spec.values) as { policies: { resourceQuota: { quota: Record<string, unknown> } } }).policies.resourceQuota.quota;
         assert.equal(merged["limits.memory"], "40Gi", "the chart's default quota is what the post-renderer must undo");
-        assert.deepEqual(effectiveQuota(m, version), { "requests.cpu": "22", "requests.memory": "76Gi", "requests.storage": "230Gi" });
+        // 16 + 3 x 2 + CoreDNS 0.02 cores; 64 + 3 x 4 + CoreDNS 0.125 GiB; 200 + 3 x 10 GiB
+        assert.deepEqual(effectiveQuota(m, version), { "requests.cpu": "22020m", "requests.memory": "77952Mi", "requests.storage": "230Gi" });
         const rq = { apiVersion: "v1", kind: "ResourceQuota", metadata: { name: `vc-${m.metadata.name}`, namespace: vclusterNamespace("acme", "dev") }, spec: { hard: effectiveQuota(m, version) } };
         assertValid(rq, "the post-rendered ResourceQuota");
       });
 
       it(`${version}: a default vCluster (workload quota 0) still leaves room for its control plane`, () => {
         const m = rendered(b.vcluster({ chart_version: version }))[0];
-        assert.deepEqual(effectiveQuota(m, version), { "requests.cpu": "1", "requests.memory": "2Gi", "requests.storage": "5Gi" });
+        assert.deepEqual(effectiveQuota(m, version), { "requests.cpu": "1020m", "requests.memory": "2176Mi", "requests.storage": "5Gi" });
+      });
+
+      it(`${version}: CoreDNS (a synced pod in the same namespace) requests exactly what the quota allows for it`, () => {
+        const v = vclusterEffectiveValues(version, (rendered(b.vcluster({ chart_version: version }))[0] as unknown as { spec: { values: unknown } }).spec.values) as Record<string, any>;
+        const dns = v.controlPlane.coredns;
+        assert.equal(dns.enabled, true);
+        assert.equal(dns.embedded, false, "not embedded: it runs as a pod the quota counts");
+        assert.equal(dns.deployment.replicas, 1);
+        assert.deepEqual(dns.deployment.resources.requests, { cpu: "20m", memory: "128Mi" });
       });
 
       it(`${version}: HA gets embedded etcd; a single replica keeps the chart's default store`, () => {

@@ -37,7 +37,7 @@ import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { parse as parseYaml, stringify } from "yaml";
 import { selfSignedCert, type SelfSignedCert } from "../../provider/src/terraform/cert";
-import { hasSchema, validateApiObject, validateHelmValues } from "./upstream-schemas";
+import { hasSchema, validateApiObject, validateHelmValues, warmUpSchemas } from "./upstream-schemas";
 
 interface ResourceType {
   readonly group: string;
@@ -146,6 +146,9 @@ export class FakeKubeApiServer {
   }
 
   async start(): Promise<this> {
+    // Compiled once per process, before serving: a first request must not be seconds slower
+    // than the next (tests time readiness in tens of milliseconds).
+    warmUpSchemas();
     this.server = https.createServer({ cert: this.cert.certPem, key: this.cert.keyPem }, (req, res) => void this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(this.port, "127.0.0.1", resolve));
     this.port = (this.server.address() as AddressInfo).port;

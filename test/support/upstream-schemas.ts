@@ -183,6 +183,12 @@ function kindSchema(gvk: string): KindSchema | undefined {
   return loaded.get(gvk);
 }
 
+/** Compiles every kind's validator now (the first compile of the big CRD schemas takes seconds). */
+export function warmUpSchemas(): void {
+  for (const gvk of Object.keys(LOADERS)) kindSchema(gvk);
+  for (const v of vclusterChartVersions()) validateVclusterValues(v, {});
+}
+
 /** `apiVersion Kind` pairs that have a vendored schema. */
 export function validatedKinds(): string[] {
   return Object.keys(LOADERS);

@@ -14,8 +14,9 @@
  * The workload quota: Helm merges our `policies.resourceQuota.quota` over the chart's default
  * quota (limits.memory 40Gi, count/pods 20, ...), so a Flux post-renderer replaces the rendered
  * ResourceQuota's `spec.hard` with exactly our keys. The control plane's own pods and volumes live
- * in that namespace too; their reservation (replicas x control-plane resources) is added to the
- * hard limits, so the control plane is never blocked and workloads get exactly what was asked.
+ * in that namespace too (and the virtual cluster's CoreDNS, synced there as a pod); their
+ * reservation (replicas x control-plane resources, plus CoreDNS's requests) is added to the hard
+ * limits, so the control plane is never blocked and workloads get exactly what was asked.
  *
  * Pausing keeps the release (Flux `suspend` stays false so the pause itself is reconciled) and
  * scales the control plane to 0.
@@ -154,13 +155,20 @@ export function chartVersionOf(obj: Pick<DesiredObject, "spec" | "extras">): str
 
 type Spec = Required<Omit<VclusterArgs, "maintainers" | "chart_version">> & VclusterArgs;
 
-/** ResourceQuota `hard`: the workload quota plus the control plane's own reservation. */
+/**
+ * The virtual cluster's CoreDNS runs as a synced pod in the same namespace, so it is part of the
+ * control plane's share: its requests are set explicitly (20m CPU and 128Mi; the chart's default
+ * memory is 64Mi, but whole thousandths of a GiB keep the quota sums exact) and added to the quota.
+ */
+const COREDNS = { replicas: 1, cpu: 0.02, memoryGib: 0.125 } as const;
+
+/** ResourceQuota `hard`: the workload quota plus the control plane's own reservation (and CoreDNS). */
 function quotaHard(s: Spec): Record<string, string> {
   const n = s.control_plane_replicas;
-  const plus = (workload: number, perReplica: number) => fromMilli(toMilli(workload) + n * toMilli(perReplica));
+  const plus = (workload: number, perReplica: number, extra = 0) => fromMilli(toMilli(workload) + n * toMilli(perReplica) + toMilli(extra));
   return {
-    "requests.cpu": cpuQuantity(plus(s.workload_cpu_cores, s.control_plane_cpu_cores)),
-    "requests.memory": gibQuantity(plus(s.workload_memory_gib, s.control_plane_memory_gib)),
+    "requests.cpu": cpuQuantity(plus(s.workload_cpu_cores, s.control_plane_cpu_cores, COREDNS.replicas * COREDNS.cpu)),
+    "requests.memory": gibQuantity(plus(s.workload_memory_gib, s.control_plane_memory_gib, COREDNS.replicas * COREDNS.memoryGib)),
     "requests.storage": gibQuantity(plus(s.workload_storage_gib, s.control_plane_storage_gib)),
   };
 }
@@ -211,6 +219,12 @@ function render(obj: DesiredObject): Manifest {
           distro: { k8s: k8sDistro(chartVersion, s.kubernetes_version) },
           // SQLite (the default store) serves one replica only; vcluster >= 0.21 exits otherwise.
           backingStore: s.control_plane_replicas > 1 ? { etcd: { embedded: { enabled: true } } } : undefined,
+          coredns: {
+            deployment: {
+              replicas: COREDNS.replicas,
+              resources: { requests: { cpu: cpuQuantity(COREDNS.cpu), memory: gibQuantity(COREDNS.memoryGib) } },
+            },
+          },
           statefulSet: {
             highAvailability: { replicas: s.paused ? 0 : s.control_plane_replicas },
             resources: { requests: { ...resources }, limits: { ...resources } },
@@ -230,11 +244,11 @@ function tagged(version: string): { tag: string } | undefined {
 }
 
 /** The workload share of a quota value: `hard` minus the control plane's, or the raw value. */
-function workloadShare(hard: unknown, perReplica: unknown, replicas: unknown, read: (q: unknown) => number | undefined): unknown {
+function workloadShare(hard: unknown, perReplica: unknown, replicas: unknown, read: (q: unknown) => number | undefined, extra = 0): unknown {
   const h = read(hard);
   const p = read(perReplica);
   if (h === undefined || p === undefined || typeof replicas !== "number") return hard;
-  return fromMilli(toMilli(h) - replicas * toMilli(p));
+  return fromMilli(toMilli(h) - replicas * toMilli(p) - toMilli(extra));
 }
 
 /**
@@ -291,8 +305,8 @@ function parse(m: Manifest): Parsed {
       control_plane_cpu_cores: orRaw(unitsOf(cpu), cpu),
       control_plane_memory_gib: orRaw(gibOf(memory), memory),
       control_plane_storage_gib: orRaw(gibOf(storage), storage),
-      workload_cpu_cores: workloadShare(q("requests.cpu"), cpu, declared, unitsOf),
-      workload_memory_gib: workloadShare(q("requests.memory"), memory, declared, gibOf),
+      workload_cpu_cores: workloadShare(q("requests.cpu"), cpu, declared, unitsOf, COREDNS.replicas * COREDNS.cpu),
+      workload_memory_gib: workloadShare(q("requests.memory"), memory, declared, gibOf, COREDNS.replicas * COREDNS.memoryGib),
       workload_storage_gib: workloadShare(q("requests.storage"), storage, declared, gibOf),
       paused,
     }),
