@@ -63,6 +63,8 @@ export const DEFAULT_VCLUSTER_CHART_VERSION: string = CHART_VERSION_SCHEMA.defau
 /**
  * The namespace the release installs into and syncs workloads to: `vc-<name>-<hash>`, unique per
  * tenant/name (the hash) and a valid DNS label (name cut to 44 characters).
+ *
+ * Example: `("acme", "dev")` -> `vc-dev-` + the first 8 hex digits of sha256("acme/dev").
  */
 export function vclusterNamespace(tenant: string, name: string): string {
   const hash = createHash("sha256").update(`${tenant}/${name}`).digest("hex").slice(0, 8);
@@ -162,7 +164,13 @@ type Spec = Required<Omit<VclusterArgs, "maintainers" | "chart_version">> & Vclu
  */
 const COREDNS = { replicas: 1, cpu: 0.02, memoryGib: 0.125 } as const;
 
-/** ResourceQuota `hard`: the workload quota plus the control plane's own reservation (and CoreDNS). */
+/**
+ * ResourceQuota `hard`: the workload quota plus the control plane's own reservation (and CoreDNS).
+ *
+ * Example: workload 16 cores / 64 GiB / 200 GiB, 3 replicas of 2 cores / 4 GiB / 10 GiB ->
+ * cpu 16 + 3 x 2 + 0.02 = `22020m`, memory 64 + 3 x 4 + 0.125 = 76.125 GiB = `77952Mi`,
+ * storage 200 + 3 x 10 = `230Gi`.
+ */
 function quotaHard(s: Spec): Record<string, string> {
   const n = s.control_plane_replicas;
   const plus = (workload: number, perReplica: number, extra = 0) => fromMilli(toMilli(workload) + n * toMilli(perReplica) + toMilli(extra));
