@@ -42,7 +42,11 @@ export function providerFor(kind: ResourceKind, runtimePath: string): Otterscale
     settings: {},
     async configure(req: dynamic.ConfigureRequest) {
       // The host passes the whole stack config, namespaces kept (pulumi >= 3.139).
-      this.settings = { ledgerUrl: req.config.get("otterscale:ledgerUrl"), controllerUrl: req.config.get("otterscale:controllerUrl") };
+      this.settings = {
+        ledgerUrl: req.config.get("otterscale:ledgerUrl"),
+        controllerUrl: req.config.get("otterscale:controllerUrl"),
+        vclusterChartVersion: req.config.get("otterscale:vclusterChartVersion"),
+      };
     },
     async check(olds: Record<string, unknown>, news: Record<string, unknown>) {
       return loadRuntime(this.runtimePath).check(this.kind, olds, news, this.settings);

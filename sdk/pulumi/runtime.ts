@@ -32,10 +32,11 @@ import { containsUnknown, guessed, knownProblems, splitUnknowns, UNKNOWN, withou
 
 export { edgeError, UNKNOWN };
 
-/** Stack configuration as `configure` saw it (`otterscale:ledgerUrl`, `otterscale:controllerUrl`). */
+/** Stack configuration as `configure` saw it (`otterscale:ledgerUrl`, `otterscale:controllerUrl`, `otterscale:vclusterChartVersion`). */
 export interface ProviderSettings {
   readonly ledgerUrl?: string;
   readonly controllerUrl?: string;
+  readonly vclusterChartVersion?: string;
 }
 
 /** Inputs that belong to the Pulumi layer, never sent to the engine. */
@@ -80,6 +81,7 @@ export function resolveSettings(settings: ProviderSettings = {}, env: NodeJS.Pro
       controllerUrl: pick(settings.controllerUrl) ?? pick(stack["otterscale:controllerUrl"]),
       // Stack config holds objects as JSON text (`pulumi config set --path` or a YAML map).
       gpuDevices: parseGpuDevicesEnv(pick(stack["otterscale:gpuDevices"]), "otterscale:gpuDevices"),
+      vclusterChartVersion: pick(settings.vclusterChartVersion) ?? pick(stack["otterscale:vclusterChartVersion"]),
     },
     env,
   );
@@ -87,10 +89,10 @@ export function resolveSettings(settings: ProviderSettings = {}, env: NodeJS.Pro
 
 function slotFor(settings: ProviderSettings): Slot {
   const c = resolveSettings(settings);
-  const key = JSON.stringify([c.ledgerUrl, c.controllerUrl, c.gpuDevices]);
+  const key = JSON.stringify([c.ledgerUrl, c.controllerUrl, c.gpuDevices, c.vclusterChartVersion]);
   let slot = slots().get(key);
   if (!slot) {
-    const engine = openChecked({ ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home, gpuDevices: c.gpuDevices });
+    const engine = openChecked({ ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home, gpuDevices: c.gpuDevices, vclusterChartVersion: c.vclusterChartVersion });
     slot = { engine, session: new ReviewSession(() => engine) };
     slots().set(key, slot);
     // A failed open must not poison the cache: the next call tries again.

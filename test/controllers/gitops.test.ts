@@ -143,7 +143,7 @@ describe("controllers/gitops", () => {
     await fs.writeFile(pool, (await fs.readFile(pool, "utf8")).replace("maxSize: 500Gi", "maxSize: 1Ti"));
     assert.equal((await controllers.forKind("block_pool").get("acme/data"))?.fields.size_gib, 1024);
     const vc = path.join(dir, "acme/vcluster/dev.yaml");
-    await fs.writeFile(vc, (await fs.readFile(vc, "utf8")).replace("replicas: 1", "replicas: 0"));
+    await fs.writeFile(vc, (await fs.readFile(vc, "utf8")).replace(/(highAvailability:\s*\n\s*replicas:) 1/, "$1 0"));
     const got = await controllers.forKind("vcluster").get("acme/dev");
     assert.equal(got?.status, "Paused");
     assert.equal(got?.fields.paused, true);

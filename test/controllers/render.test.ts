@@ -12,6 +12,7 @@ import {
   vclusterEndpoint,
   type Manifest,
 } from "../../provider/src/controllers/render";
+import { vclusterNamespace } from "../../provider/src/controllers/render/vcluster";
 import type { DesiredObject } from "../../provider/src/controllers/types";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import * as b from "./builders";
@@ -230,13 +231,18 @@ describe("controllers/render", () => {
     const m = viaYaml(obj);
     const sts = get(m, "spec.values.controlPlane.statefulSet");
 
-    it("releases chart vcluster from HelmRepository loft, not suspended", () => {
+    it("releases chart vcluster, pinned, from HelmRepository loft, not suspended, into a namespace of its own", () => {
       assert.equal(m.apiVersion, "helm.toolkit.fluxcd.io/v2");
       assert.equal(m.kind, "HelmRelease");
       assert.equal(m.metadata.namespace, "acme");
       assert.equal(m.metadata.name, "dev");
-      assert.deepEqual(get(m, "spec.chart.spec"), { chart: "vcluster", sourceRef: { kind: "HelmRepository", name: "loft", namespace: "flux-system" } });
+      assert.deepEqual(get(m, "spec.chart.spec"), { chart: "vcluster", version: "0.36.1", sourceRef: { kind: "HelmRepository", name: "loft", namespace: "flux-system" } });
       assert.equal(get(m, "spec.suspend"), false);
+      assert.equal(get(m, "spec.targetNamespace"), vclusterNamespace("acme", "dev"));
+      assert.match(vclusterNamespace("acme", "dev"), /^vc-dev-[0-9a-f]{8}$/);
+      assert.notEqual(vclusterNamespace("a-b", "c"), vclusterNamespace("a", "b-c"));
+      assert.ok(vclusterNamespace("t", "x".repeat(63)).length <= 63);
+      assert.deepEqual(get(m, "spec.install"), { createNamespace: true });
     });
 
     it("sets the k8s version, replicas, resources and volume size", () => {
@@ -255,11 +261,46 @@ describe("controllers/render", () => {
       assert.equal(m.metadata.annotations?.["otterscale.io/servers"], "node-a,node-b,node-c");
     });
 
-    it("turns the workload quota into policies.resourceQuota", () => {
-      assert.deepEqual(get(m, "spec.values.policies.resourceQuota"), {
+    it("turns the workload quota plus the control plane's reservation (and CoreDNS's) into the quota, and reads the workload share back", () => {
+      // 16 + 3 x 0.5 + CoreDNS 0.02 cores; 64 + 3 x 4 + CoreDNS 0.125 GiB; 500 + 3 x 10 GiB
+      const hard = { "requests.cpu": "17520m", "requests.memory": "77952Mi", "requests.storage": "530Gi" };
+      assert.deepEqual(get(m, "spec.values.policies.resourceQuota"), { enabled: true, quota: hard });
+      const patches = get(m, "spec.postRenderers") as { kustomize: { patches: { target: unknown; patch: string }[] } }[];
+      assert.deepEqual(patches[0].kustomize.patches[0].target, { version: "v1", kind: "ResourceQuota", name: "vc-dev" });
+      assert.deepEqual(parseYaml(patches[0].kustomize.patches[0].patch), [{ op: "replace", path: "/spec/hard", value: hard }]);
+      const o = observe(obj);
+      assert.equal(o.fields.workload_cpu_cores, 16);
+      assert.equal(o.fields.workload_memory_gib, 64);
+      assert.equal(o.fields.workload_storage_gib, 500);
+    });
+
+    it("reads the quota the post-renderer enforces: an edited or removed patch is drift", () => {
+      const edited = viaYaml(obj) as Manifest & { spec: { postRenderers: { kustomize: { patches: { patch: string }[] } }[] } };
+      edited.spec.postRenderers[0].kustomize.patches[0].patch = edited.spec.postRenderers[0].kustomize.patches[0].patch.replace("530Gi", "1030Gi");
+      const drift = driftOf("vcluster", obj.spec, observeManifest("vcluster", obj.key, edited, "test"));
+      assert.deepEqual(drift, [{ path: "workload_storage_gib", expected: 500, actual: 1000 }]);
+      const removed = viaYaml(obj) as Manifest & { spec: Record<string, unknown> };
+      delete removed.spec.postRenderers;
+      const gone = driftOf("vcluster", obj.spec, observeManifest("vcluster", obj.key, removed, "test")).map((d) => d.path);
+      assert.deepEqual(gone, ["workload_cpu_cores", "workload_memory_gib", "workload_storage_gib"]);
+    });
+
+    it("HA gets embedded etcd (SQLite serves one replica); one replica keeps the chart's default", () => {
+      assert.deepEqual(get(m, "spec.values.controlPlane.backingStore"), { etcd: { embedded: { enabled: true } } });
+      assert.equal(get(viaYaml(b.vcluster()), "spec.values.controlPlane.backingStore"), undefined);
+    });
+
+    it("chart 0.24.x gets the k8s version as the three component images; 0.25+ as one image", () => {
+      const old = viaYaml(b.vcluster({ chart_version: "0.24.2", kubernetes_version: "v1.30.2" }));
+      assert.deepEqual(get(old, "spec.values.controlPlane.distro.k8s"), {
         enabled: true,
-        quota: { "requests.cpu": "16", "requests.memory": "64Gi", "requests.storage": "500Gi" },
+        version: "v1.30.2",
+        apiServer: { image: { tag: "v1.30.2" } },
+        controllerManager: { image: { tag: "v1.30.2" } },
+        scheduler: { image: { tag: "v1.30.2" } },
       });
+      assert.deepEqual(get(m, "spec.values.controlPlane.distro.k8s"), { enabled: true, version: "v1.30.2", image: { tag: "v1.30.2" } });
+      assert.equal(observe(b.vcluster({ chart_version: "0.24.2", kubernetes_version: "v1.30.2" })).fields.kubernetes_version, "v1.30.2");
     });
 
     it("paused: replicas 0 and the paused annotation; the replica count survives", () => {
@@ -278,7 +319,7 @@ describe("controllers/render", () => {
 
     it("reports endpoint and a kubeconfig that points at vc-<name> without credentials", () => {
       const o = observe(obj);
-      assert.equal(o.endpoint, "https://dev.acme.svc.cluster.local:443");
+      assert.equal(o.endpoint, `https://dev.${vclusterNamespace("acme", "dev")}.svc.cluster.local:443`);
       assert.equal(vclusterEndpoint("acme", "dev"), o.endpoint);
       const kc = parseYaml(o.kubeconfig ?? "") as Record<string, unknown>;
       assert.equal(kc.kind, "Config");
@@ -286,7 +327,7 @@ describe("controllers/render", () => {
       assert.equal(kc["current-context"], "vc-dev");
       const user = (kc.users as Record<string, unknown>[])[0];
       assert.deepEqual(get(user, "user.extensions"), [
-        { name: "otterscale.io/credentials", extension: { secretRef: { namespace: "acme", name: "vc-dev", key: "config" } } },
+        { name: "otterscale.io/credentials", extension: { secretRef: { namespace: vclusterNamespace("acme", "dev"), name: "vc-dev", key: "config" } } },
       ]);
       assert.doesNotMatch(o.kubeconfig ?? "", /token|password|client-key-data/);
     });

@@ -13,6 +13,14 @@
  *    not exist;
  *  - 422 for invalid objects (missing/non-DNS-1123 name, invalid labels), 400 for a body that
  *    does not match the URL;
+ *  - the upstream schemas (test/support/upstream-schemas.ts, vendored under
+ *    test/fixtures/upstream/) for every kind that has one, as with `fieldValidation=Strict`:
+ *    unknown fields are 400 BadRequest (`.spec.x: field not declared in schema`, as server-side
+ *    apply answers), other schema violations 422 Invalid with one Status cause per field. This is
+ *    stricter than a real server for non-apply writes without `fieldValidation` (default Warn);
+ *  - a vcluster HelmRelease whose values do not fit its pinned chart's values.schema.json is
+ *    stored (the apiserver does not read values) but never gets ready: Ready=False
+ *    InstallFailed with Helm's message, as Flux reports it;
  *  - operators: status turns Ready after a delay (VM printableStatus Running/Stopped by
  *    runStrategy, CephBlockPool phase Ready, HelmRelease Ready condition), with observedGeneration;
  *    ResourceQuota status at once;
@@ -29,6 +37,7 @@ import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { parse as parseYaml, stringify } from "yaml";
 import { selfSignedCert, type SelfSignedCert } from "../../provider/src/terraform/cert";
+import { hasSchema, validateApiObject, validateHelmValues, warmUpSchemas } from "./upstream-schemas";
 
 interface ResourceType {
   readonly group: string;
@@ -138,6 +147,9 @@ export class FakeKubeApiServer {
   }
 
   async start(): Promise<this> {
+    // Compiled once per process, before serving: a first request must not be seconds slower
+    // than the next (tests time readiness in tens of milliseconds).
+    warmUpSchemas();
     this.server = https.createServer({ cert: this.cert.certPem, key: this.cert.keyPem }, (req, res) => void this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(this.port, "127.0.0.1", resolve));
     this.port = (this.server.address() as AddressInfo).port;
@@ -298,12 +310,26 @@ export class FakeKubeApiServer {
       case "CephBlockPool":
         o.status = { phase: "Ready", observedGeneration: generation };
         break;
-      case "HelmRelease":
+      case "HelmRelease": {
+        // What Helm would refuse after the apiserver accepted the object: values off the chart's schema.
+        const helm = validateHelmValues(o);
+        const chart = (o.spec as { chart?: { spec?: { chart?: string; version?: string } } })?.chart?.spec;
         o.status = {
           observedGeneration: generation,
-          conditions: [{ type: "Ready", status: "True", reason: "InstallSucceeded", message: "Helm install succeeded", observedGeneration: generation }],
+          conditions: [
+            helm.length
+              ? {
+                  type: "Ready",
+                  status: "False",
+                  reason: "InstallFailed",
+                  message: `Helm install failed for release ${String(o.metadata.namespace)}/${String(o.metadata.name)} with chart ${chart?.chart}@${chart?.version}: values don't meet the specifications of the schema(s) in the following chart(s):\n${chart?.chart}:\n${helm.map((v) => `- ${v.field.replace(/^spec\.values\.?/, "")}: ${v.message}`).join("\n")}`,
+                  observedGeneration: generation,
+                }
+              : { type: "Ready", status: "True", reason: "InstallSucceeded", message: "Helm install succeeded", observedGeneration: generation },
+          ],
         };
         break;
+      }
     }
     o.metadata.resourceVersion = String(++this.rv);
   }
@@ -390,6 +416,7 @@ export class FakeKubeApiServer {
       case "PUT": {
         if (!current) throw notFound();
         const body = this.parseBody(raw, contentType, t, namespace, name);
+        this.checkSchema(body, t);
         this.checkVersion(t, name, current, body);
         return [200, this.update(current, body, "update")];
       }
@@ -455,6 +482,7 @@ export class FakeKubeApiServer {
         throw new HttpError(422, "Invalid", `${t.kind} "${name}" is invalid: metadata.labels: Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.' (label ${k})`);
       }
     }
+    this.checkUnknownFields(o, t, namespace, name, contentType === "application/apply-patch+yaml");
     const out: Obj = { ...o, metadata: { ...o.metadata, ...(t.namespaced ? { namespace } : {}) } };
     if (t.kind === "Secret" && out.stringData && typeof out.stringData === "object") {
       // As the real API server does: stringData is write-only, merged into base64 `data`.
@@ -464,6 +492,39 @@ export class FakeKubeApiServer {
       out.data = data;
     }
     return out;
+  }
+
+  /** Decoding, strict (see the header): a field the kind's vendored schema does not declare is a 400. */
+  private checkUnknownFields(o: Obj, t: ResourceType, namespace: string | undefined, name: string, apply: boolean): void {
+    if (!hasSchema(gv(t), t.kind)) return;
+    const { status: _status, ...body } = o;
+    const unknown = validateApiObject(body).filter((v) => v.reason === "FieldValueUnknown");
+    if (!unknown.length) return;
+    const where = `${namespace ? `${namespace}/` : ""}${name}; ${gv(t)}, Kind=${t.kind}`;
+    throw new HttpError(
+      400,
+      "BadRequest",
+      apply
+        ? `failed to create typed patch object (${where}): ${unknown.map((v) => `.${v.field}: field not declared in schema`).join(", ")}`
+        : `strict decoding error: ${unknown.map((v) => `unknown field "${v.field}"`).join(", ")}`,
+    );
+  }
+
+  /** Validation, after admission (the namespace check): 422 Invalid with one cause per field. */
+  private checkSchema(o: Obj, t: ResourceType): void {
+    if (!hasSchema(gv(t), t.kind)) return;
+    const { status: _status, ...body } = o;
+    const violations = validateApiObject(body);
+    if (!violations.length) return;
+    const name = String(o.metadata.name);
+    const qualified = t.group ? `${t.kind}.${t.group}` : t.kind;
+    const list = violations.map((v) => `${v.field}: ${v.message}`);
+    throw new HttpError(422, "Invalid", `${qualified} "${name}" is invalid: ${list.length === 1 ? list[0] : `[${list.join(", ")}]`}`, {
+      name,
+      group: t.group,
+      kind: t.kind,
+      causes: violations.map((v) => ({ reason: v.reason, message: v.message, field: v.field })),
+    });
   }
 
   private checkVersion(t: ResourceType, name: string, current: Stored, body: Obj): void {
@@ -481,6 +542,7 @@ export class FakeKubeApiServer {
   private create(t: ResourceType, namespace: string | undefined, raw: string, contentType: string | undefined): [number, unknown] {
     const body = this.parseBody(raw, contentType, t, namespace, undefined);
     if (t.namespaced) this.requireNamespace(namespace!);
+    this.checkSchema(body, t);
     const name = String(body.metadata.name);
     if (this.store.has(this.keyOf(t, namespace, name))) throw new HttpError(409, "AlreadyExists", `${t.plural} "${name}" already exists`);
     const { status: _ignored, ...rest } = body;
@@ -496,6 +558,7 @@ export class FakeKubeApiServer {
     const body = this.parseBody(raw, contentType, t, namespace, name);
     // Like the NamespaceLifecycle admission plugin: after decoding, before storage.
     if (t.namespaced) this.requireNamespace(namespace!);
+    this.checkSchema(body, t);
     const { status: _ignored, ...rest } = body;
     if (!current) return [201, this.put(t, rest as Obj, manager).obj];
     this.checkVersion(t, name, current, body);

@@ -22,7 +22,7 @@ export async function openEngine(config: EngineConfig = {}): Promise<Engine> {
   // The ledger first: when it does not exist, nothing else (a manifests directory) is made either.
   const ledger = await openLedger(c.ledgerUrl, { create: config.createLedger ?? shouldCreate(c.ledgerUrl, c.home, process.env) });
   try {
-    return new Engine(ledger, openControllers(c.controllerUrl), c.leaseMs, { gpuDevices: c.gpuDevices });
+    return new Engine(ledger, openControllers(c.controllerUrl), c.leaseMs, { gpuDevices: c.gpuDevices, vclusterChartVersion: c.vclusterChartVersion });
   } catch (e) {
     await ledger.close();
     throw e;

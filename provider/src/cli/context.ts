@@ -48,7 +48,7 @@ export function contextOf(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env
  * never looks like an empty estate.
  */
 export function openCliEngine(config: ResolvedConfig): Promise<Engine> {
-  return openEngine({ ledgerUrl: config.ledgerUrl, controllerUrl: config.controllerUrl, home: config.home, leaseMs: config.leaseMs, gpuDevices: config.gpuDevices, createLedger: false });
+  return openEngine({ ledgerUrl: config.ledgerUrl, controllerUrl: config.controllerUrl, home: config.home, leaseMs: config.leaseMs, gpuDevices: config.gpuDevices, vclusterChartVersion: config.vclusterChartVersion, createLedger: false });
 }
 
 /** The ledger URL for messages (password hidden). */

@@ -1,9 +1,11 @@
 /** Resolves where the ledger and the controllers live: explicit config, then env, then $OTTERSCALE_HOME. */
 import * as os from "node:os";
 import * as path from "node:path";
+import { OtterscaleError } from "../domain/errors";
 import type { EngineConfig } from "./contract";
 import { defaultLedgerUrl } from "../ledger/open";
 import { checkGpuDevices, parseGpuDevicesEnv, type GpuDevices } from "../model/gpu-devices";
+import { DEFAULT_VCLUSTER_CHART_VERSION, VCLUSTER_CHART_VERSIONS } from "../controllers/render/vcluster";
 
 export interface ResolvedConfig {
   readonly home: string;
@@ -12,6 +14,18 @@ export interface ResolvedConfig {
   readonly leaseMs: number;
   /** Configured GPU device names (empty: every model gets its default name). */
   readonly gpuDevices: GpuDevices;
+  /** The vcluster chart version for vClusters without `chart_version`. */
+  readonly vclusterChartVersion: string;
+}
+
+/** The provider's `vcluster_chart_version` (or its env var), checked against the supported list. */
+function vclusterChartVersion(v: string | undefined): string {
+  if (v === undefined || v === "") return DEFAULT_VCLUSTER_CHART_VERSION;
+  if (!VCLUSTER_CHART_VERSIONS.includes(v)) {
+    const message = `vcluster_chart_version "${v}" is not supported; use one of: ${VCLUSTER_CHART_VERSIONS.join(", ")}`;
+    throw new OtterscaleError("config", message, [{ path: "vcluster_chart_version", message }]);
+  }
+  return v;
 }
 
 /** Short, because it is renewed every third of it while work runs: a crashed run's rows free up within a minute. */
@@ -25,5 +39,6 @@ export function resolveConfig(c: EngineConfig = {}, env: NodeJS.ProcessEnv = pro
     controllerUrl: c.controllerUrl || env.OTTERSCALE_CONTROLLER_URL || `gitops://${path.join(home, "manifests")}`,
     leaseMs: c.leaseMs ?? DEFAULT_LEASE_MS,
     gpuDevices: c.gpuDevices ? checkGpuDevices(c.gpuDevices) : (parseGpuDevicesEnv(env.OTTERSCALE_GPU_DEVICES) ?? {}),
+    vclusterChartVersion: vclusterChartVersion(c.vclusterChartVersion || env.OTTERSCALE_VCLUSTER_CHART_VERSION),
   };
 }

@@ -51,6 +51,8 @@ export interface EngineConfig {
   readonly gpuDevices?: Readonly<Record<string, string>>;
   /** Create the ledger when it does not exist (default: only the embedded default location is). */
   readonly createLedger?: boolean;
+  /** Chart version for vClusters without their own `chart_version`; default: env OTTERSCALE_VCLUSTER_CHART_VERSION, then schema/provider.json's default. */
+  readonly vclusterChartVersion?: string;
 }
 
 /** One intended change, as a plan or preview sees it. */

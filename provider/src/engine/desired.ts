@@ -12,6 +12,8 @@ import { canonical } from "./records";
 export interface RenderSettings {
   /** Provider `gpu_devices`: model -> the cluster's device name. */
   readonly gpuDevices?: GpuDevices;
+  /** Provider `vcluster_chart_version`: the chart version of vClusters without `chart_version`. */
+  readonly vclusterChartVersion?: string;
 }
 
 /**
@@ -33,7 +35,12 @@ export function desiredOf(inv: Inventory, record: LedgerRecord, spec: Record<str
     const s = inv.servers.get(name);
     return { name, hostname: s ? hostnameOf(s) : name, nodeName: s ? nodeNameOf(s) : name, rack: s?.rack, zone: s?.zone };
   });
-  const extras = record.kind === "baremetal_group" ? { member_servers: membersOf(spec as unknown as BaremetalGroupArgs, inv.servers) } : undefined;
+  const extras =
+    record.kind === "baremetal_group"
+      ? { member_servers: membersOf(spec as unknown as BaremetalGroupArgs, inv.servers) }
+      : record.kind === "vcluster" && settings.vclusterChartVersion
+        ? { vcluster_chart_version: settings.vclusterChartVersion }
+        : undefined;
   const models = GPU_MODELS_OF[record.kind]?.(spec, inv, settings.gpuDevices ?? {});
   const gpuDevices = models ? gpuDevicesFor(models, settings.gpuDevices) : undefined;
   return { kind: record.kind, key: record.key, spec, placement, extras, ...(gpuDevices ? { gpuDevices } : {}) };

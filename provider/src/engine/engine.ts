@@ -65,7 +65,7 @@ export class Engine implements EngineApi {
     readonly ledger: Ledger,
     readonly controllers: Controllers,
     private readonly leaseMs: number,
-    /** Provider settings that shape manifests (gpu_devices). */
+    /** Provider settings that shape manifests (gpu_devices, vcluster_chart_version). */
     private readonly settings: RenderSettings = {},
   ) {
     this.location = new LocationGuard(ledger, controllers);

@@ -758,7 +758,7 @@ manifests?: string[]
  */
 export interface VclusterArgs {
 /**
- * vCluster name. Changing it forces replacement.
+ * vCluster name (at most 53 characters: it is the Helm release name). Changing it forces replacement.
  */
 name: string
 /**
@@ -779,6 +779,10 @@ maintainers?: string[]
  * Kubernetes version of the virtual control plane.
  */
 kubernetes_version?: string
+/**
+ * Version of the `vcluster` Helm chart, pinned in the HelmRelease (values are rendered in that version's layout). Unset: the provider's `vcluster_chart_version`. Supported: `0.24.2`, `0.26.5`, `0.36.1`.
+ */
+chart_version?: ("0.24.2" | "0.26.5" | "0.36.1")
 /**
  * Control-plane replicas (each on a distinct server).
  */
@@ -822,7 +826,7 @@ export interface VclusterState {
  */
 id?: string
 /**
- * vCluster name. Changing it forces replacement.
+ * vCluster name (at most 53 characters: it is the Helm release name). Changing it forces replacement.
  */
 name: string
 /**
@@ -843,6 +847,10 @@ maintainers?: string[]
  * Kubernetes version of the virtual control plane.
  */
 kubernetes_version?: string
+/**
+ * Version of the `vcluster` Helm chart, pinned in the HelmRelease (values are rendered in that version's layout). Unset: the provider's `vcluster_chart_version`. Supported: `0.24.2`, `0.26.5`, `0.36.1`.
+ */
+chart_version?: ("0.24.2" | "0.26.5" | "0.36.1")
 /**
  * Control-plane replicas (each on a distinct server).
  */
@@ -1057,6 +1065,10 @@ gpu_devices?: {
  * Who this workspace is, as the ledger records it on every object it creates or imports (e.g. `team-a/prod`). Another workspace's or stack's create, update or delete of those objects is refused; `terraform import` takes an object over on purpose (audited). Default: a random id kept in each resource's private state. Env: `OTTERSCALE_OWNER`.
  */
 owner?: string
+/**
+ * Version of the `vcluster` Helm chart that vClusters without their own `chart_version` are pinned to: `0.24.2`, `0.26.5` or `0.36.1` (default `0.36.1`). Env: `OTTERSCALE_VCLUSTER_CHART_VERSION`.
+ */
+vcluster_chart_version?: ("0.24.2" | "0.26.5" | "0.36.1")
 }
 
 /**

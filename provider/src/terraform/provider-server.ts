@@ -102,7 +102,13 @@ export class ProviderServer {
     const gpuDevices = config?.gpu_devices;
     if (isUnknown(gpuDevices)) diags.push(error("Provider configuration not known", "gpu_devices is not known until apply; set it from values known at plan time.", ["gpu_devices"]));
     const devices = gpuDevices && typeof gpuDevices === "object" && !isUnknown(gpuDevices) ? (gpuDevices as Record<string, string>) : undefined;
-    this.engineConfig = { ...(ledgerUrl ? { ledgerUrl } : {}), ...(controllerUrl ? { controllerUrl } : {}), ...(devices ? { gpuDevices: devices } : {}) };
+    const vclusterChartVersion = pick("vcluster_chart_version", "OTTERSCALE_VCLUSTER_CHART_VERSION");
+    this.engineConfig = {
+      ...(ledgerUrl ? { ledgerUrl } : {}),
+      ...(controllerUrl ? { controllerUrl } : {}),
+      ...(devices ? { gpuDevices: devices } : {}),
+      ...(vclusterChartVersion ? { vclusterChartVersion } : {}),
+    };
     log("debug", "configured", { terraform_version: req.terraform_version, controller_url: controllerUrl ? redactControllerUrl(controllerUrl) : "(default)" });
     return { diagnostics: diagnosticsToProto(diags) };
   }

@@ -1,13 +1,30 @@
 /**
  * vcluster -> Flux `helm.toolkit.fluxcd.io/v2 HelmRelease` of the `vcluster` chart (HelmRepository
- * `loft`), in the tenant's namespace.
+ * `loft`), in the tenant's namespace, pinned to a supported chart version (`chart_version`, else
+ * the provider's `vcluster_chart_version`). The release installs into a namespace of its own
+ * (`vclusterNamespace`), because the chart's ResourceQuota covers its whole namespace: in the
+ * tenant's namespace it would also count the tenant's VMs and other vClusters.
  *
- * Values set (vCluster >= 0.20 layout): the k8s distro and its version, control-plane replicas,
- * resources and volume size, node affinity to the placed servers' hostnames with one replica per
- * host, and `policies.resourceQuota` from the workload quota. Pausing keeps the release (Flux
- * `suspend` stays false so the pause itself is reconciled) and scales the control plane to 0.
+ * Values, in the pinned version's layout (checked against each version's values.schema.json by
+ * test/controllers/upstream-schemas.test.ts): the k8s distro and its version (one `image` before
+ * 0.25 split into apiServer/controllerManager/scheduler images), control-plane replicas,
+ * resources and volume size, node affinity to the placed servers with one replica per host,
+ * embedded etcd when replicas > 1 (the default SQLite store refuses more than one replica).
+ *
+ * The workload quota: Helm merges our `policies.resourceQuota.quota` over the chart's default
+ * quota (limits.memory 40Gi, count/pods 20, ...), so a Flux post-renderer replaces the rendered
+ * ResourceQuota's `spec.hard` with exactly our keys. The control plane's own pods and volumes live
+ * in that namespace too (and the virtual cluster's CoreDNS, synced there as a pod); their
+ * reservation (replicas x control-plane resources, plus CoreDNS's requests) is added to the hard
+ * limits, so the control plane is never blocked and workloads get exactly what was asked.
+ *
+ * Pausing keeps the release (Flux `suspend` stays false so the pause itself is reconciled) and
+ * scales the control plane to 0.
  */
-import { stringify } from "yaml";
+import { createHash } from "node:crypto";
+import { parse as parseYaml, stringify } from "yaml";
+import { fromMilli, toMilli } from "../../domain/resources";
+import { schemaOf } from "../../schema/catalog";
 import type { VclusterArgs } from "../../schema/types.gen";
 import type { DesiredObject, PlacedServer } from "../types";
 import {
@@ -38,9 +55,25 @@ export const CONTROL_PLANE_REPLICAS = "otterscale.io/control-plane-replicas";
 export const HELM_REPOSITORY = { kind: "HelmRepository", name: "loft", namespace: "flux-system" } as const;
 const HOSTNAME = "kubernetes.io/hostname";
 
+/** Chart versions we support, and the default: schema/provider.json `vcluster_chart_version`. */
+const CHART_VERSION_SCHEMA = schemaOf("provider").properties!.vcluster_chart_version as { enum: string[]; default: string };
+export const VCLUSTER_CHART_VERSIONS: readonly string[] = CHART_VERSION_SCHEMA.enum;
+export const DEFAULT_VCLUSTER_CHART_VERSION: string = CHART_VERSION_SCHEMA.default;
+
+/**
+ * The namespace the release installs into and syncs workloads to: `vc-<name>-<hash>`, unique per
+ * tenant/name (the hash) and a valid DNS label (name cut to 44 characters).
+ *
+ * Example: `("acme", "dev")` -> `vc-dev-` + the first 8 hex digits of sha256("acme/dev").
+ */
+export function vclusterNamespace(tenant: string, name: string): string {
+  const hash = createHash("sha256").update(`${tenant}/${name}`).digest("hex").slice(0, 8);
+  return `vc-${name.slice(0, 44).replace(/-+$/, "")}-${hash}`;
+}
+
 /** In-cluster API endpoint of the vCluster service. */
 export function vclusterEndpoint(tenant: string, name: string): string {
-  return `https://${name}.${tenant}.svc.cluster.local:443`;
+  return `https://${name}.${vclusterNamespace(tenant, name)}.svc.cluster.local:443`;
 }
 
 /** The Secret vCluster writes its kubeconfig to (`vc-<name>`, key `config`). */
@@ -61,7 +94,7 @@ export function vclusterKubeconfig(tenant: string, name: string): string {
         name: id,
         user: {
           extensions: [
-            { name: "otterscale.io/credentials", extension: { secretRef: { namespace: tenant, name: id, key: "config" } } },
+            { name: "otterscale.io/credentials", extension: { secretRef: { namespace: vclusterNamespace(tenant, name), name: id, key: "config" } } },
           ],
         },
       },
@@ -84,7 +117,7 @@ function affinity(name: string, placement: readonly PlacedServer[]): Record<stri
     nodeAffinity: {
       requiredDuringSchedulingIgnoredDuringExecution: {
         nodeSelectorTerms: [
-          { matchExpressions: [{ key: HOSTNAME, operator: "In", values: placement.map((p) => p.hostname) }] },
+          { matchExpressions: [{ key: HOSTNAME, operator: "In", values: placement.map((p) => p.nodeName) }] },
         ],
       },
     },
@@ -96,9 +129,77 @@ function affinity(name: string, placement: readonly PlacedServer[]): Record<stri
   };
 }
 
+/** Chart 0.25 folded the three k8s component images into one `controlPlane.distro.k8s.image`. */
+function singleImage(chartVersion: string): boolean {
+  const [major, minor] = chartVersion.split(".").map(Number);
+  return major > 0 || minor >= 25;
+}
+
+/** `controlPlane.distro.k8s` in the chart version's layout. */
+function k8sDistro(chartVersion: string, kubernetesVersion: string): Record<string, unknown> {
+  const image = tagged(kubernetesVersion);
+  if (singleImage(chartVersion)) return compact({ enabled: true, version: kubernetesVersion, image });
+  return compact({
+    enabled: true,
+    version: kubernetesVersion,
+    apiServer: image && { image },
+    controllerManager: image && { image },
+    scheduler: image && { image },
+  });
+}
+
+/** The chart version an object renders with: its own, else the provider default (extras). */
+export function chartVersionOf(obj: Pick<DesiredObject, "spec" | "extras">): string {
+  const own = obj.spec.chart_version;
+  const fallback = obj.extras?.vcluster_chart_version;
+  return typeof own === "string" ? own : typeof fallback === "string" ? fallback : DEFAULT_VCLUSTER_CHART_VERSION;
+}
+
+type Spec = Required<Omit<VclusterArgs, "maintainers" | "chart_version">> & VclusterArgs;
+
+/**
+ * The virtual cluster's CoreDNS runs as a synced pod in the same namespace, so it is part of the
+ * control plane's share: its requests are set explicitly (20m CPU and 128Mi; the chart's default
+ * memory is 64Mi, but whole thousandths of a GiB keep the quota sums exact) and added to the quota.
+ */
+const COREDNS = { replicas: 1, cpu: 0.02, memoryGib: 0.125 } as const;
+
+/**
+ * ResourceQuota `hard`: the workload quota plus the control plane's own reservation (and CoreDNS).
+ *
+ * Example: workload 16 cores / 64 GiB / 200 GiB, 3 replicas of 2 cores / 4 GiB / 10 GiB ->
+ * cpu 16 + 3 x 2 + 0.02 = `22020m`, memory 64 + 3 x 4 + 0.125 = 76.125 GiB = `77952Mi`,
+ * storage 200 + 3 x 10 = `230Gi`.
+ */
+function quotaHard(s: Spec): Record<string, string> {
+  const n = s.control_plane_replicas;
+  const plus = (workload: number, perReplica: number, extra = 0) => fromMilli(toMilli(workload) + n * toMilli(perReplica) + toMilli(extra));
+  return {
+    "requests.cpu": cpuQuantity(plus(s.workload_cpu_cores, s.control_plane_cpu_cores, COREDNS.replicas * COREDNS.cpu)),
+    "requests.memory": gibQuantity(plus(s.workload_memory_gib, s.control_plane_memory_gib, COREDNS.replicas * COREDNS.memoryGib)),
+    "requests.storage": gibQuantity(plus(s.workload_storage_gib, s.control_plane_storage_gib)),
+  };
+}
+
+/** The post-renderer that makes the chart's ResourceQuota hold exactly `hard` (no chart defaults). */
+function exactQuota(name: string, hard: Record<string, string>): Record<string, unknown> {
+  return {
+    kustomize: {
+      patches: [
+        {
+          target: { version: "v1", kind: "ResourceQuota", name: `vc-${name}` },
+          patch: stringify([{ op: "replace", path: "/spec/hard", value: hard }]),
+        },
+      ],
+    },
+  };
+}
+
 function render(obj: DesiredObject): Manifest {
-  const s = withDefaults<Required<Omit<VclusterArgs, "maintainers">> & VclusterArgs>("vcluster", obj.spec);
+  const s = withDefaults<Spec>("vcluster", obj.spec);
+  const chartVersion = chartVersionOf(obj);
   const resources = { cpu: cpuQuantity(s.control_plane_cpu_cores), memory: gibQuantity(s.control_plane_memory_gib) };
+  const hard = quotaHard(s);
   return {
     apiVersion: "helm.toolkit.fluxcd.io/v2",
     kind: "HelmRelease",
@@ -116,28 +217,30 @@ function render(obj: DesiredObject): Manifest {
     spec: {
       interval: "10m",
       releaseName: s.name,
-      chart: { spec: { chart: "vcluster", sourceRef: { ...HELM_REPOSITORY } } },
+      targetNamespace: vclusterNamespace(s.tenant, s.name),
+      install: { createNamespace: true },
+      chart: { spec: { chart: "vcluster", version: chartVersion, sourceRef: { ...HELM_REPOSITORY } } },
       suspend: false,
+      postRenderers: [exactQuota(s.name, hard)],
       values: {
-        controlPlane: {
-          distro: { k8s: compact({ enabled: true, version: s.kubernetes_version, image: tagged(s.kubernetes_version) }) },
+        controlPlane: compact({
+          distro: { k8s: k8sDistro(chartVersion, s.kubernetes_version) },
+          // SQLite (the default store) serves one replica only; vcluster >= 0.21 exits otherwise.
+          backingStore: s.control_plane_replicas > 1 ? { etcd: { embedded: { enabled: true } } } : undefined,
+          coredns: {
+            deployment: {
+              replicas: COREDNS.replicas,
+              resources: { requests: { cpu: cpuQuantity(COREDNS.cpu), memory: gibQuantity(COREDNS.memoryGib) } },
+            },
+          },
           statefulSet: {
             highAvailability: { replicas: s.paused ? 0 : s.control_plane_replicas },
             resources: { requests: { ...resources }, limits: { ...resources } },
             persistence: { volumeClaim: { enabled: true, size: gibQuantity(s.control_plane_storage_gib) } },
             scheduling: compact({ podManagementPolicy: "Parallel", affinity: affinity(s.name, obj.placement) }),
           },
-        },
-        policies: {
-          resourceQuota: {
-            enabled: true,
-            quota: {
-              "requests.cpu": cpuQuantity(s.workload_cpu_cores),
-              "requests.memory": gibQuantity(s.workload_memory_gib),
-              "requests.storage": gibQuantity(s.workload_storage_gib),
-            },
-          },
-        },
+        }),
+        policies: { resourceQuota: { enabled: true, quota: hard } },
       },
     },
   };
@@ -148,12 +251,45 @@ function tagged(version: string): { tag: string } | undefined {
   return tag ? { tag } : undefined;
 }
 
+/** The workload share of a quota value: `hard` minus the control plane's, or the raw value. */
+function workloadShare(hard: unknown, perReplica: unknown, replicas: unknown, read: (q: unknown) => number | undefined, extra = 0): unknown {
+  const h = read(hard);
+  const p = read(perReplica);
+  if (h === undefined || p === undefined || typeof replicas !== "number") return hard;
+  return fromMilli(toMilli(h) - replicas * toMilli(p) - toMilli(extra));
+}
+
+/**
+ * The quota the cluster enforces: the post-renderer's `spec.hard` (the values' copy is only what
+ * the chart starts from). Undefined when the patch is gone (the chart's defaults would apply),
+ * which reads as drift on every workload attribute.
+ */
+function enforcedQuota(m: Manifest): unknown {
+  const renderers = at(m, "spec", "postRenderers");
+  if (!Array.isArray(renderers)) return undefined;
+  for (const r of renderers) {
+    const patches = at(r, "kustomize", "patches");
+    if (!Array.isArray(patches)) continue;
+    for (const p of patches) {
+      if (at(p, "target", "kind") !== "ResourceQuota" || typeof at(p, "patch") !== "string") continue;
+      try {
+        const ops = parseYaml(at(p, "patch") as string) as unknown;
+        const op = Array.isArray(ops) ? ops.find((o) => at(o, "path") === "/spec/hard" && at(o, "op") === "replace") : undefined;
+        if (op) return at(op, "value");
+      } catch {
+        return undefined; // a hand edit broke the patch: drift
+      }
+    }
+  }
+  return undefined;
+}
+
 function parse(m: Manifest): Parsed {
   const labels = labelsOf(m);
   const annotations = annotationsOf(m);
   const values = at(m, "spec", "values");
   const sts = at(values, "controlPlane", "statefulSet");
-  const quota = at(values, "policies", "resourceQuota", "quota");
+  const quota = enforcedQuota(m);
   const q = (k: string) => at(quota, k);
   const replicas = at(sts, "highAvailability", "replicas");
   const paused = annotations[PAUSED] === "true" || replicas === 0;
@@ -163,6 +299,7 @@ function parse(m: Manifest): Parsed {
   const memory = at(sts, "resources", "requests", "memory");
   const storage = at(sts, "persistence", "volumeClaim", "size");
   const k8s = at(values, "controlPlane", "distro", "k8s");
+  const declared = typeof replicas === "number" && replicas > 0 ? replicas : numberAnnotation(annotations[CONTROL_PLANE_REPLICAS]);
   return compact({
     key: `${tenant}/${name}`,
     status: paused ? "Paused" : "Running",
@@ -171,15 +308,14 @@ function parse(m: Manifest): Parsed {
       tenant,
       group: labels[LABEL.group],
       maintainers: readMaintainers(m),
-      kubernetes_version: at(k8s, "version") ?? at(k8s, "image", "tag"),
-      control_plane_replicas:
-        typeof replicas === "number" && replicas > 0 ? replicas : numberAnnotation(annotations[CONTROL_PLANE_REPLICAS]),
+      kubernetes_version: at(k8s, "version") ?? at(k8s, "image", "tag") ?? at(k8s, "apiServer", "image", "tag"),
+      control_plane_replicas: declared,
       control_plane_cpu_cores: orRaw(unitsOf(cpu), cpu),
       control_plane_memory_gib: orRaw(gibOf(memory), memory),
       control_plane_storage_gib: orRaw(gibOf(storage), storage),
-      workload_cpu_cores: orRaw(unitsOf(q("requests.cpu")), q("requests.cpu")),
-      workload_memory_gib: orRaw(gibOf(q("requests.memory")), q("requests.memory")),
-      workload_storage_gib: orRaw(gibOf(q("requests.storage")), q("requests.storage")),
+      workload_cpu_cores: workloadShare(q("requests.cpu"), cpu, declared, unitsOf, COREDNS.replicas * COREDNS.cpu),
+      workload_memory_gib: workloadShare(q("requests.memory"), memory, declared, gibOf, COREDNS.replicas * COREDNS.memoryGib),
+      workload_storage_gib: workloadShare(q("requests.storage"), storage, declared, gibOf),
       paused,
     }),
     servers: splitList(annotations[ANNOTATION.servers]),
@@ -188,8 +324,12 @@ function parse(m: Manifest): Parsed {
   }) as Parsed;
 }
 
+/**
+ * `chart_version` is not carried: unset, it follows the provider default, which the spec alone
+ * does not know (see chartVersionOf).
+ */
 function carried(spec: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const s = withDefaults<Required<Omit<VclusterArgs, "maintainers">> & VclusterArgs>("vcluster", spec);
+  const s = withDefaults<Spec>("vcluster", spec);
   return compact({
     name: s.name,
     tenant: s.tenant,

@@ -39,6 +39,12 @@ export interface OtterscaleProviderConfig {
   */
   readonly reviewChecks?: string;
   /**
+  * Version of the `vcluster` Helm chart that vClusters without their own `chart_version` are pinned to: `0.24.2`, `0.26.5` or `0.36.1` (default `0.36.1`). Env: `OTTERSCALE_VCLUSTER_CHART_VERSION`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs#vcluster_chart_version OtterscaleProvider#vcluster_chart_version}
+  */
+  readonly vclusterChartVersion?: string;
+  /**
   * Alias name
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs#alias OtterscaleProvider#alias}
@@ -95,6 +101,7 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
     this._ledgerUrl = config.ledgerUrl;
     this._owner = config.owner;
     this._reviewChecks = config.reviewChecks;
+    this._vclusterChartVersion = config.vclusterChartVersion;
     this._alias = config.alias;
   }
 
@@ -182,6 +189,22 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
     return this._reviewChecks;
   }
 
+  // vcluster_chart_version - computed: true, optional: true, required: false
+  private _vclusterChartVersion?: string; 
+  public get vclusterChartVersion() {
+    return this._vclusterChartVersion;
+  }
+  public set vclusterChartVersion(value: string | undefined) {
+    this._vclusterChartVersion = value;
+  }
+  public resetVclusterChartVersion() {
+    this._vclusterChartVersion = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get vclusterChartVersionInput() {
+    return this._vclusterChartVersion;
+  }
+
   // alias - computed: false, optional: true, required: false
   private _alias?: string; 
   public override get alias() {
@@ -209,6 +232,7 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
       ledger_url: cdktf.stringToTerraform(this._ledgerUrl),
       owner: cdktf.stringToTerraform(this._owner),
       review_checks: cdktf.stringToTerraform(this._reviewChecks),
+      vcluster_chart_version: cdktf.stringToTerraform(this._vclusterChartVersion),
       alias: cdktf.stringToTerraform(this._alias),
     };
   }
@@ -241,6 +265,12 @@ export class OtterscaleProvider extends cdktf.TerraformProvider {
       },
       review_checks: {
         value: cdktf.stringToHclTerraform(this._reviewChecks),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      vcluster_chart_version: {
+        value: cdktf.stringToHclTerraform(this._vclusterChartVersion),
         isBlock: false,
         type: "simple",
         storageClassType: "string",

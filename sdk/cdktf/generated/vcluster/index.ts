@@ -9,6 +9,12 @@ import * as cdktf from 'cdktf';
 
 export interface VclusterConfig extends cdktf.TerraformMetaArguments {
   /**
+  * Version of the `vcluster` Helm chart, pinned in the HelmRelease (values are rendered in that version's layout). Unset: the provider's `vcluster_chart_version`. Supported: `0.24.2`, `0.26.5`, `0.36.1`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/vcluster#chart_version Vcluster#chart_version}
+  */
+  readonly chartVersion?: string;
+  /**
   * CPU cores per control-plane replica.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/vcluster#control_plane_cpu_cores Vcluster#control_plane_cpu_cores}
@@ -51,7 +57,7 @@ export interface VclusterConfig extends cdktf.TerraformMetaArguments {
   */
   readonly maintainers?: string[];
   /**
-  * vCluster name. Changing it forces replacement.
+  * vCluster name (at most 53 characters: it is the Helm release name). Changing it forces replacement.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/vcluster#name Vcluster#name}
   */
@@ -310,6 +316,7 @@ export class Vcluster extends cdktf.TerraformResource {
       connection: config.connection,
       forEach: config.forEach
     });
+    this._chartVersion = config.chartVersion;
     this._controlPlaneCpuCores = config.controlPlaneCpuCores;
     this._controlPlaneMemoryGib = config.controlPlaneMemoryGib;
     this._controlPlaneReplicas = config.controlPlaneReplicas;
@@ -329,6 +336,22 @@ export class Vcluster extends cdktf.TerraformResource {
   // ==========
   // ATTRIBUTES
   // ==========
+
+  // chart_version - computed: false, optional: true, required: false
+  private _chartVersion?: string; 
+  public get chartVersion() {
+    return this.getStringAttribute('chart_version');
+  }
+  public set chartVersion(value: string) {
+    this._chartVersion = value;
+  }
+  public resetChartVersion() {
+    this._chartVersion = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get chartVersionInput() {
+    return this._chartVersion;
+  }
 
   // control_plane_cpu_cores - computed: true, optional: true, required: false
   private _controlPlaneCpuCores?: number; 
@@ -581,6 +604,7 @@ export class Vcluster extends cdktf.TerraformResource {
 
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
+      chart_version: cdktf.stringToTerraform(this._chartVersion),
       control_plane_cpu_cores: cdktf.numberToTerraform(this._controlPlaneCpuCores),
       control_plane_memory_gib: cdktf.numberToTerraform(this._controlPlaneMemoryGib),
       control_plane_replicas: cdktf.numberToTerraform(this._controlPlaneReplicas),
@@ -600,6 +624,12 @@ export class Vcluster extends cdktf.TerraformResource {
 
   protected override synthesizeHclAttributes(): { [name: string]: any } {
     const attrs = {
+      chart_version: {
+        value: cdktf.stringToHclTerraform(this._chartVersion),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
       control_plane_cpu_cores: {
         value: cdktf.numberToHclTerraform(this._controlPlaneCpuCores),
         isBlock: false,
