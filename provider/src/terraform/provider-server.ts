@@ -226,6 +226,10 @@ export class ProviderServer {
     const deposed = !!current && current.action !== "delete";
     const change: PlannedChange = { action: "delete", kind, id, address, owner, ...(deposed ? { deposed } : {}) };
     try {
+      // Another workspace's object reads as gone here (its refresh drops it from state, and the
+      // apply deletes nothing): there is nothing for this workspace to be refused.
+      const holder = await (await this.getEngine()).ownerOf(kind, id);
+      if (holder && holder !== owner) return [];
       return (await this.session.review(change, { remember: !deposed })).map(fromEngineDiagnostic);
     } catch (e) {
       return fromError(e, `planning the destroy of ${address}`, kind);
