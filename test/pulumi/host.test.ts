@@ -139,7 +139,7 @@ describe("pulumi: the dynamic-provider host over gRPC", function () {
     assert.equal((await usage("acme", "g")).used_cpu_cores, 4);
     // Growing past the quota is refused at check time (an update, not a create).
     const tooBig = await host.check(urnOf("virtual_machine", "web-1"), resized, { ...resized, cpuCores: 17 });
-    assert.match(tooBig.failures[0].reason, /cpuCores requested 13, used 4, limit 16/);
+    assert.match(tooBig.failures[0].reason, /cpuCores requested 17 \(\+13\), used 4, limit 16/);
 
     // Drift: a hand edit shows up in Read, and the program's value diffs against it.
     const file = manifest("acme/virtual_machine/web-1.yaml");

@@ -108,7 +108,7 @@ describe("pulumi: previews tell the truth (the dynamic-provider host over gRPC)"
       const c = await apply("virtual_machine", vm("c", 2));
       assert.deepEqual(await check("virtual_machine", { ...a.inputs, cpuCores: 4 }, a.inputs), []);
       // c grows 2 -> 6: needs 4 more on top of a's held 8 (and its own 2).
-      assertRefused(await check("virtual_machine", { ...c.inputs, cpuCores: 6 }, c.inputs), "cpuCores", "quota exceeded for tenant acme in group g: cpuCores requested 4, used 10, limit 10", "virtual_machine acme/a (resized down)");
+      assertRefused(await check("virtual_machine", { ...c.inputs, cpuCores: 6 }, c.inputs), "cpuCores", "quota exceeded for tenant acme in group g: cpuCores requested 6 (+4), used 10, limit 10", "virtual_machine acme/a (resized down)");
     });
 
     it("a VM replaced into another group keeps counting in its old group for the other steps", async () => {

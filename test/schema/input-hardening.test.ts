@@ -7,6 +7,7 @@
  * front ends reach the same rule.
  */
 import assert from "node:assert/strict";
+import { displayPath } from "../../provider/src/domain/errors";
 import * as path from "node:path";
 import { initLedger } from "../../provider/src/ledger/open";
 import { encode } from "@msgpack/msgpack";
@@ -36,7 +37,8 @@ function assertNames(err: { message: string; problems: readonly { path?: string;
   const problem = err.problems.find((p) => p.path === where);
   assert.ok(problem, `expected a problem at ${where}, got ${JSON.stringify(err.problems)}`);
   assert.match(problem.message, says);
-  assert.ok(err.message.includes(`${where}: `), `the message names ${where}: ${err.message}`);
+  // The message prints the path as users write it (gpus[0].count); the structured path stays dotted.
+  assert.ok(err.message.includes(`${displayPath(where)}: `), `the message names ${displayPath(where)}: ${err.message}`);
 }
 
 const vmJson = (extra: string) => `{"name":"web","tenant":"acme","group":"g","cpu_cores":2,"memory_gib":4,"disk_gib":10${extra}}`;

@@ -25,8 +25,9 @@ export class FakeEngine implements EngineApi {
   ledgerId = "fake-ledger-1";
   readonly ledgerLabel = "fake://ledger";
 
-  async ownerOf(): Promise<string | null | undefined> {
-    return null;
+  /** Nobody recorded (null) for an object it holds; undefined (no such object) otherwise. */
+  async ownerOf(kind: ResourceKind, id: string): Promise<string | null | undefined> {
+    return this.objects.has(`${kind}/${id}`) ? null : undefined;
   }
   readonly objects = new Map<string, State>(); // `${kind}/${id}`
   readonly calls: Call[] = [];

@@ -127,7 +127,16 @@ export function asDomainError(e: unknown, context: string): OtterscaleError {
   });
 }
 
+/**
+ * An attribute path as users write it: list indexes in brackets.
+ *
+ * Example: `displayPath("gpus.0.count")` -> `"gpus[0].count"`.
+ */
+export function displayPath(path: string): string {
+  return path.replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+}
+
 export function invalid(problems: Problem[], subject: string): OtterscaleError {
-  const lines = problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message));
+  const lines = problems.map((p) => (p.path ? `${displayPath(p.path)}: ${p.message}` : p.message));
   return new OtterscaleError("invalid_input", `invalid ${subject}: ${lines.join("; ")}`, problems);
 }

@@ -9,7 +9,7 @@ import type { Allocation, LedgerRecord, LedgerTx, ServerLoad } from "../ledger/r
 import { candidateOf, membersOf, NO_LOAD } from "../model/inventory";
 import { shapeOf, type Shape } from "../model/shape";
 import { bindFilters, capacityOf, checkInPlace, domainValue, place, runFilters, type Candidate, type Domain, type PlacementRequest } from "../placement";
-import { addUsage, checkLimitsCoverUse, checkQuota, describeViolations, NO_USAGE, type QuotaLimits, type QuotaViolation } from "../quota/quota";
+import { addUsage, checkLimitsCoverUse, checkQuota, describeViolation, describeViolations, NO_USAGE, type QuotaLimits, type QuotaViolation } from "../quota/quota";
 import { WORKLOAD_KINDS, type ResourceKind, type WorkloadKind } from "../schema/catalog";
 import type { BaremetalGroupArgs, ServerArgs, TenantQuotaArgs, VirtualMachineArgs } from "../schema/types.gen";
 import type { Inventory } from "./inventory";
@@ -109,7 +109,7 @@ function quotaError(tenant: string, group: string, violations: readonly QuotaVio
     violations.map((v) => ({
       // The quota dimension; front ends map it onto the attribute of the kind that carries it.
       path: v.dimension,
-      message: `tenant ${tenant} in group ${group}: ${v.dimension} requested ${v.requested}, used ${v.used}, limit ${v.limit}`,
+      message: `tenant ${tenant} in group ${group}: ${describeViolation(v)}`,
     })),
     { tenant, group, violations },
   );
@@ -161,6 +161,14 @@ export async function decideWorkloadCreate(
   };
   const placed = place(candidates, request);
   if (!placed.ok) {
+    if (request.pinned && !ctx.inv.servers.has(request.pinned)) {
+      throw new OtterscaleError(
+        "unplaceable",
+        `cannot place ${kind} ${key}: pinned server ${request.pinned}: no such server`,
+        [{ path: "placement.server", message: `no such server: ${request.pinned}` }],
+        missingReference(`server ${request.pinned}`),
+      );
+    }
     if (request.pinned && !members.includes(request.pinned)) {
       throw new OtterscaleError("unplaceable", `cannot place ${kind} ${key}: pinned server ${request.pinned} is not a member of group ${groupName}`, [
         { path: "placement.server", message: `server ${request.pinned} is not a member of group ${groupName}` },
@@ -208,7 +216,7 @@ export async function decideWorkloadUpdate(
   const shape = shapeOf(kind, spec);
   const quota = await quotaOf(ctx, tenant, groupName);
   const delta = addUsage(shape.charge, existing.charge, -1);
-  const verdict = checkQuota(limitsOf(quota), await ctx.tx.usage(tenant, groupName), delta);
+  const verdict = checkQuota(limitsOf(quota), await ctx.tx.usage(tenant, groupName), delta, existing.charge);
   if (!verdict.ok) throw quotaError(tenant, groupName, verdict.violations);
 
   const subject = `${kind} ${existing.key}`;
@@ -226,12 +234,19 @@ export async function decideWorkloadUpdate(
   const servers = kept.map((a) => a.server);
   const withoutOwn = await candidatesOf(ctx, servers, { kind, key: existing.key });
   const allocations: Allocation[] = [];
+  const whose = kind === "virtual_machine" ? "this VM's" : `this ${kind.replace(/_/g, " ")}'s`;
+  const modelChanged = (existing.spec.gpu_model ?? null) !== (spec.gpu_model ?? null);
   for (const [i, c] of withoutOwn.entries()) {
-    const rejection = checkInPlace(c, shape.demand, shape.gpuModel);
+    const rejection = checkInPlace(c, shape.demand, shape.gpuModel, { resources: kept[i].resources, whose });
     if (rejection) {
+      // A new GPU model is not a size: no capacity freed on this server gives it that model.
+      const advice =
+        modelChanged && rejection.filter === "gpu-model"
+          ? `Changing gpu_model needs a server with ${String(spec.gpu_model ?? "other")} GPUs, and the VM is not moved silently: replace it (terraform apply -replace=..., or change a force-new attribute such as its name)`
+          : `Resources are not moved silently: lower the request, free capacity on ${c.name}, or replace the resource`;
       throw new OtterscaleError(
         "unplaceable",
-        `cannot resize ${subject} in place on server ${c.name}: ${rejection.reason}. Resources are not moved silently: lower the request, free capacity on ${c.name}, or replace the resource`,
+        `cannot resize ${subject} in place on server ${c.name}: ${rejection.reason}. ${advice}`,
         [{ message: `${c.name}: ${rejection.reason}` }],
         { rejections: [rejection] },
       );

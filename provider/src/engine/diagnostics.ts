@@ -2,7 +2,7 @@
  * Engine errors as diagnostics: one summary per error code, the attribute path mapped onto the
  * attribute of the kind that carries the dimension. Front ends translate these, never re-word them.
  */
-import { ERROR_CODES, OtterscaleError, asDomainError, type ErrorCode } from "../domain/errors";
+import { ERROR_CODES, OtterscaleError, asDomainError, displayPath, type ErrorCode } from "../domain/errors";
 import type { ResourceKind } from "../schema/catalog";
 import type { Diagnostic } from "./contract";
 
@@ -22,7 +22,7 @@ export function diagnosticsOf(raised: unknown, kind: ResourceKind | undefined, a
   const map = kind ? DIMENSION_PATHS[kind] : undefined;
   const summary = summaryOf(e);
   if (e.code === "invalid_input" && e.problems.length) {
-    return e.problems.map((p) => ({ severity: "error", address, path: p.path, code: e.code, summary, detail: p.path ? `${p.path}: ${p.message}` : p.message }));
+    return e.problems.map((p) => ({ severity: "error", address, path: p.path, code: e.code, summary, detail: p.path ? `${displayPath(p.path)}: ${p.message}` : p.message }));
   }
   const paths = [...new Set(e.problems.map((p) => (p.path && map ? (map[p.path] ?? (e.code === "quota_exceeded" ? undefined : p.path)) : p.path)))];
   const path = paths.length === 1 ? paths[0] : undefined;

@@ -10,7 +10,7 @@
 import { Queries } from "./queries";
 import type { Controllers, KindController, ObservedObject } from "../controllers/types";
 import { describeDrift, renderedDrift, type FieldDrift } from "../controllers/render";
-import { OtterscaleError } from "../domain/errors";
+import { invalid, OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 import { validateInput } from "../schema/validate";
@@ -90,7 +90,7 @@ export class Engine implements EngineApi {
   validate(kind: ResourceKind, args: unknown): Validated {
     const spec = validateInput<Record<string, unknown>>(kind, args, `otterscale_${kind}`);
     const extra = semanticProblems(kind, spec);
-    if (extra.length) throw new OtterscaleError("invalid_input", `invalid otterscale_${kind}: ${extra.map((p) => `${p.path}: ${p.message}`).join("; ")}`, extra);
+    if (extra.length) throw invalid(extra, `otterscale_${kind}`);
     const { clean, digests } = splitSecrets(kind, spec);
     return { spec, clean, digests, key: keyOf(kind, spec) };
   }

@@ -17,7 +17,7 @@ import { diagnosticsOf } from "./diagnostics";
 import { canonical } from "./records";
 import { settleUpdate } from "./update-hold";
 import { countedNote, destroyFirst, keepCounting, shrinks, type Counted, type Removed, type StillCounted } from "./review/rules";
-import { checkOwner, visibleTo } from "./owners";
+import { checkOwner } from "./owners";
 
 export interface PlanOps {
   validate(kind: ResourceKind, args: unknown): Validated;
@@ -173,9 +173,7 @@ export class Planner {
         const id = change.id!;
         st.objects.set(objectId(change.kind, id), change.action);
         const found = await tx.get(change.kind, id);
-        // Another owner's object reads as gone for this one (owners.ts): its refresh drops it
-        // from state, so there is nothing for this owner to delete.
-        old = found && (change.action === "replace" || visibleTo(found, change.owner)) && !st.counted.has(objectId(change.kind, id)) ? found : undefined;
+        old = found && !st.counted.has(objectId(change.kind, id)) ? found : undefined;
         if (old) {
           checkOwner(old, change.owner, "delete");
           try {

@@ -205,8 +205,10 @@ export const DEFAULT_FILTERS: readonly FilterName[] = [
   "zones",
   "failure-domain",
   "anti-affinity",
-  "capacity",
+  // Before capacity: a server without the requested GPU model is explained by the model, not by
+  // whichever dimension it also happens to lack.
   "gpu-model",
+  "capacity",
 ];
 
 /** Binds the named filters to a request, dropping those that opt out. */

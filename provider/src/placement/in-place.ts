@@ -3,8 +3,19 @@
  */
 import { DIMENSIONS, type Resources } from "../domain/resources";
 import { gpuShortfall } from "./filters";
-import { insufficient } from "./messages";
+import { insufficient, insufficientResize } from "./messages";
 import type { Candidate, Rejection } from "./types";
+
+/**
+ * The workload's own share on the server, when `candidate` excludes it and `extra` is its whole
+ * new demand: messages then show the new amount with its growth, and what is allocated with the
+ * workload's own share counted in (as the inventory shows it).
+ */
+export interface OwnShare {
+  readonly resources: Resources;
+  /** `this VM's` */
+  readonly whose: string;
+}
 
 /**
  * Checks that `candidate` (the workload's current server, whose `allocated` already includes the
@@ -23,12 +34,20 @@ import type { Candidate, Rejection } from "./types";
  * extra memory 8, 60 + 8 > 64 -> `{server, filter: "capacity", reason: "insufficient memory:
  * requested 8, allocated 60, capacity 64 GiB"}`; resize 16 -> 20 GiB: 60 + 4 <= 64 -> undefined.
  */
-export function checkInPlace(candidate: Candidate, extra: Resources, gpuModel?: string): Rejection | undefined {
+export function checkInPlace(candidate: Candidate, extra: Resources, gpuModel?: string, own?: OwnShare): Rejection | undefined {
+  // The model first: a server without the requested GPU model is explained by the model.
+  if (extra.gpus > 0 && gpuModel !== undefined && candidate.gpuModels[gpuModel] === undefined) {
+    return { server: candidate.name, filter: "gpu-model", reason: gpuShortfall(candidate, extra.gpus, gpuModel)! };
+  }
   const reasons: string[] = [];
   for (const dim of DIMENSIONS) {
     const grow = extra[dim];
     if (grow > 0 && candidate.allocated[dim] + grow > candidate.capacity[dim]) {
-      reasons.push(insufficient(dim, grow, candidate.allocated[dim], candidate.capacity[dim]));
+      reasons.push(
+        own
+          ? insufficientResize(dim, grow, own.resources[dim], candidate.allocated[dim], candidate.capacity[dim], own.whose)
+          : insufficient(dim, grow, candidate.allocated[dim], candidate.capacity[dim]),
+      );
     }
   }
   if (reasons.length > 0) return { server: candidate.name, filter: "capacity", reason: reasons.join("; ") };

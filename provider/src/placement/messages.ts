@@ -27,6 +27,21 @@ export function insufficient(dim: Dimension, requested: number, allocated: numbe
   );
 }
 
+/**
+ * One dimension a resize cannot grow into: the new amount and its growth, and what is allocated
+ * on the server counting the workload's own share (as the inventory shows it).
+ *
+ * Example: VM of 4 cores resized to 5 on a 32-core server with 28 allocated to others ->
+ * `insufficientResize("cpu", 5000, 4000, 28000, 32000, "this VM's")` ->
+ * `insufficient cpu: requested 5 (+1), allocated 32 (4 of them this VM's), capacity 32 cores`.
+ */
+export function insufficientResize(dim: Dimension, demand: number, own: number, allocatedByOthers: number, capacity: number, whose: string): string {
+  return (
+    `insufficient ${dim}: requested ${fromMilli(demand)} (+${fromMilli(demand - own)}), ` +
+    `allocated ${fromMilli(allocatedByOthers + own)} (${fromMilli(own)} of them ${whose}), capacity ${fromMilli(capacity)} ${DIMENSION_UNIT[dim]}`
+  );
+}
+
 /** `1 candidate`, `3 candidates`. */
 export function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;

@@ -32,7 +32,10 @@ export const NO_USAGE: Usage = Object.freeze({
 /** One limit a request would pass. Amounts in user units (cores, GiB, GPUs, objects). */
 export interface QuotaViolation {
   readonly dimension: string;
+  /** How much more the request needs (for an update, the growth). */
   readonly requested: number;
+  /** For an update: the object's new amount (what it holds plus `requested`). */
+  readonly total?: number;
   readonly used: number;
   readonly limit: number;
 }
@@ -49,7 +52,7 @@ const COUNTS = [
  * Checks `used + delta <= limit` on every dimension and count that the delta grows. Shrinking
  * never fails, so a tenant already over a lowered limit can still scale down.
  */
-export function checkQuota(limits: QuotaLimits, used: Usage, delta: Usage): QuotaVerdict {
+export function checkQuota(limits: QuotaLimits, used: Usage, delta: Usage, held?: Usage): QuotaVerdict {
   const violations: QuotaViolation[] = [];
   for (const d of DIMENSIONS) {
     const limit = limits.resources[d];
@@ -58,6 +61,7 @@ export function checkQuota(limits: QuotaLimits, used: Usage, delta: Usage): Quot
       violations.push({
         dimension: DIMENSION_ATTRIBUTE[d],
         requested: fromMilli(grow),
+        ...(held ? { total: fromMilli(held.resources[d] + grow) } : {}),
         used: fromMilli(used.resources[d]),
         limit: fromMilli(limit),
       });
@@ -66,7 +70,7 @@ export function checkQuota(limits: QuotaLimits, used: Usage, delta: Usage): Quot
   for (const [field, name] of COUNTS) {
     const limit = limits[field];
     if (delta[field] > 0 && limit !== undefined && used[field] + delta[field] > limit) {
-      violations.push({ dimension: name, requested: delta[field], used: used[field], limit });
+      violations.push({ dimension: name, requested: delta[field], ...(held ? { total: held[field] + delta[field] } : {}), used: used[field], limit });
     }
   }
   return violations.length ? { ok: false, violations } : { ok: true };
@@ -101,9 +105,19 @@ export function addUsage(a: Usage, b: Usage, sign = 1): Usage {
   };
 }
 
-/** "tenant acme in group g: cpu_cores requested 6, used 12, limit 16; ..." */
+/**
+ * One violation in words: the amount requested (for an update, the new amount and its growth),
+ * the tenant's use and the limit.
+ *
+ * Examples: `cpu_cores requested 6, used 12, limit 16` (a create);
+ * `cpu_cores requested 5 (+1), used 12, limit 12` (an update from 4 to 5 cores).
+ */
+export function describeViolation(v: QuotaViolation): string {
+  const requested = v.total === undefined ? `${v.requested}` : `${v.total} (+${v.requested})`;
+  return `${v.dimension} requested ${requested}, used ${v.used}, limit ${v.limit}`;
+}
+
+/** "quota exceeded for tenant acme in group g: cpu_cores requested 6, used 12, limit 16; ..." */
 export function describeViolations(tenant: string, group: string, violations: readonly QuotaViolation[]): string {
-  return `quota exceeded for tenant ${tenant} in group ${group}: ${violations
-    .map((v) => `${v.dimension} requested ${v.requested}, used ${v.used}, limit ${v.limit}`)
-    .join("; ")}`;
+  return `quota exceeded for tenant ${tenant} in group ${group}: ${violations.map(describeViolation).join("; ")}`;
 }

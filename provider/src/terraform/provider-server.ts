@@ -37,11 +37,11 @@ export class ProviderServer {
   /** The changes of this run planned so far, judged together (engine/review: the one rulebook). */
   private readonly session = new ReviewSession(() => this.getEngine());
   /**
-   * Addresses whose create this process applied. A delete of the same identity after it is the
-   * deposed copy of that very object (create_before_destroy creates first; the create found the
-   * object and adopted it as a retry): deleting it would destroy what the create just kept.
+   * Addresses whose create this process applied on an object that already existed (a retry that
+   * kept it). A delete of the same identity after it is the deposed copy of that very object
+   * (create_before_destroy creates first): deleting it would destroy what the create just kept.
    */
-  private readonly created = new Set<string>();
+  private readonly kept = new Set<string>();
   /** Who this workspace is (the owner recorded on what it creates or imports). */
   private readonly owner = new WorkspaceOwner();
   /** review_checks = "resource": check each change alone instead of with the plan's others. */
@@ -237,6 +237,10 @@ export class ProviderServer {
     const deposed = !!current && current.action !== "delete";
     const change: PlannedChange = { action: "delete", kind, id, address, owner, ...(deposed ? { deposed } : {}) };
     try {
+      // Another workspace's object reads as gone here (its refresh drops it from state, and the
+      // apply deletes nothing): there is nothing for this workspace to be refused.
+      const holder = await (await this.getEngine()).ownerOf(kind, id);
+      if (holder && holder !== owner) return [];
       return (await this.session.review(change, { remember: !deposed })).map(fromEngineDiagnostic);
     } catch (e) {
       return fromError(e, `planning the destroy of ${address}`, kind);
@@ -263,7 +267,7 @@ export class ProviderServer {
     try {
       if (prior) checkPrivate(req.planned_private, engine, `the state of ${address}`);
       if (!planned) {
-        if (this.created.has(address)) {
+        if (this.kept.has(address)) {
           log("info", "not deleting: this run's create made the same object current (a deposed copy of it)", { address });
           return { new_state: dynamicValue(null, spec.type), diagnostics: [] };
         }
@@ -272,8 +276,10 @@ export class ProviderServer {
       }
       let result: unknown;
       if (!prior) {
+        // A create of what already exists is a retry that keeps the object (the deposed case below).
+        const existed = identity !== undefined && (await engine.ownerOf(kind, identity)) !== undefined;
         result = await engine.create(kind, argsOf(spec, planned), this.opts(timeoutMsOf(planned, "create"), owner));
-        this.created.add(address);
+        if (existed) this.kept.add(address);
       }
       else if (takeover || planResource(spec, prior, planned).changed) {
         result = await engine.update(kind, priorId ?? "", argsOf(spec, planned), { ...this.opts(timeoutMsOf(planned, "update"), owner), ...(takeover ? { takeover } : {}) });

@@ -92,12 +92,8 @@ export function parsePulumiPreview(doc: unknown): ParsedChanges {
   }
   const changes: ReportChange[] = [];
   for (const [urn, c] of byUrn) {
-    if (c.action === "replace" && createFirst.has(urn)) {
-      // create-before-delete: the new object must fit while the old one still exists.
-      const { id, ...rest } = c;
-      changes.push({ ...rest, action: "create" });
-      changes.push({ action: "delete", kind: c.kind, address: `${c.address} (replaced)`, ...(id ? { id } : {}), afterCreates: true });
-    } else changes.push(c);
+    // create-before-delete: the new object must fit while the old one still exists (engine/review/rules.ts).
+    changes.push(c.action === "replace" && createFirst.has(urn) ? { ...c, createFirst: true } : c);
   }
   return { changes, skipped };
 }

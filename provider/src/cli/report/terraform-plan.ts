@@ -14,11 +14,8 @@ import { keyOf } from "../../engine/records";
 import { CliError } from "../exit-codes";
 import { inputArgs } from "./args";
 
-/**
- * A change as the report plans it. `afterCreates` marks the delete half of a create-before-destroy
- * replacement: the old object still holds its quota while the new one is created.
- */
-export type ReportChange = PlannedChange & { readonly afterCreates?: true };
+/** A change as the report plans it (the engine's PlannedChange; the review rulebook judges it). */
+export type ReportChange = PlannedChange;
 
 export interface ParsedChanges {
   readonly changes: ReportChange[];
@@ -37,6 +34,8 @@ interface TfResourceChange {
   readonly mode?: string;
   readonly type?: string;
   readonly change?: { readonly actions?: readonly string[]; readonly before?: unknown; readonly after?: unknown };
+  /** Set on the change of a deposed object (a create_before_destroy replacement left half-done). */
+  readonly deposed?: string;
 }
 
 /** `otterscale_virtual_machine` -> `virtual_machine`; undefined for other providers' types. */
@@ -96,13 +95,12 @@ export function parseTerraformPlan(doc: unknown): ParsedChanges {
     const args = action === "delete" ? undefined : inputArgs(kind, rc.change?.after);
     const unknown = action === "delete" ? [] : knownLater((rc.change as { after_unknown?: unknown } | undefined)?.after_unknown);
     const extra = { ...(args ? { args } : {}), ...(unknown.length ? { unknown } : {}) };
-    if (action === "replace" && (rc.change?.actions ?? [])[0] === "create") {
-      // create_before_destroy: the new object must fit while the old one still exists.
-      changes.push({ action: "create", kind, address, ...extra });
-      changes.push({ action: "delete", kind, address: `${address} (replaced)`, ...(id !== undefined ? { id } : {}), afterCreates: true });
-      continue;
-    }
-    changes.push({ action, kind, address, ...(id !== undefined ? { id } : {}), ...extra });
+    // create_before_destroy: the new object must fit while the old one still exists (engine/review/rules.ts).
+    const createFirst = action === "replace" && (rc.change?.actions ?? [])[0] === "create" ? { createFirst: true } : {};
+    // A deposed object's delete never blocks (rules.ts); its address names it apart from the current object.
+    const deposed = rc.deposed && action === "delete" ? { deposed: true } : {};
+    const at = rc.deposed ? `${address} (deposed ${rc.deposed})` : address;
+    changes.push({ action, kind, address: at, ...(id !== undefined ? { id } : {}), ...extra, ...createFirst, ...deposed });
   }
   const errored = (doc as { errored?: unknown }).errored === true;
   return {

@@ -2,10 +2,10 @@
  * Dependency-safe order for planning a set of changes together. Pure.
  *
  * Deletes come first, dependants before what they depend on (workloads, then quotas, groups,
- * servers), so what they free is available to the rest. Then everything else, inventory before
- * what uses it (servers, groups, quotas, workloads); within a kind, replacements and updates
- * before creates (a resize down frees quota a create may need). Last, the old halves of
- * create-before-destroy replacements. Ties go by address (then input order), so the same set of
+ * servers), so no delete is refused for a dependant the same plan deletes (what a delete frees is
+ * not credited to the rest: rules.ts). Then everything else, inventory before what uses it
+ * (servers, groups, quotas, workloads); within a kind, replacements and updates before creates
+ * (a replacement that keeps its identity may use its old object's room). Ties go by address (then input order), so the same set of
  * changes is judged in the same order whichever order it arrived in (deterministic blame).
  *
  * The review session (session.ts) orders each wave of concurrent changes this way, and
@@ -25,13 +25,12 @@ const ACTION_ORDER: Readonly<Record<PlannedChange["action"], number>> = { delete
 /** Workloads share one tier: they depend on inventory and quotas, never on each other. */
 const tier = (k: ResourceKind) => Math.min(KIND_ORDER.indexOf(k), WORKLOAD_TIER);
 
-function rank(c: PlannedChange & { readonly afterCreates?: true }): [number, number, number] {
-  if (c.action === "delete" && c.afterCreates) return [2, KIND_ORDER.length - tier(c.kind), 0];
+function rank(c: PlannedChange): [number, number, number] {
   if (c.action === "delete") return [0, KIND_ORDER.length - tier(c.kind), 0];
   return [1, tier(c.kind), ACTION_ORDER[c.action]];
 }
 
-export function orderChanges<C extends PlannedChange & { readonly afterCreates?: true }>(changes: readonly C[]): C[] {
+export function orderChanges<C extends PlannedChange>(changes: readonly C[]): C[] {
   return changes
     .map((c, i) => ({ c, i, r: rank(c) }))
     .sort((a, b) => a.r[0] - b.r[0] || a.r[1] - b.r[1] || a.r[2] - b.r[2] || byAddress(a.c, b.c) || a.i - b.i)
