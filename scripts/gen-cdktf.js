@@ -41,6 +41,7 @@ function attributeJson(a) {
     ...(a.optional ? { optional: true } : {}),
     ...(a.computed ? { computed: true } : {}),
     ...(a.sensitive ? { sensitive: true } : {}),
+    ...(a.writeOnly ? { write_only: true } : {}),
   };
 }
 

@@ -84,7 +84,8 @@ function line(a, anchorPrefix, forceNew) {
   if (forceNew && a.forceNew && !/forces replacement/i.test(a.description)) notes.push("Changing this forces a new resource.");
   const nested = a.nested ? ` (see [below for nested schema](#${anchorPrefix}--${a.name}))` : "";
   const desc = [a.description, ...notes].filter(Boolean).join(" ");
-  return `- \`${a.name}\` (${typeLabel(a)}${a.sensitive ? ", Sensitive" : ""}) ${desc}${nested}`;
+  const writeOnly = a.writeOnly ? ", [Write-only](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments)" : "";
+  return `- \`${a.name}\` (${typeLabel(a)}${a.sensitive ? ", Sensitive" : ""}${writeOnly}) ${desc}${nested}`;
 }
 
 function section(title, attrs, anchorPrefix, forceNew) {

@@ -39,6 +39,14 @@ export interface SchemaNode {
   "x-env"?: string;
   /** A number stored in the ledger as thousandths: finer amounts are refused (validate.ts). */
   "x-quantity"?: boolean;
+  /**
+   * Terraform-only (>= 1.11): the write-only form of the sibling attribute named here (e.g.
+   * `user_data_wo` -> `user_data`). Never in plan or state; the Terraform layer hands its value
+   * to the engine as the sibling. Other front ends do not see it (see `schemaOf`).
+   */
+  "x-write-only"?: string;
+  /** Terraform-only: the version trigger of the named write-only sibling (`user_data_wo_version`). */
+  "x-version-of"?: string;
   [keyword: string]: unknown;
 }
 
@@ -94,11 +102,67 @@ const raw: Record<ResourceKind | DataSourceKind | "provider", unknown> = {
   group_capacity: groupCapacity,
 };
 
-const resolved = mapValues(raw, (s) => Object.freeze(inline(s)) as SchemaNode);
+const terraformResolved = mapValues(raw, (s) => Object.freeze(inline(s)) as SchemaNode);
 
-/** The resolved schema of a resource kind, data source or the provider configuration. */
+/** Attributes only Terraform has: write-only arguments and their version triggers. */
+export const isTerraformOnly = (p: SchemaNode): boolean => p["x-write-only"] !== undefined || p["x-version-of"] !== undefined;
+
+/** A schema without its Terraform-only attributes, at any depth. */
+function withoutTerraformOnly(node: SchemaNode): SchemaNode {
+  if (!node.properties) return node;
+  const props: Record<string, SchemaNode> = {};
+  for (const [k, p] of Object.entries(node.properties)) if (!isTerraformOnly(p)) props[k] = withoutTerraformOnly(p);
+  return { ...node, properties: props };
+}
+
+const resolved = mapValues(terraformResolved, (s) => Object.freeze(withoutTerraformOnly(s)));
+
+/**
+ * The resolved schema of a resource kind, data source or the provider configuration: what the
+ * engine, Pulumi and the generated types know. Terraform-only attributes are not in it.
+ */
 export function schemaOf(kind: ResourceKind | DataSourceKind | "provider"): SchemaNode {
   return resolved[kind];
+}
+
+/** The resolved schema as Terraform serves it: `schemaOf` plus the Terraform-only attributes. */
+export function terraformSchemaOf(kind: ResourceKind | DataSourceKind | "provider"): SchemaNode {
+  return terraformResolved[kind];
+}
+
+/** A write-only argument: dotted path of its parent object ("" at top level) and the names. */
+export interface WriteOnlyArgument {
+  readonly parent: string;
+  /** The write-only attribute, e.g. `user_data_wo`. */
+  readonly name: string;
+  /** The attribute whose value it supplies, e.g. `user_data`. */
+  readonly target: string;
+  /** Its version trigger, e.g. `user_data_wo_version`, if the schema declares one. */
+  readonly version?: string;
+}
+
+const writeOnlyMemo = new Map<string, readonly WriteOnlyArgument[]>();
+
+/** Every write-only argument of a kind, at any depth (Terraform >= 1.11). */
+export function writeOnlyArguments(kind: ResourceKind | DataSourceKind | "provider"): readonly WriteOnlyArgument[] {
+  let v = writeOnlyMemo.get(kind);
+  if (v) return v;
+  const out: WriteOnlyArgument[] = [];
+  const walk = (node: SchemaNode, parent: string) => {
+    const props = node.properties ?? {};
+    for (const [k, p] of Object.entries(props)) {
+      const target = p["x-write-only"];
+      if (target !== undefined) {
+        if (!props[target]) throw new Error(`schema: ${kind} ${parent ? `${parent}.` : ""}${k}: x-write-only names no sibling ${target}`);
+        const version = Object.entries(props).find(([, q]) => q["x-version-of"] === k)?.[0];
+        out.push({ parent, name: k, target, ...(version ? { version } : {}) });
+      }
+      if (p.type === "object" && p.properties) walk(p, parent ? `${parent}.${k}` : k);
+    }
+  };
+  walk(terraformResolved[kind], "");
+  writeOnlyMemo.set(kind, (v = Object.freeze(out)));
+  return v;
 }
 
 /** Terraform/registry type name, e.g. `otterscale_virtual_machine`. */

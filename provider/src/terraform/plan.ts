@@ -12,6 +12,7 @@
  */
 import type { AttributeSpec, ObjectSpec } from "./schema";
 import { sensitivePaths, type ResourceKind } from "../schema/catalog";
+import { dropTerraformOnly, versionPaths } from "./write-only";
 import { isUnknown, isWhollyKnown, UNKNOWN, valuesEqual, type TfObject, type TfType, type TfValue } from "./codec/types";
 
 /**
@@ -54,6 +55,7 @@ function planObject(attrs: readonly AttributeSpec[], config: TfObject, prior: Tf
   const out: TfObject = {};
   for (const a of attrs) {
     if (computedOnly(a)) out[a.name] = prior ? (prior[a.name] ?? null) : UNKNOWN;
+    else if (a.writeOnly) out[a.name] = null; // Terraform >= 1.11 rejects a plan that holds a write-only value
     else out[a.name] = planAttribute(a, config[a.name], prior?.[a.name]);
   }
   return out;
@@ -174,6 +176,8 @@ export function refreshedState(spec: ObjectSpec, prior: TfValue, read: unknown):
   // The ledger never stores sensitive inputs (only a digest), so a read cannot return them: keep
   // the ones in state, or every refresh would plan an update that re-sends them.
   if (priorObj) for (const path of sensitivePaths(spec.kind as ResourceKind)) carryOver(fresh, priorObj, path.split("."));
+  // Write-only version triggers are Terraform's alone (the engine never sees them): keep them too.
+  if (priorObj) for (const path of versionPaths(spec.kind as ResourceKind)) carryOver(fresh, priorObj, path.split("."));
   return fresh;
 }
 
@@ -208,11 +212,11 @@ export function argsOf(spec: ObjectSpec, value: TfValue): Record<string, unknown
   const out: Record<string, unknown> = {};
   if (!isObject(value)) return out;
   for (const a of spec.attributes) {
-    if (computedOnly(a)) continue;
+    if (computedOnly(a) || a.terraformOnly) continue;
     const v = stripUnknown(value[a.name]);
     if (v !== undefined && v !== null) out[a.name] = v;
   }
-  return out;
+  return dropTerraformOnly(spec.kind, out); // nested ones too (bmc.password_wo)
 }
 
 function stripUnknown(v: TfValue | undefined): unknown {

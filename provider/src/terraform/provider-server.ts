@@ -16,6 +16,7 @@ import { argsOf, asUpdate, normalize, planResource, refreshedState, resolvePlann
 import { addressOf, identityOf, PendingChanges } from "./pending";
 import { timeoutMsOf } from "./timeouts";
 import { validateConfig } from "./validate-config";
+import { capabilityDiagnostics, withWriteOnlyValues } from "./write-only";
 import { isUnknown, isWhollyKnown, valuesEqual, type TfObject, type TfValue } from "./codec/types";
 import { log } from "./log";
 import { Mutex } from "../ledger/mutex";
@@ -165,7 +166,8 @@ export class ProviderServer {
     // An import does not take the object over by itself (a plan with import blocks must write
     // nothing): the apply after it does, so the plan shows an update.
     if (takeover && outcome.planned !== null && !outcome.changed) outcome = asUpdate(spec, outcome.planned as TfObject);
-    const diags: TfDiagnostic[] = [];
+    const diags: TfDiagnostic[] = capabilityDiagnostics(kindOf(spec), config, req.client_capabilities);
+    if (hasErrors(diags)) return { planned_state: req.prior_state, diagnostics: diagnosticsToProto(diags) };
     if (prior && req.prior_private?.length) {
       const engine = await this.getEngine().catch(() => undefined); // an unopenable engine is reported by the review below
       try {
@@ -239,9 +241,11 @@ export class ProviderServer {
         return { new_state: dynamicValue(null, spec.type), diagnostics: [] };
       }
       let result: unknown;
-      if (!prior) result = await engine.create(kind, argsOf(spec, planned), this.opts(timeoutMsOf(planned, "create"), owner));
+      // Write-only values come from the configuration: the plan never holds them.
+      const args = withWriteOnlyValues(kind, argsOf(spec, planned), fromDynamicValue(req.config, spec.type));
+      if (!prior) result = await engine.create(kind, args, this.opts(timeoutMsOf(planned, "create"), owner));
       else if (takeover || planResource(spec, prior, planned).changed) {
-        result = await engine.update(kind, priorId ?? "", argsOf(spec, planned), { ...this.opts(timeoutMsOf(planned, "update"), owner), ...(takeover ? { takeover } : {}) });
+        result = await engine.update(kind, priorId ?? "", args, { ...this.opts(timeoutMsOf(planned, "update"), owner), ...(takeover ? { takeover } : {}) });
       } else result = prior; // only `timeouts` changed: nothing for the engine to do
       const state = resolvePlanned(planned, result as TfValue, spec.type);
       return { new_state: dynamicValue(state, spec.type), private: settledPrivate(engine.ledgerId, req.planned_private, owner), diagnostics: diagnosticsToProto(consistencyWarnings(spec, planned, result)) };

@@ -9,13 +9,16 @@
  * - string / number|integer / boolean   -> "string" / "number" / "bool"
  * - `readOnly` -> computed; `default` -> optional+computed; listed in `required` -> required;
  *   otherwise optional. `x-sensitive` -> sensitive; `x-force-new` -> requires replacement.
+ * - `x-write-only` -> write_only (Terraform >= 1.11: in config only, never in plan or state);
+ *   it and `x-version-of` (its version trigger) are Terraform-only: the engine never sees them.
  * Every resource also gets the `timeouts` block (create/update/delete, Go durations) that
  * terraform-plugin-framework-timeouts users know.
  */
 import {
   DATA_SOURCE_KINDS,
+  isTerraformOnly,
   RESOURCE_KINDS,
-  schemaOf,
+  terraformSchemaOf,
   typeNameOf,
   type DataSourceKind,
   type ResourceKind,
@@ -36,6 +39,10 @@ export interface AttributeSpec {
   readonly computed: boolean;
   readonly sensitive: boolean;
   readonly forceNew: boolean;
+  /** Terraform >= 1.11 write-only argument: planned and stored as null, read from config at apply. */
+  readonly writeOnly?: boolean;
+  /** Known to Terraform only (write-only arguments, their version triggers): never an engine argument. */
+  readonly terraformOnly?: boolean;
   /** Default filled in at plan time when the configuration leaves the attribute null. */
   readonly default?: TfValue;
   /** `enum` of the JSON Schema, for docs. */
@@ -120,6 +127,8 @@ export function attributeOf(name: string, node: SchemaNode, required: boolean, w
     computed,
     sensitive: !!node["x-sensitive"],
     forceNew: !!node["x-force-new"],
+    ...(node["x-write-only"] !== undefined ? { writeOnly: true } : {}),
+    ...(isTerraformOnly(node) ? { terraformOnly: true } : {}),
     description: node.description ?? "",
     ...(node.default !== undefined ? { default: node.default as TfValue } : {}),
     ...(node.enum ? { allowed: node.enum } : {}),
@@ -141,7 +150,7 @@ function attributesOf(node: SchemaNode, where: string): AttributeSpec[] {
 }
 
 function specOf(kind: ResourceKind | DataSourceKind | "provider", withTimeouts: boolean): ObjectSpec {
-  const node = schemaOf(kind);
+  const node = terraformSchemaOf(kind);
   const typeName = kind === "provider" ? "otterscale" : typeNameOf(kind);
   const attributes = attributesOf(node, typeName);
   const blocks = withTimeouts ? [TIMEOUTS_BLOCK] : [];
