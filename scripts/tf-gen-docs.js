@@ -117,6 +117,16 @@ function nestedSections(attrs, prefix, forceNew) {
   return out;
 }
 
+/**
+ * Hand-written usage notes for a page (scripts/docs-notes/<page path>), appended after the
+ * generated reference: patterns that no schema field can say (how to feed the kubernetes
+ * provider, when computed values are fresh).
+ */
+function notes(rel) {
+  const file = path.join(__dirname, "docs-notes", rel);
+  return fs.existsSync(file) ? `\n${fs.readFileSync(file, "utf8").trimEnd()}\n` : "";
+}
+
 const firstSentence = (s) => (/^(.*?\.)(\s|$)/.exec(s)?.[1] ?? s);
 
 function page({ spec, kind, what, block, importId }) {
@@ -199,7 +209,11 @@ ${links(catalog.RESOURCE_KINDS, "resources")}
 ## Data Sources
 
 ${links(catalog.DATA_SOURCE_KINDS, "data-sources")}
-`.replace(/\n{3,}/g, "\n\n");
+
+## Ephemeral Resources
+
+${links(catalog.EPHEMERAL_KINDS, "ephemeral-resources")}
+${notes("index.md")}`.replace(/\n{3,}/g, "\n\n");
 }
 
 /** Every docs file: relative path -> content. */
@@ -214,6 +228,11 @@ function render(distDir) {
     const spec = tf.dataSourceSpec(catalog.typeNameOf(kind));
     files[`data-sources/${kind}.md`] = page({ spec, kind, what: "Data Source", block: "data" });
   }
+  for (const kind of catalog.EPHEMERAL_KINDS) {
+    const spec = tf.ephemeralSpec(catalog.typeNameOf(kind));
+    files[`ephemeral-resources/${kind}.md`] = page({ spec, kind, what: "Ephemeral Resource", block: "ephemeral" });
+  }
+  for (const [rel, text] of Object.entries(files)) if (rel !== "index.md") files[rel] = text + notes(rel);
   return files;
 }
 

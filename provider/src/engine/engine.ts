@@ -206,6 +206,13 @@ export class Engine implements EngineApi {
     });
   }
 
+  async credentials(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<string | undefined> {
+    const rec = await this.ledger.read((tx) => tx.get(kind, id));
+    if (!rec || rec.state === "pending" || isTombstone(rec) || !visibleTo(rec, opts.owner)) return undefined;
+    await this.location.check();
+    return this.controllers.forKind(kind).credentials?.(id);
+  }
+
   async import(kind: ResourceKind, id: string): Promise<State> {
     const state = await this.read(kind, id);
     if (!state) {

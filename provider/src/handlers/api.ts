@@ -88,6 +88,11 @@ export interface EngineApi {
   create(kind: ResourceKind, args: unknown, opts?: OperationOptions): Promise<State>;
   /** Undefined when the object is gone (from the ledger or, for workloads, from the controller). */
   read(kind: ResourceKind, id: string, opts?: ReadOptions): Promise<State | undefined>;
+  /**
+   * An existing object's own credentials where the backend can read them (a vCluster's kubeconfig,
+   * kubernetes controller), else undefined. Reads only; the value is never stored or logged.
+   */
+  credentials?(kind: ResourceKind, id: string, opts?: ReadOptions): Promise<string | undefined>;
   update(kind: ResourceKind, id: string, args: unknown, opts?: OperationOptions): Promise<State>;
   delete(kind: ResourceKind, id: string, opts?: OperationOptions): Promise<void>;
   /**

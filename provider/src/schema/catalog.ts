@@ -13,6 +13,7 @@ import blockPool from "../../../schema/block_pool.json";
 import provider from "../../../schema/provider.json";
 import tenantUsage from "../../../schema/data_tenant_usage.json";
 import groupCapacity from "../../../schema/data_group_capacity.json";
+import vclusterKubeconfig from "../../../schema/ephemeral_vcluster_kubeconfig.json";
 
 /** A JSON Schema node after `$ref` inlining, with our `x-` annotations. */
 export interface SchemaNode {
@@ -63,6 +64,13 @@ export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 export const DATA_SOURCE_KINDS = ["tenant_usage", "group_capacity"] as const;
 export type DataSourceKind = (typeof DATA_SOURCE_KINDS)[number];
 
+/**
+ * Ephemeral resources (Terraform >= 1.10): opened for one run, never in plan or state. Terraform
+ * only; the other front ends read the same values through the resource or the engine.
+ */
+export const EPHEMERAL_KINDS = ["vcluster_kubeconfig"] as const;
+export type EphemeralKind = (typeof EPHEMERAL_KINDS)[number];
+
 /** Kinds owned by a tenant (identified as `tenant/name`). */
 export const WORKLOAD_KINDS = ["virtual_machine", "vcluster", "block_pool"] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
@@ -90,7 +98,10 @@ function mapValues<T, U>(o: Record<string, T>, f: (v: T) => U): Record<string, U
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 }
 
-const raw: Record<ResourceKind | DataSourceKind | "provider", unknown> = {
+/** Every kind a schema/ file describes. */
+export type SchemaKind = ResourceKind | DataSourceKind | EphemeralKind | "provider";
+
+const raw: Record<SchemaKind, unknown> = {
   server,
   baremetal_group: baremetalGroup,
   tenant_quota: tenantQuota,
@@ -100,6 +111,7 @@ const raw: Record<ResourceKind | DataSourceKind | "provider", unknown> = {
   provider,
   tenant_usage: tenantUsage,
   group_capacity: groupCapacity,
+  vcluster_kubeconfig: vclusterKubeconfig,
 };
 
 const terraformResolved = mapValues(raw, (s) => Object.freeze(inline(s)) as SchemaNode);
@@ -121,12 +133,12 @@ const resolved = mapValues(terraformResolved, (s) => Object.freeze(withoutTerraf
  * The resolved schema of a resource kind, data source or the provider configuration: what the
  * engine, Pulumi and the generated types know. Terraform-only attributes are not in it.
  */
-export function schemaOf(kind: ResourceKind | DataSourceKind | "provider"): SchemaNode {
+export function schemaOf(kind: SchemaKind): SchemaNode {
   return resolved[kind];
 }
 
 /** The resolved schema as Terraform serves it: `schemaOf` plus the Terraform-only attributes. */
-export function terraformSchemaOf(kind: ResourceKind | DataSourceKind | "provider"): SchemaNode {
+export function terraformSchemaOf(kind: SchemaKind): SchemaNode {
   return terraformResolved[kind];
 }
 
@@ -144,7 +156,7 @@ export interface WriteOnlyArgument {
 const writeOnlyMemo = new Map<string, readonly WriteOnlyArgument[]>();
 
 /** Every write-only argument of a kind, at any depth (Terraform >= 1.11). */
-export function writeOnlyArguments(kind: ResourceKind | DataSourceKind | "provider"): readonly WriteOnlyArgument[] {
+export function writeOnlyArguments(kind: SchemaKind): readonly WriteOnlyArgument[] {
   let v = writeOnlyMemo.get(kind);
   if (v) return v;
   const out: WriteOnlyArgument[] = [];
@@ -166,7 +178,7 @@ export function writeOnlyArguments(kind: ResourceKind | DataSourceKind | "provid
 }
 
 /** Terraform/registry type name, e.g. `otterscale_virtual_machine`. */
-export function typeNameOf(kind: ResourceKind | DataSourceKind): string {
+export function typeNameOf(kind: ResourceKind | DataSourceKind | EphemeralKind): string {
   return `otterscale_${kind}`;
 }
 
@@ -206,7 +218,7 @@ function collectSensitive(kind: ResourceKind | "provider"): string[] {
  * The input half of a schema: computed (`readOnly`) attributes removed, recursively. This is what
  * users write and what ajv validates.
  */
-export function inputSchemaOf(kind: ResourceKind | DataSourceKind | "provider"): SchemaNode {
+export function inputSchemaOf(kind: SchemaKind): SchemaNode {
   const strip = (node: SchemaNode): SchemaNode => {
     if (!node.properties) return node;
     const props: Record<string, SchemaNode> = {};

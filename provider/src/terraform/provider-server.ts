@@ -6,9 +6,10 @@
  */
 import { redactControllerUrl } from "../domain/redact";
 import type { EngineApi, EngineConfig, OperationOptions, PlannedChange } from "../handlers/api";
-import type { DataSourceKind, ResourceKind } from "../schema/catalog";
-import { WORKLOAD_KINDS } from "../schema/catalog";
-import { dataSourceSpec, providerSpec, resourceSpec, specs, type ObjectSpec } from "./schema";
+import type { DataSourceKind, EphemeralKind, ResourceKind } from "../schema/catalog";
+import { typeNameOf, WORKLOAD_KINDS } from "../schema/catalog";
+import { dataSourceSpec, ephemeralSpec, providerSpec, resourceSpec, specs, type ObjectSpec } from "./schema";
+import { openEphemeral } from "./ephemeral";
 import { diagnosticsToProto, dynamicValue, schemaToProto } from "./to-proto";
 import { fromDynamicValue, fromRawState } from "./from-proto";
 import { error, fromEngineDiagnostic, fromError, hasErrors, warning, type TfDiagnostic } from "./diagnostics";
@@ -56,7 +57,7 @@ export class ProviderServer {
       resources: [...resources.keys()].map((type_name) => ({ type_name })),
       data_sources: [...dataSources.keys()].map((type_name) => ({ type_name })),
       functions: [],
-      ephemeral_resources: [],
+      ephemeral_resources: [...specs().ephemeralResources.keys()].map((type_name) => ({ type_name })),
       diagnostics: [],
     };
   }
@@ -68,7 +69,7 @@ export class ProviderServer {
       resource_schemas: Object.fromEntries([...resources].map(([k, s]) => [k, schemaToProto(s)])),
       data_source_schemas: Object.fromEntries([...dataSources].map(([k, s]) => [k, schemaToProto(s)])),
       functions: {},
-      ephemeral_resource_schemas: {},
+      ephemeral_resource_schemas: Object.fromEntries([...specs().ephemeralResources].map(([k, s]) => [k, schemaToProto(s)])),
       server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
       diagnostics: [],
     };
@@ -304,16 +305,33 @@ export class ProviderServer {
     return { error: { text: `otterscale provides no function ${JSON.stringify(req.name)}` } };
   }
 
+  // ---- ephemeral resources (Terraform >= 1.10; see ephemeral.ts) -------------------------------
+
   async ValidateEphemeralResourceConfig(req: Req): Promise<Res> {
-    return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+    const spec = ephemeralSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+    return { diagnostics: diagnosticsToProto(validateConfig(spec.kind as EphemeralKind, spec, fromDynamicValue(req.config, spec.type))) };
   }
 
   async OpenEphemeralResource(req: Req): Promise<Res> {
-    return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+    const spec = ephemeralSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+    const config = fromDynamicValue(req.config, spec.type);
+    try {
+      const plannedCreate = (kind: ResourceKind, id: string) => {
+        const action = this.pending.get(addressOf(typeNameOf(kind), id))?.action;
+        return action === "create" || action === "replace";
+      };
+      const opened = await openEphemeral(spec.kind as EphemeralKind, { engine: await this.getEngine(), plannedCreate }, argsOf(spec, config));
+      return { result: dynamicValue(normalize(opened, spec.type), spec.type), diagnostics: [] };
+    } catch (e) {
+      return { diagnostics: diagnosticsToProto(fromError(e, `opening ${spec.typeName}`)) };
+    }
   }
 
-  async RenewEphemeralResource(req: Req): Promise<Res> {
-    return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+  /** Nothing is leased (no renew_at is ever returned), so there is nothing to renew or close. */
+  async RenewEphemeralResource(): Promise<Res> {
+    return { diagnostics: [] };
   }
 
   async CloseEphemeralResource(): Promise<Res> {

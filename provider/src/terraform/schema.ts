@@ -16,11 +16,13 @@
  */
 import {
   DATA_SOURCE_KINDS,
+  EPHEMERAL_KINDS,
   isTerraformOnly,
   RESOURCE_KINDS,
   terraformSchemaOf,
   typeNameOf,
   type DataSourceKind,
+  type EphemeralKind,
   type ResourceKind,
   type SchemaNode,
 } from "../schema/catalog";
@@ -60,7 +62,7 @@ export interface BlockTypeSpec {
 export interface ObjectSpec {
   /** `otterscale_virtual_machine`, or `otterscale` for the provider. */
   readonly typeName: string;
-  readonly kind: ResourceKind | DataSourceKind | "provider";
+  readonly kind: ResourceKind | DataSourceKind | EphemeralKind | "provider";
   readonly description: string;
   readonly attributes: readonly AttributeSpec[];
   readonly blocks: readonly BlockTypeSpec[];
@@ -149,7 +151,7 @@ function attributesOf(node: SchemaNode, where: string): AttributeSpec[] {
   return Object.entries(node.properties ?? {}).map(([k, p]) => attributeOf(k, p, required.has(k), where));
 }
 
-function specOf(kind: ResourceKind | DataSourceKind | "provider", withTimeouts: boolean): ObjectSpec {
+function specOf(kind: ResourceKind | DataSourceKind | EphemeralKind | "provider", withTimeouts: boolean): ObjectSpec {
   const node = terraformSchemaOf(kind);
   const typeName = kind === "provider" ? "otterscale" : typeNameOf(kind);
   const attributes = attributesOf(node, typeName);
@@ -157,13 +159,14 @@ function specOf(kind: ResourceKind | DataSourceKind | "provider", withTimeouts: 
   return { typeName, kind, description: node.description ?? "", attributes, blocks, type: objectTypeOf(attributes, blocks) };
 }
 
-let cache: { resources: Map<string, ObjectSpec>; dataSources: Map<string, ObjectSpec>; provider: ObjectSpec } | undefined;
+let cache: { resources: Map<string, ObjectSpec>; dataSources: Map<string, ObjectSpec>; ephemeralResources: Map<string, ObjectSpec>; provider: ObjectSpec } | undefined;
 
 /** Every spec, built once per process. */
 export function specs() {
   cache ??= {
     resources: new Map(RESOURCE_KINDS.map((k) => [typeNameOf(k), specOf(k, true)])),
     dataSources: new Map(DATA_SOURCE_KINDS.map((k) => [typeNameOf(k), specOf(k, false)])),
+    ephemeralResources: new Map(EPHEMERAL_KINDS.map((k) => [typeNameOf(k), specOf(k, false)])),
     provider: specOf("provider", false),
   };
   return cache;
@@ -171,4 +174,5 @@ export function specs() {
 
 export const resourceSpec = (typeName: string): ObjectSpec | undefined => specs().resources.get(typeName);
 export const dataSourceSpec = (typeName: string): ObjectSpec | undefined => specs().dataSources.get(typeName);
+export const ephemeralSpec = (typeName: string): ObjectSpec | undefined => specs().ephemeralResources.get(typeName);
 export const providerSpec = (): ObjectSpec => specs().provider;

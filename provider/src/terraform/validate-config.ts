@@ -4,7 +4,7 @@
  * skipped: they are checked again when known, at apply.
  */
 import { problemsOf } from "../schema/validate";
-import type { DataSourceKind, ResourceKind } from "../schema/catalog";
+import type { SchemaKind } from "../schema/catalog";
 import type { ObjectSpec } from "./schema";
 import { isUnknown, type TfValue } from "./codec/types";
 import { error, parsePath, type TfDiagnostic } from "./diagnostics";
@@ -45,7 +45,7 @@ export function knownPart(value: TfValue, skip: ReadonlySet<string> = new Set())
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}.`);
 
 /** Diagnostics for a configuration of `kind`, with attribute paths. */
-export function validateConfig(kind: ResourceKind | DataSourceKind | "provider", spec: ObjectSpec, config: TfValue): TfDiagnostic[] {
+export function validateConfig(kind: SchemaKind, spec: ObjectSpec, config: TfValue): TfDiagnostic[] {
   if (config === null || isUnknown(config)) return [];
   const skip = new Set([...spec.blocks.map((b) => b.name), ...spec.attributes.filter((a) => a.computed && !a.optional).map((a) => a.name)]);
   const known = knownPart(config, skip);

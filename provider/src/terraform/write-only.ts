@@ -9,11 +9,11 @@
  *
  * The markers live in schema/ (`x-write-only`, `x-version-of`); see schema/catalog.ts.
  */
-import { writeOnlyArguments, type DataSourceKind, type ResourceKind, type WriteOnlyArgument } from "../schema/catalog";
+import { writeOnlyArguments, type SchemaKind, type WriteOnlyArgument } from "../schema/catalog";
 import { isUnknown, type TfObject, type TfValue } from "./codec/types";
 import { error, type TfDiagnostic } from "./diagnostics";
 
-type Kind = ResourceKind | DataSourceKind | "provider";
+type Kind = SchemaKind;
 type Plain = Record<string, unknown>;
 
 const isPlain = (v: unknown): v is Plain => !!v && typeof v === "object" && !Array.isArray(v) && !isUnknown(v);
