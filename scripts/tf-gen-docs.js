@@ -82,6 +82,7 @@ function line(a, anchorPrefix, forceNew) {
   if (a.allowed) notes.push(`Must be one of ${a.allowed.map((v) => `\`${v}\``).join(", ")}.`);
   if (a.default !== undefined) notes.push(`Defaults to \`${JSON.stringify(a.default)}\`.`);
   if (forceNew && a.forceNew && !/forces replacement/i.test(a.description)) notes.push("Changing this forces a new resource.");
+  if (a.observed) notes.push("Other resources change it too: a snapshot as of the last refresh (see [fresh values](../index.md#fresh-usage-and-capacity-values)).");
   const nested = a.nested ? ` (see [below for nested schema](#${anchorPrefix}--${a.name}))` : "";
   const desc = [a.description, ...notes].filter(Boolean).join(" ");
   const writeOnly = a.writeOnly ? ", [Write-only](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments)" : "";

@@ -48,6 +48,17 @@ export interface SchemaNode {
   "x-write-only"?: string;
   /** Terraform-only: the version trigger of the named write-only sibling (`user_data_wo_version`). */
   "x-version-of"?: string;
+  /**
+   * On a computed attribute: the object's own inputs whose change can change it. An in-place
+   * update that changes none of them keeps the value known in the plan (terraform-plugin-framework's
+   * UseStateForUnknown); without the marker, any change makes it unknown.
+   */
+  "x-computed-from"?: string[];
+  /**
+   * On a computed attribute: it also reflects other objects (usage, membership), so it is a
+   * snapshot as of the last refresh; data sources read it fresh.
+   */
+  "x-observed"?: boolean;
   [keyword: string]: unknown;
 }
 

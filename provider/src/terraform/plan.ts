@@ -4,7 +4,8 @@
  * - optional+computed attributes with a default get the default when config leaves them null;
  * - on create, computed-only attributes are unknown;
  * - on update, nothing changes when the inputs equal the prior state; otherwise computed-only
- *   attributes stay known unless they depend on the change (see `COMPUTED_DEPENDENCIES`);
+ *   attributes stay known unless one of the inputs they are computed from changed (the schema's
+ *   `x-computed-from`; without it, any change makes them unknown);
  * - requires_replace lists the `x-force-new` attributes whose planned value differs from prior.
  *
  * Example (otterscale_virtual_machine, create): config `{name:"web", cpu_cores:2, gpu_count:null,
@@ -14,23 +15,6 @@ import type { AttributeSpec, ObjectSpec } from "./schema";
 import { sensitivePaths, type ResourceKind } from "../schema/catalog";
 import { dropTerraformOnly, versionPaths } from "./write-only";
 import { isUnknown, isWhollyKnown, UNKNOWN, valuesEqual, type TfObject, type TfType, type TfValue } from "./codec/types";
-
-/**
- * Computed-only attributes that keep their prior value on an in-place update unless one of the
- * listed inputs changed. Anything computed and not listed here (allocated_*, used_*, total_*,
- * free_*, raw_gib) depends on every change and becomes unknown when anything changes.
- */
-export const COMPUTED_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
-  id: [],
-  server: [], // resize is in place: a VM never moves silently
-  rack: [],
-  zone: [],
-  endpoint: [],
-  kubeconfig: [],
-  status: ["paused", "run_strategy", "maintenance"],
-  servers: ["replicas", "control_plane_replicas"],
-  member_servers: ["servers", "selector"],
-};
 
 const isObject = (v: TfValue | undefined): v is TfObject => !!v && typeof v === "object" && !Array.isArray(v) && !isUnknown(v);
 const computedOnly = (a: AttributeSpec) => a.computed && !a.optional && !a.required;
@@ -101,7 +85,7 @@ export function planResource(spec: ObjectSpec, prior: TfValue, config: TfValue):
   const changedSet = new Set(changed);
   for (const a of spec.attributes) {
     if (!computedOnly(a)) continue;
-    const deps = COMPUTED_DEPENDENCIES[a.name];
+    const deps = a.computedFrom;
     const stable = deps !== undefined && !deps.some((d) => changedSet.has(d));
     planned[a.name] = stable ? (priorObj[a.name] ?? null) : UNKNOWN;
   }

@@ -382,7 +382,9 @@ function consistencyWarnings(spec: ObjectSpec, planned: TfObject, actual: unknow
   const act = normalize(actual, spec.type) as TfObject;
   for (const a of spec.attributes) {
     const p = planned[a.name];
-    if (!a.computed || a.sensitive || !isWhollyKnown(p) || p === null) continue;
+    // An observed value (usage, membership) may move with the other changes of this apply: the
+    // state keeps the planned snapshot until the next refresh, as documented; no warning.
+    if (!a.computed || a.sensitive || a.observed || !isWhollyKnown(p) || p === null) continue;
     const x = act[a.name];
     if (x !== null && !valuesEqual(x, p, a.type)) {
       out.push(warning("Value changed during apply", `${a.name} is ${JSON.stringify(x)} in the backend but the plan promised ${JSON.stringify(p)}; the next refresh shows the new value.`, [a.name]));

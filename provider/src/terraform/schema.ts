@@ -11,6 +11,8 @@
  *   otherwise optional. `x-sensitive` -> sensitive; `x-force-new` -> requires replacement.
  * - `x-write-only` -> write_only (Terraform >= 1.11: in config only, never in plan or state);
  *   it and `x-version-of` (its version trigger) are Terraform-only: the engine never sees them.
+ * - `x-computed-from` / `x-observed` on computed attributes: which inputs can change them in an
+ *   in-place update (plan.ts), and whether other objects change them too (a refresh snapshot).
  * Every resource also gets the `timeouts` block (create/update/delete, Go durations) that
  * terraform-plugin-framework-timeouts users know.
  */
@@ -43,6 +45,10 @@ export interface AttributeSpec {
   readonly forceNew: boolean;
   /** Terraform >= 1.11 write-only argument: planned and stored as null, read from config at apply. */
   readonly writeOnly?: boolean;
+  /** Computed: the inputs whose change makes it unknown in a plan (`x-computed-from`); undefined = any. */
+  readonly computedFrom?: readonly string[];
+  /** Computed from other objects too (`x-observed`): a snapshot as of the last refresh. */
+  readonly observed?: boolean;
   /** Known to Terraform only (write-only arguments, their version triggers): never an engine argument. */
   readonly terraformOnly?: boolean;
   /** Default filled in at plan time when the configuration leaves the attribute null. */
@@ -131,6 +137,8 @@ export function attributeOf(name: string, node: SchemaNode, required: boolean, w
     forceNew: !!node["x-force-new"],
     ...(node["x-write-only"] !== undefined ? { writeOnly: true } : {}),
     ...(isTerraformOnly(node) ? { terraformOnly: true } : {}),
+    ...(Array.isArray(node["x-computed-from"]) ? { computedFrom: node["x-computed-from"] } : {}),
+    ...(node["x-observed"] ? { observed: true } : {}),
     description: node.description ?? "",
     ...(node.default !== undefined ? { default: node.default as TfValue } : {}),
     ...(node.enum ? { allowed: node.enum } : {}),
