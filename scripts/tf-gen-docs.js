@@ -43,6 +43,7 @@ const SHOWN = {
   virtual_machine: ["image", "placement"],
   vcluster: ["kubernetes_version", "control_plane_replicas"],
   block_pool: ["failure_domain"],
+  servers: ["group", "labels", "min_free_cpu_cores"],
 };
 const NESTED_SAMPLES = {
   labels: '{ pool = "general" }',
@@ -160,7 +161,7 @@ function page({ spec, kind, what, block, importId }) {
 function indexPage(tf, catalog) {
   const spec = tf.providerSpec();
   const env = Object.entries(catalog.schemaOf("provider").properties).map(([k, p]) => `- \`${p["x-env"]}\`: fallback for \`${k}\`.`);
-  const links = (kinds, dir) => kinds.map((k) => `- [\`${catalog.typeNameOf(k)}\`](${dir}/${k}.md)`).join("\n");
+  const links = (kinds, dir) => kinds.map((k) => `- [\`${catalog.typeNameOf(k)}\`](${dir}/${slug(catalog, k)}.md)`).join("\n");
   return `---
 page_title: "otterscale Provider"
 subcategory: ""
@@ -217,6 +218,9 @@ ${links(catalog.EPHEMERAL_KINDS, "ephemeral-resources")}
 ${notes("index.md")}`.replace(/\n{3,}/g, "\n\n");
 }
 
+/** A page's file name: the type name without the provider prefix (as the registry expects). */
+const slug = (catalog, kind) => catalog.typeNameOf(kind).replace(/^otterscale_/, "");
+
 /** Every docs file: relative path -> content. */
 function render(distDir) {
   const { tf, catalog } = load(distDir);
@@ -227,7 +231,7 @@ function render(distDir) {
   }
   for (const kind of catalog.DATA_SOURCE_KINDS) {
     const spec = tf.dataSourceSpec(catalog.typeNameOf(kind));
-    files[`data-sources/${kind}.md`] = page({ spec, kind, what: "Data Source", block: "data" });
+    files[`data-sources/${slug(catalog, kind)}.md`] = page({ spec, kind, what: "Data Source", block: "data" });
   }
   for (const kind of catalog.EPHEMERAL_KINDS) {
     const spec = tf.ephemeralSpec(catalog.typeNameOf(kind));

@@ -10,7 +10,7 @@
 import type { Controllers, KindController, ObservedObject } from "../controllers/types";
 import { OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
-import type { DataSourceKind, ResourceKind } from "../schema/catalog";
+import { typeNameOf, type DataSourceKind, type ResourceKind } from "../schema/catalog";
 import { validateInput } from "../schema/validate";
 import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "../handlers/api";
 import { isWorkload, limitsOf, type DecisionContext } from "./decide";
@@ -254,7 +254,7 @@ export class Engine implements EngineApi {
   }
 
   async readDataSource(kind: DataSourceKind, args: unknown): Promise<State> {
-    const input = validateInput<Record<string, string>>(kind, args, `otterscale_${kind}`);
+    const input = validateInput<Record<string, unknown>>(kind, args, typeNameOf(kind));
     return this.ledger.read(async (tx) => readDataSource(tx, await this.inventory.load(tx), kind, input));
   }
 

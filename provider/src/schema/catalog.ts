@@ -14,6 +14,9 @@ import provider from "../../../schema/provider.json";
 import tenantUsage from "../../../schema/data_tenant_usage.json";
 import groupCapacity from "../../../schema/data_group_capacity.json";
 import vclusterKubeconfig from "../../../schema/ephemeral_vcluster_kubeconfig.json";
+import serversLookup from "../../../schema/data_servers.json";
+import virtualMachineLookup from "../../../schema/data_virtual_machine.json";
+import vclusterLookup from "../../../schema/data_vcluster.json";
 
 /** A JSON Schema node after `$ref` inlining, with our `x-` annotations. */
 export interface SchemaNode {
@@ -59,6 +62,11 @@ export interface SchemaNode {
    * snapshot as of the last refresh; data sources read it fresh.
    */
   "x-observed"?: boolean;
+  /**
+   * On a data source: it looks up one object of this resource kind by its import ID parts; its
+   * attributes are derived from the resource's schema (see `lookupOf`), not written twice.
+   */
+  "x-lookup-of"?: ResourceKind;
   [keyword: string]: unknown;
 }
 
@@ -72,7 +80,7 @@ export const RESOURCE_KINDS = [
 ] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
-export const DATA_SOURCE_KINDS = ["tenant_usage", "group_capacity"] as const;
+export const DATA_SOURCE_KINDS = ["tenant_usage", "group_capacity", "servers", "virtual_machine_lookup", "vcluster_lookup"] as const;
 export type DataSourceKind = (typeof DATA_SOURCE_KINDS)[number];
 
 /**
@@ -123,12 +131,52 @@ const raw: Record<SchemaKind, unknown> = {
   tenant_usage: tenantUsage,
   group_capacity: groupCapacity,
   vcluster_kubeconfig: vclusterKubeconfig,
+  servers: serversLookup,
+  virtual_machine_lookup: virtualMachineLookup,
+  vcluster_lookup: vclusterLookup,
 };
-
-const terraformResolved = mapValues(raw, (s) => Object.freeze(inline(s)) as SchemaNode);
 
 /** Attributes only Terraform has: write-only arguments and their version triggers. */
 export const isTerraformOnly = (p: SchemaNode): boolean => p["x-write-only"] !== undefined || p["x-version-of"] !== undefined;
+
+/** Read-only copy of a schema node, at any depth (a lookup's outputs). */
+function readOnlyDeep(node: SchemaNode): SchemaNode {
+  const out: SchemaNode = { ...node, readOnly: true };
+  delete out.default;
+  delete out.required;
+  delete out["x-force-new"];
+  delete out["x-computed-from"];
+  delete out["x-observed"];
+  if (node.properties) out.properties = mapValues(node.properties, readOnlyDeep);
+  if (node.items) out.items = readOnlyDeep(node.items);
+  return out;
+}
+
+/**
+ * A lookup data source's schema from its resource's: the import ID parts (`tenant`, `name`) are
+ * its required arguments, every other attribute is exported read-only, except sensitive and
+ * Terraform-only ones (a data source's result is stored in state, and secrets are never read back).
+ */
+function lookupOf(node: SchemaNode, resources: Record<string, SchemaNode>): SchemaNode {
+  const of = node["x-lookup-of"];
+  if (!of) return node;
+  const res = resources[of];
+  const ids = String(res["x-import-id"] ?? "name").split("/");
+  const properties: Record<string, SchemaNode> = {};
+  for (const [k, p] of Object.entries(res.properties ?? {})) {
+    if (p["x-sensitive"] || isTerraformOnly(p)) continue;
+    if (ids.includes(k)) {
+      const arg: SchemaNode = { ...p };
+      delete arg["x-force-new"];
+      properties[k] = { ...arg, description: `${p.description?.split(/\. /)[0] ?? k}.`.replace(/\.\.$/, ".") };
+    } else properties[k] = readOnlyDeep(p);
+  }
+  return { ...node, additionalProperties: false, required: ids, properties };
+}
+
+const inlined = mapValues(raw, (s) => inline(s) as SchemaNode);
+const terraformResolved = mapValues(inlined, (s) => Object.freeze(lookupOf(s, inlined)));
+
 
 /** A schema without its Terraform-only attributes, at any depth. */
 function withoutTerraformOnly(node: SchemaNode): SchemaNode {
@@ -188,9 +236,13 @@ export function writeOnlyArguments(kind: SchemaKind): readonly WriteOnlyArgument
   return v;
 }
 
-/** Terraform/registry type name, e.g. `otterscale_virtual_machine`. */
+/**
+ * Terraform/registry type name, e.g. `otterscale_virtual_machine`. A lookup data source carries
+ * its resource's name (`data "otterscale_virtual_machine"`), which its schema's title says.
+ */
 export function typeNameOf(kind: ResourceKind | DataSourceKind | EphemeralKind): string {
-  return `otterscale_${kind}`;
+  const node = raw[kind] as SchemaNode;
+  return node["x-lookup-of"] && node.title ? node.title : `otterscale_${kind}`;
 }
 
 /** Top-level attributes that force replacement when changed. */
