@@ -223,6 +223,11 @@ export class Engine implements EngineApi {
     return state;
   }
 
+  async secretDigests(kind: ResourceKind, id: string): Promise<Record<string, string>> {
+    const rec = await this.ledger.read((tx) => tx.get(kind, id));
+    return rec && !isTombstone(rec) ? { ...rec.secrets } : {};
+  }
+
   async ownerOf(kind: ResourceKind, id: string): Promise<string | null | undefined> {
     const rec = await this.ledger.read((tx) => tx.get(kind, id));
     return rec && !isTombstone(rec) ? (rec.owner ?? null) : undefined;

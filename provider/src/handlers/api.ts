@@ -101,6 +101,11 @@ export interface EngineApi {
    * made with `takeover`.
    */
   import(kind: ResourceKind, id: string): Promise<State>;
+  /**
+   * sha256 (hex) of each sensitive input the ledger recorded for an object, by dotted path (the
+   * ledger keeps digests, never the values). Lets a front end tell "same secret" after an import.
+   */
+  secretDigests?(kind: ResourceKind, id: string): Promise<Record<string, string>>;
   /** Who owns the object (null: nobody recorded; undefined: no such object). */
   ownerOf(kind: ResourceKind, id: string): Promise<string | null | undefined>;
   /** Dry run of a batch of changes together. Writes nothing. */

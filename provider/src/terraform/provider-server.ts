@@ -18,6 +18,7 @@ import { addressOf, identityOf, PendingChanges } from "./pending";
 import { timeoutMsOf } from "./timeouts";
 import { validateConfig } from "./validate-config";
 import { capabilityDiagnostics, withWriteOnlyValues } from "./write-only";
+import { matchStandIns, withConfiguredSecrets, withStandIns } from "./hashed";
 import { isUnknown, isWhollyKnown, valuesEqual, type TfObject, type TfValue } from "./codec/types";
 import { log } from "./log";
 import { Mutex } from "../ledger/mutex";
@@ -161,7 +162,8 @@ export class ProviderServer {
     const spec = resourceSpec(req.type_name);
     if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
     const prior = fromDynamicValue(req.prior_state, spec.type);
-    const config = fromDynamicValue(req.config, spec.type);
+    // A secret the configuration repeats unchanged after an import keeps its stand-in (hashed.ts).
+    const config = matchStandIns(kindOf(spec), prior, fromDynamicValue(req.config, spec.type));
     let outcome = planResource(spec, prior, config);
     const takeover = !!prior && takeoverPending(req.prior_private);
     // An import does not take the object over by itself (a plan with import blocks must write
@@ -242,8 +244,9 @@ export class ProviderServer {
         return { new_state: dynamicValue(null, spec.type), diagnostics: [] };
       }
       let result: unknown;
-      // Write-only values come from the configuration: the plan never holds them.
-      const args = withWriteOnlyValues(kind, argsOf(spec, planned), fromDynamicValue(req.config, spec.type));
+      // Write-only values, and secrets the plan holds as stand-ins, come from the configuration.
+      const config = fromDynamicValue(req.config, spec.type);
+      const args = withConfiguredSecrets(kind, withWriteOnlyValues(kind, argsOf(spec, planned), config), config);
       if (!prior) result = await engine.create(kind, args, this.opts(timeoutMsOf(planned, "create"), owner));
       else if (takeover || planResource(spec, prior, planned).changed) {
         result = await engine.update(kind, priorId ?? "", args, { ...this.opts(timeoutMsOf(planned, "update"), owner), ...(takeover ? { takeover } : {}) });
@@ -268,7 +271,8 @@ export class ProviderServer {
       // An import is the explicit way to take an object over. It writes nothing itself (Terraform
       // runs import blocks during plan): the next apply updates the object as this workspace's.
       const owner = this.owner.of(undefined);
-      const state = normalize(await engine.import(kindOf(spec), req.id), spec.type);
+      const imported = normalize(await engine.import(kindOf(spec), req.id), spec.type);
+      const state = withStandIns(kindOf(spec), imported, (await engine.secretDigests?.(kindOf(spec), req.id)) ?? {});
       return { imported_resources: [{ type_name: req.type_name, state: dynamicValue(state, spec.type), private: importedPrivate(engine.ledgerId, owner, await engine.ownerOf(kindOf(spec), req.id)) }], diagnostics: [] };
     } catch (e) {
       return { diagnostics: diagnosticsToProto(fromError(e, `importing ${req.type_name} ${req.id}`)) };
