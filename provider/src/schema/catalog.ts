@@ -142,6 +142,8 @@ export const isTerraformOnly = (p: SchemaNode): boolean => p["x-write-only"] !==
 /** Read-only copy of a schema node, at any depth (a lookup's outputs). */
 function readOnlyDeep(node: SchemaNode): SchemaNode {
   const out: SchemaNode = { ...node, readOnly: true };
+  // What an argument's change does is not an output's business.
+  if (node["x-force-new"] && node.description) out.description = node.description.replace(/\s*Changing it forces replacement\./, "");
   delete out.default;
   delete out.required;
   delete out["x-force-new"];

@@ -1317,7 +1317,7 @@ name: string
  */
 tenant: string
 /**
- * Baremetal group to place into. Changing it forces replacement.
+ * Baremetal group to place into.
  */
 group?: string
 /**
@@ -1422,7 +1422,7 @@ name: string
  */
 tenant: string
 /**
- * Baremetal group. Changing it forces replacement.
+ * Baremetal group.
  */
 group?: string
 /**
