@@ -6,7 +6,7 @@
  * as an Output form).
  */
 export { Server, BaremetalGroup, TenantQuota, VirtualMachine, VCluster, BlockPool, tokenOf } from "./resources";
-export { getTenantUsage, getGroupCapacity, getTenantUsageOutput, getGroupCapacityOutput } from "./data-sources";
+export { getTenantUsage, getGroupCapacity, getTenantUsageOutput, getGroupCapacityOutput, getServers, getVirtualMachine, getVCluster } from "./data-sources";
 export type * from "./types";
 export { closeEngines } from "./runtime";
 /**

@@ -17,7 +17,7 @@ import { batchWith } from "../../provider/src/engine/batch";
 import type { Planner } from "../../provider/src/engine/plan";
 import type { PlannedChange, State } from "../../provider/src/handlers/api";
 import { OtterscaleError, type Problem } from "../../provider/src/domain/errors";
-import { forceNewAttributes, inputSchemaOf, schemaOf, sensitivePaths, type ResourceKind, type SchemaNode } from "../../provider/src/schema/catalog";
+import { forceNewAttributes, inputSchemaOf, schemaOf, sensitivePaths, type DataSourceKind, type ResourceKind, type SchemaNode } from "../../provider/src/schema/catalog";
 import { dropNulls, problemsOf } from "../../provider/src/schema/validate";
 import { adoptionRefusal } from "./adoption";
 import { attachToHost } from "./host-hooks";
@@ -463,10 +463,10 @@ export async function remove(kind: ResourceKind, id: string, settings: ProviderS
 }
 
 /**
- * Reads a data source (`tenant_usage`, `group_capacity`), camelCase, unset limits as undefined.
+ * Reads a data source (`tenant_usage`, `group_capacity`, the lookups), camelCase, unset values as undefined.
  * Runs in the program, on an engine of its own that closes when no read needs it (leased-engines.ts).
  */
-export async function readDataSource(kind: "tenant_usage" | "group_capacity", args: Props, settings: ProviderSettings = {}): Promise<Props> {
+export async function readDataSource(kind: DataSourceKind, args: Props, settings: ProviderSettings = {}): Promise<Props> {
   const c = resolveSettings(settings);
   const config = { ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home };
   try {
