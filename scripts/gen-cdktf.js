@@ -41,6 +41,7 @@ function attributeJson(a) {
     ...(a.optional ? { optional: true } : {}),
     ...(a.computed ? { computed: true } : {}),
     ...(a.sensitive ? { sensitive: true } : {}),
+    ...(a.writeOnly ? { write_only: true } : {}),
   };
 }
 
@@ -72,6 +73,7 @@ function providerSchemaJson(dist = path.join(ROOT, "dist")) {
         provider: schemaJson(s.provider),
         resource_schemas: sorted([...s.resources].map(([name, spec]) => [name, schemaJson(spec)])),
         data_source_schemas: sorted([...s.dataSources].map(([name, spec]) => [name, schemaJson(spec)])),
+        ...(s.ephemeralResources.size ? { ephemeral_resource_schemas: sorted([...s.ephemeralResources].map(([name, spec]) => [name, schemaJson(spec)])) } : {}),
       },
     },
   };

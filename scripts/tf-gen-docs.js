@@ -43,6 +43,7 @@ const SHOWN = {
   virtual_machine: ["image", "placement"],
   vcluster: ["kubernetes_version", "control_plane_replicas"],
   block_pool: ["failure_domain"],
+  servers: ["group", "labels", "min_free_cpu_cores"],
 };
 const NESTED_SAMPLES = {
   labels: '{ pool = "general" }',
@@ -82,9 +83,11 @@ function line(a, anchorPrefix, forceNew) {
   if (a.allowed) notes.push(`Must be one of ${a.allowed.map((v) => `\`${v}\``).join(", ")}.`);
   if (a.default !== undefined) notes.push(`Defaults to \`${JSON.stringify(a.default)}\`.`);
   if (forceNew && a.forceNew && !/forces replacement/i.test(a.description)) notes.push("Changing this forces a new resource.");
+  if (a.observed) notes.push("Other resources change it too: a snapshot as of the last refresh (see [fresh values](../index.md#fresh-usage-and-capacity-values)).");
   const nested = a.nested ? ` (see [below for nested schema](#${anchorPrefix}--${a.name}))` : "";
   const desc = [a.description, ...notes].filter(Boolean).join(" ");
-  return `- \`${a.name}\` (${typeLabel(a)}${a.sensitive ? ", Sensitive" : ""}) ${desc}${nested}`;
+  const writeOnly = a.writeOnly ? ", [Write-only](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments)" : "";
+  return `- \`${a.name}\` (${typeLabel(a)}${a.sensitive ? ", Sensitive" : ""}${writeOnly}) ${desc}${nested}`;
 }
 
 function section(title, attrs, anchorPrefix, forceNew) {
@@ -114,6 +117,16 @@ function nestedSections(attrs, prefix, forceNew) {
     );
   }
   return out;
+}
+
+/**
+ * Hand-written usage notes for a page (scripts/docs-notes/<page path>), appended after the
+ * generated reference: patterns that no schema field can say (how to feed the kubernetes
+ * provider, when computed values are fresh).
+ */
+function notes(rel) {
+  const file = path.join(__dirname, "docs-notes", rel);
+  return fs.existsSync(file) ? `\n${fs.readFileSync(file, "utf8").trimEnd()}\n` : "";
 }
 
 const firstSentence = (s) => (/^(.*?\.)(\s|$)/.exec(s)?.[1] ?? s);
@@ -148,7 +161,7 @@ function page({ spec, kind, what, block, importId }) {
 function indexPage(tf, catalog) {
   const spec = tf.providerSpec();
   const env = Object.entries(catalog.schemaOf("provider").properties).map(([k, p]) => `- \`${p["x-env"]}\`: fallback for \`${k}\`.`);
-  const links = (kinds, dir) => kinds.map((k) => `- [\`${catalog.typeNameOf(k)}\`](${dir}/${k}.md)`).join("\n");
+  const links = (kinds, dir) => kinds.map((k) => `- [\`${catalog.typeNameOf(k)}\`](${dir}/${slug(catalog, k)}.md)`).join("\n");
   return `---
 page_title: "otterscale Provider"
 subcategory: ""
@@ -198,8 +211,15 @@ ${links(catalog.RESOURCE_KINDS, "resources")}
 ## Data Sources
 
 ${links(catalog.DATA_SOURCE_KINDS, "data-sources")}
-`.replace(/\n{3,}/g, "\n\n");
+
+## Ephemeral Resources
+
+${links(catalog.EPHEMERAL_KINDS, "ephemeral-resources")}
+${notes("index.md")}`.replace(/\n{3,}/g, "\n\n");
 }
+
+/** A page's file name: the type name without the provider prefix (as the registry expects). */
+const slug = (catalog, kind) => catalog.typeNameOf(kind).replace(/^otterscale_/, "");
 
 /** Every docs file: relative path -> content. */
 function render(distDir) {
@@ -211,8 +231,13 @@ function render(distDir) {
   }
   for (const kind of catalog.DATA_SOURCE_KINDS) {
     const spec = tf.dataSourceSpec(catalog.typeNameOf(kind));
-    files[`data-sources/${kind}.md`] = page({ spec, kind, what: "Data Source", block: "data" });
+    files[`data-sources/${slug(catalog, kind)}.md`] = page({ spec, kind, what: "Data Source", block: "data" });
   }
+  for (const kind of catalog.EPHEMERAL_KINDS) {
+    const spec = tf.ephemeralSpec(catalog.typeNameOf(kind));
+    files[`ephemeral-resources/${kind}.md`] = page({ spec, kind, what: "Ephemeral Resource", block: "ephemeral" });
+  }
+  for (const [rel, text] of Object.entries(files)) if (rel !== "index.md") files[rel] = text + notes(rel);
   return files;
 }
 

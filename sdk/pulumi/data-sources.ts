@@ -17,7 +17,12 @@ import type {
   GetTenantUsageArgs,
   GetTenantUsageOutputArgs,
   GroupCapacity,
+  GetServersArgs,
+  GetWorkloadArgs,
+  Servers,
   TenantUsage,
+  VClusterLookup,
+  VirtualMachineLookup,
 } from "./types";
 
 function settingsOf(opts: DataSourceOptions = {}): ProviderSettings {
@@ -41,6 +46,21 @@ export async function getTenantUsage(args: GetTenantUsageArgs, opts?: DataSource
 /** Capacity, allocation and headroom of a group (`otterscale_group_capacity`). */
 export async function getGroupCapacity(args: GetGroupCapacityArgs, opts?: DataSourceOptions): Promise<GroupCapacity> {
   return (await readDataSource("group_capacity", { ...args }, settingsOf(opts))) as unknown as GroupCapacity;
+}
+
+/** Servers matching every filter given, sorted by name (`otterscale_servers`). */
+export async function getServers(args: GetServersArgs = {}, opts?: DataSourceOptions): Promise<Servers> {
+  return (await readDataSource("servers", { ...args }, settingsOf(opts))) as unknown as Servers;
+}
+
+/** One VM by tenant and name (`data "otterscale_virtual_machine"`); rejects when it does not exist. */
+export async function getVirtualMachine(args: GetWorkloadArgs, opts?: DataSourceOptions): Promise<VirtualMachineLookup> {
+  return (await readDataSource("virtual_machine_lookup", { ...args }, settingsOf(opts))) as unknown as VirtualMachineLookup;
+}
+
+/** One vCluster by tenant and name (`data "otterscale_vcluster"`); rejects when it does not exist. */
+export async function getVCluster(args: GetWorkloadArgs, opts?: DataSourceOptions): Promise<VClusterLookup> {
+  return (await readDataSource("vcluster_lookup", { ...args }, settingsOf(opts))) as unknown as VClusterLookup;
 }
 
 /**

@@ -7,7 +7,7 @@
  * `@pulumi/kubernetes`.
  */
 export { Server, BaremetalGroup, TenantQuota, VirtualMachine, VCluster, BlockPool, tokenOf } from "./resources";
-export { getTenantUsage, getGroupCapacity, getTenantUsageOutput, getGroupCapacityOutput } from "./data-sources";
+export { getTenantUsage, getGroupCapacity, getTenantUsageOutput, getGroupCapacityOutput, getServers, getVirtualMachine, getVCluster } from "./data-sources";
 export { toKubernetes, kubernetesObjects, type KubernetesObject, type ToKubernetesOptions, type WithManifests } from "./kubernetes";
 export type * from "./types";
 export { closeEngines } from "./runtime";

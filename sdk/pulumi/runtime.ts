@@ -18,7 +18,7 @@ import { openEngine } from "../../provider/src/api";
 import { ReviewSession } from "../../provider/src/engine/review/session";
 import type { PlannedChange, State } from "../../provider/src/api";
 import { OtterscaleError, type Problem } from "../../provider/src/domain/errors";
-import { forceNewAttributes, inputSchemaOf, schemaOf, sensitivePaths, type ResourceKind, type SchemaNode } from "../../provider/src/schema/catalog";
+import { forceNewAttributes, inputSchemaOf, schemaOf, sensitivePaths, type DataSourceKind, type ResourceKind, type SchemaNode } from "../../provider/src/schema/catalog";
 import { dropNulls, problemsOf } from "../../provider/src/schema/validate";
 import { adoptionRefusal } from "./adoption";
 import { attachToHost } from "./host-hooks";
@@ -457,10 +457,10 @@ export async function remove(kind: ResourceKind, id: string, settings: ProviderS
 }
 
 /**
- * Reads a data source (`tenant_usage`, `group_capacity`), camelCase, unset limits as undefined.
+ * Reads a data source (`tenant_usage`, `group_capacity`, the lookups), camelCase, unset values as undefined.
  * Runs in the program, on an engine of its own that closes when no read needs it (leased-engines.ts).
  */
-export async function readDataSource(kind: "tenant_usage" | "group_capacity", args: Props, settings: ProviderSettings = {}): Promise<Props> {
+export async function readDataSource(kind: DataSourceKind, args: Props, settings: ProviderSettings = {}): Promise<Props> {
   const c = resolveSettings(settings);
   const config = { ledgerUrl: c.ledgerUrl, controllerUrl: c.controllerUrl, home: c.home };
   try {

@@ -68,6 +68,32 @@ export type TenantUsage = Camelize<gen.TenantUsageState>;
 /** Result of `getGroupCapacity`: members, `total*`, `allocated*` and `free*`. */
 export type GroupCapacity = Camelize<gen.GroupCapacityState>;
 
+/** Result of `getServers`: the matching servers' names and capacity/allocation/headroom. */
+export type Servers = Camelize<gen.ServersState>;
+/** Result of `getVirtualMachine`: one VM as the ledger records it (no sensitive attribute). */
+export type VirtualMachineLookup = Camelize<gen.VirtualMachineLookupState>;
+/** Result of `getVCluster`: one vCluster as the ledger records it (no kubeconfig). */
+export type VClusterLookup = Camelize<gen.VclusterLookupState>;
+
+/** Filters of `getServers` (all optional; every one given must match). */
+export interface GetServersArgs {
+  readonly group?: string;
+  readonly labels?: Record<string, string>;
+  readonly racks?: string[];
+  readonly zones?: string[];
+  readonly maintenance?: boolean;
+  readonly minFreeCpuCores?: number;
+  readonly minFreeMemoryGib?: number;
+  readonly minFreeStorageGib?: number;
+  readonly minFreeGpus?: number;
+}
+
+/** One workload by tenant and name (`getVirtualMachine`, `getVCluster`). */
+export interface GetWorkloadArgs {
+  readonly tenant: string;
+  readonly name: string;
+}
+
 export interface GetTenantUsageArgs {
   readonly tenant: string;
   readonly group: string;

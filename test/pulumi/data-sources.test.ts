@@ -39,6 +39,25 @@ describe("pulumi: data sources", function () {
     assert.equal(leasedEngines(), 0, "no engine is left open once the reads are done");
   });
 
+  it("the lookups (getServers, getVirtualMachine, getVCluster) read what the ledger records", async () => {
+    const home = tempDir("pulumi-lookups-");
+    await initStackLedger(home);
+    const settings = { ledgerUrl: stackConfig(home)["otterscale:ledgerUrl"], controllerUrl: stackConfig(home)["otterscale:controllerUrl"] };
+    const engine = await openEngine(settings);
+    try {
+      await seedEstate(engine, { servers: 3 });
+      await engine.create("virtual_machine", { name: "web", tenant: "acme", group: "g", cpu_cores: 10, memory_gib: 4, disk_gib: 10, placement: { server: "s2" } });
+    } finally {
+      await engine.close();
+    }
+    const roomy = await otterscale.getServers({ group: "g", minFreeCpuCores: 10 }, settings);
+    assert.deepEqual(roomy.names, ["s1", "s3"]);
+    assert.deepEqual((await otterscale.getServers({ racks: ["r1"] }, settings)).names, ["s1", "s3"]);
+    const web = await otterscale.getVirtualMachine({ tenant: "acme", name: "web" }, settings);
+    assert.deepEqual([web.server, web.cpuCores], ["s2", 10]);
+    await assert.rejects(otterscale.getVCluster({ tenant: "acme", name: "nope" }, settings), /vcluster "acme\/nope" does not exist/);
+  });
+
   it("a program reading a PostgreSQL ledger exits right after its result (no pool kept open)", async () => {
     const pg = await sharedPostgres();
     const ledgerUrl = await pg.createDatabase("pulumi_ds");

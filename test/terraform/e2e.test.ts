@@ -31,10 +31,18 @@ describe("terraform e2e (real terraform binary)", function () {
         "otterscale_vcluster",
         "otterscale_virtual_machine",
       ]);
-      assert.deepEqual(Object.keys(schema.data_source_schemas).sort(), ["otterscale_group_capacity", "otterscale_tenant_usage"]);
+      assert.deepEqual(Object.keys(schema.data_source_schemas).sort(), [
+        "otterscale_group_capacity",
+        "otterscale_servers",
+        "otterscale_tenant_usage",
+        "otterscale_vcluster",
+        "otterscale_virtual_machine",
+      ]);
+      assert.deepEqual(Object.keys(schema.ephemeral_resource_schemas), ["otterscale_vcluster_kubeconfig"]);
       const vm = schema.resource_schemas.otterscale_virtual_machine.block;
       assert.equal(vm.attributes.placement.nested_type.nesting_mode, "single");
       assert.equal(vm.attributes.user_data.sensitive, true);
+      assert.equal(vm.attributes.user_data_wo.write_only, true);
       assert.deepEqual(Object.keys(vm.block_types), ["timeouts"]);
     } finally {
       await s.close();

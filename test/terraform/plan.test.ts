@@ -77,11 +77,23 @@ describe("terraform/plan", () => {
     assert.deepEqual([p.endpoint, p.kubeconfig, p.servers], ["https://x", "k", ["s1"]]);
   });
 
-  it("dependent computed attributes become unknown only when something changed", () => {
+  it("computed attributes become unknown only when an input they are computed from changed (x-computed-from)", () => {
     const q = resourceSpec("otterscale_tenant_quota")!;
     const prior: TfObject = { ...config(q, { tenant: "a", group: "g", cpu_cores: 8 }), gpus: 0, id: "a/g", used_cpu_cores: 2 };
     assert.equal((planResource(q, prior, config(q, { tenant: "a", group: "g", cpu_cores: 8 })).planned as TfObject).used_cpu_cores, 2);
-    assert.ok(isUnknown((planResource(q, prior, config(q, { tenant: "a", group: "g", cpu_cores: 16 })).planned as TfObject).used_cpu_cores));
+    // A new limit does not change what is used.
+    assert.equal((planResource(q, prior, config(q, { tenant: "a", group: "g", cpu_cores: 16 })).planned as TfObject).used_cpu_cores, 2);
+    const bp = resourceSpec("otterscale_block_pool")!;
+    const pool: TfObject = { ...config(bp, { name: "p", tenant: "a", group: "g", size_gib: 10 }), failure_domain: "server", deletion_protection: true, id: "a/p", raw_gib: 30, servers: ["s1", "s2", "s3"], status: "Ready" };
+    const grown = planResource(bp, pool, config(bp, { name: "p", tenant: "a", group: "g", size_gib: 20 })).planned as TfObject;
+    assert.ok(isUnknown(grown.raw_gib), "raw_gib follows size_gib");
+    assert.deepEqual([grown.servers, grown.status, grown.id], [["s1", "s2", "s3"], "Ready", "a/p"]);
+    const g = resourceSpec("otterscale_baremetal_group")!;
+    const group: TfObject = { ...config(g, { name: "g", servers: ["s1"] }), id: "g", member_servers: ["s1"], total_cpu_cores: 16, allocated_cpu_cores: 2 };
+    const described = planResource(g, group, config(g, { name: "g", servers: ["s1"], description: "x" })).planned as TfObject;
+    assert.deepEqual([described.total_cpu_cores, described.allocated_cpu_cores, described.member_servers], [16, 2, ["s1"]]);
+    const grownGroup = planResource(g, group, config(g, { name: "g", servers: ["s1", "s2"] })).planned as TfObject;
+    assert.ok(isUnknown(grownGroup.total_cpu_cores) && isUnknown(grownGroup.member_servers), "membership changes the totals");
   });
 
   it("requires_replace lists changed x-force-new attributes", () => {

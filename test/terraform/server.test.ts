@@ -55,7 +55,8 @@ describe("terraform provider server (in-process, fake engine)", () => {
   it("GetProviderSchema answers every type; the engine is not opened for it", async () => {
     const res = await c.provider("GetProviderSchema");
     assert.equal(Object.keys(res.resource_schemas).length, 6);
-    assert.deepEqual(Object.keys(res.data_source_schemas).sort(), ["otterscale_group_capacity", "otterscale_tenant_usage"]);
+    assert.deepEqual(Object.keys(res.data_source_schemas).sort(), ["otterscale_group_capacity", "otterscale_servers", "otterscale_tenant_usage", "otterscale_vcluster", "otterscale_virtual_machine"]);
+    assert.deepEqual(Object.keys(res.ephemeral_resource_schemas), ["otterscale_vcluster_kubeconfig"]);
     assert.equal(opened, 0);
   });
 

@@ -96,6 +96,11 @@ export interface KindController {
    * backend cannot tell ours from others' (MAAS lists every machine it knows).
    */
   listOwned?(ctx?: ControllerContext): Promise<string[]>;
+  /**
+   * The object's own credentials where this backend can read them (a vCluster's kubeconfig from
+   * the Secret vCluster writes), else undefined. Sensitive: never logged, cached or stored.
+   */
+  credentials?(key: string, ctx?: ControllerContext): Promise<string | undefined>;
 }
 
 /**

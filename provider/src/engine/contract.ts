@@ -111,6 +111,11 @@ export interface EngineApi {
   create(kind: ResourceKind, args: unknown, opts?: OperationOptions): Promise<State>;
   /** Undefined when the object is gone (from the ledger or, for workloads, from the controller). */
   read(kind: ResourceKind, id: string, opts?: ReadOptions): Promise<State | undefined>;
+  /**
+   * An existing object's own credentials where the backend can read them (a vCluster's kubeconfig,
+   * kubernetes controller), else undefined. Reads only; the value is never stored or logged.
+   */
+  credentials?(kind: ResourceKind, id: string, opts?: ReadOptions): Promise<string | undefined>;
   update(kind: ResourceKind, id: string, args: unknown, opts?: OperationOptions): Promise<State>;
   delete(kind: ResourceKind, id: string, opts?: OperationOptions): Promise<void>;
   /**
@@ -121,6 +126,11 @@ export interface EngineApi {
   import(kind: ResourceKind, id: string): Promise<State>;
   /** What the last `read` of the object found drifted, one line per value; empty when nothing. */
   driftOf?(kind: ResourceKind, id: string): readonly string[];
+  /**
+   * sha256 (hex) of each sensitive input the ledger recorded for an object, by dotted path (the
+   * ledger keeps digests, never the values). Lets a front end tell "same secret" after an import.
+   */
+  secretDigests?(kind: ResourceKind, id: string): Promise<Record<string, string>>;
   /** Who owns the object (null: nobody recorded; undefined: no such object). */
   ownerOf(kind: ResourceKind, id: string): Promise<string | null | undefined>;
   /** Dry run of a batch of changes together. Writes nothing. */

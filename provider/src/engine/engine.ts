@@ -12,7 +12,7 @@ import type { Controllers, KindController, ObservedObject } from "../controllers
 import { describeDrift, renderedDrift, type FieldDrift } from "../controllers/render";
 import { invalid, OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
-import type { DataSourceKind, ResourceKind } from "../schema/catalog";
+import { typeNameOf, type DataSourceKind, type ResourceKind } from "../schema/catalog";
 import { validateInput } from "../schema/validate";
 import { DRIFTED, type EngineApi, type OperationOptions, type PlannedChange, type PlanResult, type ReadOptions, type State } from "./contract";
 import { isWorkload, limitsOf, type DecisionContext } from "./decide";
@@ -242,6 +242,13 @@ export class Engine implements EngineApi {
     return renderedDrift(desired, observed);
   }
 
+  async credentials(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<string | undefined> {
+    const rec = await this.ledger.read((tx) => tx.get(kind, id));
+    if (!rec || rec.state === "pending" || isTombstone(rec) || !visibleTo(rec, opts.owner)) return undefined;
+    await this.location.check();
+    return this.controllers.forKind(kind).credentials?.(id);
+  }
+
   async import(kind: ResourceKind, id: string): Promise<State> {
     const state = await this.read(kind, id);
     if (!state) {
@@ -250,6 +257,11 @@ export class Engine implements EngineApi {
       throw new OtterscaleError("not_found", `cannot import ${kind} "${id}": ${why} (import IDs for ${kind} have the form ${idFormatOf(kind)})`);
     }
     return state;
+  }
+
+  async secretDigests(kind: ResourceKind, id: string): Promise<Record<string, string>> {
+    const rec = await this.ledger.read((tx) => tx.get(kind, id));
+    return rec && !isTombstone(rec) ? { ...rec.secrets } : {};
   }
 
   async ownerOf(kind: ResourceKind, id: string): Promise<string | null | undefined> {
@@ -283,7 +295,7 @@ export class Engine implements EngineApi {
   }
 
   async readDataSource(kind: DataSourceKind, args: unknown): Promise<State> {
-    const input = validateInput<Record<string, string>>(kind, args, `otterscale_${kind}`);
+    const input = validateInput<Record<string, unknown>>(kind, args, typeNameOf(kind));
     return this.ledger.read(async (tx) => readDataSource(tx, await this.inventory.load(tx), kind, input));
   }
 

@@ -1210,3 +1210,335 @@ free_storage_gib?: number
  */
 free_gpus?: number
 }
+
+/**
+ * Servers of the inventory matching every filter given, sorted by name, with capacity, allocation and headroom as the ledger records them now. With `group` and `min_free_*`: the members of a group that still have room for a workload. Reads only.
+ */
+export interface ServersState {
+/**
+ * The filters, canonical JSON (stable while they are).
+ */
+id?: string
+/**
+ * Only members of this baremetal group.
+ */
+group?: string
+/**
+ * Only servers carrying all of these labels.
+ */
+labels?: {
+[k: string]: string | undefined
+}
+/**
+ * Only servers in one of these racks.
+ * 
+ * @maxItems 10000
+ */
+racks?: string[]
+/**
+ * Only servers in one of these zones.
+ * 
+ * @maxItems 10000
+ */
+zones?: string[]
+/**
+ * Only servers in (`true`) or out of (`false`) maintenance; unset: both.
+ */
+maintenance?: boolean
+/**
+ * Only servers with at least this much free CPU cores.
+ */
+min_free_cpu_cores?: number
+/**
+ * Only servers with at least this much free memory GiB.
+ */
+min_free_memory_gib?: number
+/**
+ * Only servers with at least this much free storage GiB.
+ */
+min_free_storage_gib?: number
+/**
+ * Only servers with at least this much free GPUs.
+ */
+min_free_gpus?: number
+/**
+ * Names of the matching servers, sorted.
+ */
+names?: string[]
+/**
+ * The matching servers, sorted by name.
+ */
+servers?: {
+/**
+ * Server name.
+ */
+name?: string
+/**
+ * Kubernetes node hostname.
+ */
+hostname?: string
+/**
+ * Rack (null when unset).
+ */
+rack?: string
+/**
+ * Zone (null when unset).
+ */
+zone?: string
+/**
+ * Region (null when unset).
+ */
+region?: string
+/**
+ * Labels.
+ */
+labels?: {
+[k: string]: string | undefined
+}
+/**
+ * In maintenance: no new placements.
+ */
+maintenance?: boolean
+/**
+ * Capacity (after reservations and allocation ratios): CPU cores.
+ */
+total_cpu_cores?: number
+/**
+ * Capacity (after reservations and allocation ratios): memory GiB.
+ */
+total_memory_gib?: number
+/**
+ * Capacity (after reservations and allocation ratios): storage GiB.
+ */
+total_storage_gib?: number
+/**
+ * Capacity (after reservations and allocation ratios): GPUs.
+ */
+total_gpus?: number
+/**
+ * Allocated: CPU cores.
+ */
+allocated_cpu_cores?: number
+/**
+ * Allocated: memory GiB.
+ */
+allocated_memory_gib?: number
+/**
+ * Allocated: storage GiB.
+ */
+allocated_storage_gib?: number
+/**
+ * Allocated: GPUs.
+ */
+allocated_gpus?: number
+/**
+ * Free: CPU cores.
+ */
+free_cpu_cores?: number
+/**
+ * Free: memory GiB.
+ */
+free_memory_gib?: number
+/**
+ * Free: storage GiB.
+ */
+free_storage_gib?: number
+/**
+ * Free: GPUs.
+ */
+free_gpus?: number
+}[]
+}
+
+/**
+ * One existing virtual machine, by `tenant` and `name`, as the ledger records it now (placement included). Every other attribute of the `otterscale_virtual_machine` resource is exported read-only, except sensitive ones (they are never readable). Fails naming the virtual machine when it does not exist. Reads only.
+ */
+export interface VirtualMachineLookupState {
+/**
+ * Identifier: `tenant/name`.
+ */
+id?: string
+/**
+ * VM name (DNS-1123 label, unique per tenant).
+ */
+name: string
+/**
+ * Owning tenant.
+ */
+tenant: string
+/**
+ * Baremetal group to place into.
+ */
+group?: string
+/**
+ * People or groups responsible for the resource (`user:alice`, `group:sre`). Recorded in the ledger and written as the `otterscale.io/maintainers` annotation on manifests.
+ * 
+ * @maxItems 64
+ */
+maintainers?: string[]
+/**
+ * vCPU cores.
+ */
+cpu_cores?: number
+/**
+ * Memory in GiB.
+ */
+memory_gib?: number
+/**
+ * Root disk in GiB.
+ */
+disk_gib?: number
+/**
+ * GPU model required (any model when unset).
+ */
+gpu_model?: string
+/**
+ * GPUs passed through.
+ */
+gpu_count?: number
+/**
+ * Container disk image for the root disk.
+ */
+image?: string
+/**
+ * KubeVirt run strategy.
+ */
+run_strategy?: ("Always" | "Halted")
+/**
+ * Placement constraints and preferences.
+ */
+placement?: {
+/**
+ * Overrides the group's placement strategy.
+ */
+strategy?: ("binpack" | "spread" | "balanced")
+/**
+ * Pin to this server.
+ */
+server?: string
+/**
+ * VMs of the tenant sharing this value never share a spread domain.
+ */
+anti_affinity_group?: string
+/**
+ * Domain for anti-affinity: `server` (default), `rack` or `zone`.
+ */
+spread_domain?: ("server" | "rack" | "zone")
+/**
+ * Allowed racks.
+ * 
+ * @maxItems 10000
+ */
+racks?: string[]
+/**
+ * Allowed zones.
+ * 
+ * @maxItems 10000
+ */
+zones?: string[]
+}
+/**
+ * Server the VM was placed on.
+ */
+server?: string
+/**
+ * Rack of that server.
+ */
+rack?: string
+/**
+ * Zone of that server.
+ */
+zone?: string
+/**
+ * Status reported by the backend controller.
+ */
+status?: string
+/**
+ * The Kubernetes objects rendered for this placement, one JSON document per object, exactly as the gitops controller writes them (secrets are references to Kubernetes Secrets, never values). Feed them to your own apply path: `jsondecode` each into `kubernetes_manifest`, or `toKubernetes` from `otterscale-iac/pulumi`. Known after apply; changes only when the object or its placement changes.
+ */
+manifests?: string[]
+}
+
+/**
+ * One existing vCluster, by `tenant` and `name`, as the ledger records it now (placement included). Every other attribute of the `otterscale_vcluster` resource is exported read-only, except sensitive ones (they are never readable). Fails naming the vCluster when it does not exist. Reads only.
+ */
+export interface VclusterLookupState {
+/**
+ * Identifier: `tenant/name`.
+ */
+id?: string
+/**
+ * vCluster name (at most 53 characters: it is the Helm release name).
+ */
+name: string
+/**
+ * Owning tenant.
+ */
+tenant: string
+/**
+ * Baremetal group.
+ */
+group?: string
+/**
+ * People or groups responsible for the resource (`user:alice`, `group:sre`). Recorded in the ledger and written as the `otterscale.io/maintainers` annotation on manifests.
+ * 
+ * @maxItems 64
+ */
+maintainers?: string[]
+/**
+ * Kubernetes version of the virtual control plane.
+ */
+kubernetes_version?: string
+/**
+ * Version of the `vcluster` Helm chart, pinned in the HelmRelease (values are rendered in that version's layout). Unset: the provider's `vcluster_chart_version`. Supported: `0.24.2`, `0.26.5`, `0.36.1`.
+ */
+chart_version?: ("0.24.2" | "0.26.5" | "0.36.1")
+/**
+ * Control-plane replicas (each on a distinct server).
+ */
+control_plane_replicas?: number
+/**
+ * CPU cores per control-plane replica.
+ */
+control_plane_cpu_cores?: number
+/**
+ * Memory GiB per control-plane replica.
+ */
+control_plane_memory_gib?: number
+/**
+ * Storage GiB per control-plane replica.
+ */
+control_plane_storage_gib?: number
+/**
+ * CPU quota inside the vCluster.
+ */
+workload_cpu_cores?: number
+/**
+ * Memory quota (GiB) inside the vCluster.
+ */
+workload_memory_gib?: number
+/**
+ * Storage quota (GiB) inside the vCluster.
+ */
+workload_storage_gib?: number
+/**
+ * Scale the control plane to zero while keeping the reservation.
+ */
+paused?: boolean
+/**
+ * Servers holding the control-plane replicas.
+ */
+servers?: string[]
+/**
+ * Status reported by the backend controller.
+ */
+status?: string
+/**
+ * API server endpoint.
+ */
+endpoint?: string
+/**
+ * The Kubernetes objects rendered for this placement, one JSON document per object, exactly as the gitops controller writes them (secrets are references to Kubernetes Secrets, never values). Feed them to your own apply path: `jsondecode` each into `kubernetes_manifest`, or `toKubernetes` from `otterscale-iac/pulumi`. Known after apply; changes only when the object or its placement changes.
+ */
+manifests?: string[]
+}

@@ -4,12 +4,12 @@
  * attribute path.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
-import { inputSchemaOf, type DataSourceKind, type ResourceKind } from "./catalog";
+import { inputSchemaOf, type SchemaKind } from "./catalog";
 import { plainJsonProblems } from "./plain-json";
 import { invalid, type Problem } from "../domain/errors";
 import { isWholeMilli, UNIT } from "../domain/resources";
 
-type Validatable = ResourceKind | DataSourceKind | "provider";
+type Validatable = SchemaKind;
 
 let ajv: Ajv | undefined;
 const compiled = new Map<Validatable, ValidateFunction>();
@@ -21,7 +21,7 @@ function newAjv(): Ajv {
     strict: true,
     strictNumbers: true,
     verbose: true, // puts the offending value in `e.data`, which messages quote as "(got ...)"
-  }).addVocabulary(["x-kind", "x-force-new", "x-sensitive", "x-import-id", "x-data-source", "x-env"]);
+  }).addVocabulary(["x-kind", "x-force-new", "x-sensitive", "x-import-id", "x-data-source", "x-ephemeral", "x-env", "x-computed-from", "x-observed", "x-lookup-of"]);
   // Amounts the ledger stores as thousandths; resources.ts decides what fits.
   return a.addKeyword({ keyword: "x-quantity", type: "number", schemaType: "boolean", validate: (on: boolean, x: number) => !on || isWholeMilli(x) });
 }

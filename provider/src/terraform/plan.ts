@@ -4,7 +4,8 @@
  * - optional+computed attributes with a default get the default when config leaves them null;
  * - on create, computed-only attributes are unknown;
  * - on update, nothing changes when the inputs equal the prior state; otherwise computed-only
- *   attributes stay known unless they depend on the change (see `COMPUTED_DEPENDENCIES`);
+ *   attributes stay known unless one of the inputs they are computed from changed (the schema's
+ *   `x-computed-from`; without it, any change makes them unknown);
  * - requires_replace lists the `x-force-new` attributes whose planned value differs from prior.
  *
  * Example (otterscale_virtual_machine, create): config `{name:"web", cpu_cores:2, gpu_count:null,
@@ -13,24 +14,8 @@
 import type { AttributeSpec, ObjectSpec } from "./schema";
 import { DRIFTED } from "../api";
 import { sensitivePaths, type ResourceKind } from "../schema/catalog";
+import { dropTerraformOnly, versionPaths } from "./write-only";
 import { isUnknown, isWhollyKnown, UNKNOWN, valuesEqual, type TfObject, type TfType, type TfValue } from "./codec/types";
-
-/**
- * Computed-only attributes that keep their prior value on an in-place update unless one of the
- * listed inputs changed. Anything computed and not listed here (allocated_*, used_*, total_*,
- * free_*, raw_gib) depends on every change and becomes unknown when anything changes.
- */
-export const COMPUTED_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
-  id: [],
-  server: [], // resize is in place: a VM never moves silently
-  rack: [],
-  zone: [],
-  endpoint: [],
-  kubeconfig: [],
-  status: ["paused", "run_strategy", "maintenance"],
-  servers: ["replicas", "control_plane_replicas"],
-  member_servers: ["servers", "selector"],
-};
 
 /** Refreshed statuses that an in-place update repairs by re-applying the rendered manifest. */
 const REAPPLY_STATUSES: ReadonlySet<string> = new Set(["Missing", DRIFTED]);
@@ -58,6 +43,7 @@ function planObject(attrs: readonly AttributeSpec[], config: TfObject, prior: Tf
   const out: TfObject = {};
   for (const a of attrs) {
     if (computedOnly(a)) out[a.name] = prior ? (prior[a.name] ?? null) : UNKNOWN;
+    else if (a.writeOnly) out[a.name] = null; // Terraform >= 1.11 rejects a plan that holds a write-only value
     else out[a.name] = planAttribute(a, config[a.name], prior?.[a.name]);
   }
   return out;
@@ -104,7 +90,7 @@ export function planResource(spec: ObjectSpec, prior: TfValue, config: TfValue):
   const changedSet = new Set(changed);
   for (const a of spec.attributes) {
     if (!computedOnly(a)) continue;
-    const deps = COMPUTED_DEPENDENCIES[a.name];
+    const deps = a.computedFrom;
     const stable = deps !== undefined && !deps.some((d) => changedSet.has(d));
     planned[a.name] = stable ? (priorObj[a.name] ?? null) : UNKNOWN;
   }
@@ -179,6 +165,8 @@ export function refreshedState(spec: ObjectSpec, prior: TfValue, read: unknown):
   // The ledger never stores sensitive inputs (only a digest), so a read cannot return them: keep
   // the ones in state, or every refresh would plan an update that re-sends them.
   if (priorObj) for (const path of sensitivePaths(spec.kind as ResourceKind)) carryOver(fresh, priorObj, path.split("."));
+  // Write-only version triggers are Terraform's alone (the engine never sees them): keep them too.
+  if (priorObj) for (const path of versionPaths(spec.kind as ResourceKind)) carryOver(fresh, priorObj, path.split("."));
   return fresh;
 }
 
@@ -213,11 +201,11 @@ export function argsOf(spec: ObjectSpec, value: TfValue): Record<string, unknown
   const out: Record<string, unknown> = {};
   if (!isObject(value)) return out;
   for (const a of spec.attributes) {
-    if (computedOnly(a)) continue;
+    if (computedOnly(a) || a.terraformOnly) continue;
     const v = stripUnknown(value[a.name]);
     if (v !== undefined && v !== null) out[a.name] = v;
   }
-  return out;
+  return dropTerraformOnly(spec.kind, out); // nested ones too (bmc.password_wo)
 }
 
 function stripUnknown(v: TfValue | undefined): unknown {

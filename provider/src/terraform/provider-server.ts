@@ -6,17 +6,20 @@
  */
 import { redactControllerUrl } from "../domain/redact";
 import { DRIFTED, type EngineApi, type EngineConfig, type OperationOptions, type PlannedChange } from "../api";
-import type { DataSourceKind, ResourceKind } from "../schema/catalog";
-import { WORKLOAD_KINDS } from "../schema/catalog";
-import { dataSourceSpec, providerSpec, resourceSpec, specs, type ObjectSpec } from "./schema";
+import type { DataSourceKind, EphemeralKind, ResourceKind } from "../schema/catalog";
+import { typeNameOf, WORKLOAD_KINDS } from "../schema/catalog";
+import { dataSourceSpec, ephemeralSpec, providerSpec, resourceSpec, specs, type ObjectSpec } from "./schema";
+import { openEphemeral } from "./ephemeral";
 import { diagnosticsToProto, dynamicValue, schemaToProto } from "./to-proto";
 import { fromDynamicValue, fromRawState } from "./from-proto";
-import { error, fromEngineDiagnostic, fromError, warning, type TfDiagnostic } from "./diagnostics";
+import { error, fromEngineDiagnostic, fromError, hasErrors, warning, type TfDiagnostic } from "./diagnostics";
 import { argsOf, asUpdate, normalize, planResource, refreshedState, resolvePlanned, unknownPaths } from "./plan";
 import { addressOf, identityOf } from "./pending";
 import { ReviewSession } from "../engine/review/session";
 import { timeoutMsOf } from "./timeouts";
 import { validateConfig } from "./validate-config";
+import { capabilityDiagnostics, withWriteOnlyValues } from "./write-only";
+import { matchStandIns, withConfiguredSecrets, withStandIns } from "./hashed";
 import { isUnknown, isWhollyKnown, valuesEqual, type TfObject, type TfValue } from "./codec/types";
 import { log } from "./log";
 import { checkPrivate, importedPrivate, privateFor, settledPrivate, takeoverPending, withOwner, WorkspaceOwner } from "./private-state";
@@ -61,7 +64,7 @@ export class ProviderServer {
       resources: [...resources.keys()].map((type_name) => ({ type_name })),
       data_sources: [...dataSources.keys()].map((type_name) => ({ type_name })),
       functions: [],
-      ephemeral_resources: [],
+      ephemeral_resources: [...specs().ephemeralResources.keys()].map((type_name) => ({ type_name })),
       diagnostics: [],
     };
   }
@@ -73,7 +76,7 @@ export class ProviderServer {
       resource_schemas: Object.fromEntries([...resources].map(([k, s]) => [k, schemaToProto(s)])),
       data_source_schemas: Object.fromEntries([...dataSources].map(([k, s]) => [k, schemaToProto(s)])),
       functions: {},
-      ephemeral_resource_schemas: {},
+      ephemeral_resource_schemas: Object.fromEntries([...specs().ephemeralResources].map(([k, s]) => [k, schemaToProto(s)])),
       server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false },
       diagnostics: [],
     };
@@ -176,13 +179,15 @@ export class ProviderServer {
     const spec = resourceSpec(req.type_name);
     if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
     const prior = fromDynamicValue(req.prior_state, spec.type);
-    const config = fromDynamicValue(req.config, spec.type);
+    // A secret the configuration repeats unchanged after an import keeps its stand-in (hashed.ts).
+    const config = matchStandIns(kindOf(spec), prior, fromDynamicValue(req.config, spec.type));
     let outcome = planResource(spec, prior, config);
     const takeover = !!prior && takeoverPending(req.prior_private);
     // An import does not take the object over by itself (a plan with import blocks must write
     // nothing): the apply after it does, so the plan shows an update.
     if (takeover && outcome.planned !== null && !outcome.changed) outcome = asUpdate(spec, outcome.planned as TfObject);
-    const diags: TfDiagnostic[] = [];
+    const diags: TfDiagnostic[] = capabilityDiagnostics(kindOf(spec), config, req.client_capabilities);
+    if (hasErrors(diags)) return { planned_state: req.prior_state, diagnostics: diagnosticsToProto(diags) };
     if (prior && req.prior_private?.length) {
       const engine = await this.getEngine().catch(() => undefined); // an unopenable engine is reported by the review below
       try {
@@ -275,14 +280,17 @@ export class ProviderServer {
         return { new_state: dynamicValue(null, spec.type), diagnostics: [] };
       }
       let result: unknown;
+      // Write-only values, and secrets the plan holds as stand-ins, come from the configuration.
+      const config = fromDynamicValue(req.config, spec.type);
+      const args = withConfiguredSecrets(kind, withWriteOnlyValues(kind, argsOf(spec, planned), config), config);
       if (!prior) {
         // A create of what already exists is a retry that keeps the object (the deposed case below).
         const existed = identity !== undefined && (await engine.ownerOf(kind, identity)) !== undefined;
-        result = await engine.create(kind, argsOf(spec, planned), this.opts(timeoutMsOf(planned, "create"), owner));
+        result = await engine.create(kind, args, this.opts(timeoutMsOf(planned, "create"), owner));
         if (existed) this.kept.add(address);
       }
       else if (takeover || planResource(spec, prior, planned).changed) {
-        result = await engine.update(kind, priorId ?? "", argsOf(spec, planned), { ...this.opts(timeoutMsOf(planned, "update"), owner), ...(takeover ? { takeover } : {}) });
+        result = await engine.update(kind, priorId ?? "", args, { ...this.opts(timeoutMsOf(planned, "update"), owner), ...(takeover ? { takeover } : {}) });
       } else result = prior; // only `timeouts` changed: nothing for the engine to do
       const state = resolvePlanned(planned, result as TfValue, spec.type);
       return { new_state: dynamicValue(state, spec.type), private: settledPrivate(engine.ledgerId, req.planned_private, owner), diagnostics: diagnosticsToProto(consistencyWarnings(spec, planned, result)) };
@@ -304,7 +312,8 @@ export class ProviderServer {
       // An import is the explicit way to take an object over. It writes nothing itself (Terraform
       // runs import blocks during plan): the next apply updates the object as this workspace's.
       const owner = this.owner.of(undefined);
-      const state = normalize(await engine.import(kindOf(spec), req.id), spec.type);
+      const imported = normalize(await engine.import(kindOf(spec), req.id), spec.type);
+      const state = withStandIns(kindOf(spec), imported, (await engine.secretDigests?.(kindOf(spec), req.id)) ?? {});
       return { imported_resources: [{ type_name: req.type_name, state: dynamicValue(state, spec.type), private: importedPrivate(engine.ledgerId, owner, await engine.ownerOf(kindOf(spec), req.id)) }], diagnostics: [] };
     } catch (e) {
       return { diagnostics: diagnosticsToProto(fromError(e, `importing ${req.type_name} ${req.id}`)) };
@@ -341,16 +350,33 @@ export class ProviderServer {
     return { error: { text: `otterscale provides no function ${JSON.stringify(req.name)}` } };
   }
 
+  // ---- ephemeral resources (Terraform >= 1.10; see ephemeral.ts) -------------------------------
+
   async ValidateEphemeralResourceConfig(req: Req): Promise<Res> {
-    return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+    const spec = ephemeralSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+    return { diagnostics: diagnosticsToProto(validateConfig(spec.kind as EphemeralKind, spec, fromDynamicValue(req.config, spec.type))) };
   }
 
   async OpenEphemeralResource(req: Req): Promise<Res> {
-    return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+    const spec = ephemeralSpec(req.type_name);
+    if (!spec) return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+    const config = fromDynamicValue(req.config, spec.type);
+    try {
+      const plannedCreate = (kind: ResourceKind, id: string) => {
+        const action = this.session.get(addressOf(typeNameOf(kind), id))?.action;
+        return action === "create" || action === "replace";
+      };
+      const opened = await openEphemeral(spec.kind as EphemeralKind, { engine: await this.getEngine(), plannedCreate }, argsOf(spec, config));
+      return { result: dynamicValue(normalize(opened, spec.type), spec.type), diagnostics: [] };
+    } catch (e) {
+      return { diagnostics: diagnosticsToProto(fromError(e, `opening ${spec.typeName}`)) };
+    }
   }
 
-  async RenewEphemeralResource(req: Req): Promise<Res> {
-    return { diagnostics: diagnosticsToProto([unknownType("ephemeral resource", req.type_name)]) };
+  /** Nothing is leased (no renew_at is ever returned), so there is nothing to renew or close. */
+  async RenewEphemeralResource(): Promise<Res> {
+    return { diagnostics: [] };
   }
 
   async CloseEphemeralResource(): Promise<Res> {
@@ -401,7 +427,9 @@ function consistencyWarnings(spec: ObjectSpec, planned: TfObject, actual: unknow
   const act = normalize(actual, spec.type) as TfObject;
   for (const a of spec.attributes) {
     const p = planned[a.name];
-    if (!a.computed || a.sensitive || !isWhollyKnown(p) || p === null) continue;
+    // An observed value (usage, membership) may move with the other changes of this apply: the
+    // state keeps the planned snapshot until the next refresh, as documented; no warning.
+    if (!a.computed || a.sensitive || a.observed || !isWhollyKnown(p) || p === null) continue;
     const x = act[a.name];
     if (x !== null && !valuesEqual(x, p, a.type)) {
       out.push(warning("Value changed during apply", `${a.name} is ${JSON.stringify(x)} in the backend but the plan promised ${JSON.stringify(p)}; the next refresh shows the new value.`, [a.name]));

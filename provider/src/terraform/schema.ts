@@ -9,15 +9,22 @@
  * - string / number|integer / boolean   -> "string" / "number" / "bool"
  * - `readOnly` -> computed; `default` -> optional+computed; listed in `required` -> required;
  *   otherwise optional. `x-sensitive` -> sensitive; `x-force-new` -> requires replacement.
+ * - `x-write-only` -> write_only (Terraform >= 1.11: in config only, never in plan or state);
+ *   it and `x-version-of` (its version trigger) are Terraform-only: the engine never sees them.
+ * - `x-computed-from` / `x-observed` on computed attributes: which inputs can change them in an
+ *   in-place update (plan.ts), and whether other objects change them too (a refresh snapshot).
  * Every resource also gets the `timeouts` block (create/update/delete, Go durations) that
  * terraform-plugin-framework-timeouts users know.
  */
 import {
   DATA_SOURCE_KINDS,
+  EPHEMERAL_KINDS,
+  isTerraformOnly,
   RESOURCE_KINDS,
-  schemaOf,
+  terraformSchemaOf,
   typeNameOf,
   type DataSourceKind,
+  type EphemeralKind,
   type ResourceKind,
   type SchemaNode,
 } from "../schema/catalog";
@@ -36,6 +43,14 @@ export interface AttributeSpec {
   readonly computed: boolean;
   readonly sensitive: boolean;
   readonly forceNew: boolean;
+  /** Terraform >= 1.11 write-only argument: planned and stored as null, read from config at apply. */
+  readonly writeOnly?: boolean;
+  /** Computed: the inputs whose change makes it unknown in a plan (`x-computed-from`); undefined = any. */
+  readonly computedFrom?: readonly string[];
+  /** Computed from other objects too (`x-observed`): a snapshot as of the last refresh. */
+  readonly observed?: boolean;
+  /** Known to Terraform only (write-only arguments, their version triggers): never an engine argument. */
+  readonly terraformOnly?: boolean;
   /** Default filled in at plan time when the configuration leaves the attribute null. */
   readonly default?: TfValue;
   /** `enum` of the JSON Schema, for docs. */
@@ -53,7 +68,7 @@ export interface BlockTypeSpec {
 export interface ObjectSpec {
   /** `otterscale_virtual_machine`, or `otterscale` for the provider. */
   readonly typeName: string;
-  readonly kind: ResourceKind | DataSourceKind | "provider";
+  readonly kind: ResourceKind | DataSourceKind | EphemeralKind | "provider";
   readonly description: string;
   readonly attributes: readonly AttributeSpec[];
   readonly blocks: readonly BlockTypeSpec[];
@@ -120,6 +135,10 @@ export function attributeOf(name: string, node: SchemaNode, required: boolean, w
     computed,
     sensitive: !!node["x-sensitive"],
     forceNew: !!node["x-force-new"],
+    ...(node["x-write-only"] !== undefined ? { writeOnly: true } : {}),
+    ...(isTerraformOnly(node) ? { terraformOnly: true } : {}),
+    ...(Array.isArray(node["x-computed-from"]) ? { computedFrom: node["x-computed-from"] } : {}),
+    ...(node["x-observed"] ? { observed: true } : {}),
     description: node.description ?? "",
     ...(node.default !== undefined ? { default: node.default as TfValue } : {}),
     ...(node.enum ? { allowed: node.enum } : {}),
@@ -140,21 +159,22 @@ function attributesOf(node: SchemaNode, where: string): AttributeSpec[] {
   return Object.entries(node.properties ?? {}).map(([k, p]) => attributeOf(k, p, required.has(k), where));
 }
 
-function specOf(kind: ResourceKind | DataSourceKind | "provider", withTimeouts: boolean): ObjectSpec {
-  const node = schemaOf(kind);
+function specOf(kind: ResourceKind | DataSourceKind | EphemeralKind | "provider", withTimeouts: boolean): ObjectSpec {
+  const node = terraformSchemaOf(kind);
   const typeName = kind === "provider" ? "otterscale" : typeNameOf(kind);
   const attributes = attributesOf(node, typeName);
   const blocks = withTimeouts ? [TIMEOUTS_BLOCK] : [];
   return { typeName, kind, description: node.description ?? "", attributes, blocks, type: objectTypeOf(attributes, blocks) };
 }
 
-let cache: { resources: Map<string, ObjectSpec>; dataSources: Map<string, ObjectSpec>; provider: ObjectSpec } | undefined;
+let cache: { resources: Map<string, ObjectSpec>; dataSources: Map<string, ObjectSpec>; ephemeralResources: Map<string, ObjectSpec>; provider: ObjectSpec } | undefined;
 
 /** Every spec, built once per process. */
 export function specs() {
   cache ??= {
     resources: new Map(RESOURCE_KINDS.map((k) => [typeNameOf(k), specOf(k, true)])),
     dataSources: new Map(DATA_SOURCE_KINDS.map((k) => [typeNameOf(k), specOf(k, false)])),
+    ephemeralResources: new Map(EPHEMERAL_KINDS.map((k) => [typeNameOf(k), specOf(k, false)])),
     provider: specOf("provider", false),
   };
   return cache;
@@ -162,4 +182,5 @@ export function specs() {
 
 export const resourceSpec = (typeName: string): ObjectSpec | undefined => specs().resources.get(typeName);
 export const dataSourceSpec = (typeName: string): ObjectSpec | undefined => specs().dataSources.get(typeName);
+export const ephemeralSpec = (typeName: string): ObjectSpec | undefined => specs().ephemeralResources.get(typeName);
 export const providerSpec = (): ObjectSpec => specs().provider;

@@ -41,6 +41,7 @@ function attributeToProto(a: AttributeSpec): Record<string, unknown> {
     optional: a.optional,
     computed: a.computed,
     sensitive: a.sensitive,
+    write_only: !!a.writeOnly,
   };
 }
 

@@ -4,11 +4,12 @@
  * skipped: they are checked again when known, at apply.
  */
 import { problemsOf } from "../schema/validate";
-import type { DataSourceKind, ResourceKind } from "../schema/catalog";
+import type { SchemaKind } from "../schema/catalog";
 import type { ObjectSpec } from "./schema";
 import { isUnknown, type TfValue } from "./codec/types";
 import { error, parsePath, type TfDiagnostic } from "./diagnostics";
 import { parseGoDuration, TIMEOUT_OPERATIONS_LIST } from "./timeouts";
+import { foldForValidation } from "./write-only";
 
 interface Known {
   readonly input: Record<string, unknown>;
@@ -44,12 +45,17 @@ export function knownPart(value: TfValue, skip: ReadonlySet<string> = new Set())
 const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}.`);
 
 /** Diagnostics for a configuration of `kind`, with attribute paths. */
-export function validateConfig(kind: ResourceKind | DataSourceKind | "provider", spec: ObjectSpec, config: TfValue): TfDiagnostic[] {
+export function validateConfig(kind: SchemaKind, spec: ObjectSpec, config: TfValue): TfDiagnostic[] {
   if (config === null || isUnknown(config)) return [];
   const skip = new Set([...spec.blocks.map((b) => b.name), ...spec.attributes.filter((a) => a.computed && !a.optional).map((a) => a.name)]);
-  const { input, unknown } = knownPart(config, skip);
-  const problems = problemsOf(kind, input).filter((p) => !unknown.some((u) => under(p.path ?? "", u)));
-  const out = problems.map((p) => error("Invalid attribute value", p.path ? `${p.path} ${p.message}` : p.message, parsePath(p.path)));
+  const known = knownPart(config, skip);
+  const { unknown } = known;
+  // Write-only values are validated as the attribute they supply (same limits), under their own name.
+  const { input, diagnostics, rename } = foldForValidation(kind, known.input, unknown);
+  const problems = problemsOf(kind, input)
+    .map((p) => (p.path ? { ...p, path: rename(p.path) } : p))
+    .filter((p) => !unknown.some((u) => under(p.path ?? "", u)));
+  const out = [...diagnostics, ...problems.map((p) => error("Invalid attribute value", p.path ? `${p.path} ${p.message}` : p.message, parsePath(p.path)))];
   if (spec.blocks.some((b) => b.name === "timeouts")) out.push(...validateTimeouts(config));
   return out;
 }

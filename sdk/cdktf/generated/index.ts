@@ -7,6 +7,9 @@ export * as tenantQuota from './tenant-quota';
 export * as vcluster from './vcluster';
 export * as virtualMachine from './virtual-machine';
 export * as dataOtterscaleGroupCapacity from './data-otterscale-group-capacity';
+export * as dataOtterscaleServers from './data-otterscale-servers';
 export * as dataOtterscaleTenantUsage from './data-otterscale-tenant-usage';
+export * as dataOtterscaleVcluster from './data-otterscale-vcluster';
+export * as dataOtterscaleVirtualMachine from './data-otterscale-virtual-machine';
 export * as provider from './provider';
 

@@ -140,6 +140,15 @@ export class KubernetesKindController implements KindController {
     for (const r of [...attachedRefsOf(this.kind, key), ...companionRefsOf(this.kind, key)]) await this.client.delete(r, "Background", opts(ctx));
   }
 
+  /** The Secret the renderer names (a vCluster's `vc-<name>`, key `config`), decoded; undefined while absent. */
+  async credentials(key: string, ctx?: ControllerContext): Promise<string | undefined> {
+    const at = rendererFor(this.kind).credentialsSecret?.(key);
+    if (!at) return undefined;
+    const live = await this.client.read({ apiVersion: "v1", kind: "Secret", metadata: { namespace: at.namespace, name: at.name } }, opts(ctx));
+    const value = (live as { data?: Record<string, unknown> } | undefined)?.data?.[at.key];
+    return typeof value === "string" ? Buffer.from(value, "base64").toString("utf8") : undefined;
+  }
+
   /** `list` already selects by the managed-by label. */
   listOwned(ctx?: ControllerContext): Promise<string[]> {
     return this.list(ctx);

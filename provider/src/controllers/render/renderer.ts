@@ -30,6 +30,18 @@ export interface Renderer {
    * of which only the anti-affinity label is written) would read as drift on every refresh.
    */
   carried(spec: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  /**
+   * Where the object's own credentials live, for kinds whose operator writes them to a Secret (a
+   * vCluster's kubeconfig). Adapters that can read Secrets read it there; nothing stores it.
+   */
+  credentialsSecret?(key: string): SecretKeyRef;
+}
+
+/** One key of a Secret. */
+export interface SecretKeyRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly key: string;
 }
 
 /**

@@ -354,4 +354,8 @@ export const vclusterRenderer: Renderer = {
   render,
   parse,
   carried,
+  credentialsSecret: (key) => {
+    const [tenant, name] = key.split("/");
+    return { namespace: tenant, name: vclusterSecretName(name), key: "config" };
+  },
 };

@@ -143,6 +143,18 @@ export interface ServerBmc {
   */
   readonly password?: string;
   /**
+  * Write-only form of `password` (Terraform >= 1.11): sent to the backend (the BMC Secret) but never stored in the plan or state. Change `password_wo_version` to send a new value. Conflicts with `password`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/server#password_wo Server#password_wo}
+  */
+  readonly passwordWo?: string;
+  /**
+  * Version trigger for `password_wo`: changing it plans an in-place update that sends the current `password_wo`. Requires `password_wo`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/server#password_wo_version Server#password_wo_version}
+  */
+  readonly passwordWoVersion?: number;
+  /**
   * Power driver. `manual` and `virsh` have no Metal3 driver: their inventory record has no `spec.bmc` (the MAAS controller drives them; MAAS uses its `redfish` driver for `redfish-virtualmedia`).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/server#power_type Server#power_type}
@@ -164,6 +176,8 @@ export function serverBmcToTerraform(struct?: ServerBmc | cdktf.IResolvable): an
   return {
     address: cdktf.stringToTerraform(struct!.address),
     password: cdktf.stringToTerraform(struct!.password),
+    password_wo: cdktf.stringToTerraform(struct!.passwordWo),
+    password_wo_version: cdktf.numberToTerraform(struct!.passwordWoVersion),
     power_type: cdktf.stringToTerraform(struct!.powerType),
     username: cdktf.stringToTerraform(struct!.username),
   }
@@ -187,6 +201,18 @@ export function serverBmcToHclTerraform(struct?: ServerBmc | cdktf.IResolvable):
       isBlock: false,
       type: "simple",
       storageClassType: "string",
+    },
+    password_wo: {
+      value: cdktf.stringToHclTerraform(struct!.passwordWo),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+    password_wo_version: {
+      value: cdktf.numberToHclTerraform(struct!.passwordWoVersion),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "number",
     },
     power_type: {
       value: cdktf.stringToHclTerraform(struct!.powerType),
@@ -232,6 +258,14 @@ export class ServerBmcOutputReference extends cdktf.ComplexObject {
       hasAnyValues = true;
       internalValueResult.password = this._password;
     }
+    if (this._passwordWo !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.passwordWo = this._passwordWo;
+    }
+    if (this._passwordWoVersion !== undefined) {
+      hasAnyValues = true;
+      internalValueResult.passwordWoVersion = this._passwordWoVersion;
+    }
     if (this._powerType !== undefined) {
       hasAnyValues = true;
       internalValueResult.powerType = this._powerType;
@@ -249,6 +283,8 @@ export class ServerBmcOutputReference extends cdktf.ComplexObject {
       this.resolvableValue = undefined;
       this._address = undefined;
       this._password = undefined;
+      this._passwordWo = undefined;
+      this._passwordWoVersion = undefined;
       this._powerType = undefined;
       this._username = undefined;
     }
@@ -261,6 +297,8 @@ export class ServerBmcOutputReference extends cdktf.ComplexObject {
       this.resolvableValue = undefined;
       this._address = value.address;
       this._password = value.password;
+      this._passwordWo = value.passwordWo;
+      this._passwordWoVersion = value.passwordWoVersion;
       this._powerType = value.powerType;
       this._username = value.username;
     }
@@ -293,6 +331,38 @@ export class ServerBmcOutputReference extends cdktf.ComplexObject {
   // Temporarily expose input value. Use with caution.
   public get passwordInput() {
     return this._password;
+  }
+
+  // password_wo - computed: false, optional: true, required: false
+  private _passwordWo?: string; 
+  public get passwordWo() {
+    return this.getStringAttribute('password_wo');
+  }
+  public set passwordWo(value: string) {
+    this._passwordWo = value;
+  }
+  public resetPasswordWo() {
+    this._passwordWo = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get passwordWoInput() {
+    return this._passwordWo;
+  }
+
+  // password_wo_version - computed: false, optional: true, required: false
+  private _passwordWoVersion?: number; 
+  public get passwordWoVersion() {
+    return this.getNumberAttribute('password_wo_version');
+  }
+  public set passwordWoVersion(value: number) {
+    this._passwordWoVersion = value;
+  }
+  public resetPasswordWoVersion() {
+    this._passwordWoVersion = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get passwordWoVersionInput() {
+    return this._passwordWoVersion;
   }
 
   // power_type - computed: true, optional: true, required: false

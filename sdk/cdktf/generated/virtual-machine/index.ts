@@ -87,6 +87,18 @@ export interface VirtualMachineConfig extends cdktf.TerraformMetaArguments {
   */
   readonly userData?: string;
   /**
+  * Write-only form of `user_data` (Terraform >= 1.11): sent to the backend (the same Secret) but never stored in the plan or state. Terraform does not compare write-only values: change `user_data_wo_version` to send a new value. Conflicts with `user_data`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/virtual_machine#user_data_wo VirtualMachine#user_data_wo}
+  */
+  readonly userDataWo?: string;
+  /**
+  * Version trigger for `user_data_wo`: changing it plans an in-place update that sends the current `user_data_wo`. Requires `user_data_wo`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/virtual_machine#user_data_wo_version VirtualMachine#user_data_wo_version}
+  */
+  readonly userDataWoVersion?: number;
+  /**
   * timeouts block
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/otterscale/otterscale/latest/docs/resources/virtual_machine#timeouts VirtualMachine#timeouts}
@@ -594,6 +606,8 @@ export class VirtualMachine extends cdktf.TerraformResource {
     this._runStrategy = config.runStrategy;
     this._tenant = config.tenant;
     this._userData = config.userData;
+    this._userDataWo = config.userDataWo;
+    this._userDataWoVersion = config.userDataWoVersion;
     this._timeouts.internalValue = config.timeouts;
   }
 
@@ -816,6 +830,38 @@ export class VirtualMachine extends cdktf.TerraformResource {
     return this._userData;
   }
 
+  // user_data_wo - computed: false, optional: true, required: false
+  private _userDataWo?: string; 
+  public get userDataWo() {
+    return this.getStringAttribute('user_data_wo');
+  }
+  public set userDataWo(value: string) {
+    this._userDataWo = value;
+  }
+  public resetUserDataWo() {
+    this._userDataWo = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get userDataWoInput() {
+    return this._userDataWo;
+  }
+
+  // user_data_wo_version - computed: false, optional: true, required: false
+  private _userDataWoVersion?: number; 
+  public get userDataWoVersion() {
+    return this.getNumberAttribute('user_data_wo_version');
+  }
+  public set userDataWoVersion(value: number) {
+    this._userDataWoVersion = value;
+  }
+  public resetUserDataWoVersion() {
+    this._userDataWoVersion = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get userDataWoVersionInput() {
+    return this._userDataWoVersion;
+  }
+
   // zone - computed: true, optional: false, required: false
   public get zone() {
     return this.getStringAttribute('zone');
@@ -856,6 +902,8 @@ export class VirtualMachine extends cdktf.TerraformResource {
       run_strategy: cdktf.stringToTerraform(this._runStrategy),
       tenant: cdktf.stringToTerraform(this._tenant),
       user_data: cdktf.stringToTerraform(this._userData),
+      user_data_wo: cdktf.stringToTerraform(this._userDataWo),
+      user_data_wo_version: cdktf.numberToTerraform(this._userDataWoVersion),
       timeouts: virtualMachineTimeoutsToTerraform(this._timeouts.internalValue),
     };
   }
@@ -939,6 +987,18 @@ export class VirtualMachine extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      user_data_wo: {
+        value: cdktf.stringToHclTerraform(this._userDataWo),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      user_data_wo_version: {
+        value: cdktf.numberToHclTerraform(this._userDataWoVersion),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
       },
       timeouts: {
         value: virtualMachineTimeoutsToHclTerraform(this._timeouts.internalValue),
