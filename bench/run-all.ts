@@ -7,6 +7,7 @@ import { main as ledger } from "./ledger.bench";
 import { main as ledgerPg } from "./ledger-pg.bench";
 import { main as pulumi } from "./pulumi.bench";
 import { main as terraform } from "./terraform.bench";
+import { main as review } from "./review.bench";
 
 async function run() {
   const only = process.argv.slice(2);
@@ -16,6 +17,7 @@ async function run() {
     ["ledger-pg", ledgerPg],
     ["pulumi", pulumi],
     ["terraform", () => terraform({ runs: 20, scale: 500 })],
+    ["review", review],
   ];
   for (const [name, bench] of all) {
     if (only.length && !only.includes(name)) continue;

@@ -72,7 +72,6 @@ export class ReviewSession {
       clearTimeout(this.timer);
       const wait = Math.max(0, Math.min(this.waveMs, this.opened + WAVE_MAX_MS - Date.now()));
       this.timer = setTimeout(() => this.close(), wait);
-      this.timer.unref?.();
     });
   }
 
