@@ -8,7 +8,7 @@
  *
  *   node dist/bench/review.bench.js [--n 200] [--parallelism 10] [--runs 3]
  */
-import type { PlannedChange } from "../provider/src/handlers/api";
+import type { PlannedChange } from "../provider/src/api";
 import { ReviewSession, WAVE_MS } from "../provider/src/engine/review/session";
 import { seedEstate, testEngine, vm } from "../test/support/estate";
 import { median } from "./stats";

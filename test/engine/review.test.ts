@@ -7,7 +7,7 @@
  */
 import { strict as assert } from "node:assert";
 import type { Engine } from "../../provider/src/engine/engine";
-import type { PlannedChange, PlanResult } from "../../provider/src/handlers/api";
+import type { PlannedChange, PlanResult } from "../../provider/src/api";
 import { ReviewSession } from "../../provider/src/engine/review/session";
 import { parseTerraformPlan } from "../../provider/src/cli/report/terraform-plan";
 import { seedEstate, testEngine, vm } from "../support/estate";
