@@ -52,3 +52,6 @@ export type * from "../engine/views";
 
 /** Hand-off: write rendered objects into a directory in the gitops controller's layout (`otterscale export`). */
 export { exportManifests } from "../controllers/gitops/export";
+
+/** The Secret (namespace, name, key) where the backend keeps an object's credentials, for kinds that have them (a vCluster's kubeconfig). */
+export { credentialsSecretOf } from "../controllers/render";

@@ -11,7 +11,7 @@ import { blockPoolRenderer } from "./block-pool";
 import { diffFields, type FieldDrift } from "./drift";
 import { manifestDrift } from "./manifest-drift";
 import type { Manifest } from "./manifest";
-import type { Renderer } from "./renderer";
+import type { Renderer, SecretKeyRef } from "./renderer";
 import { serverRenderer } from "./server";
 import { tenantQuotaRenderer } from "./tenant-quota";
 import { vclusterRenderer } from "./vcluster";
@@ -67,6 +67,11 @@ const objectName = (m: Manifest): string => (m.metadata.namespace ? `${m.metadat
 export function sameObject(a: Manifest, b: unknown): boolean {
   const o = b as Partial<Manifest> | undefined;
   return !!o && o.apiVersion === a.apiVersion && o.kind === a.kind && o.metadata?.name === a.metadata.name && (o.metadata?.namespace ?? undefined) === a.metadata.namespace;
+}
+
+/** Where the backend keeps an object's credentials, for kinds whose renderer says (a vCluster's kubeconfig Secret). */
+export function credentialsSecretOf(kind: ResourceKind, key: string): SecretKeyRef | undefined {
+  return rendererFor(kind).credentialsSecret?.(key);
 }
 
 /** The manifest for `obj` (pure). */
