@@ -253,10 +253,10 @@ describe("controllers/render", () => {
       assert.equal(get(sts, "persistence.volumeClaim.size"), "10Gi");
     });
 
-    it("pins the control plane to the placed hosts, one replica per host", () => {
+    it("pins the control plane to the placed servers' Kubernetes node names, one replica per host", () => {
       const terms = get(sts, "scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
       assert.deepEqual(terms, [
-        { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["node-a.dc1.example", "node-b.dc1.example", "node-c.dc1.example"] }] },
+        { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["node-a", "node-b", "node-c"] }] },
       ]);
       assert.equal(m.metadata.annotations?.["otterscale.io/servers"], "node-a,node-b,node-c");
     });
