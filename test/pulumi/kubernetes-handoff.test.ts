@@ -100,7 +100,7 @@ describe("pulumi: toKubernetes hands the rendered objects to @pulumi/kubernetes 
       assert.ok(obj, `acme/${name} was created`);
       assert.equal(obj.type, "kubernetes:kubevirt.io/v1:VirtualMachine");
       const spec = obj.inputs.spec as { template: { spec: { nodeSelector: Record<string, string>; domain: { cpu: { cores: number } } } } };
-      assert.equal(spec.template.spec.nodeSelector["kubernetes.io/hostname"], `${outs(name).server}.dc1.example`);
+      assert.equal(spec.template.spec.nodeSelector["kubernetes.io/hostname"], outs(name).server, "pinned to the node name (node_name: the short hostname)");
       assert.equal(spec.template.spec.domain.cpu.cores, 4);
       // Exactly the object otterscale rendered (nothing added, nothing lost on the way).
       assert.deepEqual(obj.inputs, JSON.parse((outs(name).manifests as string[])[0]));
