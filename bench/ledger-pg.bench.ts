@@ -22,9 +22,7 @@ import { createMany, estate, instantControllers } from "./ledger.bench";
 import { median } from "./stats";
 
 const VMS = Number(process.env.BENCH_VMS ?? 2000);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-/** Process counts to measure (BENCH_PROCESSES=1,4 for a quicker look). */
-const PROCESSES = (process.env.BENCH_PROCESSES ?? "1,4,8").split(",").map(Number);
+const RUNS = 3;
 
 /** SQLite, one process, in-process (the figure bench/ledger.bench.ts reports). */
 async function sqliteOneProcess(): Promise<number> {
@@ -92,7 +90,7 @@ export async function main(): Promise<Record<string, number>> {
     console.log(`  SQLite, 1 process (embedded)    ${sqlite.toFixed(0).padStart(6)} /s`);
     const out: Record<string, number> = { sqlite1: sqlite };
     let one = 0;
-    for (const n of PROCESSES) {
+    for (const n of [1, 4, 8]) {
       const run = await postgres(pg, n);
       const v = run.rate;
       if (n === 1) one = v;

@@ -30,7 +30,6 @@ import { readDataSource } from "./data-sources";
 import { LocationGuard } from "./location";
 import { checkOwner, visibleTo } from "./owners";
 import { removeUnowned } from "./orphans";
-import { confirmCreate, isStaleDecision, mayCreateConcurrently } from "./concurrent-create";
 
 /** A row this operation holds, and what the controller is asked to make exist. */
 interface Held {
@@ -102,11 +101,10 @@ export class Engine implements EngineApi {
     // Resolved before reserving: an adapter that does not serve this kind fails with nothing held.
     this.controllers.forKind(kind);
     await this.beforeWrite(limits);
-    const reserve = (concurrent: boolean) => async (tx: LedgerTx, existing: LedgerRecord | undefined): Promise<Held> => {
+    const held = await this.hold(kind, v.key, limits, async (tx, existing) => {
       const ctx = await this.context(tx);
       if (!existing) {
         const record = await reserveCreate(ctx, kind, v, opId, Date.now(), this.leaseUntil(), opts.owner);
-        if (concurrent) await confirmCreate(ctx, record);
         return { record, desired: desiredOf(ctx.inv, record, v.spec) };
       }
       // A retry by its owner, or the re-creation of an object missing on the backend: re-applied
@@ -115,13 +113,6 @@ export class Engine implements EngineApi {
       checkSameAsExisting(kind, existing, v);
       const record = await reserveReapply(ctx, existing, opId, Date.now(), this.leaseUntil(), opts.owner);
       return { record, desired: desiredOf(ctx.inv, existing, v.spec) };
-    };
-    // Side by side with other creates where the ledger allows it; decided again alone when a
-    // peer took the room meanwhile (concurrent-create.ts).
-    const concurrent = mayCreateConcurrently(this.ledger, kind, v.spec);
-    const held = await this.hold(kind, v.key, limits, reserve(concurrent), concurrent).catch((e: unknown) => {
-      if (!isStaleDecision(e)) throw e;
-      return this.hold(kind, v.key, limits, reserve(false));
     });
     const what = `create ${kind} ${v.key}`;
     const observed = await this.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), {
@@ -328,19 +319,13 @@ export class Engine implements EngineApi {
    * active row or undefined). A row another operation holds is a retryable conflict, retried a
    * bounded number of times; a stale one is settled against the controller first.
    */
-  private hold<T extends Held | undefined>(
-    kind: ResourceKind,
-    key: string,
-    limits: Limits,
-    reserve: (tx: LedgerTx, existing: LedgerRecord | undefined) => Promise<T>,
-    concurrent = false,
-  ): Promise<T> {
+  private hold<T extends Held | undefined>(kind: ResourceKind, key: string, limits: Limits, reserve: (tx: LedgerTx, existing: LedgerRecord | undefined) => Promise<T>): Promise<T> {
     return withBoundedRetry(async () => {
       const r = await this.ledger.transaction(async (tx): Promise<{ busy: LedgerRecord } | { held: T }> => {
         const existing = await tx.get(kind, key);
         if (existing && existing.state !== "active") return { busy: existing };
         return { held: await reserve(tx, existing) };
-      }, { deadline: limits.deadline, concurrent });
+      }, limits);
       if (!("busy" in r)) return r.held;
       if (isStale(r.busy)) await reconcileStale(this.ledger, this.controllers, { kind, key }, true, limits.deadline);
       throw busyRow(r.busy);
@@ -405,7 +390,7 @@ export class Engine implements EngineApi {
       return await this.ledger.transaction(async (tx) => {
         const cur = await heldRow(tx, fence);
         return cur ? settleRow(tx, cur, outcome, o) : false;
-      }, SETTLEMENT);
+      });
     } catch (e) {
       throw afterBackendWrite(what, e);
     }
@@ -420,7 +405,7 @@ export class Engine implements EngineApi {
         if (!cur) return false;
         const next = (await settleRow(tx, cur, "commit", { observed }))!;
         return stateOf(tx, await this.inventory.load(tx), next, observed, secretInputs(v.spec, v.clean));
-      }, SETTLEMENT);
+      });
     } catch (e) {
       throw afterBackendWrite(what, e);
     }
@@ -524,9 +509,6 @@ export class Engine implements EngineApi {
     return Date.now() + this.leaseMs;
   }
 }
-
-/** Settling a held row never raises a charge or an allocation: it may run side by side (concurrent-create.ts). */
-const SETTLEMENT = { concurrent: true } as const;
 
 function limitsOfOp(opts: OperationOptions): Limits {
   return { ...(opts.timeoutMs ? { deadline: Date.now() + opts.timeoutMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };

@@ -78,7 +78,7 @@ export function keepLease(ledger: Ledger, fence: Fence, leaseMs: number, work: P
         if (!cur || !(await tx.renewLease(fence.kind, fence.key, fence.opId, until))) return false;
         await tx.appendAudit({ at: Date.now(), op: "renew-lease", kind: cur.kind, key: cur.key, tenant: cur.tenant, grp: cur.grp, delta: { lease_until: until }, opId: fence.opId });
         return true;
-      }, { concurrent: true }) // a renewal raises no charge: it may run beside other writers
+      })
       .then((held) => {
         if (!held) clearInterval(timer);
       })

@@ -5,7 +5,7 @@
  * decision costs what the real ledger's indexed SUMs cost, not a scan of the whole copy.
  */
 import type { ResourceKind } from "../schema/catalog";
-import type { Allocation, AllocationFilter, AuditEvent, Guarded, LedgerRecord, LedgerTx, RecordFilter, ServerLoad } from "../ledger/records";
+import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad } from "../ledger/records";
 import { NO_USAGE, addUsage, type Usage } from "../quota/quota";
 
 const id = (kind: string, key: string) => `${kind}\u0000${key}`;
@@ -131,11 +131,6 @@ export class MemoryTx implements LedgerTx {
 
   async usage(tenant: string, grp: string): Promise<Usage> {
     return this.usageBy.get(`${tenant}\u0000${grp}`) ?? NO_USAGE;
-  }
-
-  /** One writer (this copy): nothing to lock; reads what `guard` reads. */
-  async guard(tenant: string, grp: string, servers: readonly string[]): Promise<Guarded> {
-    return { quota: this.records.get(id("tenant_quota", `${tenant}/${grp}`))?.spec, usage: await this.usage(tenant, grp), load: await this.serverLoad(servers) };
   }
 
   async renewLease(kind: ResourceKind, key: string, opId: string, until: number) {

@@ -75,8 +75,7 @@ export function ledgerError(e: unknown, label: string, phase: Phase, lockWait?: 
     return busyError(label, lockWait ? Date.now() - lockWait.started : undefined, lockWait?.source ?? "lock_timeout");
   }
   if (code === "40001" || code === "40P01") {
-    const e = fail("conflict", `PostgreSQL ledger ${label}: concurrent transactions conflicted (${code}); ${rolledBack}; retry`);
-    return new OtterscaleError(e.code, e.message, [], { ...e.details, retryable: true });
+    return fail("conflict", `PostgreSQL ledger ${label}: concurrent transactions conflicted (${code}); ${rolledBack}; retry`);
   }
   if (isConnectionFailure(e)) {
     if (phase === "connect") {

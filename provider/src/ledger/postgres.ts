@@ -37,11 +37,8 @@ import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upg
 const LOCK_NS = 0x6f747472;
 const WRITE_LOCK = 1;
 const MIGRATION_LOCK = 2;
-/** Taken by a concurrent writer just before it writes its audit events, held until COMMIT. */
-const AUDIT_ORDER_LOCK = 3;
 
 const READ_ONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-const AUDIT_ORDER = `SELECT pg_advisory_xact_lock(${LOCK_NS}, ${AUDIT_ORDER_LOCK})`;
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -72,7 +69,7 @@ function prepared(sql: string, values: readonly unknown[]): QueryConfig {
   return { name, text: toDollarParams(sql), values: values as unknown[] };
 }
 
-function driverOf(client: PoolClient, stats?: WriteStats, rowLocks = false): SqlDriver {
+function driverOf(client: PoolClient, stats?: WriteStats): SqlDriver {
   const query = stats
     ? async (sql: string, params: readonly unknown[]) => {
         const t0 = performance.now();
@@ -86,7 +83,6 @@ function driverOf(client: PoolClient, stats?: WriteStats, rowLocks = false): Sql
   return {
     all: async (sql, params = []) => (await query(sql, params)).rows as Row[],
     run: async (sql, params = []) => ({ changes: (await query(sql, params)).rowCount ?? 0 }),
-    rowLocks,
   };
 }
 
@@ -139,27 +135,8 @@ export class PostgresLedger implements Ledger, RawWriter {
     return ledger;
   }
 
-  /** `concurrent` transactions run side by side (see the header); the others alone. */
-  readonly concurrentWrites = process.env.OTTERSCALE_PG_EXCLUSIVE !== "1";
-
   transaction<T>(fn: (tx: LedgerTx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    if (opts.concurrent && this.concurrentWrites) return this.concurrentTransaction((db) => auditedTransaction(db, fn, () => db.run(AUDIT_ORDER).then(() => undefined)), opts);
     return this.sqlTransaction((db) => auditedTransaction(db, fn), opts);
-  }
-
-  /**
-   * A write transaction that runs alongside other concurrent ones: it holds the write lock in
-   * shared mode (so no exclusive writer runs meanwhile) and serialises with its peers only on the
-   * rows it locks (`LedgerTx.guard`) and, for its last statements, on the audit-order lock.
-   */
-  private async concurrentTransaction<T>(fn: (db: SqlDriver) => Promise<T>, opts: TxOptions): Promise<T> {
-    const started = Date.now();
-    const fallback = this.settings.pool.lock_timeout;
-    const deadline = opts.deadline ?? (fallback > 0 ? started + fallback : undefined);
-    const lockWait = { started, source: deadlineSource(opts.deadline !== undefined, `lock_timeout ${fallback} ms`) };
-    // lock_timeout bounds the row-lock waits too.
-    const limit = deadline === undefined ? "" : `SET LOCAL lock_timeout = ${Math.max(1, deadline - Date.now())}; `;
-    return this.inTransaction(`BEGIN; ${limit}SELECT pg_advisory_xact_lock_shared(${LOCK_NS}, ${WRITE_LOCK})`, fn, this.pool, lockWait, "concurrent");
   }
 
   read<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
@@ -242,7 +219,7 @@ export class PostgresLedger implements Ledger, RawWriter {
     let phase: Phase = "statement";
     const locked = performance.now();
     try {
-      const result = await fn(driverOf(client, stats, mode === "concurrent"), client);
+      const result = await fn(driverOf(client, stats), client);
       phase = "commit";
       const c0 = performance.now();
       await client.query("COMMIT");

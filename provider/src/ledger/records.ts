@@ -121,13 +121,6 @@ export interface LedgerTx {
   appendAudit(event: AuditEvent): Promise<void>;
   /** Bumped on every server or group write: lets callers cache the inventory. */
   inventoryGeneration(): Promise<number>;
-  /**
-   * The rows a concurrent create re-checks its decision under (see engine/concurrent-create.ts):
-   * locks the tenant's quota row and the `servers` rows until the transaction ends (where the
-   * backend runs writers side by side), then reads the quota's spec, the tenant's usage in the
-   * group and the servers' load, all as committed after the locks (own writes included).
-   */
-  guard(tenant: string, grp: string, servers: readonly string[]): Promise<Guarded>;
   /** Sequence number of the newest audit event: every mutation appends one, so it versions the ledger. */
   lastAuditSeq(): Promise<number>;
   /** Audit events with seq > `seq`, oldest first. */
@@ -137,21 +130,6 @@ export interface LedgerTx {
 export interface TxOptions {
   /** Absolute ms-since-epoch: wait for the write lock at most until then. */
   readonly deadline?: number;
-  /**
-   * The transaction may run alongside other `concurrent` ones on a backend that allows it
-   * (`Ledger.concurrentWrites`): it either never raises a charge or an allocation (settlements,
-   * lease renewals), or it re-checks every raise under `LedgerTx.guard` before it commits. Other
-   * transactions still run alone. Ignored by backends with one writer at a time.
-   */
-  readonly concurrent?: boolean;
-}
-
-/** What `LedgerTx.guard` read after taking its locks. */
-export interface Guarded {
-  /** The tenant's quota spec in the group, if it has one. */
-  readonly quota: Record<string, unknown> | undefined;
-  readonly usage: Usage;
-  readonly load: Map<string, ServerLoad>;
 }
 
 export interface Ledger {
@@ -159,8 +137,6 @@ export interface Ledger {
   readonly url: string;
   /** Stable identity of this ledger: a random UUID created with the ledger, stored in its meta table. */
   readonly id: string;
-  /** True when `concurrent` transactions really run side by side (else every writer runs alone). */
-  readonly concurrentWrites?: boolean;
   /**
    * Runs `fn` as one serialisable write transaction (all or nothing). Waiting for the write lock
    * never blocks the event loop; past `opts.deadline` (default 30 s) it fails with code `busy`.

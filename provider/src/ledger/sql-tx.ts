@@ -6,17 +6,12 @@
 import { OtterscaleError } from "../domain/errors";
 import type { ResourceKind } from "../schema/catalog";
 import type { Usage } from "../quota/quota";
-import type { Allocation, AllocationFilter, AuditEvent, Guarded, LedgerRecord, LedgerTx, RecordFilter, ServerLoad, TxOptions } from "./records";
+import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad, TxOptions } from "./records";
 import { INSERT_ALLOCATION, RECORD_COLUMNS, allocationToParams, placeholders, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
 
 export interface SqlDriver {
   all(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
-  /**
-   * Writers may run side by side on this connection's database: `guard` must lock rows
-   * (`SELECT ... FOR UPDATE`). False/absent when every writer runs alone (SQLite).
-   */
-  readonly rowLocks?: boolean;
 }
 
 /** A backend's raw write transaction (the write lock, no audit rule): `ledger migrate` copies rows through it. */
@@ -36,7 +31,7 @@ function inList(values: readonly unknown[]): string {
  * a user's. The backends call this, and only `ledger migrate`'s raw copy (which copies audit rows
  * itself) bypasses it.
  */
-export async function auditedTransaction<T>(db: SqlDriver, fn: (tx: LedgerTx) => Promise<T>, beforeAudit?: () => Promise<void>): Promise<T> {
+export async function auditedTransaction<T>(db: SqlDriver, fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
   const tx = new SqlTx(db);
   const result = await fn(tx);
   const unaudited = tx.unauditedChanges();
@@ -45,36 +40,20 @@ export async function auditedTransaction<T>(db: SqlDriver, fn: (tx: LedgerTx) =>
       `ledger transaction refused: it changed ${unaudited} row(s) but appended no audit event (every ledger mutation must be audited); it was rolled back`,
     );
   }
-  await tx.flushAudit(beforeAudit);
   return result;
 }
 
 export class SqlTx implements LedgerTx {
   /** Rows changed by put/remove/setAllocations/renewLease in this transaction. */
   private mutations = 0;
-  /** Audit events appended in this transaction, written together by `flushAudit`. */
-  private readonly audits: AuditEvent[] = [];
-  /** Objects this transaction inserted: their allocations need no DELETE first. */
-  private readonly inserted = new Set<string>();
+  /** Audit events appended in this transaction. */
+  private audits = 0;
 
   constructor(private readonly db: SqlDriver) {}
 
   /** Rows this transaction changed if it appended no audit event; 0 when it is audited (or changed nothing). */
   unauditedChanges(): number {
-    return this.audits.length === 0 ? this.mutations : 0;
-  }
-
-  /**
-   * Writes the appended audit events in one statement, last, so their sequence numbers can be
-   * drawn in commit order: `beforeAudit` (a backend whose writers run side by side takes a short
-   * lock there, held until COMMIT) runs first when there is something to write.
-   */
-  async flushAudit(beforeAudit?: () => Promise<void>): Promise<void> {
-    if (!this.audits.length) return;
-    if (beforeAudit) await beforeAudit();
-    const rows = this.audits.map((e) => [e.at, e.op, e.kind, e.key, e.tenant, e.grp, JSON.stringify(e.delta), e.opId]);
-    await this.db.run(`INSERT INTO audit (at, op, kind, key, tenant, grp, delta, op_id) VALUES ${rows.map((r) => placeholders(r.length)).join(", ")}`, rows.flat());
-    this.audits.length = 0;
+    return this.audits === 0 ? this.mutations : 0;
   }
 
   async get(kind: ResourceKind, key: string): Promise<LedgerRecord | undefined> {
@@ -112,11 +91,9 @@ export class SqlTx implements LedgerTx {
   async put(record: LedgerRecord): Promise<void> {
     const params = recordToParams(record);
     if (record.generation === 1) {
-      // Where writers run side by side, a racing insert of the same key waits for the other
-      // transaction and then inserts nothing: the caller retries and finds the row.
-      const res = await this.db.run(`INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)} ON CONFLICT (kind, key) DO NOTHING`, params);
-      if (res.changes !== 1) throw conflict(record);
-      this.inserted.add(`${record.kind}\u0000${record.key}`);
+      const existing = await this.db.all("SELECT generation FROM objects WHERE kind = ? AND key = ?", [record.kind, record.key]);
+      if (existing.length) throw conflict(record);
+      await this.db.run(`INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)}`, params);
       this.mutations++;
     } else {
       const sets = RECORD_COLUMNS.split(", ")
@@ -142,7 +119,7 @@ export class SqlTx implements LedgerTx {
   }
 
   async setAllocations(kind: ResourceKind, key: string, allocations: readonly Allocation[]): Promise<void> {
-    if (!this.inserted.has(`${kind}\u0000${key}`)) this.mutations += (await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key])).changes;
+    this.mutations += (await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key])).changes;
     for (const a of allocations) this.mutations += (await this.db.run(INSERT_ALLOCATION, allocationToParams({ ...a, kind, key }))).changes;
   }
 
@@ -219,21 +196,17 @@ export class SqlTx implements LedgerTx {
   }
 
   async appendAudit(e: AuditEvent): Promise<void> {
-    this.audits.push(e);
-  }
-
-  async guard(tenant: string, grp: string, servers: readonly string[]): Promise<Guarded> {
-    const key = `${tenant}/${grp}`;
-    // One statement, rows locked in (kind, key) order: every guard locks in the same order, so
-    // two guards never wait for each other in a cycle.
-    const sql = `SELECT kind, key, spec FROM objects WHERE (kind = 'tenant_quota' AND key = ?)${
-      servers.length ? ` OR (kind = 'server' AND key IN ${inList(servers)})` : ""
-    } ORDER BY kind, key${this.db.rowLocks ? " FOR UPDATE" : ""}`;
-    const rows = await this.db.all(sql, [key, ...servers]);
-    const quota = rows.find((r) => r.kind === "tenant_quota");
-    // Separate statements: under READ COMMITTED each sees what committed before it began, that
-    // is, after the locks above were granted.
-    return { quota: quota ? JSON.parse(String(quota.spec)) : undefined, usage: await this.usage(tenant, grp), load: await this.serverLoad(servers) };
+    await this.db.run("INSERT INTO audit (at, op, kind, key, tenant, grp, delta, op_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+      e.at,
+      e.op,
+      e.kind,
+      e.key,
+      e.tenant,
+      e.grp,
+      JSON.stringify(e.delta),
+      e.opId,
+    ]);
+    this.audits++;
   }
 
   async inventoryGeneration(): Promise<number> {
@@ -257,12 +230,9 @@ export class SqlTx implements LedgerTx {
   }
 }
 
-/** Retryable: the whole operation, run again, reads the row as the other writer left it. */
 function conflict(r: LedgerRecord): OtterscaleError {
   return new OtterscaleError(
     "conflict",
     `${r.kind} ${r.key} was changed concurrently (expected generation ${r.generation - 1}); retry the operation`,
-    [],
-    { retryable: true },
   );
 }
