@@ -22,7 +22,9 @@ import { createMany, estate, instantControllers } from "./ledger.bench";
 import { median } from "./stats";
 
 const VMS = Number(process.env.BENCH_VMS ?? 2000);
-const RUNS = 3;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Process counts to measure (BENCH_PROCESSES=1,4 for a quicker look). */
+const PROCESSES = (process.env.BENCH_PROCESSES ?? "1,4,8").split(",").map(Number);
 
 /** SQLite, one process, in-process (the figure bench/ledger.bench.ts reports). */
 async function sqliteOneProcess(): Promise<number> {
@@ -70,16 +72,16 @@ async function postgres(pg: PgServer, n: number): Promise<Run> {
   return runs.find((r) => r.rate === rate) ?? runs[0];
 }
 
-/** Lock hold per transaction and per reservation, and the statements inside, as one block. */
+/** Lock hold per reservation and the statements inside the critical section, as one block. */
 function printStats(s: WriteStatsSummary, n: number): void {
-  const perReservation = s.transactions / Math.floor(VMS / n);
+  const reservations = Math.floor(VMS / n);
   const modes = Object.entries(s.modes).map(([m, c]) => `${m} ${c}`).join(", ");
   console.log(
-    `      worker 0: ${s.transactions} write transactions (${modes}), ${perReservation.toFixed(2)} per reservation; lock wait median ${s.medianWaitMs.toFixed(2)} ms; ` +
-      `held median ${s.medianHoldMs.toFixed(2)} ms, mean ${s.meanHoldMs.toFixed(2)} ms per transaction = ${(s.meanHoldMs * perReservation).toFixed(2)} ms per reservation; ${s.statementsPerTx.toFixed(1)} statements per transaction`,
+    `      worker 0: ${s.jobs} ledger transactions (${(s.jobs / reservations).toFixed(2)} per reservation) in ${s.transactions} database transactions (${modes}; ${(s.jobs / (s.transactions || 1)).toFixed(1)} per group); ` +
+      `lock wait median ${s.medianWaitMs.toFixed(2)} ms; held median ${s.medianHoldMs.toFixed(2)} ms per database transaction, ${(s.totalHoldMs / reservations).toFixed(2)} ms per reservation; ${s.statementsPerTx.toFixed(1)} statements per database transaction`,
   );
   const top = s.perTx.slice(0, 8).map((p) => `${p.label} ${p.count.toFixed(1)}x ${p.ms.toFixed(2)} ms`);
-  console.log(`      held time per transaction by statement: ${top.join("; ")}`);
+  console.log(`      held time per database transaction by statement: ${top.join("; ")}`);
 }
 
 export async function main(): Promise<Record<string, number>> {
@@ -90,7 +92,7 @@ export async function main(): Promise<Record<string, number>> {
     console.log(`  SQLite, 1 process (embedded)    ${sqlite.toFixed(0).padStart(6)} /s`);
     const out: Record<string, number> = { sqlite1: sqlite };
     let one = 0;
-    for (const n of [1, 4, 8]) {
+    for (const n of PROCESSES) {
       const run = await postgres(pg, n);
       const v = run.rate;
       if (n === 1) one = v;

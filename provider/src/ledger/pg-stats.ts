@@ -15,6 +15,10 @@ export function statementLabel(sql: string): string {
 
 export interface WriteStatsSummary {
   readonly transactions: number;
+  /** Ledger transactions (callers' `transaction()` calls) run inside them: more than one when grouped. */
+  readonly jobs: number;
+  /** Total time the lock was held, ms. */
+  readonly totalHoldMs: number;
   /** Per transaction, in ms. */
   readonly medianWaitMs: number;
   readonly medianHoldMs: number;
@@ -30,6 +34,7 @@ export class WriteStats {
   private readonly waits: number[] = [];
   private readonly holds: number[] = [];
   private statements = 0;
+  private jobs = 0;
   private readonly byLabel = new Map<string, { count: number; ms: number }>();
   private readonly modes: Record<string, number> = {};
 
@@ -43,8 +48,9 @@ export class WriteStats {
     this.byLabel.set(label, s);
   }
 
-  /** One transaction: lock wait, then hold (lock acquired -> committed or rolled back). */
-  transaction(mode: string, waitMs: number, holdMs: number): void {
+  /** One database transaction running `jobs` ledger transactions: lock wait, then hold (lock acquired -> committed or rolled back). */
+  transaction(mode: string, waitMs: number, holdMs: number, jobs: number): void {
+    this.jobs += jobs;
     this.waits.push(waitMs);
     this.holds.push(holdMs);
     this.modes[mode] = (this.modes[mode] ?? 0) + 1;
@@ -55,6 +61,8 @@ export class WriteStats {
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     return {
       transactions: this.holds.length,
+      jobs: this.jobs,
+      totalHoldMs: this.holds.reduce((a, b) => a + b, 0),
       medianWaitMs: med(this.waits),
       medianHoldMs: med(this.holds),
       meanHoldMs: this.holds.reduce((a, b) => a + b, 0) / n,
