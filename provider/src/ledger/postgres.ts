@@ -31,7 +31,6 @@ import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
 import { rowToAudit, type Row } from "./sql";
 import type { WriteStats } from "./pg-stats";
 import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
-import { GroupCommit, type Job } from "./group-commit";
 import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upgrade";
 
 /** Advisory lock keys: a namespace ("ottr") and one key per purpose. */
@@ -136,22 +135,8 @@ export class PostgresLedger implements Ledger, RawWriter {
     return ledger;
   }
 
-  /** Transactions queued behind the write lock, committed in groups (group-commit.ts). */
-  private readonly group = new GroupCommit(
-    this.writes,
-    (jobs) => this.runGroup(jobs),
-    (job) => busyError(this.url, Date.now() - job.started, job.source),
-  );
-
-  /**
-   * Queued with this process's other writers and run in a group under one lock acquisition and
-   * one COMMIT (group-commit.ts). The lock is waited for until `opts.deadline`, else for the
-   * URL's lock_timeout (30 s by default); then `busy`.
-   */
   transaction<T>(fn: (tx: LedgerTx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    const fallback = this.settings.pool.lock_timeout;
-    const deadline = opts.deadline ?? (fallback > 0 ? Date.now() + fallback : undefined);
-    return this.group.submit((db) => auditedTransaction(db, fn), deadline, deadlineSource(opts.deadline !== undefined, `lock_timeout ${fallback} ms`));
+    return this.sqlTransaction((db) => auditedTransaction(db, fn), opts);
   }
 
   read<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
@@ -206,101 +191,6 @@ export class PostgresLedger implements Ledger, RawWriter {
     return client;
   }
 
-  /**
-   * A connection with `begin` run on it. A pooled connection can be dead without the pool
-   * knowing yet (server restarted, network blip): nothing has run, so it begins once more on a
-   * fresh connection. Failures come back untranslated (or as domain errors from connect()).
-   */
-  private async begin(begin: string, pool: Pool): Promise<PoolClient> {
-    let client = await this.connect(pool);
-    try {
-      await client.query(begin);
-      return client;
-    } catch (e) {
-      await abort(client);
-      if (!isConnectionFailure(e)) throw e;
-    }
-    client = await this.connect(pool);
-    try {
-      await client.query(begin);
-      return client;
-    } catch (again) {
-      await abort(client);
-      throw again;
-    }
-  }
-
-  /** Runs a group of queued write transactions (group-commit.ts); settles every job. */
-  private async runGroup(jobs: readonly Job[]): Promise<void> {
-    let rest = jobs;
-    while (rest.length) rest = await this.runInOneTransaction(rest);
-  }
-
-  /**
-   * Runs `jobs` in order in one database transaction under the write lock, each after a
-   * savepoint once an earlier one is kept, and commits. Returns the jobs not run: those after a
-   * failure that left nothing to keep (the transaction was rolled back; they start a new one).
-   */
-  private async runInOneTransaction(jobs: readonly Job[]): Promise<readonly Job[]> {
-    const lockWait = (j: Job): LockWait => ({ started: j.started, source: j.source });
-    const deadlines = jobs.map((j) => j.deadline);
-    // Waited for as long as the most patient job may wait; lock_timeout 0 would mean "forever".
-    const deadline = deadlines.some((d) => d === undefined) ? undefined : Math.max(...(deadlines as number[]));
-    const limit = deadline === undefined ? "" : `SET LOCAL lock_timeout = ${Math.max(1, deadline - Date.now())}; `;
-    const t0 = performance.now();
-    let client: PoolClient;
-    try {
-      client = await this.begin(`BEGIN; ${limit}SELECT pg_advisory_xact_lock(${LOCK_NS}, ${WRITE_LOCK})`, this.writePool);
-    } catch (e) {
-      for (const j of jobs) j.reject(ledgerError(e, this.url, "statement", lockWait(j)));
-      return [];
-    }
-    const locked = performance.now();
-    const stats = this.stats;
-    const db = driverOf(client, stats);
-    const kept: { job: Job; value: unknown }[] = [];
-    const simple = async (sql: string) => {
-      const q0 = performance.now();
-      await client.query(sql);
-      stats?.statement(sql, performance.now() - q0);
-    };
-    const finish = (ran: number) => stats?.transaction("exclusive", locked - t0, performance.now() - locked, ran);
-    for (const [i, job] of jobs.entries()) {
-      try {
-        if (kept.length) await simple("SAVEPOINT grouped");
-        kept.push({ job, value: await job.run(db) });
-      } catch (e) {
-        if (!kept.length || isConnectionFailure(e)) {
-          await abort(client);
-          finish(i + 1);
-          job.reject(ledgerError(e, this.url, "statement", lockWait(job)));
-          for (const k of kept) k.job.reject(ledgerError(e, this.url, "statement", lockWait(k.job)));
-          return jobs.slice(i + 1);
-        }
-        try {
-          await simple("ROLLBACK TO SAVEPOINT grouped"); // this job alone is undone
-        } catch (undo) {
-          await abort(client);
-          finish(i + 1);
-          job.reject(ledgerError(e, this.url, "statement", lockWait(job)));
-          for (const k of kept) k.job.reject(ledgerError(undo, this.url, "statement", lockWait(k.job)));
-          return jobs.slice(i + 1);
-        }
-        job.reject(ledgerError(e, this.url, "statement", lockWait(job)));
-      }
-    }
-    try {
-      await simple("COMMIT");
-      release(client);
-      for (const k of kept) k.job.resolve(k.value);
-    } catch (e) {
-      await abort(client);
-      for (const k of kept) k.job.reject(ledgerError(e, this.url, "commit", lockWait(k.job)));
-    }
-    finish(jobs.length);
-    return [];
-  }
-
   private async inTransaction<T>(
     begin: string,
     fn: (db: SqlDriver, client: PoolClient) => Promise<T>,
@@ -310,11 +200,21 @@ export class PostgresLedger implements Ledger, RawWriter {
   ): Promise<T> {
     const stats = mode ? this.stats : undefined;
     const t0 = performance.now();
-    let client: PoolClient;
+    let client = await this.connect(pool);
     try {
-      client = await this.begin(begin, pool);
+      await client.query(begin);
     } catch (e) {
-      throw ledgerError(e, this.url, "statement", lockWait);
+      await abort(client);
+      // A pooled connection can be dead without the pool knowing yet (server restarted, network
+      // blip). Nothing has run: begin once more on a fresh connection.
+      if (!isConnectionFailure(e)) throw ledgerError(e, this.url, "statement", lockWait);
+      client = await this.connect(pool);
+      try {
+        await client.query(begin);
+      } catch (again) {
+        await abort(client);
+        throw ledgerError(again, this.url, "statement", lockWait);
+      }
     }
     let phase: Phase = "statement";
     const locked = performance.now();
