@@ -2,7 +2,7 @@
  * Single-replica placement over very large groups (100,000 servers) without scoring every server,
  * with exactly the verdict of the plain scan (`place`).
  *
- * The candidates are sorted by how full they are (mean utilisation) and cut into buckets of a few
+ * The candidates are sorted by size, then by how full they are (mean utilisation), and cut into buckets of a few
  * hundred. Each bucket keeps, per dimension, the most free room of its members (a request that
  * fits none of them skips the bucket), the range of `1 / capacity`, and the range of the mean
  * utilisation, from which an upper bound of any member's score for a given demand follows (the
@@ -117,7 +117,7 @@ interface Ordering {
 export class CandidateIndex {
   /** The candidates, as `place` would be given them (updated in place by `update`). */
   readonly candidates: Candidate[];
-  /** By mean utilisation. */
+  /** By size, then mean utilisation. */
   private readonly byMean: Ordering;
   private readonly position = new Map<string, number>();
 
@@ -125,7 +125,15 @@ export class CandidateIndex {
     this.candidates = [...candidates];
     this.candidates.forEach((c, i) => this.position.set(c.name, i));
     const mean = this.candidates.map((c) => profile(c).mean);
-    this.byMean = this.order((a, b) => mean[a]! - mean[b]!, bucketSize);
+    // Servers of one size together, by mean utilisation within a size: 1/capacity is then one
+    // value per bucket (tight bounds) and a full bucket has little room (skipped by big requests).
+    const size = (c: Candidate) => [c.capacity.cpu, c.capacity.memory, c.capacity.storage, c.capacity.gpus];
+    this.byMean = this.order((a, b) => {
+      const x = size(this.candidates[a]!);
+      const y = size(this.candidates[b]!);
+      for (let j = 0; j < DIMS; j++) if (x[j] !== y[j]) return x[j]! - y[j]!;
+      return mean[a]! - mean[b]!;
+    }, bucketSize);
   }
 
   /** Replaces the candidate of the same name (its allocation changed); it keeps its buckets. */
