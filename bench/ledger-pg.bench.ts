@@ -77,11 +77,11 @@ function printStats(s: WriteStatsSummary, n: number): void {
   const reservations = Math.floor(VMS / n);
   const modes = Object.entries(s.modes).map(([m, c]) => `${m} ${c}`).join(", ");
   console.log(
-    `      worker 0: ${s.jobs} ledger transactions (${(s.jobs / reservations).toFixed(2)} per reservation) in ${s.transactions} database transactions (${modes}; ${(s.jobs / (s.transactions || 1)).toFixed(1)} per group); ` +
-      `lock wait median ${s.medianWaitMs.toFixed(2)} ms; held median ${s.medianHoldMs.toFixed(2)} ms per database transaction, ${(s.totalHoldMs / reservations).toFixed(2)} ms per reservation; ${s.statementsPerTx.toFixed(1)} statements per database transaction`,
+    `      worker 0: ${s.transactions} write transactions (${modes}), ${(s.jobs / reservations).toFixed(2)} per reservation; ` +
+      `lock wait median ${s.medianWaitMs.toFixed(2)} ms; lock held median ${s.medianHoldMs.toFixed(2)} ms per transaction, ${(s.totalHoldMs / reservations).toFixed(2)} ms per reservation; ${s.statementsPerTx.toFixed(1)} statements per transaction`,
   );
   const top = s.perTx.slice(0, 8).map((p) => `${p.label} ${p.count.toFixed(1)}x ${p.ms.toFixed(2)} ms`);
-  console.log(`      held time per database transaction by statement: ${top.join("; ")}`);
+  console.log(`      lock held per transaction, by statement: ${top.join("; ")}`);
 }
 
 export async function main(): Promise<Record<string, number>> {
