@@ -15,12 +15,16 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { Engine } from "../provider/src/engine/engine";
 import { openLedger } from "../provider/src/ledger/open";
+import type { PostgresLedger } from "../provider/src/ledger/postgres";
+import { WriteStats, type WriteStatsSummary } from "../provider/src/ledger/pg-stats";
 import { startPostgres, type PgServer } from "../test/support/postgres";
 import { createMany, estate, instantControllers } from "./ledger.bench";
 import { median } from "./stats";
 
 const VMS = Number(process.env.BENCH_VMS ?? 2000);
-const RUNS = 3;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Process counts to measure (BENCH_PROCESSES=1,4 for a quicker look). */
+const PROCESSES = (process.env.BENCH_PROCESSES ?? "1,4,8").split(",").map(Number);
 
 /** SQLite, one process, in-process (the figure bench/ledger.bench.ts reports). */
 async function sqliteOneProcess(): Promise<number> {
@@ -35,8 +39,14 @@ async function sqliteOneProcess(): Promise<number> {
   return median(runs);
 }
 
+interface Run {
+  readonly rate: number;
+  /** Write-transaction timing of worker 0 (see provider/src/ledger/pg-stats.ts). */
+  readonly stats: WriteStatsSummary;
+}
+
 /** N worker processes on one ledger, started together; returns committed creates/s over the wall time. */
-async function processes(n: number, ledgerUrl: string): Promise<number> {
+async function processes(n: number, ledgerUrl: string): Promise<Run> {
   const per = Math.floor(VMS / n);
   const children = Array.from({ length: n }, (_, i) => spawn(process.execPath, [__filename, "--worker", ledgerUrl, `p${i}`, String(per)], { stdio: ["pipe", "pipe", "inherit"] }));
   const lines = children.map((c) => readline.createInterface({ input: c.stdout! })[Symbol.asyncIterator]());
@@ -44,18 +54,34 @@ async function processes(n: number, ledgerUrl: string): Promise<number> {
   for (const l of lines) if ((await l.next()).value !== "ready") throw new Error("worker did not get ready");
   const t0 = performance.now();
   for (const c of children) c.stdin!.end("go\n");
+  const stats = lines.map((l) => l.next());
   await Promise.all(exited);
-  return (per * n) / ((performance.now() - t0) / 1000);
+  const rate = (per * n) / ((performance.now() - t0) / 1000);
+  return { rate, stats: JSON.parse(String((await stats[0]).value)) as WriteStatsSummary };
 }
 
-async function postgres(pg: PgServer, n: number): Promise<number> {
-  const runs: number[] = [];
+/** The median run of `RUNS` (by rate), with its timing. */
+async function postgres(pg: PgServer, n: number): Promise<Run> {
+  const runs: Run[] = [];
   for (let r = 0; r < RUNS; r++) {
     const url = await pg.createDatabase("bench");
     await (await estate(os.tmpdir(), instantControllers(), url)).close();
     runs.push(await processes(n, url));
   }
-  return median(runs);
+  const rate = median(runs.map((r) => r.rate));
+  return runs.find((r) => r.rate === rate) ?? runs[0];
+}
+
+/** Lock hold per reservation and the statements inside the critical section, as one block. */
+function printStats(s: WriteStatsSummary, n: number): void {
+  const reservations = Math.floor(VMS / n);
+  const modes = Object.entries(s.modes).map(([m, c]) => `${m} ${c}`).join(", ");
+  console.log(
+    `      worker 0: ${s.transactions} write transactions (${modes}), ${(s.jobs / reservations).toFixed(2)} per reservation; ` +
+      `lock wait median ${s.medianWaitMs.toFixed(2)} ms; lock held median ${s.medianHoldMs.toFixed(2)} ms per transaction, ${(s.totalHoldMs / reservations).toFixed(2)} ms per reservation; ${s.statementsPerTx.toFixed(1)} statements per transaction`,
+  );
+  const top = s.perTx.slice(0, 8).map((p) => `${p.label} ${p.count.toFixed(1)}x ${p.ms.toFixed(2)} ms`);
+  console.log(`      lock held per transaction, by statement: ${top.join("; ")}`);
 }
 
 export async function main(): Promise<Record<string, number>> {
@@ -66,14 +92,15 @@ export async function main(): Promise<Record<string, number>> {
     console.log(`  SQLite, 1 process (embedded)    ${sqlite.toFixed(0).padStart(6)} /s`);
     const out: Record<string, number> = { sqlite1: sqlite };
     let one = 0;
-    for (const n of [1, 4, 8]) {
-      const v = await postgres(pg, n);
+    for (const n of PROCESSES) {
+      const run = await postgres(pg, n);
+      const v = run.rate;
       if (n === 1) one = v;
       out[`postgres${n}`] = v;
       const vsOne = n === 1 ? "" : `, ${(v / one).toFixed(2)}x of 1 process`;
       console.log(`  PostgreSQL, ${n} process${n === 1 ? " " : "es"}        ${v.toFixed(0).padStart(6)} /s   (${(v / sqlite).toFixed(2)}x of SQLite${vsOne})`);
+      printStats(run.stats, n);
     }
-    console.log("  (one writer at a time by design: an advisory lock per write transaction; more processes add parallel reads and placement work)");
     return out;
   } finally {
     pg.stop();
@@ -82,11 +109,14 @@ export async function main(): Promise<Record<string, number>> {
 
 /** Worker: opens the engine, says `ready`, waits for `go` on stdin, creates its VMs. */
 async function worker(ledgerUrl: string, prefix: string, n: number) {
-  const engine = new Engine(await openLedger(ledgerUrl), instantControllers(), 60_000);
+  const ledger = (await openLedger(ledgerUrl)) as PostgresLedger;
+  const stats = (ledger.stats = new WriteStats());
+  const engine = new Engine(ledger, instantControllers(), 60_000);
   process.stdout.write("ready\n");
   await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));
   await createMany(engine, n, prefix);
   await engine.close();
+  process.stdout.write(`${JSON.stringify(stats.summary())}\n`);
 }
 
 if (require.main === module) {

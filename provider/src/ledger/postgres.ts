@@ -29,6 +29,7 @@ import { busyError, deadlineSource } from "./busy";
 import { isConnectionFailure, ledgerError, type LockWait, type Phase } from "./pg-errors";
 import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
 import { rowToAudit, type Row } from "./sql";
+import type { WriteStats } from "./pg-stats";
 import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
 import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upgrade";
 
@@ -68,10 +69,20 @@ function prepared(sql: string, values: readonly unknown[]): QueryConfig {
   return { name, text: toDollarParams(sql), values: values as unknown[] };
 }
 
-function driverOf(client: PoolClient): SqlDriver {
+function driverOf(client: PoolClient, stats?: WriteStats): SqlDriver {
+  const query = stats
+    ? async (sql: string, params: readonly unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return await client.query(prepared(sql, params));
+        } finally {
+          stats.statement(sql, performance.now() - t0);
+        }
+      }
+    : (sql: string, params: readonly unknown[]) => client.query(prepared(sql, params));
   return {
-    all: async (sql, params = []) => (await client.query(prepared(sql, params))).rows as Row[],
-    run: async (sql, params = []) => ({ changes: (await client.query(prepared(sql, params))).rowCount ?? 0 }),
+    all: async (sql, params = []) => (await query(sql, params)).rows as Row[],
+    run: async (sql, params = []) => ({ changes: (await query(sql, params)).rowCount ?? 0 }),
   };
 }
 
@@ -80,6 +91,8 @@ export class PostgresLedger implements Ledger, RawWriter {
   private readonly writes = new Mutex();
   private closed = false;
   private ledgerId = "";
+  /** Timing of write transactions (lock wait, hold, statements), when a benchmark asks for it. */
+  stats?: WriteStats;
 
   private constructor(
     /** The URL with its password hidden (safe to print). */
@@ -152,7 +165,7 @@ export class PostgresLedger implements Ledger, RawWriter {
     try {
       // lock_timeout 0 would mean "wait forever": an expired deadline still gets one short try.
       const limit = deadline === undefined ? "" : `SET LOCAL lock_timeout = ${Math.max(1, deadline - Date.now())}; `;
-      return await this.inTransaction(`BEGIN; ${limit}SELECT pg_advisory_xact_lock(${LOCK_NS}, ${WRITE_LOCK})`, fn, this.writePool, lockWait);
+      return await this.inTransaction(`BEGIN; ${limit}SELECT pg_advisory_xact_lock(${LOCK_NS}, ${WRITE_LOCK})`, fn, this.writePool, lockWait, "exclusive");
     } finally {
       release();
     }
@@ -183,7 +196,10 @@ export class PostgresLedger implements Ledger, RawWriter {
     fn: (db: SqlDriver, client: PoolClient) => Promise<T>,
     pool = this.pool,
     lockWait?: LockWait,
+    mode?: string,
   ): Promise<T> {
+    const stats = mode ? this.stats : undefined;
+    const t0 = performance.now();
     let client = await this.connect(pool);
     try {
       await client.query(begin);
@@ -201,15 +217,20 @@ export class PostgresLedger implements Ledger, RawWriter {
       }
     }
     let phase: Phase = "statement";
+    const locked = performance.now();
     try {
-      const result = await fn(driverOf(client), client);
+      const result = await fn(driverOf(client, stats), client);
       phase = "commit";
+      const c0 = performance.now();
       await client.query("COMMIT");
+      stats?.statement("COMMIT", performance.now() - c0);
       release(client);
       return result;
     } catch (e) {
       await abort(client);
       throw ledgerError(e, this.url, phase, lockWait);
+    } finally {
+      stats?.transaction(mode!, locked - t0, performance.now() - locked, 1);
     }
   }
 

@@ -21,6 +21,8 @@ export interface RawWriter {
 
 const INVENTORY_KINDS: ReadonlySet<ResourceKind> = new Set(["server", "baremetal_group"]);
 
+const objectId = (kind: ResourceKind, key: string) => `${kind}\u0000${key}`;
+
 function inList(values: readonly unknown[]): string {
   return placeholders(values.length);
 }
@@ -48,6 +50,8 @@ export class SqlTx implements LedgerTx {
   private mutations = 0;
   /** Audit events appended in this transaction. */
   private audits = 0;
+  /** Objects this transaction inserted. */
+  private readonly inserted = new Set<string>();
 
   constructor(private readonly db: SqlDriver) {}
 
@@ -91,9 +95,10 @@ export class SqlTx implements LedgerTx {
   async put(record: LedgerRecord): Promise<void> {
     const params = recordToParams(record);
     if (record.generation === 1) {
-      const existing = await this.db.all("SELECT generation FROM objects WHERE kind = ? AND key = ?", [record.kind, record.key]);
-      if (existing.length) throw conflict(record);
-      await this.db.run(`INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)}`, params);
+      // One statement (not a look-up, then an insert): it runs inside the ledger's write lock.
+      const res = await this.db.run(`INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)} ON CONFLICT (kind, key) DO NOTHING`, params);
+      if (res.changes !== 1) throw conflict(record);
+      this.inserted.add(objectId(record.kind, record.key));
       this.mutations++;
     } else {
       const sets = RECORD_COLUMNS.split(", ")
@@ -113,13 +118,15 @@ export class SqlTx implements LedgerTx {
   }
 
   async remove(kind: ResourceKind, key: string): Promise<void> {
+    this.inserted.delete(objectId(kind, key));
     this.mutations += (await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key])).changes;
     this.mutations += (await this.db.run("DELETE FROM objects WHERE kind = ? AND key = ?", [kind, key])).changes;
     if (INVENTORY_KINDS.has(kind)) await this.bumpInventory();
   }
 
   async setAllocations(kind: ResourceKind, key: string, allocations: readonly Allocation[]): Promise<void> {
-    this.mutations += (await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key])).changes;
+    // An object this transaction just inserted has no allocations yet (only its first set skips the DELETE).
+    if (!this.inserted.delete(objectId(kind, key))) this.mutations += (await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key])).changes;
     for (const a of allocations) this.mutations += (await this.db.run(INSERT_ALLOCATION, allocationToParams({ ...a, kind, key }))).changes;
   }
 

@@ -12,6 +12,7 @@ export type {
   Unplaceable,
 } from "./types";
 export { place } from "./place";
+export { CandidateIndex } from "./candidate-index";
 export { checkInPlace } from "./in-place";
 export { capacityOf, dimensionCapacity, type ServerCapacity, type ServerCapacitySpec } from "./capacity";
 export { domainValue } from "./domains";

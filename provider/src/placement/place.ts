@@ -16,7 +16,7 @@ interface Scored {
 }
 
 /** Higher score first; equal scores by server name ascending (code-unit order, locale-free). */
-function better(scoreA: number, nameA: string, scoreB: number, nameB: string): boolean {
+export function better(scoreA: number, nameA: string, scoreB: number, nameB: string): boolean {
   return scoreA > scoreB || (scoreA === scoreB && nameA < nameB);
 }
 
@@ -27,7 +27,7 @@ function unplaceable(request: PlacementRequest, why: string, rejections: Rejecti
 }
 
 /** Malformed requests are bugs in the caller (the engine validates user input first). */
-function checkRequest(request: PlacementRequest): Scorer {
+export function checkRequest(request: PlacementRequest): Scorer {
   if (!Number.isInteger(request.replicas) || request.replicas < 1) {
     throw new OtterscaleError("invalid_input", `placement of ${request.consumer}: replicas must be an integer >= 1, got ${request.replicas}`);
   }

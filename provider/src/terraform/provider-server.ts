@@ -34,6 +34,13 @@ const str = (v: TfValue | undefined): string | undefined => (typeof v === "strin
 
 const WORKLOADS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
 
+/**
+ * get_provider_schema_optional: the schema is static and calling GetProviderSchema sets nothing
+ * up, so Terraform may reuse the schema it already has instead of asking every provider process
+ * it starts during one command (a plan starts several).
+ */
+const SERVER_CAPABILITIES = { plan_destroy: true, get_provider_schema_optional: true, move_resource_state: false } as const;
+
 export class ProviderServer {
   private engineConfig: EngineConfig = {};
   private engine?: Promise<EngineApi>;
@@ -60,7 +67,7 @@ export class ProviderServer {
   async GetMetadata(): Promise<Res> {
     const { resources, dataSources } = specs();
     return {
-      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false },
+      server_capabilities: SERVER_CAPABILITIES,
       resources: [...resources.keys()].map((type_name) => ({ type_name })),
       data_sources: [...dataSources.keys()].map((type_name) => ({ type_name })),
       functions: [],
@@ -77,7 +84,7 @@ export class ProviderServer {
       data_source_schemas: Object.fromEntries([...dataSources].map(([k, s]) => [k, schemaToProto(s)])),
       functions: {},
       ephemeral_resource_schemas: Object.fromEntries([...specs().ephemeralResources].map(([k, s]) => [k, schemaToProto(s)])),
-      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false },
+      server_capabilities: SERVER_CAPABILITIES,
       diagnostics: [],
     };
   }
