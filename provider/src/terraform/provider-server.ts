@@ -37,7 +37,8 @@ const WORKLOADS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
 /**
  * get_provider_schema_optional: the schema is static and calling GetProviderSchema sets nothing
  * up, so Terraform may reuse the schema it already has instead of asking every provider process
- * it starts during one command (a plan starts several).
+ * it starts during one command (a plan starts several). plan_destroy: deletes are planned too, so
+ * `terraform plan -destroy` reports what apply would refuse (deletion_protection, dependants).
  */
 const SERVER_CAPABILITIES = { plan_destroy: true, get_provider_schema_optional: true, move_resource_state: false } as const;
 
