@@ -5,7 +5,7 @@ import { OtterscaleError } from "../domain/errors";
 import type { EngineConfig } from "./contract";
 import { defaultLedgerUrl } from "../ledger/open";
 import { checkGpuDevices, parseGpuDevicesEnv, type GpuDevices } from "../model/gpu-devices";
-import { DEFAULT_VCLUSTER_CHART_VERSION, VCLUSTER_CHART_VERSIONS } from "../controllers/render/vcluster";
+import { DEFAULT_VCLUSTER_CHART_VERSION, VCLUSTER_CHART_VERSIONS } from "../controllers/render/vcluster-chart";
 
 export interface ResolvedConfig {
   readonly home: string;
