@@ -1,7 +1,8 @@
 /**
  * vcluster -> Flux `helm.toolkit.fluxcd.io/v2 HelmRelease` of the `vcluster` chart (HelmRepository
  * `loft`), in the tenant's namespace, pinned to a supported chart version (`chart_version`, else
- * the provider's `vcluster_chart_version`; versions and their layouts: vcluster-chart.ts). The release installs into a namespace of its own
+ * the provider's `vcluster_chart_version`; the versions and their layouts are in
+ * vcluster-chart.ts). The release installs into a namespace of its own
  * (`vclusterNamespace`), because the chart's ResourceQuota covers its whole namespace: in the
  * tenant's namespace it would also count the tenant's VMs and other vClusters.
  *
