@@ -74,6 +74,15 @@ output "fresh_used_cpu" { value = data.otterscale_tenant_usage.acme.used_cpu_cor
 
 const BASE = { vmCores: 2, quotaCores: 8, serverMemory: 64, description: "one", poolSize: 10 };
 
+/** A plan block without its `manifests` attribute (the rendered objects, replaced as a whole: `[...] -> (known after apply)`). */
+function withoutManifests(block: string): string {
+  const lines = block.split("\n");
+  const start = lines.findIndex((l) => /^\s*~ manifests\s+=/.test(l));
+  if (start < 0) return block;
+  const end = lines.findIndex((l, i) => i >= start && l.includes("(known after apply)"));
+  return [...lines.slice(0, start), ...lines.slice(end + 1)].join("\n");
+}
+
 /** The planned resource changes of a saved plan: address -> { actions, unknown computed attributes }. */
 async function changes(s: TfSession): Promise<Map<string, { actions: string[]; unknown: string[] }>> {
   const shown = JSON.parse((await ok(s, ["show", "-json", "tfplan"])).stdout) as {
@@ -108,13 +117,14 @@ describe("terraform computed values in plans (real terraform 1.11)", function ()
     const c = await changes(s);
     for (const address of ["otterscale_virtual_machine.web", "otterscale_tenant_quota.q", 'otterscale_server.s["s1"]', "otterscale_baremetal_group.g"]) {
       assert.deepEqual(c.get(address)?.actions, ["update"], `${address} is updated in place`);
-      assert.deepEqual(c.get(address)?.unknown, [], `${address}: no computed value unknown`);
+      // `manifests` is the rendered objects: a change of inputs changes them, so it alone may be unknown.
+      assert.deepEqual(c.get(address)?.unknown?.filter((a: string) => a !== "manifests"), [], `${address}: no other computed value unknown`);
     }
-    // As the user reads it: each update block, and no "(known after apply)" in it.
+    // As the user reads it: each update block, and no "(known after apply)" in it but the rendered objects'.
     for (const address of ["otterscale_virtual_machine.web", "otterscale_tenant_quota.q", 'otterscale_server.s["s1"]', "otterscale_baremetal_group.g"]) {
       const block = blockOf(plan.stdout, address);
       assert.match(block, /will be updated in-place/);
-      assert.ok(!block.includes("known after apply"), `${address}:\n${block}`);
+      assert.ok(!withoutManifests(block).includes("known after apply"), `${address}:\n${block}`);
     }
     const applied = await ok(s, ["apply", "tfplan"]);
     assert.ok(!/Value changed during apply/.test(applied.stdout + applied.stderr), "no inconsistency warning for observed snapshots");
@@ -125,7 +135,7 @@ describe("terraform computed values in plans (real terraform 1.11)", function ()
     await ok(s, ["plan", "-out=tfplan"]);
     const pool = (await changes(s)).get("otterscale_block_pool.p");
     assert.deepEqual(pool?.actions, ["update"]);
-    assert.deepEqual(pool?.unknown, ["raw_gib"]);
+    assert.deepEqual(pool?.unknown?.filter((a: string) => a !== "manifests"), ["raw_gib"]);
   });
 
   it("used_* on the resource is the last refresh's snapshot; the depending data source is fresh in the same run", async () => {
