@@ -5,6 +5,7 @@
  * `provider` block (our own provider stands in for `provider "kubernetes"`, which cannot be
  * downloaded here) and to a write-only argument, and never written to the state or plan file.
  */
+import { vclusterNamespace } from "../../provider/src/controllers/render/vcluster";
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -120,7 +121,7 @@ output "server" {
 }
 `;
 
-function setUp(s: TfSession, main: string, expectedServer = "https://dev.acme.") {
+function setUp(s: TfSession, main: string, expectedServer = "https://dev.vc-dev-") {
   mkdirSync(path.join(s.dir, "kube"), { recursive: true });
   s.write("main.tf", main);
   s.write("kube/main.tf", kubeModule(expectedServer));
@@ -205,7 +206,8 @@ describe("terraform ephemeral otterscale_vcluster_kubeconfig (real terraform 1.1
       "kind: Config",
       "clusters:",
       "  - name: dev",
-      "    cluster: { server: https://dev.acme.svc.cluster.local:443 }",
+      // vCluster's own kubeconfig names the service in the release namespace.
+      `    cluster: { server: https://dev.${vclusterNamespace("acme", "dev")}.svc.cluster.local:443 }`,
       "users:",
       "  - name: dev",
       `    user: { token: ${TOKEN} }`,

@@ -153,7 +153,7 @@ describe("terraform lookup data sources (real terraform 1.11)", function () {
     assert.ok(!("user_data" in web), "no sensitive attribute in the lookup");
     const dev = o.dev as Record<string, unknown>;
     assert.equal((dev.servers as string[]).length, 1);
-    assert.match(String(dev.endpoint), /^https:\/\/dev\.acme\./);
+    assert.match(String(dev.endpoint), /^https:\/\/dev\.vc-dev-[0-9a-f]{8}\.svc\./, "the release namespace vc-<name>-<hash>");
     assert.ok(!("kubeconfig" in dev), "the kubeconfig is the ephemeral resource's, never in state");
   });
 
