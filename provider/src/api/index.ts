@@ -11,6 +11,12 @@ import { initLedger, openLedger, redactUrl, shouldCreate, type InitResult } from
 import { Engine } from "../engine/engine";
 import { resolveConfig } from "../engine/config";
 import type { EngineConfig } from "../engine/contract";
+import { rendererFor } from "../controllers/render";
+import type { SecretKeyRef } from "../controllers/render/renderer";
+import type { ResourceKind } from "../schema/catalog";
+
+/** The Secret that holds an object's credentials (a vCluster's kubeconfig), if its kind has one. */
+export const credentialsSecretOf = (kind: ResourceKind, id: string): SecretKeyRef | undefined => rendererFor(kind).credentialsSecret?.(id);
 
 /**
  * The engine over the configured ledger and controllers. `createLedger`: true creates a missing

@@ -9,9 +9,8 @@
  * reports: the endpoint, and a user entry that only names that Secret. `credentials_embedded`
  * says which one was returned.
  */
-import type { EngineApi } from "../api";
+import { credentialsSecretOf, type EngineApi } from "../api";
 import { OtterscaleError } from "../domain/errors";
-import { vclusterRenderer } from "../controllers/render/vcluster";
 import type { EphemeralKind, ResourceKind } from "../schema/catalog";
 import { UNKNOWN } from "./codec/types";
 
@@ -31,7 +30,7 @@ const OPENERS: Record<EphemeralKind, Opener> = {
     const tenant = String(args.tenant);
     const name = String(args.name);
     const id = `${tenant}/${name}`;
-    const credentials_secret = vclusterRenderer.credentialsSecret!(id);
+    const credentials_secret = credentialsSecretOf("vcluster", id)!;
     const state = await engine.read("vcluster", id);
     // Planned in this run but not created yet: the values are known after apply, when Terraform
     // opens it again after the vCluster's apply.
