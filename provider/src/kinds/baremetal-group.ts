@@ -15,6 +15,7 @@ const args = (spec: Record<string, unknown>) => spec as unknown as BaremetalGrou
 export const baremetalGroup: KindRules = {
   kind: "baremetal_group",
   class: "inventory",
+  tier: 1,
   noun: "baremetal group",
   groupAttribute: "name",
   checkCreate: (ctx, spec) => checkGroupCreate(ctx, args(spec)),

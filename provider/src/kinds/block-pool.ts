@@ -14,6 +14,7 @@ const args = (spec: Record<string, unknown>) => spec as unknown as BlockPoolArgs
 export const blockPool: WorkloadRules = {
   kind: "block_pool",
   class: "workload",
+  tier: 3,
   noun: "block pool",
   groupAttribute: "group",
   semantics(spec) {

@@ -14,6 +14,7 @@ import type { KindRules } from "./types";
 export const server: KindRules = {
   kind: "server",
   class: "inventory",
+  tier: 0,
   noun: "server",
   machine: true,
   semantics(spec) {

@@ -13,6 +13,7 @@ const args = (spec: Record<string, unknown>) => spec as unknown as TenantQuotaAr
 export const tenantQuota: KindRules = {
   kind: "tenant_quota",
   class: "quota",
+  tier: 2,
   noun: "tenant quota",
   groupAttribute: "group",
   checkCreate: (ctx, spec) => checkQuotaCreate(ctx, args(spec)),

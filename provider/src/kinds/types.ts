@@ -52,6 +52,12 @@ export interface PlacementHints {
 export interface KindRules {
   readonly kind: ResourceKind;
   readonly class: KindClass;
+  /**
+   * Dependency tier: an object may depend only on objects of lower tiers (servers 0, groups 1,
+   * quotas 2, workloads 3). Plans create in rising tiers and delete in falling ones
+   * (engine/review/order.ts).
+   */
+  readonly tier: number;
   /** The kind in messages ("this VM's", "this block pool's"). */
   readonly noun: string;
   /** A bare-metal machine: the kind a machine controller (MAAS) serves. */

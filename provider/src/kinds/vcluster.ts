@@ -10,6 +10,7 @@ import type { WorkloadRules } from "./types";
 export const vcluster: WorkloadRules = {
   kind: "vcluster",
   class: "workload",
+  tier: 3,
   noun: "vcluster",
   groupAttribute: "group",
   shape: (spec) => vclusterShape(spec as unknown as VclusterArgs),

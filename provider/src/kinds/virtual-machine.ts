@@ -15,6 +15,7 @@ const args = (spec: Record<string, unknown>) => spec as unknown as VirtualMachin
 export const virtualMachine: WorkloadRules = {
   kind: "virtual_machine",
   class: "workload",
+  tier: 3,
   noun: "VM",
   groupAttribute: "group",
   semantics(spec) {
