@@ -28,11 +28,6 @@ const ALLOWED: Readonly<Record<string, { count: number; reason: string }>> = {
     count: 1,
     reason: "the Inventory is by definition the server and group maps; inventory.ts sits below kinds/ (decide.ts and kinds/types.ts read its type), so asking the registry would close an import circle",
   },
-  "provider/src/controllers/kubernetes/objects.ts": {
-    count: 14,
-    reason: "Kubernetes bindings (namespace, companion Secrets, attached objects) not yet declared by the renderers (issue 15 item 1, last step)",
-  },
-  "provider/src/controllers/kubernetes/readiness.ts": { count: 6, reason: "readiness per upstream object, not yet declared by the renderers (issue 15 item 1, last step)" },
 };
 
 const KIND = "(server|baremetal_group|tenant_quota|virtual_machine|vcluster|block_pool)";
