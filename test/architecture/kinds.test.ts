@@ -88,6 +88,15 @@ describe("architecture: the kind rulebook", () => {
     assert.throws(() => rulesOf("bogus" as never), /no rules for bogus/);
   });
 
+  it("inventory kinds belong to no tenant: one-part identity, a fixed namespace on Kubernetes", () => {
+    for (const kind of RESOURCE_KINDS) {
+      const inventory = isInventoryKind(kind);
+      // gitops files them under _inventory by this rule, and every other kind under its tenant.
+      assert.equal(identityFields(kind).includes("tenant"), !inventory, `${kind}: tenant in identity`);
+      if (inventory) assert.ok(rendererFor(kind).kube.namespace, `${kind}: inventory objects live in one namespace`);
+    }
+  });
+
   it("identity is the schema's x-import-id (the registry does not keep its own)", () => {
     for (const kind of RESOURCE_KINDS) {
       const format = schemaOf(kind)["x-import-id"];

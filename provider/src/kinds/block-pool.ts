@@ -17,6 +17,7 @@ export const blockPool: WorkloadRules = {
   tier: 3,
   noun: "block pool",
   groupAttribute: "group",
+  quotaPaths: { storage_gib: "size_gib", block_pools: "name" },
   semantics(spec) {
     const out: Problem[] = [];
     if (spec.erasure_coded !== undefined && spec.replicas !== undefined) out.push({ path: "replicas", message: "set either replicas or erasure_coded, not both" });

@@ -67,6 +67,12 @@ export interface KindRules {
    * a group): what a report lists as a touched group.
    */
   readonly groupAttribute?: string;
+  /**
+   * Quota dimensions (`cpu_cores`, `virtual_machines`) named on the attribute that carries them
+   * (`cpu_cores`, `name`), so a quota error points at the argument to change. A dimension not
+   * listed is not the kind's to change (the error carries no path).
+   */
+  readonly quotaPaths?: Readonly<Record<string, string>>;
   /** Rules between attributes that JSON Schema cannot say well, with the attribute path. */
   semantics?(spec: Record<string, unknown>): Problem[];
   /** What a create must pass besides quota and placement (workloads: see WorkloadRules). */

@@ -13,6 +13,7 @@ export const vcluster: WorkloadRules = {
   tier: 3,
   noun: "vcluster",
   groupAttribute: "group",
+  quotaPaths: { vclusters: "name" },
   shape: (spec) => vclusterShape(spec as unknown as VclusterArgs),
   project: ({ rec, observed, base, status }) => ({
     ...base,

@@ -18,6 +18,7 @@ export const virtualMachine: WorkloadRules = {
   tier: 3,
   noun: "VM",
   groupAttribute: "group",
+  quotaPaths: { cpu_cores: "cpu_cores", memory_gib: "memory_gib", storage_gib: "disk_gib", gpus: "gpu_count", virtual_machines: "name" },
   semantics(spec) {
     const out: Problem[] = [];
     const p = (spec.placement ?? {}) as Record<string, unknown>;

@@ -36,6 +36,8 @@ export interface Renderer {
    * vCluster's kubeconfig). Adapters that can read Secrets read it there; nothing stores it.
    */
   credentialsSecret?(key: string): SecretKeyRef;
+  /** Sensitive attributes the manifest holds only as a digest (compared by digest for drift). */
+  readonly digested?: readonly string[];
   /** Where and how the manifest lives on a Kubernetes API server (kube-binding.ts). */
   readonly kube: KubeBinding;
 }

@@ -188,6 +188,7 @@ export const virtualMachineRenderer: Renderer = {
   render,
   parse,
   carried,
+  digested: ["user_data"], // an annotation holds its sha256, never the value
   kube: {
     // `<vm>-user-data` (key `userdata`): what KubeVirt's cloudInitNoCloud.secretRef reads.
     companions: (spec) => [
