@@ -24,10 +24,6 @@ const EXEMPT = [/^provider\/src\/kinds\//, /^provider\/src\/schema\//, /\.gen\.t
  */
 const ALLOWED: Readonly<Record<string, { count: number; reason: string }>> = {
   "provider/src/placement/domains.ts": { count: 1, reason: '`case "server"` is the failure domain "server", not the kind' },
-  "provider/src/engine/inventory.ts": {
-    count: 1,
-    reason: "the Inventory is by definition the server and group maps; inventory.ts sits below kinds/ (decide.ts and kinds/types.ts read its type), so asking the registry would close an import circle",
-  },
 };
 
 const KIND = "(server|baremetal_group|tenant_quota|virtual_machine|vcluster|block_pool)";
@@ -94,6 +90,7 @@ describe("architecture: the kind rulebook", () => {
       // gitops files them under _inventory by this rule, and every other kind under its tenant.
       assert.equal(identityFields(kind).includes("tenant"), !inventory, `${kind}: tenant in identity`);
       if (inventory) assert.ok(rendererFor(kind).kube.namespace, `${kind}: inventory objects live in one namespace`);
+      assert.equal(rulesOf(kind).inventorySlot !== undefined, inventory, `${kind}: fills an Inventory map iff inventory`);
     }
   });
 

@@ -3,7 +3,7 @@
  * that the kind rulebook (kinds/) can name it without importing the decisions that use it.
  */
 import type { LedgerTx } from "../ledger/records";
-import type { Inventory } from "./inventory";
+import type { Inventory } from "./inventory-view";
 
 export interface DecisionContext {
   readonly tx: LedgerTx;

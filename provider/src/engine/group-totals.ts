@@ -6,7 +6,7 @@ import { ZERO, sub } from "../domain/resources";
 import type { LedgerTx } from "../ledger/records";
 import { candidateOf, NO_LOAD, totalsOf } from "../model/inventory";
 import type { State } from "./contract";
-import type { Inventory } from "./inventory";
+import type { Inventory } from "./inventory-view";
 import { dimensionAttrs } from "./records";
 
 /** member_servers, total_*, allocated_* (and free_* for the capacity data source). */

@@ -17,6 +17,7 @@ export const baremetalGroup: KindRules = {
   class: "inventory",
   tier: 1,
   noun: "baremetal group",
+  inventorySlot: "groups",
   groupAttribute: "name",
   checkCreate: (ctx, spec) => checkGroupCreate(ctx, args(spec)),
   async checkUpdate(ctx, key, spec) {

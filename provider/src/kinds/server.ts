@@ -16,6 +16,7 @@ export const server: KindRules = {
   class: "inventory",
   tier: 0,
   noun: "server",
+  inventorySlot: "servers",
   machine: true,
   semantics(spec) {
     const out: Problem[] = [...bmcAddressProblems((spec as unknown as ServerArgs).bmc)];

@@ -12,7 +12,7 @@ import type { ObservedObject } from "../controllers/types";
 import type { Problem } from "../domain/errors";
 import type { State } from "../engine/contract";
 import type { DecisionContext } from "../engine/decision-context";
-import type { Inventory } from "../engine/inventory";
+import type { Inventory, InventorySlot } from "../engine/inventory-view";
 import type { RenderSettings } from "../engine/render-settings";
 import type { Allocation, LedgerRecord, LedgerTx } from "../ledger/records";
 import type { GpuDevices } from "../model/gpu-devices";
@@ -58,6 +58,8 @@ export interface KindRules {
    * (engine/review/order.ts).
    */
   readonly tier: number;
+  /** Inventory kinds: which map of the Inventory their specs fill (engine/inventory.ts). */
+  readonly inventorySlot?: InventorySlot;
   /** The kind in messages ("this VM's", "this block pool's"). */
   readonly noun: string;
   /** A bare-metal machine: the kind a machine controller (MAAS) serves. */
