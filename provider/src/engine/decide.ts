@@ -269,18 +269,6 @@ export async function decideWorkloadUpdate(
   return { shape, servers: allocations.map((a) => a.server), allocations };
 }
 
-/** A VM's pin may not name another server than the one it runs on: that would move it. */
-export function checkVmPinKept(existing: LedgerRecord, spec: VirtualMachineArgs, current: string): void {
-  const pin = spec.placement?.server;
-  if (pin && pin !== current) {
-    throw new OtterscaleError(
-      "unplaceable",
-      `${existing.kind} ${existing.key} runs on ${current}; pinning it to ${pin} would move it. Moving is not done silently: replace the VM (terraform apply -replace=...) to move it`,
-      [{ path: "placement.server", message: `the VM runs on ${current}; replace it to move it to ${pin}` }],
-    );
-  }
-}
-
 /**
  * A VM is never moved by an update: its current server must still satisfy the (possibly new)
  * racks, zones and anti-affinity rules, else the update fails and says to replace the VM.
@@ -408,19 +396,6 @@ export async function checkGroupDelete(ctx: DecisionContext, name: string): Prom
   if (refs.length) {
     const names = refs.map((r) => `${r.kind} ${r.key}`).join(", ");
     throw new OtterscaleError("in_use", `cannot delete group ${name}: referenced by ${names}`, [], { consumers: names });
-  }
-}
-
-/** An object with `deletion_protection` not set to false cannot be deleted. */
-export function checkNotProtected(rec: LedgerRecord, noun: string): void {
-  if (rec.spec.deletion_protection !== false) {
-    throw new OtterscaleError(
-      "protected",
-      `${noun} ${rec.key} has deletion_protection = true`,
-      [{ path: "deletion_protection", message: "is true" }],
-      {},
-      { terraform: "set it to false and apply before destroying", pulumi: "set deletion_protection to false and run `pulumi up` before destroying" },
-    );
   }
 }
 

@@ -2,14 +2,27 @@
  * otterscale_block_pool: a Ceph RBD pool, replicated or erasure-coded, its replicas/chunks in
  * distinct failure domains. deletion_protection guards its delete. State: servers, raw_gib.
  */
-import { checkNotProtected } from "../engine/decide";
+import { OtterscaleError, type Problem } from "../domain/errors";
+import type { LedgerRecord } from "../ledger/records";
 import { fromMilli } from "../domain/resources";
 import { blockPoolShape, poolLayout } from "../model/shape";
 import type { BlockPoolArgs } from "../schema/types.gen";
-import type { Problem } from "../domain/errors";
 import type { WorkloadRules } from "./types";
 
 const args = (spec: Record<string, unknown>) => spec as unknown as BlockPoolArgs;
+
+/** An object with `deletion_protection` not set to false cannot be deleted. */
+function checkNotProtected(rec: LedgerRecord, noun: string): void {
+  if (rec.spec.deletion_protection !== false) {
+    throw new OtterscaleError(
+      "protected",
+      `${noun} ${rec.key} has deletion_protection = true`,
+      [{ path: "deletion_protection", message: "is true" }],
+      {},
+      { terraform: "set it to false and apply before destroying", pulumi: "set deletion_protection to false and run `pulumi up` before destroying" },
+    );
+  }
+}
 
 export const blockPool: WorkloadRules = {
   kind: "block_pool",

@@ -3,14 +3,27 @@
  * racks/zones/an anti-affinity group. Never moved by an update (pin and placement rules must
  * keep its server). State: server, rack, zone, status.
  */
-import { checkVmPinKept, checkVmStaysPlaced } from "../engine/decide";
+import { checkVmStaysPlaced } from "../engine/decide";
+import { OtterscaleError, type Problem } from "../domain/errors";
+import type { LedgerRecord } from "../ledger/records";
 import { vmShape } from "../model/shape";
 import type { Domain } from "../placement";
 import type { VirtualMachineArgs } from "../schema/types.gen";
-import type { Problem } from "../domain/errors";
 import type { WorkloadRules } from "./types";
 
 const args = (spec: Record<string, unknown>) => spec as unknown as VirtualMachineArgs;
+
+/** A VM's pin may not name another server than the one it runs on: that would move it. */
+function checkVmPinKept(existing: LedgerRecord, spec: VirtualMachineArgs, current: string): void {
+  const pin = spec.placement?.server;
+  if (pin && pin !== current) {
+    throw new OtterscaleError(
+      "unplaceable",
+      `${existing.kind} ${existing.key} runs on ${current}; pinning it to ${pin} would move it. Moving is not done silently: replace the VM (terraform apply -replace=...) to move it`,
+      [{ path: "placement.server", message: `the VM runs on ${current}; replace it to move it to ${pin}` }],
+    );
+  }
+}
 
 export const virtualMachine: WorkloadRules = {
   kind: "virtual_machine",
