@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto";
 import type { Problem } from "../../provider/src/domain/errors";
 import type { ResourceKind } from "../../provider/src/schema/catalog";
+import { identityFields } from "../../provider/src/schema/identity";
 
 type Props = Record<string, unknown>;
 
@@ -67,8 +68,8 @@ export function knownProblems(problems: readonly Problem[], unknown: readonly st
   return problems.filter((p) => !coveredBy(unknown, p.path) && !unknown.some((u) => names(p.message, u)));
 }
 
-/** Kinds whose identity includes `name` (all but the quota, identified by tenant and group). */
-const NAMED = (kind: ResourceKind) => kind !== "tenant_quota";
+/** Kinds whose identity (the schema's x-import-id) includes `name` (all but the quota, identified by tenant and group). */
+const NAMED = (kind: ResourceKind) => identityFields(kind).includes("name");
 
 /** Placeholder names: DNS-1123 labels with a random part and a counter, never a real object's name. */
 const RUN = randomBytes(4).toString("hex");

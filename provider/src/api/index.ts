@@ -46,6 +46,8 @@ export const ledgerAdmin = {
 export type { Engine };
 export type * from "../engine/contract";
 export { DRIFTED } from "../engine/contract";
+/** The kind rulebook: front ends ask it instead of branching on kind names. */
+export { rulesOf, isInventoryKind, type KindRules } from "../kinds";
 export type { AuditEvent, AuditFilter, Snapshot } from "../engine/queries";
 export { QUOTA_DIMENSIONS, RESOURCE_DIMENSIONS } from "../engine/views";
 export type * from "../engine/views";

@@ -5,25 +5,17 @@
  */
 import { OtterscaleError, type Problem } from "../domain/errors";
 import { DIMENSIONS, DIMENSION_ATTRIBUTE, fromMilli, sub, ZERO, type Resources } from "../domain/resources";
-import type { Allocation, LedgerRecord, LedgerTx, ServerLoad } from "../ledger/records";
+import type { Allocation, LedgerRecord, ServerLoad } from "../ledger/records";
 import { candidateOf, membersOf, NO_LOAD } from "../model/inventory";
-import { shapeOf, type Shape } from "../model/shape";
+import type { Shape } from "../model/shape";
+import type { WorkloadRules } from "../kinds/types";
 import { bindFilters, capacityOf, checkInPlace, domainValue, place, runFilters, type Candidate, type Domain, type PlacementRequest } from "../placement";
 import { addUsage, checkLimitsCoverUse, checkQuota, describeViolation, describeViolations, NO_USAGE, type QuotaLimits, type QuotaViolation } from "../quota/quota";
 import { WORKLOAD_KINDS, type ResourceKind, type WorkloadKind } from "../schema/catalog";
 import type { BaremetalGroupArgs, ServerArgs, TenantQuotaArgs, VirtualMachineArgs } from "../schema/types.gen";
-import type { Inventory } from "./inventory";
+import type { DecisionContext } from "./decision-context";
 
-export interface DecisionContext {
-  readonly tx: LedgerTx;
-  readonly inv: Inventory;
-  /**
-   * Plans only: objects (`kind\u0000key`) the same plan deletes before this change. They never
-   * block a delete as dependants (Terraform and Pulumi delete dependants first), though they
-   * still count against quotas and capacity (see engine/review/rules.ts).
-   */
-  readonly leaving?: ReadonlySet<string>;
-}
+export type { DecisionContext };
 
 /** True when the plan this context belongs to deletes `kind key` (never at apply). */
 const isLeaving = (ctx: DecisionContext, kind: string, key: string): boolean => !!ctx.leaving?.has(`${kind}\u0000${key}`);
@@ -130,21 +122,22 @@ function unplaceable(subject: string, group: string, message: string, rejections
  */
 export async function decideWorkloadCreate(
   ctx: DecisionContext,
-  kind: WorkloadKind,
+  rules: WorkloadRules,
   key: string,
   spec: Record<string, unknown>,
 ): Promise<Reservation> {
+  const kind = rules.kind;
   const tenant = String(spec.tenant);
   const groupName = String(spec.group);
   const group = groupOf(ctx, groupName);
   const quota = await quotaOf(ctx, tenant, groupName);
-  const shape = shapeOf(kind, spec);
+  const shape = rules.shape(spec);
   const verdict = checkQuota(limitsOf(quota), await ctx.tx.usage(tenant, groupName), shape.charge);
   if (!verdict.ok) throw quotaError(tenant, groupName, verdict.violations);
 
   const members = ctx.inv.members(groupName);
   const candidates = await candidatesOf(ctx, members);
-  const vm = kind === "virtual_machine" ? (spec as unknown as VirtualMachineArgs) : undefined;
+  const hints = rules.placement?.(spec) ?? {};
   const request: PlacementRequest = {
     consumer: `${kind} ${key}`,
     demand: shape.demand,
@@ -152,12 +145,10 @@ export async function decideWorkloadCreate(
     replicas: shape.replicas,
     distinctDomain: shape.distinctDomain,
     strategy: shape.strategy ?? group.placement_strategy ?? "binpack",
-    pinned: vm?.placement?.server,
-    racks: vm?.placement?.racks,
-    zones: vm?.placement?.zones,
-    antiAffinity: vm?.placement?.anti_affinity_group
-      ? await antiAffinityOf(ctx, tenant, groupName, vm.placement.anti_affinity_group, (vm.placement.spread_domain ?? "server") as Domain)
-      : undefined,
+    pinned: hints.pinned,
+    racks: hints.racks,
+    zones: hints.zones,
+    antiAffinity: hints.antiAffinity ? await antiAffinityOf(ctx, tenant, groupName, hints.antiAffinity.group, hints.antiAffinity.domain) : undefined,
   };
   const placed = place(candidates, request);
   if (!placed.ok) {
@@ -206,14 +197,15 @@ async function antiAffinityOf(ctx: DecisionContext, tenant: string, grp: string,
  */
 export async function decideWorkloadUpdate(
   ctx: DecisionContext,
+  rules: WorkloadRules,
   existing: LedgerRecord,
   spec: Record<string, unknown>,
 ): Promise<Reservation> {
-  const kind = existing.kind as WorkloadKind;
+  const kind = rules.kind;
   const tenant = existing.tenant!;
   const groupName = existing.grp!;
   const group = groupOf(ctx, groupName);
-  const shape = shapeOf(kind, spec);
+  const shape = rules.shape(spec);
   const quota = await quotaOf(ctx, tenant, groupName);
   const delta = addUsage(shape.charge, existing.charge, -1);
   const verdict = checkQuota(limitsOf(quota), await ctx.tx.usage(tenant, groupName), delta, existing.charge);
@@ -221,20 +213,12 @@ export async function decideWorkloadUpdate(
 
   const subject = `${kind} ${existing.key}`;
   const current = await ctx.tx.allocations({ consumer: { kind, key: existing.key } });
-  const pin = (spec as unknown as VirtualMachineArgs).placement?.server;
-  if (kind === "virtual_machine" && pin && current[0] && pin !== current[0].server) {
-    throw new OtterscaleError(
-      "unplaceable",
-      `${subject} runs on ${current[0].server}; pinning it to ${pin} would move it. Moving is not done silently: replace the VM (terraform apply -replace=...) to move it`,
-      [{ path: "placement.server", message: `the VM runs on ${current[0].server}; replace it to move it to ${pin}` }],
-    );
-  }
-  if (kind === "virtual_machine" && current[0]) await checkVmStaysPlaced(ctx, existing, spec as unknown as VirtualMachineArgs, current[0].server);
+  await rules.checkStays?.(ctx, existing, spec, current);
   const kept = current.slice(0, shape.replicas);
   const servers = kept.map((a) => a.server);
   const withoutOwn = await candidatesOf(ctx, servers, { kind, key: existing.key });
   const allocations: Allocation[] = [];
-  const whose = kind === "virtual_machine" ? "this VM's" : `this ${kind.replace(/_/g, " ")}'s`;
+  const whose = `this ${rules.noun}'s`;
   const modelChanged = (existing.spec.gpu_model ?? null) !== (spec.gpu_model ?? null);
   for (const [i, c] of withoutOwn.entries()) {
     const rejection = checkInPlace(c, shape.demand, shape.gpuModel, { resources: kept[i].resources, whose });
@@ -289,7 +273,7 @@ export async function decideWorkloadUpdate(
  * A VM is never moved by an update: its current server must still satisfy the (possibly new)
  * racks, zones and anti-affinity rules, else the update fails and says to replace the VM.
  */
-async function checkVmStaysPlaced(ctx: DecisionContext, existing: LedgerRecord, spec: VirtualMachineArgs, server: string): Promise<void> {
+export async function checkVmStaysPlaced(ctx: DecisionContext, existing: LedgerRecord, spec: VirtualMachineArgs, server: string): Promise<void> {
   const p = spec.placement;
   if (!p?.racks?.length && !p?.zones?.length && !p?.anti_affinity_group) return;
   const s = ctx.inv.servers.get(server);

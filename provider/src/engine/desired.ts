@@ -1,32 +1,15 @@
 /** What the engine asks a controller to make exist, and the sensitive inputs echoed back in state. */
 import type { DesiredObject, PlacedServer } from "../controllers/types";
 import type { LedgerRecord } from "../ledger/records";
-import { hostnameOf, membersOf, nodeNameOf } from "../model/inventory";
-import { gpuDevicesFor, type GpuDevices } from "../model/gpu-devices";
-import type { ResourceKind } from "../schema/catalog";
-import type { BaremetalGroupArgs } from "../schema/types.gen";
+import { hostnameOf, nodeNameOf } from "../model/inventory";
+import { gpuDevicesFor } from "../model/gpu-devices";
+import { rulesOf } from "../kinds";
 import type { Inventory } from "./inventory";
 import { canonical } from "./records";
 
-/** Provider settings that shape manifests (not the ledger). */
-export interface RenderSettings {
-  /** Provider `gpu_devices`: model -> the cluster's device name. */
-  readonly gpuDevices?: GpuDevices;
-  /** Provider `vcluster_chart_version`: the chart version of vClusters without `chart_version`. */
-  readonly vclusterChartVersion?: string;
-}
+import type { RenderSettings } from "./render-settings";
 
-/**
- * The GPU models whose device names a kind's manifest names: a VM its own model; a tenant quota
- * every model its group's servers hold and every configured one (it caps each by name).
- */
-const GPU_MODELS_OF: Partial<Record<ResourceKind, (spec: Record<string, unknown>, inv: Inventory, devices: GpuDevices) => string[]>> = {
-  virtual_machine: (spec) => (typeof spec.gpu_model === "string" ? [spec.gpu_model] : []),
-  tenant_quota: (spec, inv, devices) => [
-    ...inv.members(String(spec.group)).flatMap((m) => (inv.servers.get(m)?.gpus ?? []).map((g) => g.model)),
-    ...Object.keys(devices),
-  ],
-};
+export type { RenderSettings };
 
 /** The controller's view of a record: the spec with secrets, and where placement put it. */
 export function desiredOf(inv: Inventory, record: LedgerRecord, spec: Record<string, unknown>, settings: RenderSettings = {}): DesiredObject {
@@ -35,13 +18,9 @@ export function desiredOf(inv: Inventory, record: LedgerRecord, spec: Record<str
     const s = inv.servers.get(name);
     return { name, hostname: s ? hostnameOf(s) : name, nodeName: s ? nodeNameOf(s) : name, rack: s?.rack, zone: s?.zone };
   });
-  const extras =
-    record.kind === "baremetal_group"
-      ? { member_servers: membersOf(spec as unknown as BaremetalGroupArgs, inv.servers) }
-      : record.kind === "vcluster" && settings.vclusterChartVersion
-        ? { vcluster_chart_version: settings.vclusterChartVersion }
-        : undefined;
-  const models = GPU_MODELS_OF[record.kind]?.(spec, inv, settings.gpuDevices ?? {});
+  const rules = rulesOf(record.kind);
+  const extras = rules.renderExtras?.(spec, inv, settings);
+  const models = rules.gpuModels?.(spec, inv, settings.gpuDevices ?? {});
   const gpuDevices = models ? gpuDevicesFor(models, settings.gpuDevices) : undefined;
   return { kind: record.kind, key: record.key, spec, placement, extras, ...(gpuDevices ? { gpuDevices } : {}) };
 }

@@ -2,6 +2,7 @@
  * Engine errors as diagnostics: one summary per error code, the attribute path mapped onto the
  * attribute of the kind that carries the dimension. Front ends translate these, never re-word them.
  */
+import { rulesOf } from "../kinds";
 import { ERROR_CODES, OtterscaleError, asDomainError, displayPath, type ErrorCode } from "../domain/errors";
 import type { ResourceKind } from "../schema/catalog";
 import type { Diagnostic } from "./contract";
@@ -9,17 +10,10 @@ import type { Diagnostic } from "./contract";
 /** Short, stable summaries per error code (the detail carries the numbers). */
 export const SUMMARY: Readonly<Record<ErrorCode, string>> = Object.fromEntries(Object.entries(ERROR_CODES).map(([c, t]) => [c, t.summary])) as Record<ErrorCode, string>;
 
-/** Quota dimensions named on the attribute of the kind that carries them. */
-const DIMENSION_PATHS: Partial<Record<ResourceKind, Record<string, string>>> = {
-  virtual_machine: { cpu_cores: "cpu_cores", memory_gib: "memory_gib", storage_gib: "disk_gib", gpus: "gpu_count", virtual_machines: "name" },
-  block_pool: { storage_gib: "size_gib", block_pools: "name" },
-  vcluster: { vclusters: "name" },
-};
-
 /** Diagnostics of an engine error, with attribute paths mapped onto the kind's own attributes. */
 export function diagnosticsOf(raised: unknown, kind: ResourceKind | undefined, address?: string): Diagnostic[] {
   const e = asDomainError(raised, address ? `checking ${address}` : "checking the change");
-  const map = kind ? DIMENSION_PATHS[kind] : undefined;
+  const map = kind ? rulesOf(kind).quotaPaths : undefined; // quota dimensions on the kind's own attributes
   const summary = summaryOf(e);
   if (e.code === "invalid_input" && e.problems.length) {
     return e.problems.map((p) => ({ severity: "error", address, path: p.path, code: e.code, summary, detail: p.path ? `${displayPath(p.path)}: ${p.message}` : p.message }));

@@ -3,16 +3,13 @@
  * and keyed by the ledger's inventory generation, so a reservation does not re-parse thousands
  * of server rows when nothing in the inventory changed.
  */
+import { INVENTORY_KINDS, rulesOf } from "../kinds";
+import type { Inventory } from "./inventory-view";
 import type { LedgerTx } from "../ledger/records";
 import type { BaremetalGroupArgs, ServerArgs } from "../schema/types.gen";
 import { membersOf } from "../model/inventory";
 
-export interface Inventory {
-  readonly generation: number;
-  readonly servers: ReadonlyMap<string, ServerArgs>;
-  readonly groups: ReadonlyMap<string, BaremetalGroupArgs>;
-  members(group: string): string[];
-}
+export type { Inventory };
 
 export class InventoryCache {
   private cached?: Inventory;
@@ -20,13 +17,14 @@ export class InventoryCache {
   async load(tx: LedgerTx): Promise<Inventory> {
     const generation = await tx.inventoryGeneration();
     if (this.cached && this.cached.generation === generation) return this.cached;
-    const records = await tx.list({ kinds: ["server", "baremetal_group"] });
+    const records = await tx.list({ kinds: INVENTORY_KINDS });
     const servers = new Map<string, ServerArgs>();
     const groups = new Map<string, BaremetalGroupArgs>();
+    const slots = { servers: servers as Map<string, unknown>, groups: groups as Map<string, unknown> };
     for (const r of records) {
       if (r.computed.tombstone === true) continue; // fences the removal of a backend orphan; not inventory
-      if (r.kind === "server") servers.set(r.key, r.spec as unknown as ServerArgs);
-      else groups.set(r.key, r.spec as unknown as BaremetalGroupArgs);
+      const slot = rulesOf(r.kind).inventorySlot;
+      if (slot) slots[slot].set(r.key, r.spec);
     }
     const memo = new Map<string, string[]>();
     const inv: Inventory = {

@@ -5,6 +5,7 @@
  * decision costs what the real ledger's indexed SUMs cost, not a scan of the whole copy.
  */
 import type { ResourceKind } from "../schema/catalog";
+import { isInventoryKind } from "../kinds";
 import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad } from "../ledger/records";
 import { NO_USAGE, addUsage, type Usage } from "../quota/quota";
 
@@ -87,13 +88,13 @@ export class MemoryTx implements LedgerTx {
 
   async put(r: LedgerRecord) {
     this.setRecord(id(r.kind, r.key), r);
-    if (r.kind === "server" || r.kind === "baremetal_group") this.generation++;
+    if (isInventoryKind(r.kind)) this.generation++;
   }
 
   async remove(kind: ResourceKind, key: string) {
     this.setRecord(id(kind, key), undefined);
     this.setAllocs(id(kind, key), undefined);
-    if (kind === "server" || kind === "baremetal_group") this.generation++;
+    if (isInventoryKind(kind)) this.generation++;
   }
 
   async setAllocations(kind: ResourceKind, key: string, allocations: readonly Allocation[]) {
@@ -163,6 +164,6 @@ export class MemoryTx implements LedgerTx {
   replace(kind: ResourceKind, key: string, record: LedgerRecord | undefined, allocations: readonly Allocation[]): void {
     this.setRecord(id(kind, key), record);
     this.setAllocs(id(kind, key), allocations);
-    if (kind === "server" || kind === "baremetal_group") this.generation++;
+    if (isInventoryKind(kind)) this.generation++;
   }
 }

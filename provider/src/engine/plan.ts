@@ -3,6 +3,7 @@
  * functions an apply uses. Changes are applied in order, so the creates of one plan are checked
  * together: five VMs that each fit but together pass the quota fail here, at review time.
  */
+import { isQuotaKind } from "../kinds";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
 import type { ResourceKind } from "../schema/catalog";
 import type { Diagnostic, PlannedChange, PlanResult } from "./contract";
@@ -198,7 +199,7 @@ export class Planner {
         await tx.remove(old.kind, old.key);
       } else if (old) await this.freed(st, old, "replaced"); // may be created first: the new one must fit next to it
       st.objects.set(objectId(change.kind, v.key), change.action);
-      if (change.kind === "tenant_quota") {
+      if (isQuotaKind(change.kind)) {
         const g = String(v.clean.group);
         st.touchedGroups.delete(g); // re-insert: the latest quota change of the group carries the warning
         st.touchedGroups.set(g, address);

@@ -58,12 +58,13 @@ export interface NewRecord {
 
 export function newRecord(r: NewRecord): LedgerRecord {
   const s = r.spec;
-  const workload = "tenant" in s && "group" in s;
+  // Workloads and quotas belong to a tenant in a group (their specs carry both); inventory does not.
+  const scoped = "tenant" in s && "group" in s;
   return {
     kind: r.kind,
     key: r.key,
-    tenant: workload || r.kind === "tenant_quota" ? String(s.tenant) : null,
-    grp: workload || r.kind === "tenant_quota" ? String(s.group) : null,
+    tenant: scoped ? String(s.tenant) : null,
+    grp: scoped ? String(s.group) : null,
     spec: r.spec,
     secrets: r.digests,
     computed: r.computed ?? {},

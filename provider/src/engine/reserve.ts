@@ -5,24 +5,10 @@
  */
 import { OtterscaleError } from "../domain/errors";
 import type { Allocation, LedgerRecord, LedgerTx } from "../ledger/records";
-import { membersOf } from "../model/inventory";
-import { forceNewAttributes, type ResourceKind, type WorkloadKind } from "../schema/catalog";
-import type { BaremetalGroupArgs, ServerArgs, TenantQuotaArgs } from "../schema/types.gen";
+import { forceNewAttributes, type ResourceKind } from "../schema/catalog";
 import { addUsage, NO_USAGE } from "../quota/quota";
-import {
-  checkGroupCreate,
-  checkGroupDelete,
-  checkGroupUpdate,
-  checkQuotaCreate,
-  checkQuotaDelete,
-  checkQuotaUpdate,
-  checkServerDelete,
-  checkServerUpdate,
-  decideWorkloadCreate,
-  decideWorkloadUpdate,
-  isWorkload,
-  type DecisionContext,
-} from "./decide";
+import { decideWorkloadCreate, decideWorkloadUpdate, isWorkload, type DecisionContext } from "./decide";
+import { rulesOf, workloadRulesOf } from "../kinds";
 import { canonical, deltaOf, idFormatOf, newRecord } from "./records";
 import { identityAttribute } from "../schema/identity";
 import { heldAllocations, heldCharge } from "./update-hold";
@@ -63,12 +49,11 @@ export async function reserveCreate(ctx: DecisionContext, kind: ResourceKind, v:
   let charge = NO_USAGE;
   let allocations: readonly Allocation[] = [];
   if (isWorkload(kind)) {
-    const r = await decideWorkloadCreate(ctx, kind as WorkloadKind, v.key, v.clean);
+    const r = await decideWorkloadCreate(ctx, workloadRulesOf(kind), v.key, v.clean);
     computed = { servers: r.servers };
     charge = r.shape.charge;
     allocations = r.allocations;
-  } else if (kind === "baremetal_group") await checkGroupCreate(ctx, v.clean as unknown as BaremetalGroupArgs);
-  else if (kind === "tenant_quota") await checkQuotaCreate(ctx, v.clean as unknown as TenantQuotaArgs);
+  } else await rulesOf(kind).checkCreate?.(ctx, v.clean);
   const record = newRecord({ kind, key: v.key, spec: v.clean, digests: v.digests, state: "pending", charge, computed, opId, leaseExpires: lease, now, owner });
   await tx.put(record);
   if (allocations.length) await tx.setAllocations(kind, v.key, allocations);
@@ -78,7 +63,7 @@ export async function reserveCreate(ctx: DecisionContext, kind: ResourceKind, v:
 
 /** The checks and the `updating` row of an update, in one transaction. */
 export async function reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id: string, v: Validated, opId: string, now: number, lease: number, takeoverBy?: string): Promise<LedgerRecord> {
-  const { tx, inv } = ctx;
+  const { tx } = ctx;
   const existing = await tx.get(kind, id);
   if (!existing) throw new OtterscaleError("not_found", `${kind} ${id} does not exist in the ledger`);
   if (existing.state !== "active") throw busyRow(existing);
@@ -92,15 +77,11 @@ export async function reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id
   const oldAllocations = await tx.allocations({ consumer: { kind, key: id } });
   let allocations = oldAllocations;
   if (isWorkload(kind)) {
-    const r = await decideWorkloadUpdate(ctx, existing, v.clean);
+    const r = await decideWorkloadUpdate(ctx, workloadRulesOf(kind), existing, v.clean);
     computed = { ...existing.computed, servers: r.servers };
     charge = r.shape.charge;
     allocations = [...r.allocations];
-  } else if (kind === "server") await checkServerUpdate(ctx, id, v.clean as unknown as ServerArgs);
-  else if (kind === "baremetal_group") {
-    await checkGroupCreate(ctx, v.clean as unknown as BaremetalGroupArgs);
-    await checkGroupUpdate(ctx, id, membersOf(v.clean as unknown as BaremetalGroupArgs, inv.servers));
-  } else if (kind === "tenant_quota") await checkQuotaUpdate(ctx, v.clean as unknown as TenantQuotaArgs);
+  } else await rulesOf(kind).checkUpdate?.(ctx, id, v.clean);
   const next: LedgerRecord = {
     ...existing,
     spec: v.clean,
@@ -130,27 +111,7 @@ export async function reserveUpdate(ctx: DecisionContext, kind: ResourceKind, id
 /** Refusals of a delete: dependants, consumers, deletion_protection. */
 export async function checkDelete(ctx: DecisionContext, rec: LedgerRecord): Promise<void> {
   if (rec.state !== "active") throw busyRow(rec);
-  switch (rec.kind) {
-    case "server":
-      return checkServerDelete(ctx, rec.key);
-    case "baremetal_group":
-      return checkGroupDelete(ctx, rec.key);
-    case "tenant_quota":
-      return checkQuotaDelete(ctx, rec.tenant!, rec.grp!);
-    case "block_pool":
-      if (rec.spec.deletion_protection !== false) {
-        throw new OtterscaleError(
-          "protected",
-          `block pool ${rec.key} has deletion_protection = true`,
-          [{ path: "deletion_protection", message: "is true" }],
-          {},
-          { terraform: "set it to false and apply before destroying", pulumi: "set deletion_protection to false and run `pulumi up` before destroying" },
-        );
-      }
-      return;
-    default:
-      return;
-  }
+  await rulesOf(rec.kind).checkDelete?.(ctx, rec);
 }
 
 

@@ -3,6 +3,7 @@
  * Backends differ only in how they connect, lock and begin/commit. The rule "every mutation is
  * audited" is enforced here, once, for both backends (`auditedTransaction`).
  */
+import { isInventoryKind } from "../kinds";
 import { OtterscaleError } from "../domain/errors";
 import type { ResourceKind } from "../schema/catalog";
 import type { Usage } from "../quota/quota";
@@ -18,8 +19,6 @@ export interface SqlDriver {
 export interface RawWriter {
   sqlTransaction<T>(fn: (db: SqlDriver) => Promise<T>, opts?: TxOptions): Promise<T>;
 }
-
-const INVENTORY_KINDS: ReadonlySet<ResourceKind> = new Set(["server", "baremetal_group"]);
 
 const objectId = (kind: ResourceKind, key: string) => `${kind}\u0000${key}`;
 
@@ -114,14 +113,14 @@ export class SqlTx implements LedgerTx {
       if (res.changes !== 1) throw conflict(record);
       this.mutations++;
     }
-    if (INVENTORY_KINDS.has(record.kind)) await this.bumpInventory();
+    if (isInventoryKind(record.kind)) await this.bumpInventory();
   }
 
   async remove(kind: ResourceKind, key: string): Promise<void> {
     this.inserted.delete(objectId(kind, key));
     this.mutations += (await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key])).changes;
     this.mutations += (await this.db.run("DELETE FROM objects WHERE kind = ? AND key = ?", [kind, key])).changes;
-    if (INVENTORY_KINDS.has(kind)) await this.bumpInventory();
+    if (isInventoryKind(kind)) await this.bumpInventory();
   }
 
   async setAllocations(kind: ResourceKind, key: string, allocations: readonly Allocation[]): Promise<void> {

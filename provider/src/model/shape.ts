@@ -1,13 +1,13 @@
 /**
  * What a workload asks for: per-replica demand on servers, how many replicas in which distinct
- * domain, and what it charges its tenant's quota. Pure; one function per kind.
+ * domain, and what it charges its tenant's quota. Pure; one function per kind
+ * (kinds/<kind>.ts names it as the kind's shape).
  *
  * Example (block pool, EC 4+2, size 100 GiB, failure_domain zone): 6 chunks of 25 + 0.5 GiB
  * (its 1 GiB metadata pool x 3 replicas, shared out) in 6 distinct zones, raw 153 GiB; quota
  * storage += 101, block_pools += 1.
  */
 import type { BlockPoolArgs, VclusterArgs, VirtualMachineArgs } from "../schema/types.gen";
-import type { WorkloadKind } from "../schema/catalog";
 import { ZERO, add, resources, scale, type Resources } from "../domain/resources";
 import type { Domain, Strategy } from "../placement";
 import type { Usage } from "../quota/quota";
@@ -88,15 +88,4 @@ export function blockPoolShape(s: BlockPoolArgs): Shape {
     distinctDomain: (s.failure_domain ?? "server") as Domain,
     charge: usage(resources(0, 0, poolChargeGib(s)), 0, 0, 1),
   };
-}
-
-export function shapeOf(kind: WorkloadKind, spec: Record<string, unknown>): Shape {
-  switch (kind) {
-    case "virtual_machine":
-      return vmShape(spec as unknown as VirtualMachineArgs);
-    case "vcluster":
-      return vclusterShape(spec as unknown as VclusterArgs);
-    case "block_pool":
-      return blockPoolShape(spec as unknown as BlockPoolArgs);
-  }
 }

@@ -30,7 +30,7 @@ const OPENERS: Record<EphemeralKind, Opener> = {
     const tenant = String(args.tenant);
     const name = String(args.name);
     const id = `${tenant}/${name}`;
-    const credentials_secret = credentialsSecretOf("vcluster", id);
+    const credentials_secret = credentialsSecretOf("vcluster", id)!;
     const state = await engine.read("vcluster", id);
     // Planned in this run but not created yet: the values are known after apply, when Terraform
     // opens it again after the vCluster's apply.

@@ -3,7 +3,8 @@
  * (`planThenRead`) and the same read models describe the ledger before and the in-memory ledger
  * after. This module only compares the two; every verdict and number comes from the engine.
  */
-import { RESOURCE_DIMENSIONS, QUOTA_DIMENSIONS, type Diagnostic, type Engine, type PlannedChange, type PlanResult, type QuotaDimension, type Snapshot } from "../../api";
+import { parseKey } from "../../schema/identity";
+import { RESOURCE_DIMENSIONS, QUOTA_DIMENSIONS, type Diagnostic, type Engine, type PlannedChange, type PlanResult, type QuotaDimension, type Snapshot, rulesOf } from "../../api";
 
 export type { Snapshot };
 
@@ -76,13 +77,13 @@ function mentioned(changes: readonly PlannedChange[]) {
   const quotas = new Set<string>();
   const groups = new Set<string>();
   for (const c of changes) {
-    const a = c.args ?? {};
-    const [idTenant, idRest] = (c.id ?? "").split("/");
-    const tenant = (a.tenant as string | undefined) ?? (c.id?.includes("/") ? idTenant : undefined);
-    const group = (a.group as string | undefined) ?? (c.kind === "tenant_quota" && c.id?.includes("/") ? idRest : undefined);
+    // The identity's parts (the schema's x-import-id) stand in for arguments a delete does not carry.
+    const a = { ...(c.id ? parseKey(c.kind, c.id) : undefined), ...c.args };
+    const tenant = a.tenant as string | undefined;
+    const groupAttribute = rulesOf(c.kind).groupAttribute; // `group`, or `name` of a group itself
+    const group = groupAttribute ? (a[groupAttribute] as string | undefined) : undefined;
     if (tenant && group) quotas.add(`${tenant}/${group}`);
     if (group) groups.add(group);
-    if (c.kind === "baremetal_group") groups.add(String(a.name ?? c.id));
   }
   return { quotas, groups };
 }

@@ -9,7 +9,8 @@
  *
  * `_inventory` cannot clash with a tenant: tenants are DNS-1123 labels, which never start with `_`.
  */
-import { identityFields, idFormatOf } from "../../schema/identity";
+import { idFormatOf } from "../../schema/identity";
+import { isInventoryKind } from "../../kinds";
 import * as path from "node:path";
 import { OtterscaleError } from "../../domain/errors";
 import type { ResourceKind } from "../../schema/catalog";
@@ -18,10 +19,8 @@ export const INVENTORY_DIR = "_inventory";
 export const EXTENSION = ".yaml";
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Kinds that belong to no tenant (their identity has no `tenant`). */
-export function isInventoryKind(kind: ResourceKind): boolean {
-  return !identityFields(kind).includes("tenant");
-}
+/** Inventory kinds (servers, groups: the kind rulebook says which) live under `_inventory`. */
+export { isInventoryKind };
 
 /** The two path segments a key maps to: the owner directory and the file stem. */
 export function keySegments(kind: ResourceKind, key: string): { readonly owner: string; readonly stem: string } {

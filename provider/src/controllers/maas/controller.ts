@@ -9,6 +9,7 @@
  * delete: release when in use, wait, then `DELETE machines/{system_id}/`.
  * Other kinds are not MAAS's business: asking for them is a configuration error.
  */
+import { isMachineKind } from "../../kinds";
 import { maasPowerAddress, maasPowerType } from "../../model/bmc";
 import { OtterscaleError } from "../../domain/errors";
 import type { ResourceKind } from "../../schema/catalog";
@@ -79,7 +80,7 @@ export class MaasServerController implements KindController {
   constructor(private readonly client: MaasClient) {}
 
   async apply(obj: DesiredObject, ctx?: ControllerContext): Promise<ObservedObject> {
-    if (obj.kind !== "server") throw new OtterscaleError("controller_failed", `maas: ${obj.kind} ${obj.key} sent to the server controller`);
+    if (!isMachineKind(obj.kind)) throw new OtterscaleError("controller_failed", `maas: ${obj.kind} ${obj.key} sent to the server controller`);
     const s = obj.spec as unknown as ServerArgs;
     const o = opts(ctx, s.bmc?.password ? [s.bmc.password] : []);
     let m = await this.client.findByHostname(s.name, o).catch((e: unknown) => {
@@ -170,7 +171,7 @@ export class MaasControllers implements Controllers {
   }
 
   forKind(kind: ResourceKind): KindController {
-    if (kind === "server") return this.servers;
+    if (isMachineKind(kind)) return this.servers;
     throw new OtterscaleError(
       "config",
       `the maas controller serves only otterscale_server (bare-metal machines); otterscale_${kind} needs controller_url kubernetes:// or gitops:///dir`,

@@ -89,4 +89,5 @@ export const baremetalGroupRenderer: Renderer = {
   render,
   parse,
   carried,
+  kube: { namespace: INVENTORY_NAMESPACE },
 };

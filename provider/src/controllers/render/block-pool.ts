@@ -11,6 +11,7 @@
  * `deviceClass` and `quotas.maxSize` are Rook's own fields. deletion_protection is enforced by the
  * engine, not by Ceph, so it is only recorded as an annotation (with the placed servers).
  */
+import { caughtUp, READY } from "./kube-binding";
 import type { BlockPoolArgs } from "../../schema/types.gen";
 import type { DesiredObject } from "../types";
 import {
@@ -192,4 +193,25 @@ export const blockPoolRenderer: Renderer = {
   attached,
   parse,
   carried,
+  kube: {
+    namespace: ROOK_NAMESPACE,
+    objectName: ({ owner, stem }) => cephPoolName(owner, stem),
+    // An erasure-coded pool's metadata pool and StorageClass; a replicated pool has neither
+    // (reads find nothing there, deletes delete nothing).
+    attachedRefs: ({ owner, stem }) => [
+      { apiVersion: "ceph.rook.io/v1", kind: "CephBlockPool", metadata: { name: metadataPoolName(owner, stem), namespace: ROOK_NAMESPACE } },
+      { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: storageClassName(owner, stem) } },
+    ],
+    // status.phase Ready, about the current generation.
+    readiness(live) {
+      const phase = at(live, "status", "phase");
+      if (phase === "Ready" && caughtUp(live, at(live, "status", "observedGeneration"))) return READY;
+      const msg = at(live, "status", "info", "message") ?? at(live, "status", "message");
+      return { ready: false, detail: `last phase: ${String(phase ?? "none")}${typeof msg === "string" ? ` (${msg})` : ""}, want Ready` };
+    },
+    status(live) {
+      const p = at(live, "status", "phase");
+      return typeof p === "string" ? p : "Pending";
+    },
+  },
 };

@@ -120,16 +120,13 @@ export function carriedFields(kind: ResourceKind, spec: Readonly<Record<string, 
   return rendererFor(kind).carried(spec);
 }
 
-/** Sensitive attributes a manifest holds only as a digest (see ObservedObject.digests). */
-const DIGESTED: Partial<Record<ResourceKind, readonly string[]>> = { virtual_machine: ["user_data"] };
-
 /**
  * Carried attributes that differ between `spec` and what was observed. Empty = no drift.
  * Sensitive attributes compare by digest and are reported as `sha256:<hex>`, never in clear.
  */
 export function driftOf(kind: ResourceKind, spec: Readonly<Record<string, unknown>>, observed: ObservedObject): FieldDrift[] {
   const drift = diffFields(carriedFields(kind, spec), observed.fields);
-  for (const attr of DIGESTED[kind] ?? []) {
+  for (const attr of rendererFor(kind).digested ?? []) {
     const v = spec[attr];
     const expected = typeof v === "string" ? `sha256:${sha256Hex(v)}` : undefined;
     const got = observed.digests?.[attr];

@@ -6,6 +6,7 @@
 import { schemaOf, type ResourceKind } from "../../schema/catalog";
 import type { DesiredObject } from "../types";
 import type { Manifest, Parsed } from "./manifest";
+import type { KubeBinding } from "./kube-binding";
 
 export interface Renderer {
   readonly kind: ResourceKind;
@@ -35,6 +36,10 @@ export interface Renderer {
    * vCluster's kubeconfig). Adapters that can read Secrets read it there; nothing stores it.
    */
   credentialsSecret?(key: string): SecretKeyRef;
+  /** Sensitive attributes the manifest holds only as a digest (compared by digest for drift). */
+  readonly digested?: readonly string[];
+  /** Where and how the manifest lives on a Kubernetes API server (kube-binding.ts). */
+  readonly kube: KubeBinding;
 }
 
 /** One key of a Secret. */

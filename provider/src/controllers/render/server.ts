@@ -7,6 +7,7 @@
  * maintenance have no BareMetalHost field, so they are annotations. Topology goes into well-known
  * labels (when the value is a valid label value, else an annotation of the same key).
  */
+import { secretRef } from "./kube-binding";
 import type { ServerArgs } from "../../schema/types.gen";
 import type { DesiredObject } from "../types";
 import {
@@ -160,4 +161,14 @@ export const serverRenderer: Renderer = {
   render,
   parse,
   carried,
+  kube: {
+    namespace: INVENTORY_NAMESPACE,
+    // `<server>-bmc-secret` (keys `username`, `password`): what Metal3's credentialsName expects.
+    companions(spec) {
+      const bmc = spec.bmc as { username?: string; password?: string } | undefined;
+      const data = bmc ? Object.fromEntries(Object.entries({ username: bmc.username, password: bmc.password }).filter(([, v]) => v !== undefined)) : undefined;
+      return [{ ref: secretRef(INVENTORY_NAMESPACE, bmcSecretName(String(spec.name))), data: data as Record<string, string> | undefined }];
+    },
+    companionRefs: ({ stem }) => [secretRef(INVENTORY_NAMESPACE, bmcSecretName(stem))],
+  },
 };

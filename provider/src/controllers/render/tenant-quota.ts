@@ -122,4 +122,5 @@ export const tenantQuotaRenderer: Renderer = {
   render,
   parse,
   carried,
+  kube: { objectName: ({ stem }) => quotaObjectName(stem) },
 };

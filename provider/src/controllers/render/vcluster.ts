@@ -22,6 +22,7 @@
  * Pausing keeps the release (Flux `suspend` stays false so the pause itself is reconciled) and
  * scales the control plane to 0.
  */
+import { caughtUp, condition, READY } from "./kube-binding";
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import type { DesiredObject, PlacedServer } from "../types";
@@ -238,6 +239,22 @@ export const vclusterRenderer: Renderer = {
   render,
   parse,
   carried,
+  kube: {
+    // The HelmRelease's condition Ready=True, about the current generation.
+    readiness(live) {
+      const c = condition(live, "Ready");
+      const observed = c?.observedGeneration ?? at(live, "status", "observedGeneration");
+      if (c?.status === "True" && caughtUp(live, observed)) return READY;
+      const why = c ? `Ready=${c.status}${c.reason ? ` ${c.reason}` : ""}${c.message ? `: ${c.message}` : ""}` : "no Ready condition";
+      return { ready: false, detail: `last condition: ${why}, want Ready=True` };
+    },
+    status(live, fallback) {
+      const c = condition(live, "Ready");
+      if (c?.status === "True") return fallback === "Paused" ? "Paused" : "Running";
+      if (c?.status === "False") return "NotReady";
+      return "Pending";
+    },
+  },
   credentialsSecret: (key) => {
     const [tenant, name] = key.split("/");
     return { namespace: tenant, name: vclusterSecretName(name), key: "config" };

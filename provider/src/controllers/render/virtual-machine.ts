@@ -7,6 +7,7 @@
  * operator or the kubernetes adapter provides) and records the sha256 of the user data in an
  * annotation, so a change of user data changes the manifest without revealing it.
  */
+import { caughtUp, READY, secretRef } from "./kube-binding";
 import { createHash } from "node:crypto";
 import { OtterscaleError } from "../../domain/errors";
 import type { VirtualMachineArgs } from "../../schema/types.gen";
@@ -187,4 +188,28 @@ export const virtualMachineRenderer: Renderer = {
   render,
   parse,
   carried,
+  digested: ["user_data"], // an annotation holds its sha256, never the value
+  kube: {
+    // `<vm>-user-data` (key `userdata`): what KubeVirt's cloudInitNoCloud.secretRef reads.
+    companions: (spec) => [
+      { ref: secretRef(String(spec.tenant), userDataSecretName(String(spec.name))), data: typeof spec.user_data === "string" ? { userdata: spec.user_data } : undefined },
+    ],
+    companionRefs: ({ owner, stem }) => [secretRef(owner, userDataSecretName(stem))],
+    // printableStatus Running (runStrategy Always) or Stopped (Halted), about the current generation.
+    readiness(live) {
+      const want = settledVmStatus(at(live, "spec", "runStrategy"));
+      const got = at(live, "status", "printableStatus");
+      if (got === want && caughtUp(live, at(live, "status", "observedGeneration"))) return READY;
+      return { ready: false, detail: `last status: ${String(got ?? "none")}, want ${want}` };
+    },
+    status(live) {
+      const s = at(live, "status", "printableStatus");
+      return typeof s === "string" ? s : "Pending";
+    },
+  },
 };
+
+/** The printableStatus a KubeVirt VM settles in for its runStrategy. */
+export function settledVmStatus(runStrategy: unknown): string {
+  return runStrategy === "Halted" ? "Stopped" : "Running";
+}

@@ -16,17 +16,16 @@
  */
 import type { PlannedChange } from "../../api";
 import type { ResourceKind } from "../../schema/catalog";
+import { rulesOf } from "../../kinds";
 import { byAddress } from "./address";
 
-const KIND_ORDER: readonly ResourceKind[] = ["server", "baremetal_group", "tenant_quota", "virtual_machine", "vcluster", "block_pool"];
-const WORKLOAD_TIER = KIND_ORDER.indexOf("virtual_machine");
 const ACTION_ORDER: Readonly<Record<PlannedChange["action"], number>> = { delete: 0, replace: 0, update: 1, create: 2 };
 
-/** Workloads share one tier: they depend on inventory and quotas, never on each other. */
-const tier = (k: ResourceKind) => Math.min(KIND_ORDER.indexOf(k), WORKLOAD_TIER);
+/** Each kind's dependency tier (kinds/): workloads share one, they never depend on each other. */
+const tier = (k: ResourceKind) => rulesOf(k).tier;
 
 function rank(c: PlannedChange): [number, number, number] {
-  if (c.action === "delete") return [0, KIND_ORDER.length - tier(c.kind), 0];
+  if (c.action === "delete") return [0, -tier(c.kind), 0];
   return [1, tier(c.kind), ACTION_ORDER[c.action]];
 }
 
