@@ -4,21 +4,20 @@
  * ledger transaction (apply) and over an in-memory copy (plan/preview).
  */
 import { OtterscaleError, type Problem } from "../domain/errors";
-import { DIMENSIONS, DIMENSION_ATTRIBUTE, fromMilli, sub, ZERO, type Resources } from "../domain/resources";
+import { sub, ZERO } from "../domain/resources";
 import type { Allocation, LedgerRecord, ServerLoad } from "../ledger/records";
-import { candidateOf, membersOf, NO_LOAD } from "../model/inventory";
+import { candidateOf, NO_LOAD } from "../model/inventory";
 import type { Shape } from "../model/shape";
 import type { WorkloadRules } from "../kinds/types";
-import { bindFilters, capacityOf, checkInPlace, domainValue, place, runFilters, type Candidate, type Domain, type PlacementRequest } from "../placement";
-import { addUsage, checkLimitsCoverUse, checkQuota, describeViolation, describeViolations, NO_USAGE, type QuotaLimits, type QuotaViolation } from "../quota/quota";
+import { bindFilters, checkInPlace, domainValue, place, runFilters, type Candidate, type Domain, type PlacementRequest } from "../placement";
+import { addUsage, checkQuota, describeViolation, describeViolations, type QuotaLimits, type QuotaViolation } from "../quota/quota";
 import { WORKLOAD_KINDS, type ResourceKind, type WorkloadKind } from "../schema/catalog";
-import type { BaremetalGroupArgs, ServerArgs, TenantQuotaArgs, VirtualMachineArgs } from "../schema/types.gen";
+import type { BaremetalGroupArgs, TenantQuotaArgs, VirtualMachineArgs } from "../schema/types.gen";
 import type { DecisionContext } from "./decision-context";
-
 export type { DecisionContext };
 
 /** True when the plan this context belongs to deletes `kind key` (never at apply). */
-const isLeaving = (ctx: DecisionContext, kind: string, key: string): boolean => !!ctx.leaving?.has(`${kind}\u0000${key}`);
+export const isLeaving = (ctx: DecisionContext, kind: string, key: string): boolean => !!ctx.leaving?.has(`${kind}\u0000${key}`);
 
 /**
  * Marks an error about a referenced object that does not exist (yet): a parallel step of the same
@@ -61,7 +60,7 @@ async function quotaOf(ctx: DecisionContext, tenant: string, group: string): Pro
   return q.spec as unknown as TenantQuotaArgs;
 }
 
-function groupOf(ctx: DecisionContext, name: string): BaremetalGroupArgs {
+export function groupOf(ctx: DecisionContext, name: string): BaremetalGroupArgs {
   const g = ctx.inv.groups.get(name);
   if (!g) throw new OtterscaleError("not_found", `group ${name} does not exist`, [{ path: "group", message: `group ${name} does not exist` }], missingReference(`group ${name}`));
   return g;
@@ -296,156 +295,3 @@ export async function checkVmStaysPlaced(ctx: DecisionContext, existing: LedgerR
     );
   }
 }
-
-function consumersNamed(allocs: readonly Allocation[]): string {
-  return [...new Set(allocs.map((a) => `${a.kind} ${a.key}`))].sort().join(", ");
-}
-
-/** A server's new spec must still hold what is allocated on it. */
-export async function checkServerUpdate(ctx: DecisionContext, name: string, spec: ServerArgs): Promise<void> {
-  await checkMembershipKept(ctx, name, spec);
-  const load = (await ctx.tx.serverLoad([name])).get(name);
-  if (!load) return;
-  const cap = capacityOf(spec);
-  const short: Problem[] = [];
-  for (const d of DIMENSIONS) {
-    if (load.allocated[d] > cap.capacity[d]) {
-      short.push({
-        path: d === "gpus" ? "gpus" : DIMENSION_ATTRIBUTE[d],
-        message: `capacity ${fromMilli(cap.capacity[d])} would be below the ${fromMilli(load.allocated[d])} allocated`,
-      });
-    }
-  }
-  for (const [model, used] of Object.entries(load.gpuModels)) {
-    if (used > (cap.gpuModels[model] ?? 0)) short.push({ path: "gpus", message: `${model}: ${fromMilli(used)} GPUs allocated, capacity would be ${fromMilli(cap.gpuModels[model] ?? 0)}` });
-  }
-  if (short.length) {
-    const consumers = consumersNamed(await ctx.tx.allocations({ servers: [name] }));
-    throw new OtterscaleError(
-      "in_use",
-      `cannot shrink server ${name} below what is allocated (${short.map((p) => `${p.path} ${p.message}`).join("; ")}); consumers: ${consumers}`,
-      short,
-      { consumers },
-    );
-  }
-}
-
-export async function checkServerDelete(ctx: DecisionContext, name: string): Promise<void> {
-  const allocs = (await ctx.tx.allocations({ servers: [name] })).filter((a) => !isLeaving(ctx, a.kind, a.key));
-  if (allocs.length) {
-    const consumers = consumersNamed(allocs);
-    throw new OtterscaleError("in_use", `cannot delete server ${name}: it holds allocations of ${consumers}`, [], { consumers });
-  }
-  const listing = [...ctx.inv.groups.entries()].filter(([g, spec]) => (spec.servers ?? []).includes(name) && !isLeaving(ctx, "baremetal_group", g)).map(([g]) => g);
-  if (listing.length) {
-    throw new OtterscaleError(
-      "in_use",
-      `cannot delete server ${name}: group(s) ${listing.join(", ")} list it in servers; remove it there first (or make the group depend on the server)`,
-      [],
-      { consumers: listing.join(", ") },
-    );
-  }
-}
-
-/**
- * Relabelling or moving a server (labels, rack, zone, region) can take it out of a selector-based
- * group; that is refused, like the same change made on the group, while the server holds that
- * group's workloads.
- */
-async function checkMembershipKept(ctx: DecisionContext, name: string, spec: ServerArgs): Promise<void> {
-  const after = new Map(ctx.inv.servers);
-  after.set(name, spec);
-  for (const [group, g] of ctx.inv.groups) {
-    if (!ctx.inv.members(group).includes(name)) continue;
-    const members = membersOf(g, after);
-    if (!members.includes(name)) await checkGroupUpdate(ctx, group, members);
-  }
-}
-
-export async function checkGroupCreate(ctx: DecisionContext, spec: BaremetalGroupArgs): Promise<void> {
-  const missing = (spec.servers ?? []).filter((s) => !ctx.inv.servers.has(s));
-  if (missing.length) {
-    throw new OtterscaleError(
-      "not_found",
-      `group ${spec.name}: unknown server(s) ${missing.join(", ")}`,
-      [{ path: "servers", message: `unknown server(s): ${missing.join(", ")}` }],
-      missingReference(`server(s) ${missing.join(", ")}`),
-    );
-  }
-}
-
-/** Removing members that hold allocations of the group's workloads would strand them. */
-export async function checkGroupUpdate(ctx: DecisionContext, name: string, newMembers: readonly string[]): Promise<void> {
-  const keep = new Set(newMembers);
-  const workloads = await ctx.tx.list({ kinds: WORKLOAD_KINDS, grp: name });
-  const stranded: string[] = [];
-  for (const w of workloads) {
-    for (const a of await ctx.tx.allocations({ consumer: { kind: w.kind, key: w.key } })) {
-      if (!keep.has(a.server)) stranded.push(`${w.kind} ${w.key} on ${a.server}`);
-    }
-  }
-  if (stranded.length) {
-    throw new OtterscaleError("in_use", `group ${name}: the change removes servers that hold its workloads: ${stranded.join(", ")}`, [
-      { path: "servers", message: `would remove servers holding ${stranded.join(", ")}` },
-    ]);
-  }
-}
-
-export async function checkGroupDelete(ctx: DecisionContext, name: string): Promise<void> {
-  const refs = (await ctx.tx.list({ kinds: ["tenant_quota", ...WORKLOAD_KINDS], grp: name })).filter((r) => !isLeaving(ctx, r.kind, r.key));
-  if (refs.length) {
-    const names = refs.map((r) => `${r.kind} ${r.key}`).join(", ");
-    throw new OtterscaleError("in_use", `cannot delete group ${name}: referenced by ${names}`, [], { consumers: names });
-  }
-}
-
-export async function checkQuotaCreate(ctx: DecisionContext, spec: TenantQuotaArgs): Promise<void> {
-  groupOf(ctx, spec.group);
-}
-
-export async function checkQuotaUpdate(ctx: DecisionContext, spec: TenantQuotaArgs): Promise<void> {
-  const used = await ctx.tx.usage(spec.tenant, spec.group);
-  const below = checkLimitsCoverUse(limitsOf(spec), used);
-  if (below.length) {
-    throw new OtterscaleError(
-      "in_use",
-      `cannot lower the quota of tenant ${spec.tenant} in group ${spec.group} below current use: ${below
-        .map((v) => `${v.dimension} limit ${v.limit} < used ${v.used}`)
-        .join("; ")}`,
-      below.map((v) => ({ path: v.dimension.startsWith("max_") ? v.dimension : quotaAttr(v.dimension), message: `limit ${v.limit} is below the ${v.used} in use` })),
-    );
-  }
-}
-
-const quotaAttr = (dim: string) => ({ virtual_machines: "max_virtual_machines", vclusters: "max_vclusters", block_pools: "max_block_pools" })[dim] ?? dim;
-
-export async function checkQuotaDelete(ctx: DecisionContext, tenant: string, group: string): Promise<void> {
-  const held = (await ctx.tx.list({ kinds: WORKLOAD_KINDS, tenant, grp: group })).filter((r) => !isLeaving(ctx, r.kind, r.key));
-  if (held.length) {
-    const names = held.map((r) => `${r.kind} ${r.key}`).join(", ");
-    throw new OtterscaleError("in_use", `cannot delete the quota of tenant ${tenant} in group ${group}: the tenant still holds ${names}`, [], { consumers: names });
-  }
-}
-
-/** Warnings for a group whose quotas add up to more than its capacity (overcommitted caps are legal). */
-export async function quotaOvercommit(ctx: DecisionContext, group: string): Promise<string[]> {
-  const quotas = await ctx.tx.list({ kinds: ["tenant_quota"], grp: group });
-  if (!quotas.length) return [];
-  const members = ctx.inv.members(group);
-  let capacity: Resources = ZERO;
-  for (const m of members) {
-    const c = capacityOf(ctx.inv.servers.get(m)!).capacity;
-    capacity = { cpu: capacity.cpu + c.cpu, memory: capacity.memory + c.memory, storage: capacity.storage + c.storage, gpus: capacity.gpus + c.gpus };
-  }
-  const sums: Resources = { ...ZERO };
-  for (const q of quotas) {
-    const l = limitsOf(q.spec as unknown as TenantQuotaArgs).resources;
-    for (const d of DIMENSIONS) sums[d] += l[d] ?? 0;
-  }
-  return DIMENSIONS.filter((d) => sums[d] > capacity[d]).map(
-    (d) =>
-      `quotas in group ${group} add up to ${fromMilli(sums[d])} ${DIMENSION_ATTRIBUTE[d]}, more than its capacity of ${fromMilli(capacity[d])} (${quotas.length} quota(s))`,
-  );
-}
-
-export { NO_USAGE };

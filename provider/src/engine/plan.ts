@@ -8,7 +8,7 @@ import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
 import type { ResourceKind } from "../schema/catalog";
 import type { Diagnostic, PlannedChange, PlanResult } from "./contract";
 import type { DecisionContext } from "./decide";
-import { quotaOvercommit } from "./decide";
+import { quotaOvercommit } from "./quota-guards";
 import { InventoryCache } from "./inventory";
 import { MemoryTx } from "./memory-tx";
 import { checkSameAsExisting, type Validated } from "./reserve";

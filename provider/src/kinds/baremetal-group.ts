@@ -4,7 +4,7 @@
  * delete while quotas or workloads name it. State: member_servers, total_*, allocated_*.
  * Rendered with its resolved member servers.
  */
-import { checkGroupCreate, checkGroupDelete, checkGroupUpdate } from "../engine/decide";
+import { checkGroupCreate, checkGroupDelete, checkGroupUpdate } from "../engine/inventory-guards";
 import { groupTotals } from "../engine/group-totals";
 import { membersOf } from "../model/inventory";
 import type { BaremetalGroupArgs } from "../schema/types.gen";

@@ -3,7 +3,7 @@
  * is allocated on it (capacity, GPU models, group membership) and refuse a delete while it holds
  * workloads. State: allocated_* from the ledger's load on it.
  */
-import { checkServerDelete, checkServerUpdate } from "../engine/decide";
+import { checkServerDelete, checkServerUpdate } from "../engine/inventory-guards";
 import { dimensionAttrs } from "../engine/records";
 import { NO_LOAD } from "../model/inventory";
 import { bmcAddressProblems } from "../model/bmc";

@@ -3,7 +3,7 @@
  * group, an update may not go below what is in use, a delete waits for the tenant's workloads.
  * State: used_* from the ledger. Its manifest caps every GPU model by device name.
  */
-import { checkQuotaCreate, checkQuotaDelete, checkQuotaUpdate } from "../engine/decide";
+import { checkQuotaCreate, checkQuotaDelete, checkQuotaUpdate } from "../engine/quota-guards";
 import { dimensionAttrs } from "../engine/records";
 import type { TenantQuotaArgs } from "../schema/types.gen";
 import type { KindRules } from "./types";
