@@ -15,7 +15,7 @@ async function run() {
     ["ledger", ledger],
     ["ledger-pg", ledgerPg],
     ["pulumi", pulumi],
-    ["terraform", () => terraform({ runs: 20, scale: 500 })],
+    ["terraform", () => terraform({ runs: 20 })],
   ];
   for (const [name, bench] of all) {
     if (only.length && !only.includes(name)) continue;
