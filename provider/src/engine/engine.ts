@@ -14,7 +14,7 @@ import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
 import type { DataSourceKind, ResourceKind } from "../schema/catalog";
 import { validateInput } from "../schema/validate";
 import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "./contract";
-import { isWorkload, limitsOf, type DecisionContext } from "./decide";
+import { limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
 import { canonical, idFormatOf, keyOf, splitSecrets } from "./records";
 import { semanticProblems } from "./semantics";
@@ -29,8 +29,9 @@ import { checkDelete, checkSameAsExisting, identityPath, isTombstone, reserveCre
 import { desiredOf, secretInputs, updateOutcome } from "./desired";
 import { readDataSource } from "./data-sources";
 import { LocationGuard } from "./location";
-import { checkOwner, visibleTo } from "./owners";
+import { checkOwner } from "./owners";
 import { removeUnowned } from "./orphans";
+import { ReadCoalescer, readBatch } from "./read-batch";
 
 /** A row this operation holds, and what the controller is asked to make exist. */
 interface Held {
@@ -55,6 +56,18 @@ export class Engine implements EngineApi {
   private readonly missing = new Set<string>();
   private readonly location: LocationGuard;
   private staleSettled?: Promise<void>;
+  private readonly reads = new ReadCoalescer((reqs) =>
+    readBatch(
+      {
+        ledger: this.ledger,
+        controllers: this.controllers,
+        inventory: this.inventory,
+        checkLocation: () => this.location.check(),
+        noteMissing: (kind, id, missing) => (missing ? this.missing.add(objectId(kind, id)) : this.missing.delete(objectId(kind, id))),
+      },
+      reqs,
+    ),
+  );
   /** Read-only questions (inventory, usage, allocations, audit, a plan's impact). */
   readonly queries: Queries;
 
@@ -198,21 +211,9 @@ export class Engine implements EngineApi {
    * the backend reads as gone (so the front end plans its re-creation) while its row and
    * allocations stay held, and a stale reservation is left for the next mutation or reconcile.
    */
-  async read(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<State | undefined> {
-    const rec = await this.ledger.read((tx) => tx.get(kind, id));
-    if (!rec || rec.state === "pending" || isTombstone(rec)) return undefined;
-    if (!visibleTo(rec, opts.owner)) return undefined; // taken over by another workspace or stack: gone from this one
-    await this.location.check();
-    const observed = await this.controllers.forKind(kind).get(id);
-    if (!observed && isWorkload(kind)) {
-      this.missing.add(objectId(kind, id));
-      return undefined;
-    }
-    this.missing.delete(objectId(kind, id));
-    return this.ledger.read(async (tx) => {
-      const s = await stateOf(tx, await this.inventory.load(tx), rec, observed ?? undefined, {});
-      return observed ? s : { ...s, status: "Missing" };
-    });
+  read(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<State | undefined> {
+    // Concurrent reads (a refresh) share one ledger transaction: read-batch.ts.
+    return this.reads.read(kind, id, opts);
   }
 
   async import(kind: ResourceKind, id: string): Promise<State> {

@@ -31,6 +31,13 @@ const str = (v: TfValue | undefined): string | undefined => (typeof v === "strin
 
 const WORKLOADS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
 
+/**
+ * get_provider_schema_optional: the schema is static and no call needs GetProviderSchema to have
+ * run first, so Terraform may answer later provider processes of the same run (a plan starts
+ * three) from the schema it cached from the first, instead of asking each process again.
+ */
+const SERVER_CAPABILITIES = { plan_destroy: true, get_provider_schema_optional: true, move_resource_state: false } as const;
+
 export class ProviderServer {
   private engineConfig: EngineConfig = {};
   private engine?: Promise<EngineApi>;
@@ -57,7 +64,7 @@ export class ProviderServer {
   async GetMetadata(): Promise<Res> {
     const { resources, dataSources } = specs();
     return {
-      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false },
+      server_capabilities: SERVER_CAPABILITIES,
       resources: [...resources.keys()].map((type_name) => ({ type_name })),
       data_sources: [...dataSources.keys()].map((type_name) => ({ type_name })),
       functions: [],
@@ -74,7 +81,7 @@ export class ProviderServer {
       data_source_schemas: Object.fromEntries([...dataSources].map(([k, s]) => [k, schemaToProto(s)])),
       functions: {},
       ephemeral_resource_schemas: {},
-      server_capabilities: { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false },
+      server_capabilities: SERVER_CAPABILITIES,
       diagnostics: [],
     };
   }

@@ -1,0 +1,124 @@
+/**
+ * Coalesced reads. A Terraform refresh sends one ReadResource per resource, up to its
+ * parallelism at once; answered one by one, each costs two ledger transactions and an inventory
+ * check. Here reads that arrive together (in the same turn of the event loop, or while a batch is
+ * running) are answered as one batch: one ledger read transaction for every record and the
+ * states computed from it, and one location check.
+ *
+ * Freshness: a batch's snapshot is taken after every read in it arrived, and a read that arrives
+ * while a batch runs waits for the next batch, so no read is answered from data older than its
+ * call. Reads never write (a read-only ledger transaction; backend `get`s only).
+ */
+import type { Controllers, ObservedObject } from "../controllers/types";
+import type { Ledger, LedgerRecord } from "../ledger/records";
+import type { ResourceKind } from "../schema/catalog";
+import type { ReadOptions, State } from "./contract";
+import { isWorkload } from "./decide";
+import type { InventoryCache } from "./inventory";
+import { visibleTo } from "./owners";
+import { isTombstone } from "./reserve";
+import { stateOf } from "./state";
+
+export interface ReadRequest {
+  readonly kind: ResourceKind;
+  readonly id: string;
+  readonly opts: ReadOptions;
+}
+
+/** One answer per request: the state, undefined (gone), or the error of that read alone. */
+export type ReadAnswer = { ok: true; value: State | undefined } | { ok: false; error: unknown };
+
+interface Waiting extends ReadRequest {
+  resolve(v: State | undefined): void;
+  reject(e: unknown): void;
+}
+
+/** Queues reads and runs them in batches, one batch at a time. */
+export class ReadCoalescer {
+  private queue: Waiting[] = [];
+  private running = false;
+  private scheduled = false;
+
+  constructor(private readonly runBatch: (reqs: readonly ReadRequest[]) => Promise<ReadAnswer[]>) {}
+
+  read(kind: ResourceKind, id: string, opts: ReadOptions): Promise<State | undefined> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind, id, opts, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** The next batch starts once the event loop has taken the reads that arrived with this one. */
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    if (!batch.length) return;
+    this.running = true;
+    try {
+      const answers = await this.runBatch(batch);
+      batch.forEach((w, i) => {
+        const a = answers[i];
+        if (a.ok) w.resolve(a.value);
+        else w.reject(a.error);
+      });
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+    } finally {
+      this.running = false;
+      if (this.queue.length) this.schedule();
+    }
+  }
+}
+
+export interface BatchReadDeps {
+  readonly ledger: Ledger;
+  readonly controllers: Controllers;
+  readonly inventory: InventoryCache;
+  /** The location guard's check (cached once it passes; it reads the ledger itself). */
+  checkLocation(): Promise<void>;
+  /** Records what a read learnt about a workload missing on the backend (engine.missing). */
+  noteMissing(kind: ResourceKind, id: string, missing: boolean): void;
+}
+
+const settle = <T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+/**
+ * The object of each request as the ledger and the backend see it now, all from one ledger read
+ * transaction (see Engine.read for what a single read answers).
+ */
+export async function readBatch(deps: BatchReadDeps, reqs: readonly ReadRequest[]): Promise<ReadAnswer[]> {
+  // Before the transaction: the check reads the ledger on its own (a reader waiting on the
+  // reader would deadlock). Its failure fails only the reads that need the backend.
+  const location = await settle(deps.checkLocation());
+  return deps.ledger.read(async (tx) => {
+    const inv = await deps.inventory.load(tx);
+    const one = async (r: ReadRequest): Promise<State | undefined> => {
+      const rec: LedgerRecord | undefined = await tx.get(r.kind, r.id);
+      if (!rec || rec.state === "pending" || isTombstone(rec)) return undefined;
+      if (!visibleTo(rec, r.opts.owner)) return undefined; // taken over by another workspace or stack: gone from this one
+      if (!location.ok) throw location.error;
+      const observed: ObservedObject | undefined = await deps.controllers.forKind(r.kind).get(r.id);
+      if (!observed && isWorkload(r.kind)) {
+        deps.noteMissing(r.kind, r.id, true);
+        return undefined;
+      }
+      deps.noteMissing(r.kind, r.id, false);
+      const s = await stateOf(tx, inv, rec, observed ?? undefined, {});
+      return observed ? s : { ...s, status: "Missing" };
+    };
+    return Promise.all(reqs.map((r) => settle(one(r))));
+  });
+}
