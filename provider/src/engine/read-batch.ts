@@ -9,7 +9,7 @@
  * while a batch runs waits for the next batch, so no read is answered from data older than its
  * call. Reads never write (a read-only ledger transaction; backend `get`s only).
  */
-import type { Controllers, ObservedObject } from "../controllers/types";
+import type { Controllers } from "../controllers/types";
 import type { Ledger, LedgerRecord } from "../ledger/records";
 import type { ResourceKind } from "../schema/catalog";
 import type { ReadOptions, State } from "./contract";
@@ -104,21 +104,34 @@ export async function readBatch(deps: BatchReadDeps, reqs: readonly ReadRequest[
   // reader would deadlock). Its failure fails only the reads that need the backend.
   const location = await settle(deps.checkLocation());
   return deps.ledger.read(async (tx) => {
+    // The transaction's queries run one after another (a PostgreSQL connection takes one query
+    // at a time); only the backend reads, which do not touch it, run side by side.
     const inv = await deps.inventory.load(tx);
-    const one = async (r: ReadRequest): Promise<State | undefined> => {
-      const rec: LedgerRecord | undefined = await tx.get(r.kind, r.id);
-      if (!rec || rec.state === "pending" || isTombstone(rec)) return undefined;
-      if (!visibleTo(rec, r.opts.owner)) return undefined; // taken over by another workspace or stack: gone from this one
-      if (!location.ok) throw location.error;
-      const observed: ObservedObject | undefined = await deps.controllers.forKind(r.kind).get(r.id);
-      if (!observed && isWorkload(r.kind)) {
+    const records: (LedgerRecord | undefined)[] = [];
+    for (const r of reqs) records.push(await tx.get(r.kind, r.id));
+    const observed = await Promise.all(
+      reqs.map((r, i) => {
+        const rec = records[i];
+        if (!rec || rec.state === "pending" || isTombstone(rec)) return { ok: true as const, value: null }; // gone
+        if (!visibleTo(rec, r.opts.owner)) return { ok: true as const, value: null }; // taken over by another workspace or stack: gone from this one
+        if (!location.ok) return location;
+        return settle(Promise.resolve().then(() => deps.controllers.forKind(r.kind).get(r.id)));
+      }),
+    );
+    const answers: ReadAnswer[] = [];
+    for (const [i, r] of reqs.entries()) {
+      const rec = records[i];
+      const o = observed[i];
+      if (!o.ok) answers.push(o);
+      else if (o.value === null || !rec) answers.push({ ok: true, value: undefined });
+      else if (!o.value && isWorkload(r.kind)) {
         deps.noteMissing(r.kind, r.id, true);
-        return undefined;
+        answers.push({ ok: true, value: undefined });
+      } else {
+        deps.noteMissing(r.kind, r.id, false);
+        answers.push(await settle(stateOf(tx, inv, rec, o.value, {}).then((s) => (o.value ? s : { ...s, status: "Missing" }))));
       }
-      deps.noteMissing(r.kind, r.id, false);
-      const s = await stateOf(tx, inv, rec, observed ?? undefined, {});
-      return observed ? s : { ...s, status: "Missing" };
-    };
-    return Promise.all(reqs.map((r) => settle(one(r))));
+    }
+    return answers;
   });
 }
