@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import type { Engine } from "../../provider/src/engine/engine";
-import type { KindController } from "../../provider/src/controllers/types";
+import type { Answer, KindController, ObservedObject } from "../../provider/src/controllers/types";
 import type { Ledger } from "../../provider/src/ledger/records";
 import { fileOf } from "../../provider/src/controllers/gitops/paths";
 import { BACKENDS, seedEstate, testEngine, vm } from "../support/estate";
@@ -23,6 +23,27 @@ function countReads(engine: Engine): { readonly count: number } {
     return orig(fn);
   };
   return counter;
+}
+
+/**
+ * Runs `before(keys)` ahead of every backend read of the VM controller (get, and the batch
+ * getMany), then `after` on each answer.
+ */
+function aroundReads(engine: Engine, before: (keys: readonly string[]) => Promise<void> | void, after: (key: string, a: Answer<ObservedObject | undefined>) => Answer<ObservedObject | undefined> = (_, a) => a): void {
+  const c = engine.controllers.forKind("virtual_machine") as KindController;
+  const get = c.get.bind(c);
+  c.get = async (key, ctx) => {
+    await before([key]);
+    const a = after(key, await get(key, ctx).then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error })));
+    if (!a.ok) throw a.error;
+    return a.value;
+  };
+  const many = c.getMany?.bind(c);
+  if (many)
+    c.getMany = async (keys, expected, ctx) => {
+      await before(keys);
+      return (await many(keys, expected, ctx)).map((a, i) => after(keys[i], a));
+    };
 }
 
 const VMS = 12;
@@ -71,12 +92,11 @@ for (const backend of BACKENDS) {
     it("a failing or missing object fails or vanishes alone; the rest of the batch answers", async () => {
       await engine.read("virtual_machine", "acme/web-1"); // the location check passes once
       fs.rmSync(fileOf(path.join(home, "manifests"), "virtual_machine", "acme/web-2"));
-      const c = engine.controllers.forKind("virtual_machine") as KindController;
-      const get = c.get.bind(c);
-      c.get = async (key, ctx) => {
-        if (key === "acme/web-3") throw new Error("backend unreachable for web-3");
-        return get(key, ctx);
-      };
+      aroundReads(
+        engine,
+        () => undefined,
+        (key, a) => (key === "acme/web-3" ? { ok: false, error: new Error("backend unreachable for web-3") } : a),
+      );
       const reads = countReads(engine);
       const answers = await Promise.allSettled([1, 2, 3, 4].map((i) => engine.read("virtual_machine", `acme/web-${i}`)));
       assert.equal(reads.count, 1);
@@ -98,21 +118,18 @@ for (const backend of BACKENDS) {
 
       // The first batch is held inside its backend read until the write has committed and the
       // second read has been asked: the second must not join the running batch.
-      const c = engine.controllers.forKind("virtual_machine") as KindController;
-      const get = c.get.bind(c);
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
       let entered!: () => void;
       const inside = new Promise<void>((r) => (entered = r));
       let held = false;
-      c.get = async (k, ctx) => {
+      aroundReads(engine, async () => {
         if (!held) {
           held = true;
           entered();
           await gate;
         }
-        return get(k, ctx);
-      };
+      });
       const reads = countReads(engine);
       const first = engine.read("virtual_machine", key);
       await inside;

@@ -5,6 +5,7 @@
  * until the record or its placement changes, and it equals what the gitops controller writes.
  */
 import { renderManifests } from "../controllers/render";
+import type { DesiredObject } from "../controllers/types";
 import type { LedgerRecord } from "../ledger/records";
 import type { Inventory } from "./inventory";
 import { desiredOf } from "./desired";
@@ -14,6 +15,10 @@ import { desiredOf } from "./desired";
  * whose nodeSelector names s1's hostname and whose user data is a Secret reference plus its sha256.
  */
 export function manifestsOf(inv: Inventory, rec: LedgerRecord): string[] {
-  const desired = { ...desiredOf(inv, rec, rec.spec), digests: rec.secrets };
-  return renderManifests(desired).map((m) => JSON.stringify(m));
+  return renderManifests(ledgerDesired(inv, rec)).map((m) => JSON.stringify(m));
+}
+
+/** What the ledger says the backend holds for `rec`: the desired object rendered from its record. */
+export function ledgerDesired(inv: Inventory, rec: LedgerRecord): DesiredObject {
+  return { ...desiredOf(inv, rec, rec.spec), digests: rec.secrets };
 }

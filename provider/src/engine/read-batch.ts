@@ -9,15 +9,16 @@
  * while a batch runs waits for the next batch, so no read is answered from data older than its
  * call. Reads never write (a read-only ledger transaction; backend `get`s only).
  */
-import type { Controllers } from "../controllers/types";
+import type { Answer, Controllers, DesiredObject, KindController, ObservedObject } from "../controllers/types";
 import type { Ledger, LedgerRecord } from "../ledger/records";
 import type { ResourceKind } from "../schema/catalog";
 import type { ReadOptions, State } from "./contract";
 import { isWorkload } from "./decide";
-import type { InventoryCache } from "./inventory";
+import type { Inventory, InventoryCache } from "./inventory";
 import { visibleTo } from "./owners";
 import { isTombstone } from "./reserve";
 import { stateOf } from "./state";
+import { ledgerDesired } from "./manifests";
 
 export interface ReadRequest {
   readonly kind: ResourceKind;
@@ -26,7 +27,7 @@ export interface ReadRequest {
 }
 
 /** One answer per request: the state, undefined (gone), or the error of that read alone. */
-export type ReadAnswer = { ok: true; value: State | undefined } | { ok: false; error: unknown };
+export type ReadAnswer = Answer<State | undefined>;
 
 interface Waiting extends ReadRequest {
   resolve(v: State | undefined): void;
@@ -89,7 +90,22 @@ export interface BatchReadDeps {
   noteMissing(kind: ResourceKind, id: string, missing: boolean): void;
 }
 
-const settle = <T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> =>
+/** The backend's view of `keys`, one answer each. */
+async function observeAll(c: KindController, keys: readonly string[], expected: readonly (DesiredObject | undefined)[]): Promise<Answer<ObservedObject | undefined>[]> {
+  if (c.getMany) return c.getMany(keys, expected);
+  return Promise.all(keys.map((k) => settle(c.get(k))));
+}
+
+/** The rendering the backend should hold for `rec`; undefined when it cannot be rendered (the read then parses, and fails alone if it must). */
+function expectedOf(inv: Inventory, rec: LedgerRecord): DesiredObject | undefined {
+  try {
+    return ledgerDesired(inv, rec);
+  } catch {
+    return undefined;
+  }
+}
+
+const settle = <T>(p: Promise<T>): Promise<Answer<T>> =>
   p.then(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
@@ -109,15 +125,24 @@ export async function readBatch(deps: BatchReadDeps, reqs: readonly ReadRequest[
     const inv = await deps.inventory.load(tx);
     const records: (LedgerRecord | undefined)[] = [];
     for (const r of reqs) records.push(await tx.get(r.kind, r.id));
-    const observed = await Promise.all(
-      reqs.map((r, i) => {
-        const rec = records[i];
-        if (!rec || rec.state === "pending" || isTombstone(rec)) return { ok: true as const, value: null }; // gone
-        if (!visibleTo(rec, r.opts.owner)) return { ok: true as const, value: null }; // taken over by another workspace or stack: gone from this one
-        if (!location.ok) return location;
-        return settle(Promise.resolve().then(() => deps.controllers.forKind(r.kind).get(r.id)));
-      }),
-    );
+    // Backend reads, per kind: in one call where the adapter offers one (getMany), else one by one.
+    const needed = reqs.map((r, i) => {
+      const rec = records[i];
+      if (!rec || rec.state === "pending" || isTombstone(rec)) return false; // gone
+      return visibleTo(rec, r.opts.owner); // taken over by another workspace or stack: gone from this one
+    });
+    const observed = new Array<Answer<ObservedObject | undefined | null>>(reqs.length).fill({ ok: true, value: null });
+    if (!location.ok) needed.forEach((n, i) => n && (observed[i] = location));
+    else {
+      const byKind = new Map<ResourceKind, number[]>();
+      needed.forEach((n, i) => n && (byKind.get(reqs[i].kind) ?? byKind.set(reqs[i].kind, []).get(reqs[i].kind)!).push(i));
+      await Promise.all(
+        [...byKind].map(async ([kind, idx]) => {
+          const got = await settle(Promise.resolve().then(() => observeAll(deps.controllers.forKind(kind), idx.map((i) => reqs[i].id), idx.map((i) => expectedOf(inv, records[i]!)))));
+          idx.forEach((i, j) => (observed[i] = got.ok ? got.value[j] : got));
+        }),
+      );
+    }
     const answers: ReadAnswer[] = [];
     for (const [i, r] of reqs.entries()) {
       const rec = records[i];
