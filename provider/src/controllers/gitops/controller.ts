@@ -11,8 +11,9 @@ import { observeManifest, renderManifest, type Manifest } from "../render";
 import type { Answer, ControllerContext, ControllerLocation, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
 import { listDir, readFileIfExists, readFileIfExistsSync, removeFile, writeFileAtomic } from "./files";
 import { fileOf, INVENTORY_DIR, isInventoryKind, keyOf } from "./paths";
+import { plainYaml } from "./plain-yaml";
 
-const HEADER = "Rendered by otterscale-iac (gitops controller). Hand edits show up as drift on the next refresh.";
+export const HEADER = "Rendered by otterscale-iac (gitops controller). Hand edits show up as drift on the next refresh.";
 
 /** Manifest to file text: stable key order, no folding, no YAML anchors. */
 export function manifestToYaml(manifest: Manifest): string {
@@ -79,9 +80,10 @@ export class GitopsKindController implements KindController {
   /**
    * A refresh's batch. The files are small and few per batch (Terraform's parallelism): read
    * synchronously they cost a fraction of four thread-pool round trips each (open, stat, read,
-   * close). A file that is byte-for-byte what `expected` renders to is observed from that
-   * rendering instead of being parsed (YAML parsing is most of a refresh's CPU); any other text,
-   * a hand edit included, is parsed as `get` does.
+   * close). A file that is byte-for-byte what `expected` renders to (plain-yaml.ts writes it in
+   * the layout `manifestToYaml` uses) is observed from that rendering instead of being parsed:
+   * YAML parsing was most of a refresh's CPU. Any other text, a hand edit included, is parsed as
+   * `get` does.
    */
   async getMany(keys: readonly string[], expected: readonly (DesiredObject | undefined)[], ctx?: ControllerContext): Promise<Answer<ObservedObject | undefined>[]> {
     return keys.map((key, i) => {
@@ -93,7 +95,7 @@ export class GitopsKindController implements KindController {
         const want = expected[i];
         if (want && want.kind === this.kind) {
           const manifest = renderManifest(want);
-          if (manifestToYaml(manifest) === text) return { ok: true, value: observeManifest(this.kind, key, manifest, file) };
+          if (plainYaml(manifest, HEADER) === text) return { ok: true, value: observeManifest(this.kind, key, manifest, file) };
         }
         return { ok: true, value: this.observe(key, file, text) };
       } catch (error) {
