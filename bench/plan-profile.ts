@@ -12,6 +12,7 @@
  *
  *   node dist/bench/plan-profile.js [--n 500] [--keep DIR]
  *   node dist/bench/plan-profile.js --summarize DIR   # again, from a kept directory
+ *   node dist/bench/plan-profile.js --apply [--n 500]  # the apply that creates the estate instead
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -100,6 +101,16 @@ function summarizeProfile(file: string): void {
   for (const [f, ms] of top(fns, 12)) console.log(`    ${ms.toFixed(0).padStart(6)} ms  ${f}`);
 }
 
+/** `--apply`: the same summary for the apply that creates the estate. */
+async function profileApply(dir: string, baseEnv: NodeJS.ProcessEnv, n: number, out: string): Promise<void> {
+  mkdirSync(out, { recursive: true });
+  const env = { ...baseEnv, TF_LOG_CORE: "trace", TF_LOG_PROVIDER: "info", TF_LOG_PATH: path.join(out, "terraform-trace.log"), NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${out}` };
+  const applied = await run(dir, env, ["apply", "-auto-approve", "-no-color", "-input=false"]);
+  if (applied.code !== 0) throw new Error(`apply failed: ${applied.stderr.slice(0, 2000)}`);
+  console.log(`apply of ${n} VMs, traced and profiled: ${(applied.ms / 1000).toFixed(1)} s`);
+  summarizeDir(out);
+}
+
 /** The summary of a kept directory (its trace log and CPU profiles). */
 export function summarizeDir(dir: string): void {
   timeline(readFileSync(path.join(dir, "terraform-trace.log"), "utf8"));
@@ -117,6 +128,7 @@ export async function main(): Promise<void> {
   const s = await tfSession();
   try {
     s.write("main.tf", vmConfig(n));
+    if (process.argv.includes("--apply")) return await profileApply(s.dir, s.env, n, arg("--keep") ?? path.join(s.dir, "..", "profile"));
     const applied = await run(s.dir, s.env, ["apply", "-auto-approve", "-no-color", "-input=false"]);
     if (applied.code !== 0) throw new Error(`apply failed: ${applied.stderr.slice(0, 2000)}`);
     console.log(`apply of ${n} VMs: ${(applied.ms / 1000).toFixed(1)} s`);

@@ -15,9 +15,13 @@ import { plainYaml } from "./plain-yaml";
 
 export const HEADER = "Rendered by otterscale-iac (gitops controller). Hand edits show up as drift on the next refresh.";
 
-/** Manifest to file text: stable key order, no folding, no YAML anchors. */
+/**
+ * Manifest to file text: stable key order, no folding, no YAML anchors. A manifest of plain
+ * values (all of today's) takes the fast writer, which writes the yaml library's very bytes
+ * (test/controllers/plain-yaml.test.ts); anything else goes to the library.
+ */
 export function manifestToYaml(manifest: Manifest): string {
-  return `# ${HEADER}\n${stringify(manifest, { lineWidth: 0, aliasDuplicateObjects: false })}`;
+  return plainYaml(manifest, HEADER) ?? `# ${HEADER}\n${stringify(manifest, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }
 
 function checkContext(ctx: ControllerContext | undefined, what: string): void {

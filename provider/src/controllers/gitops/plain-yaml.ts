@@ -77,7 +77,7 @@ function inline(v: unknown): string | undefined {
  * `# header\na:\n  b: 1\nc:\n  - x\n`; undefined when `doc` holds anything but plain values.
  */
 export function plainYaml(doc: unknown, header: string): string | undefined {
-  if (!isMap(doc)) return undefined;
+  if (!isMap(doc) || inline(doc) !== undefined) return undefined; // an empty document: left to the yaml library
   const out: string[] = [`# ${header}`];
   if (!block(doc as Plain, 0, out)) return undefined;
   return `${out.join("\n")}\n`;
