@@ -34,7 +34,7 @@ function scalar(v: unknown): string | undefined {
 
 const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype;
 
-/** Lines of `v` (a non-empty map or sequence) at `indent`, or undefined when it holds anything not plain. */
+/** Appends the lines of `v` (a non-empty map or sequence) at `indent` to `out`; false when it holds anything not plain. */
 function block(v: unknown, indent: number, out: string[]): boolean {
   const pad = " ".repeat(indent);
   if (Array.isArray(v)) {
@@ -59,7 +59,7 @@ function block(v: unknown, indent: number, out: string[]): boolean {
     if (s !== undefined) out.push(`${pad}${k}: ${s}`);
     else {
       out.push(`${pad}${k}:`);
-      if (!block(x, Array.isArray(x) ? indent + 2 : indent + 2, out)) return false;
+      if (!block(x, indent + 2, out)) return false; // a sequence under a key is indented too (the yaml library's layout)
     }
   }
   return true;
