@@ -16,7 +16,7 @@ async function run() {
     ["ledger", ledger],
     ["ledger-pg", ledgerPg],
     ["pulumi", pulumi],
-    ["terraform", () => terraform({ runs: 20, scale: 500 })],
+    ["terraform", () => terraform({ runs: 20 })],
     ["review", review],
   ];
   for (const [name, bench] of all) {

@@ -1,15 +1,22 @@
 /**
  * Terraform provider benchmarks (prints figures; no assertions).
  *
- * 1. Start-to-handshake: spawn the provider as Terraform does (magic cookie, PLUGIN_CLIENT_CERT)
- *    and time until the handshake line; also until the first RPC (GetProviderSchema over mutual
- *    TLS) answers. >= 20 runs, median and p90, for bin/terraform-provider-otterscale (the wrapper:
- *    bash + Node 24 + dist/, target 300 ms) and the self-contained executable (scripts/sea.js,
- *    built from the current dist/ into a temp directory, or --sea PATH; target 150 ms).
- * 2. (--scale N, needs the real engine) `terraform apply` of N otterscale_virtual_machine vs N
- *    terraform_data, with the real binary and the real engine (ledger under a temp OTTERSCALE_HOME).
+ * 1. Start-to-handshake (full mode, or --startup): spawn the provider as Terraform does (magic
+ *    cookie, PLUGIN_CLIENT_CERT) and time until the handshake line; also until the first RPC
+ *    (GetProviderSchema over mutual TLS) answers. >= 20 runs, median and p90, for
+ *    bin/terraform-provider-otterscale (the wrapper: bash + Node 24 + dist/, target 300 ms) and the
+ *    self-contained executable (scripts/sea.js, built from the current dist/ into a temp
+ *    directory, or --sea PATH; target 150 ms).
+ * 2. Estate scale: `terraform apply`, a no-change `terraform plan` and `terraform destroy` of N
+ *    otterscale_virtual_machine (plus the servers, group and quota they need; real binary, real
+ *    engine, ledger and manifests under a temp OTTERSCALE_HOME) against N terraform_data whose
+ *    input carries the same six arguments. Rounds interleave the two (and alternate which goes
+ *    first), so a busy shared machine slows both alike; medians and ratios per N in one table.
  *
- *   node dist/bench/terraform.bench.js [--runs 20] [--scale 500] [--sea PATH]
+ *   node dist/bench/terraform.bench.js --quick                 # N = 100, 2 rounds, no startup part
+ *   node dist/bench/terraform.bench.js                         # startup + N = 500 (3 rounds) and 2,000 (1 round)
+ *   node dist/bench/terraform.bench.js --sizes 500 --rounds 3  # just that
+ *   options: [--runs 20] [--sea PATH] [--startup] [--no-startup]
  */
 import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
@@ -97,61 +104,133 @@ async function startup(runs: number, sea: string | undefined): Promise<void> {
   console.log(`handshake median, self-contained / wrapper: ${(medians.sea / medians.wrapper).toFixed(2)}x`);
 }
 
-async function timed(label: string, fn: () => Promise<{ code: number; stderr: string }>): Promise<number> {
+interface Timed {
+  readonly s: number;
+  readonly stdout: string;
+}
+
+async function timed(label: string, fn: () => Promise<{ code: number; stdout: string; stderr: string }>): Promise<Timed> {
   const t0 = performance.now();
   const r = await fn();
   const s = (performance.now() - t0) / 1000;
   if (r.code !== 0) throw new Error(`${label} failed (${r.code}): ${r.stderr.slice(0, 2000)}`);
-  console.log(`${label}: ${s.toFixed(1)} s`);
-  return s;
+  console.log(`  ${label}: ${s.toFixed(2)} s`);
+  return { s, stdout: r.stdout };
 }
 
-/**
- * N VMs (real binary, real engine) vs N terraform_data, side by side, 3 rounds, medians. Two
- * baselines, because Terraform core's own cost grows with the size of each resource's value:
- * bare `terraform_data` (a string input), and `terraform_data` whose input carries the same six
- * arguments each VM is configured with.
- */
-async function scale(n: number, rounds = 3): Promise<void> {
+/** The otterscale estate: N VMs and the servers (30 VMs each), group and quota they need. */
+export function vmConfig(n: number): string {
   const servers = Math.ceil(n / 30);
-  const vmConfig =
+  return (
     `terraform {\n  required_providers {\n    otterscale = { source = "otterscale/otterscale" }\n  }\n}\n\n` +
     `resource "otterscale_server" "s" {\n  count = ${servers}\n  name = "node-\${count.index}"\n  rack = "r\${count.index % 4}"\n  cpu_cores = 128\n  memory_gib = 512\n  storage_gib = 10000\n}\n\n` +
     `resource "otterscale_baremetal_group" "g" {\n  name = "general"\n  servers = otterscale_server.s[*].name\n}\n\n` +
     `resource "otterscale_tenant_quota" "q" {\n  tenant = "team-a"\n  group = otterscale_baremetal_group.g.name\n  cpu_cores = ${n * 2}\n  memory_gib = ${n * 4}\n  storage_gib = ${n * 20}\n}\n\n` +
-    `resource "otterscale_virtual_machine" "vm" {\n  count = ${n}\n  name = "vm-\${count.index}"\n  tenant = otterscale_tenant_quota.q.tenant\n  group = otterscale_tenant_quota.q.group\n  cpu_cores = 1\n  memory_gib = 2\n  disk_gib = 10\n}\n`;
-  const bare = `resource "terraform_data" "d" {\n  count = ${n}\n  input = "d-\${count.index}"\n}\n`;
-  const sameArgs = `resource "terraform_data" "d" {\n  count = ${n}\n  input = { name = "vm-\${count.index}", tenant = "team-a", group = "general", cpu_cores = 1, memory_gib = 2, disk_gib = 10 }\n}\n`;
-  const samples: Record<string, number[]> = { ours: [], bare: [], sameArgs: [], plan: [] };
+    `resource "otterscale_virtual_machine" "vm" {\n  count = ${n}\n  name = "vm-\${count.index}"\n  tenant = otterscale_tenant_quota.q.tenant\n  group = otterscale_tenant_quota.q.group\n  cpu_cores = 1\n  memory_gib = 2\n  disk_gib = 10\n}\n`
+  );
+}
+
+/** The baseline: Terraform's own cost for N resources carrying the same six arguments. */
+export const baselineConfig = (n: number): string =>
+  `resource "terraform_data" "d" {\n  count = ${n}\n  input = { name = "vm-\${count.index}", tenant = "team-a", group = "general", cpu_cores = 1, memory_gib = 2, disk_gib = 10 }\n}\n`;
+
+const STEPS = ["apply", "plan", "destroy"] as const;
+type Step = (typeof STEPS)[number];
+const ARGS: Record<Step, string[]> = {
+  apply: ["apply", "-auto-approve", "-no-color", "-input=false"],
+  plan: ["plan", "-no-color", "-input=false", "-detailed-exitcode"],
+  destroy: ["destroy", "-auto-approve", "-no-color", "-input=false"],
+};
+
+export interface ScaleResult {
+  readonly n: number;
+  readonly rounds: number;
+  /** Median seconds per step, otterscale and baseline. */
+  readonly ours: Record<Step, number>;
+  readonly base: Record<Step, number>;
+}
+
+/**
+ * N VMs vs N terraform_data, `rounds` rounds. Each round makes two fresh workspaces and runs
+ * apply, no-change plan and destroy in each, alternating the two step by step (and which one
+ * goes first from round to round).
+ */
+export async function scale(n: number, rounds: number): Promise<ScaleResult> {
+  const samples = { ours: { apply: [], plan: [], destroy: [] }, base: { apply: [], plan: [], destroy: [] } } as Record<"ours" | "base", Record<Step, number[]>>;
+  console.log(`N = ${n}: ${rounds} round(s), otterscale (+${Math.ceil(n / 30)} servers, a group, a quota) interleaved with terraform_data`);
   for (let r = 0; r < rounds; r++) {
-    const sessions = { ours: await tfSession(), bare: await tfSession(), sameArgs: await tfSession() };
+    const sessions = { ours: await tfSession(), base: await tfSession() };
     try {
-      sessions.ours.write("main.tf", vmConfig);
-      sessions.bare.write("main.tf", bare);
-      sessions.sameArgs.write("main.tf", sameArgs);
-      samples.ours.push(await timed(`  round ${r + 1}: apply ${n} otterscale_virtual_machine (+${servers} servers, group, quota)`, () => sessions.ours.run(["apply", "-auto-approve", "-no-color"], 1_800_000)));
-      samples.bare.push(await timed(`  round ${r + 1}: apply ${n} terraform_data (string input)`, () => sessions.bare.run(["apply", "-auto-approve", "-no-color"], 1_800_000)));
-      samples.sameArgs.push(await timed(`  round ${r + 1}: apply ${n} terraform_data (input = the VM's 6 arguments)`, () => sessions.sameArgs.run(["apply", "-auto-approve", "-no-color"], 1_800_000)));
-      samples.plan.push(await timed(`  round ${r + 1}: plan (no changes) ${n} VMs`, () => sessions.ours.run(["plan", "-no-color"], 1_800_000)));
+      sessions.ours.write("main.tf", vmConfig(n));
+      sessions.base.write("main.tf", baselineConfig(n));
+      const order: ("ours" | "base")[] = r % 2 === 0 ? ["ours", "base"] : ["base", "ours"];
+      for (const step of STEPS) {
+        for (const who of order) {
+          const label = `round ${r + 1}: ${step.padEnd(7)} ${who === "ours" ? `${n} otterscale_virtual_machine` : `${n} terraform_data`}`;
+          // -detailed-exitcode: 0 = no changes (2 would mean the estate drifted: not a no-change plan).
+          const t = await timed(label, () => sessions[who].run(ARGS[step], 3_600_000));
+          samples[who][step].push(t.s);
+        }
+      }
     } finally {
       for (const s of Object.values(sessions)) await s.close();
     }
   }
   const med = (xs: number[]) => quantile(xs, 0.5);
-  const f = (s: number) => `${s.toFixed(1)} s`;
-  console.log(`terraform apply, median of ${rounds}: ${n} VMs ${f(med(samples.ours))}; terraform_data bare ${f(med(samples.bare))}; terraform_data with the VM arguments ${f(med(samples.sameArgs))}; no-change plan ${f(med(samples.plan))}`);
-  console.log(`ratio vs bare terraform_data: ${(med(samples.ours) / med(samples.bare)).toFixed(2)}x   ratio vs terraform_data with the same arguments: ${(med(samples.ours) / med(samples.sameArgs)).toFixed(2)}x   (target <= 2.0x)`);
+  const pick = (who: "ours" | "base") => Object.fromEntries(STEPS.map((s) => [s, med(samples[who][s])])) as Record<Step, number>;
+  return { n, rounds, ours: pick("ours"), base: pick("base") };
 }
 
-export async function main(opts: { runs?: number; scale?: number; sea?: string } = {}): Promise<void> {
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? Number(process.argv[i + 1]) : undefined;
+/** Target for apply and the no-change plan (issue 16): at most 1.3x terraform_data. */
+const RATIO_TARGET = 1.3;
+
+export function printTable(results: readonly ScaleResult[]): void {
+  const f = (s: number) => `${s.toFixed(1)} s`;
+  console.log(`\nN VMs vs N terraform_data with the same six arguments (medians; ratio = otterscale / terraform_data; target <= ${RATIO_TARGET}x for apply and plan)`);
+  console.log(`| N | rounds | ${STEPS.map((s) => (s === "plan" ? "no-change plan" : s)).join(" | ")} |`);
+  console.log(`|---|---|${STEPS.map(() => "---").join("|")}|`);
+  for (const r of results) {
+    const cells = STEPS.map((s) => {
+      const ratio = r.ours[s] / r.base[s];
+      const mark = s === "destroy" ? "" : ratio <= RATIO_TARGET ? " (met)" : " (MISSED)";
+      return `${f(r.ours[s])} vs ${f(r.base[s])} = ${ratio.toFixed(2)}x${mark}`;
+    });
+    console.log(`| ${r.n} | ${r.rounds} | ${cells.join(" | ")} |`);
+  }
+}
+
+export interface BenchOptions {
+  /** Small N, fewer rounds, no startup part: for development. */
+  readonly quick?: boolean;
+  readonly runs?: number;
+  readonly sea?: string;
+  /** N values; each with its own round count (default: 500 x 3 and 2,000 x 1; quick: 100 x 2). */
+  readonly sizes?: readonly number[];
+  readonly rounds?: number;
+  /** Run the start-to-handshake part (default: on unless quick). */
+  readonly startup?: boolean;
+}
+
+export async function main(opts: BenchOptions = {}): Promise<void> {
+  const argv = process.argv.slice(2);
+  const flag = (name: string) => argv.includes(name);
+  const value = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
   };
-  const seaArg = process.argv.indexOf("--sea");
-  await startup(Math.max(20, opts.runs ?? arg("--runs") ?? 20), opts.sea ?? (seaArg > 0 ? process.argv[seaArg + 1] : undefined));
-  const n = opts.scale ?? arg("--scale");
-  if (n) await scale(n);
+  const quick = opts.quick ?? flag("--quick");
+  const startupOn = opts.startup ?? (flag("--startup") || (!quick && !flag("--no-startup")));
+  if (startupOn) await startup(Math.max(20, opts.runs ?? Number(value("--runs") ?? 20)), opts.sea ?? value("--sea"));
+  const sizesArg = value("--sizes") ?? value("--scale");
+  const sizes = opts.sizes ?? (sizesArg ? sizesArg.split(",").map(Number) : quick ? [100] : [500, 2000]);
+  const roundsArg = opts.rounds ?? (value("--rounds") ? Number(value("--rounds")) : undefined);
+  const results: ScaleResult[] = [];
+  for (const n of sizes) {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--sizes: ${n} is not a positive whole number`);
+    // The 2,000 run takes minutes per step: one round unless asked for more.
+    results.push(await scale(n, roundsArg ?? (quick ? 2 : n >= 2000 ? 1 : 3)));
+    printTable(results);
+  }
 }
 
 if (require.main === module) {

@@ -44,6 +44,9 @@ export interface DesiredObject<Spec = Record<string, unknown>> {
   readonly digests?: Readonly<Record<string, string>>;
 }
 
+/** One answer of a batch: its value, or the error of that one item. */
+export type Answer<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
 /** What the controller observes. */
 export interface ObservedObject {
   readonly kind: ResourceKind;
@@ -86,6 +89,13 @@ export interface KindController {
   apply(obj: DesiredObject, ctx?: ControllerContext): Promise<ObservedObject>;
   /** Current state, or undefined when the object does not exist. */
   get(key: string, ctx?: ControllerContext): Promise<ObservedObject | undefined>;
+  /**
+   * Optional: the current state of several objects in one call (a refresh's batch), answered in
+   * the order of `keys`, each on its own (a fault fails only its object's answer). `expected[i]`
+   * is what the engine would render for `keys[i]` from the ledger: an adapter that stores exactly
+   * that rendering may then skip parsing it back. Absent: the engine calls `get` per key.
+   */
+  getMany?(keys: readonly string[], expected: readonly (DesiredObject | undefined)[], ctx?: ControllerContext): Promise<Answer<ObservedObject | undefined>[]>;
   /** Delete; deleting a missing object succeeds. */
   delete(key: string, ctx?: ControllerContext): Promise<void>;
   /** Keys of every object of this kind that the backend holds (for reconcile / orphans). */

@@ -2,6 +2,7 @@
  * The data sources: read-only views of the ledger, one reader per kind. None calls a controller
  * or writes anything.
  */
+import type { RenderSettings } from "./render-settings";
 import { OtterscaleError } from "../domain/errors";
 import { sub } from "../domain/resources";
 import type { LedgerTx } from "../ledger/records";
@@ -15,7 +16,7 @@ import { isTombstone } from "./reserve";
 import { groupTotals, stateOf } from "./state";
 
 type Input = Record<string, unknown>;
-type Reader = (tx: LedgerTx, inv: Inventory, input: Input) => Promise<State>;
+type Reader = (tx: LedgerTx, inv: Inventory, input: Input, settings: RenderSettings) => Promise<State>;
 
 const READERS: Record<DataSourceKind, Reader> = {
   tenant_usage: tenantUsage,
@@ -25,12 +26,12 @@ const READERS: Record<DataSourceKind, Reader> = {
     return { id: group, group, ...(await groupTotals(_tx, inv, inv.members(group))) };
   },
   servers,
-  virtual_machine_lookup: (tx, inv, input) => lookup(tx, inv, "virtual_machine_lookup", input),
-  vcluster_lookup: (tx, inv, input) => lookup(tx, inv, "vcluster_lookup", input),
+  virtual_machine_lookup: (tx, inv, input, settings) => lookup(tx, inv, "virtual_machine_lookup", input, settings),
+  vcluster_lookup: (tx, inv, input, settings) => lookup(tx, inv, "vcluster_lookup", input, settings),
 };
 
-export function readDataSource(tx: LedgerTx, inv: Inventory, kind: DataSourceKind, input: Input): Promise<State> {
-  return READERS[kind](tx, inv, input);
+export function readDataSource(tx: LedgerTx, inv: Inventory, kind: DataSourceKind, input: Input, settings: RenderSettings = {}): Promise<State> {
+  return READERS[kind](tx, inv, input, settings);
 }
 
 async function tenantUsage(tx: LedgerTx, inv: Inventory, input: Input): Promise<State> {
@@ -97,7 +98,7 @@ async function servers(tx: LedgerTx, inv: Inventory, input: Input): Promise<Stat
 }
 
 /** A lookup data source: one object of its resource kind by import ID, as the ledger records it. */
-async function lookup(tx: LedgerTx, inv: Inventory, kind: DataSourceKind, input: Input): Promise<State> {
+async function lookup(tx: LedgerTx, inv: Inventory, kind: DataSourceKind, input: Input, settings: RenderSettings): Promise<State> {
   const node = schemaOf(kind);
   const of = node["x-lookup-of"] as ResourceKind;
   const parts = String(schemaOf(of)["x-import-id"] ?? "name").split("/");
@@ -107,6 +108,6 @@ async function lookup(tx: LedgerTx, inv: Inventory, kind: DataSourceKind, input:
     throw new OtterscaleError("not_found", `${of} "${id}" does not exist`, [{ path: parts[parts.length - 1], message: `no ${of} "${id}"` }]);
   }
   // Only what the lookup's schema exports (sensitive values never are).
-  const state = await stateOf(tx, inv, rec);
+  const state = await stateOf(tx, inv, rec, undefined, {}, settings);
   return Object.fromEntries(Object.keys(node.properties ?? {}).map((k) => [k, state[k] ?? null]));
 }

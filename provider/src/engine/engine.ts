@@ -14,8 +14,8 @@ import { invalid, OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
 import { typeNameOf, type DataSourceKind, type ResourceKind } from "../schema/catalog";
 import { validateInput } from "../schema/validate";
-import { DRIFTED, type EngineApi, type OperationOptions, type PlannedChange, type PlanResult, type ReadOptions, type State } from "./contract";
-import { isWorkload, limitsOf, type DecisionContext } from "./decide";
+import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "./contract";
+import { limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
 import { canonical, idFormatOf, keyOf, splitSecrets } from "./records";
 import { semanticProblems } from "./semantics";
@@ -32,6 +32,7 @@ import { readDataSource } from "./data-sources";
 import { LocationGuard } from "./location";
 import { checkOwner, visibleTo } from "./owners";
 import { removeUnowned } from "./orphans";
+import { ReadCoalescer, readBatch } from "./read-batch";
 
 /** A row this operation holds, and what the controller is asked to make exist. */
 interface Held {
@@ -58,6 +59,21 @@ export class Engine implements EngineApi {
   private readonly missing = new Set<string>();
   private readonly location: LocationGuard;
   private staleSettled?: Promise<void>;
+  private readonly reads = new ReadCoalescer((reqs) =>
+    readBatch(
+      {
+        ledger: this.ledger,
+        controllers: this.controllers,
+        inventory: this.inventory,
+        checkLocation: () => this.location.check(),
+        settings: this.settings,
+        noteMissing: (kind, id, missing) => (missing ? this.missing.add(objectId(kind, id)) : this.missing.delete(objectId(kind, id))),
+        drift: (inv, rec, observed) => this.renderedDriftOf(inv, rec, observed).map(describeDrift),
+        noteDrift: (kind, id, lines) => (lines.length ? this.drifted.set(objectId(kind, id), lines) : this.drifted.delete(objectId(kind, id))),
+      },
+      reqs,
+    ),
+  );
   /** Read-only questions (inventory, usage, allocations, audit, a plan's impact). */
   readonly queries: Queries;
 
@@ -203,28 +219,9 @@ export class Engine implements EngineApi {
    * the backend reads as gone (so the front end plans its re-creation) while its row and
    * allocations stay held, and a stale reservation is left for the next mutation or reconcile.
    */
-  async read(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<State | undefined> {
-    const rec = await this.ledger.read((tx) => tx.get(kind, id));
-    if (!rec || rec.state === "pending" || isTombstone(rec)) return undefined;
-    if (!visibleTo(rec, opts.owner)) return undefined; // taken over by another workspace or stack: gone from this one
-    await this.location.check();
-    const observed = await this.controllers.forKind(kind).get(id);
-    if (!observed && isWorkload(kind)) {
-      this.missing.add(objectId(kind, id));
-      return undefined;
-    }
-    this.missing.delete(objectId(kind, id));
-    return this.ledger.read(async (tx) => {
-      const inv = await this.inventory.load(tx);
-      const s = await stateOf(tx, inv, rec, observed ?? undefined, {});
-      if (!observed) return { ...s, status: "Missing" };
-      const drift = this.renderedDriftOf(inv, rec, observed);
-      if (drift.length) this.drifted.set(objectId(kind, id), drift.map(describeDrift));
-      else this.drifted.delete(objectId(kind, id));
-      // The backend runs something else than the engine rendered: the front end plans an update
-      // that re-applies the rendered manifest (the ledger's placement and spec stay as they are).
-      return drift.length ? { ...s, status: DRIFTED } : s;
-    });
+  read(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<State | undefined> {
+    // Concurrent reads (a refresh) share one ledger transaction: read-batch.ts.
+    return this.reads.read(kind, id, opts);
   }
 
   /**
@@ -296,7 +293,7 @@ export class Engine implements EngineApi {
 
   async readDataSource(kind: DataSourceKind, args: unknown): Promise<State> {
     const input = validateInput<Record<string, unknown>>(kind, args, typeNameOf(kind));
-    return this.ledger.read(async (tx) => readDataSource(tx, await this.inventory.load(tx), kind, input));
+    return this.ledger.read(async (tx) => readDataSource(tx, await this.inventory.load(tx), kind, input, this.settings));
   }
 
   // ---------------------------------------------------------------- reconcile
@@ -462,7 +459,7 @@ export class Engine implements EngineApi {
         const cur = await heldRow(tx, fence);
         if (!cur) return false;
         const next = (await settleRow(tx, cur, "commit", { observed }))!;
-        return stateOf(tx, await this.inventory.load(tx), next, observed, secretInputs(v.spec, v.clean));
+        return stateOf(tx, await this.inventory.load(tx), next, observed, secretInputs(v.spec, v.clean), this.settings);
       });
     } catch (e) {
       throw afterBackendWrite(what, e);

@@ -5,15 +5,21 @@
  * until the record or its placement changes, and it equals what the gitops controller writes.
  */
 import { renderManifests } from "../controllers/render";
+import type { DesiredObject } from "../controllers/types";
 import type { LedgerRecord } from "../ledger/records";
 import type { Inventory } from "./inventory";
 import { desiredOf } from "./desired";
+import type { RenderSettings } from "./render-settings";
 
 /**
  * Example: a VM `acme/web-1` placed on `s1` -> `['{"apiVersion":"kubevirt.io/v1","kind":"VirtualMachine",...}']`,
  * whose nodeSelector names s1's hostname and whose user data is a Secret reference plus its sha256.
  */
-export function manifestsOf(inv: Inventory, rec: LedgerRecord): string[] {
-  const desired = { ...desiredOf(inv, rec, rec.spec), digests: rec.secrets };
-  return renderManifests(desired).map((m) => JSON.stringify(m));
+export function manifestsOf(inv: Inventory, rec: LedgerRecord, settings: RenderSettings = {}): string[] {
+  return renderManifests(ledgerDesired(inv, rec, settings)).map((m) => JSON.stringify(m));
+}
+
+/** What the ledger says the backend holds for `rec`: the desired object rendered from its record. */
+export function ledgerDesired(inv: Inventory, rec: LedgerRecord, settings: RenderSettings = {}): DesiredObject {
+  return { ...desiredOf(inv, rec, rec.spec, settings), digests: rec.secrets };
 }

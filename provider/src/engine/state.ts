@@ -2,6 +2,7 @@
  * The attribute object (State) of each kind: the ledger's spec, computed values from the ledger
  * (allocations, usage, membership) and from the controller (status, drifted fields).
  */
+import type { RenderSettings } from "./render-settings";
 import type { ObservedObject } from "../controllers/types";
 import type { LedgerRecord, LedgerTx } from "../ledger/records";
 import { rulesOf } from "../kinds";
@@ -30,8 +31,10 @@ export async function stateOf(
   rec: LedgerRecord,
   observed?: ObservedObject,
   secrets: Record<string, unknown> = {},
+  /** Provider settings that shape the rendered `manifests` (gpu_devices, vcluster_chart_version). */
+  settings: RenderSettings = {},
 ): Promise<State> {
-  const base: State = { ...withDrift(rec.spec, observed), ...secrets, id: rec.key, manifests: manifestsOf(inv, rec) };
+  const base: State = { ...withDrift(rec.spec, observed), ...secrets, id: rec.key, manifests: manifestsOf(inv, rec, settings) };
   const status = observed?.status ?? (rec.computed.status as string | undefined) ?? "Unknown";
   return rulesOf(rec.kind).project({ tx, inv, rec, observed, base, status });
 }

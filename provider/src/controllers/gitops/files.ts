@@ -7,7 +7,7 @@
  * a later write into that directory removes it once it is old enough (see STALE_TEMP_MS).
  */
 import { randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import * as path from "node:path";
 
 let sequence = 0;
@@ -111,6 +111,16 @@ async function openNew(file: string): Promise<fs.FileHandle> {
 export async function readFileIfExists(file: string): Promise<string | undefined> {
   try {
     return await fs.readFile(file, "utf8");
+  } catch (e) {
+    if (isMissing(e)) return undefined;
+    throw e;
+  }
+}
+
+/** `readFileIfExists`, synchronously (for small files read in a batch). */
+export function readFileIfExistsSync(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
   } catch (e) {
     if (isMissing(e)) return undefined;
     throw e;
