@@ -36,7 +36,7 @@ const SCHEMA_FILES = {
 
 function render(dist = path.join(root, "dist")) {
   const { renderManifest } = require(path.join(dist, "provider/src/controllers/render"));
-  const { validateInput } = require(path.join(dist, "provider/src/schema/validate"));
+  const { validateInput } = require(path.join(dist, "provider/src/catalog/validate"));
   const sources = YAML.parse(fs.readFileSync(path.join(root, "test/fixtures/upstream/SOURCES"), "utf8"));
   const byFile = Object.fromEntries(sources.map((s) => [s.file, s]));
   const cite = (gvk) => {

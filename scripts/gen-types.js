@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Derives provider/src/schema/types.gen.ts from schema/*.json (through the built catalog, so the
+// Derives provider/src/catalog/types.gen.ts from schema/*.json (through the built catalog, so the
 // same $ref inlining is used everywhere). Run `npm run gen:types`; test/schema checks it is current.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
 const { compile } = require("json-schema-to-typescript");
-const catalog = require("../dist/provider/src/schema/catalog.js");
+const catalog = require("../dist/provider/src/catalog/catalog.js");
 
 const pascal = (s) => s.replace(/(^|_)([a-z])/g, (_, __, c) => c.toUpperCase());
 

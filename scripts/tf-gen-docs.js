@@ -13,7 +13,7 @@ function load(distDir) {
   const dist = distDir ?? path.join(ROOT, "dist");
   return {
     tf: require(path.join(dist, "provider/src/terraform/schema.js")),
-    catalog: require(path.join(dist, "provider/src/schema/catalog.js")),
+    catalog: require(path.join(dist, "provider/src/catalog/catalog.js")),
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import { openEngine } from "../../provider/src/api";
 import { resolveConfig } from "../../provider/src/engine/config";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 
 const racks = ["r1", "r2"];
 const servers = [1, 2, 3, 4, 5, 6].map((i) => ({

@@ -4,7 +4,7 @@ export type { EngineApi, EngineConfig, PlannedChange, PlanResult, Diagnostic, St
 export { Engine } from "./engine/engine";
 export { diagnosticsOf, SUMMARY } from "./engine/diagnostics";
 export { OtterscaleError, type ErrorCode, type Problem } from "./domain/errors";
-export { RESOURCE_KINDS, DATA_SOURCE_KINDS, schemaOf, inputSchemaOf, forceNewAttributes, sensitivePaths, typeNameOf } from "./schema/catalog";
-export type { ResourceKind, DataSourceKind } from "./schema/catalog";
-export { validateInput, problemsOf } from "./schema/validate";
-export * from "./schema/types.gen";
+export { RESOURCE_KINDS, DATA_SOURCE_KINDS, schemaOf, inputSchemaOf, forceNewAttributes, sensitivePaths, typeNameOf } from "./catalog/catalog";
+export type { ResourceKind, DataSourceKind } from "./catalog/catalog";
+export { validateInput, problemsOf } from "./catalog/validate";
+export * from "./catalog/types.gen";

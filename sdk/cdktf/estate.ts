@@ -13,7 +13,7 @@
  */
 import { Construct } from "constructs";
 import type { TerraformProvider } from "cdktf";
-import type { BaremetalGroupArgs } from "../../provider/src/schema/types.gen";
+import type { BaremetalGroupArgs } from "../../provider/src/catalog/types.gen";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { Server, type ServerConfig } from "./generated/server";
 import { BaremetalGroup, type BaremetalGroupConfig } from "./generated/baremetal-group";

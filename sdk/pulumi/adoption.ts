@@ -9,7 +9,7 @@
  */
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { canonical } from "../../provider/src/engine/records";
-import { forceNewAttributes, type ResourceKind } from "../../provider/src/schema/catalog";
+import { forceNewAttributes, type ResourceKind } from "../../provider/src/catalog/catalog";
 
 type Props = Record<string, unknown>;
 

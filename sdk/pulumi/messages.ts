@@ -13,7 +13,7 @@
  */
 import { log } from "@pulumi/pulumi";
 import { asDomainError, OtterscaleError } from "../../provider/src/domain/errors";
-import { DATA_SOURCE_KINDS, RESOURCE_KINDS, schemaOf, type SchemaNode } from "../../provider/src/schema/catalog";
+import { DATA_SOURCE_KINDS, RESOURCE_KINDS, schemaOf, type SchemaNode } from "../../provider/src/catalog/catalog";
 import { inDynamicProviderHost } from "./host-hooks";
 import { snakeToCamel } from "./names";
 

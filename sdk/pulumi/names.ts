@@ -1,12 +1,12 @@
 /**
  * Attribute names between Pulumi (camelCase) and the engine (snake_case, as schema/ defines them).
  *
- * Types are derived from the generated snake_case types (`provider/src/schema/types.gen.ts`), so
+ * Types are derived from the generated snake_case types (`provider/src/catalog/types.gen.ts`), so
  * there is no second hand-written copy: `Camelize<VirtualMachineArgs>` turns `cpu_cores` into
  * `cpuCores` at every depth. At run time the conversion walks the schema, so only attribute names
  * change: keys of free-form maps (`labels = { node_type = "x" }`) stay exactly as written.
  */
-import type { SchemaNode } from "../../provider/src/schema/catalog";
+import type { SchemaNode } from "../../provider/src/catalog/catalog";
 
 /** `cpu_cores` -> `cpuCores` at the type level. */
 export type SnakeToCamel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<SnakeToCamel<T>>}` : S;

@@ -7,7 +7,7 @@
  * function bodies; the closure serializer would try to copy them into the state.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import type { ProviderSettings } from "./runtime";
 
 type Runtime = typeof import("./runtime");

@@ -3,7 +3,7 @@
  * read `pulumi-nodejs:dynamic/otterscale:VirtualMachine` and so on.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { schemaOf, sensitivePaths, type ResourceKind } from "../../provider/src/schema/catalog";
+import { schemaOf, sensitivePaths, type ResourceKind } from "../../provider/src/catalog/catalog";
 import { snakeToCamel } from "./names";
 import { providerFor, type OtterscaleProvider } from "./provider";
 import { OWNER_INPUT, ownerOf } from "./owner";

@@ -4,7 +4,7 @@ import type { Engine } from "../../provider/src/engine/engine";
 import { actingOwner, OWNER_INPUT, ownerIn, UNRECORDED_OWNER } from "./owner";
 import type { PlannedChange } from "../../provider/src/api";
 import { type Problem } from "../../provider/src/domain/errors";
-import { schemaOf, type ResourceKind } from "../../provider/src/schema/catalog";
+import { schemaOf, type ResourceKind } from "../../provider/src/catalog/catalog";
 import { adoptionRefusal } from "./adoption";
 import { edgeError, pulumiMessage } from "./messages";
 import { camelPath, toSpelling } from "./names";

@@ -1,10 +1,10 @@
 /** Pulumi properties to engine attributes and back: secrets unwrapped, camelCase outside, snake_case to the engine. */
 import type { State } from "../../provider/src/api";
 import { keyOf } from "../../provider/src/engine/records";
-import { identityFields } from "../../provider/src/schema/identity";
+import { identityFields } from "../../provider/src/catalog/identity";
 import { OtterscaleError } from "../../provider/src/domain/errors";
-import { schemaOf, type ResourceKind } from "../../provider/src/schema/catalog";
-import { dropNulls } from "../../provider/src/schema/validate";
+import { schemaOf, type ResourceKind } from "../../provider/src/catalog/catalog";
+import { dropNulls } from "../../provider/src/catalog/validate";
 import { toSpelling } from "./names";
 import { FRONT_END_KEYS } from "./runtime-engines";
 export type Props = Record<string, unknown>;

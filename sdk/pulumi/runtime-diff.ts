@@ -1,8 +1,8 @@
 /** Diff: which inputs changed and which force a replacement, on normalized inputs. */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { canonical, keyOf } from "../../provider/src/engine/records";
-import { forceNewAttributes, inputSchemaOf, schemaOf, type ResourceKind, type SchemaNode } from "../../provider/src/schema/catalog";
-import { problemsOf } from "../../provider/src/schema/validate";
+import { forceNewAttributes, inputSchemaOf, schemaOf, type ResourceKind, type SchemaNode } from "../../provider/src/catalog/catalog";
+import { problemsOf } from "../../provider/src/catalog/validate";
 import { attributeName, snakeToCamel } from "./names";
 import { containsUnknown } from "./unknowns";
 import { type Props, attributesOf, toEngine } from "./runtime-convert";

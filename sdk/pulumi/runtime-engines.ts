@@ -1,6 +1,6 @@
 /** The engines of the Pulumi layer: one per configuration, shared by every copy of this module, closed with the host. */
 import { resolveConfig } from "../../provider/src/engine/config";
-import { parseGpuDevicesEnv } from "../../provider/src/model/gpu-devices";
+import { parseGpuDevicesEnv } from "../../provider/src/domain/gpu-devices";
 import type { Engine } from "../../provider/src/engine/engine";
 import { OWNER_INPUT } from "./owner";
 import { openEngine } from "../../provider/src/api";

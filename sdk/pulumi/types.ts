@@ -1,11 +1,11 @@
 /**
  * Pulumi argument and output types of the six resources and two data sources, derived from the
- * generated snake_case types (`provider/src/schema/types.gen.ts`, itself generated from schema/):
+ * generated snake_case types (`provider/src/catalog/types.gen.ts`, itself generated from schema/):
  * names become camelCase, every value may be a `pulumi.Input`, and `name` may be omitted (it then
  * defaults to the resource's logical name). Nothing here is a hand-written second copy.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type * as gen from "../../provider/src/schema/types.gen";
+import type * as gen from "../../provider/src/catalog/types.gen";
 import type { Camelize } from "./names";
 
 type Primitive = string | number | boolean | null;

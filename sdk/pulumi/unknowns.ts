@@ -10,8 +10,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Problem } from "../../provider/src/domain/errors";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
-import { identityFields } from "../../provider/src/schema/identity";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
+import { identityFields } from "../../provider/src/catalog/identity";
 
 type Props = Record<string, unknown>;
 

@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { INVENTORY_KINDS, isInventoryKind, rulesOf, workloadRulesOf } from "../../provider/src/kinds";
 import { rendererFor } from "../../provider/src/controllers/render";
-import { RESOURCE_KINDS, WORKLOAD_KINDS, schemaOf } from "../../provider/src/schema/catalog";
-import { identityFields, keyOf, parseKey } from "../../provider/src/schema/identity";
+import { RESOURCE_KINDS, WORKLOAD_KINDS, schemaOf } from "../../provider/src/catalog/catalog";
+import { identityFields, keyOf, parseKey } from "../../provider/src/catalog/identity";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const SOURCES = ["provider/src", "sdk"].map((d) => path.join(ROOT, d));

@@ -3,7 +3,7 @@
  * today, and the schema JSON they are generated from is exactly what the real
  * `terraform providers schema -json` reports for our provider.
  */
-import { DATA_SOURCE_KINDS, RESOURCE_KINDS } from "../../provider/src/schema/catalog";
+import { DATA_SOURCE_KINDS, RESOURCE_KINDS } from "../../provider/src/catalog/catalog";
 import { strict as assert } from "node:assert";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";

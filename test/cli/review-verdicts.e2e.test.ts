@@ -11,7 +11,7 @@
 import { strict as assert } from "node:assert";
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import { HostProcess, initStackLedger, serializedProviders, stackConfig, tempDir, type Props } from "../pulumi/support";
 import { tfSession, withProvider, type TfSession } from "../terraform/tf-harness";
 import { cli } from "./cli-harness";

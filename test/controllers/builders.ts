@@ -3,8 +3,8 @@
  * the engine does) wrapped in DesiredObjects with a plausible placement.
  */
 import type { DesiredObject, PlacedServer } from "../../provider/src/controllers/types";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
-import { validateInput } from "../../provider/src/schema/validate";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
+import { validateInput } from "../../provider/src/catalog/validate";
 
 type Attrs = Record<string, unknown>;
 

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import Ajv from "ajv";
 import { parse } from "yaml";
 import { renderManifest } from "../../provider/src/controllers/render";
-import { validateInput } from "../../provider/src/schema/validate";
+import { validateInput } from "../../provider/src/catalog/validate";
 
 function repoFile(rel: string): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {

@@ -4,8 +4,8 @@ import { enlistForm, oauthHeader, parseMaasUrl, percentEncode, statusFromMaas } 
 import { backoffDelay, pollUntil, retrying, waitDeadline } from "../../provider/src/controllers/retry";
 import type { Controllers } from "../../provider/src/controllers/types";
 import { OtterscaleError } from "../../provider/src/domain/errors";
-import { validateInput } from "../../provider/src/schema/validate";
-import type { ServerArgs } from "../../provider/src/schema/types.gen";
+import { validateInput } from "../../provider/src/catalog/validate";
+import type { ServerArgs } from "../../provider/src/catalog/types.gen";
 import { FakeMaas, parseOAuth, startFakeMaas, type FakeMaasOptions } from "../support/fake-maas";
 import * as b from "./builders";
 

@@ -5,7 +5,7 @@ import { GitopsControllers } from "../../provider/src/controllers/gitops";
 import { HANDED_OFF_STATUS } from "../../provider/src/controllers/handoff";
 import { defaultControllerUrl, openControllers } from "../../provider/src/controllers/registry";
 import { OtterscaleError } from "../../provider/src/domain/errors";
-import { RESOURCE_KINDS } from "../../provider/src/schema/catalog";
+import { RESOURCE_KINDS } from "../../provider/src/catalog/catalog";
 import { testTempDir } from "../support/temp";
 
 const configError = (pattern: RegExp) => (e: unknown) => OtterscaleError.isInstance(e) && e.code === "config" && pattern.test(e.message);

@@ -15,7 +15,7 @@ import { renderManifest, type Manifest } from "../../provider/src/controllers/re
 import { vclusterNamespace } from "../../provider/src/controllers/render/vcluster";
 import { VCLUSTER_CHART_VERSIONS } from "../../provider/src/controllers/render/vcluster-chart";
 import type { DesiredObject } from "../../provider/src/controllers/types";
-import { schemaOf } from "../../provider/src/schema/catalog";
+import { schemaOf } from "../../provider/src/catalog/catalog";
 import { manifests, tempHome } from "../support/estate";
 import {
   describeViolations,

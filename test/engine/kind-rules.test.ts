@@ -11,7 +11,7 @@ import { semanticProblems } from "../../provider/src/engine/semantics";
 import { rulesOf, workloadRulesOf } from "../../provider/src/kinds";
 import type { Allocation } from "../../provider/src/ledger/records";
 import { resources } from "../../provider/src/domain/resources";
-import { RESOURCE_KINDS } from "../../provider/src/schema/catalog";
+import { RESOURCE_KINDS } from "../../provider/src/catalog/catalog";
 
 const record = (kind: Parameters<typeof rulesOf>[0], key: string, spec: Record<string, unknown>) =>
   newRecord({ kind, key, spec, digests: {}, state: "active", opId: null, leaseExpires: null, now: 0 });

@@ -11,7 +11,7 @@ import { openControllers } from "../../provider/src/controllers/registry";
 import type { Controllers, KindController } from "../../provider/src/controllers/types";
 import { openLedger } from "../../provider/src/ledger/open";
 import { newRecord } from "../../provider/src/engine/records";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import { ledgerUrlFor, manifests, seedEstate, testEngine, vm } from "../support/estate";
 
 function gate() {

@@ -11,7 +11,7 @@ import { manifestToYaml } from "../../provider/src/controllers/gitops";
 import { fileOf } from "../../provider/src/controllers/gitops/paths";
 import { HANDED_OFF_STATUS } from "../../provider/src/controllers/handoff";
 import type { Engine } from "../../provider/src/engine/engine";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import { filesBesidesLedger, rejects, seedEstate, tempHome, testEngine, vm } from "../support/estate";
 
 const USER_DATA = "#cloud-config\npassword: hunter2-very-secret\n";

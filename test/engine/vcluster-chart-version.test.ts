@@ -10,7 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { resolveConfig } from "../../provider/src/engine/config";
 import { openEngine } from "../../provider/src/api";
 import { OtterscaleError } from "../../provider/src/domain/errors";
-import { schemaOf } from "../../provider/src/schema/catalog";
+import { schemaOf } from "../../provider/src/catalog/catalog";
 import { resolveSettings } from "../../sdk/pulumi/runtime";
 import { ledgerUrlFor, manifests, seedEstate, tempHome } from "../support/estate";
 import { describeViolations, validateManifest } from "../support/upstream-schemas";

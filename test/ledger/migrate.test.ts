@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { openEngine } from "../../provider/src/api";
 import type { Engine } from "../../provider/src/engine/engine";
 import { compareTotals, copyLedger, type LedgerTotals } from "../../provider/src/ledger/migrate";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import { rejects, seedEstate, tempHome, testEngine, vm } from "../support/estate";
 import { sharedPostgres } from "../support/postgres";
 

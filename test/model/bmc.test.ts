@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bmcAddressProblems, maasPowerAddress, maasPowerType, metal3BmcAddress } from "../../provider/src/model/bmc";
+import { bmcAddressProblems, maasPowerAddress, maasPowerType, metal3BmcAddress } from "../../provider/src/domain/bmc";
 import { seedEstate, testEngine, rejects, manifests } from "../support/estate";
 
 type Bmc = Parameters<typeof metal3BmcAddress>[0];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultGpuDeviceName, gpuDeviceName, gpuDevicesFor, parseGpuDevicesEnv } from "../../provider/src/model/gpu-devices";
+import { defaultGpuDeviceName, gpuDeviceName, gpuDevicesFor, parseGpuDevicesEnv } from "../../provider/src/domain/gpu-devices";
 import { resolveConfig } from "../../provider/src/engine/config";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { resolveSettings } from "../../sdk/pulumi/runtime";

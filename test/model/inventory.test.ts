@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { nodeNameOf } from "../../provider/src/model/inventory";
+import { nodeNameOf } from "../../provider/src/domain/inventory";
 
 describe("model/inventory nodeNameOf", () => {
   // The Kubernetes node name pinning selects on (`kubernetes.io/hostname`).

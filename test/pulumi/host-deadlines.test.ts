@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { openLedger } from "../../provider/src/ledger/open";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import { startFakeKube, type FakeKubeApiServer } from "../support/fake-kube-apiserver";
 import { alive, childrenOf, killAll, waitUntil } from "../support/processes";
 import { failureOf, HostProcess, initStackLedger, serializedProviders, tempDir, type Props } from "./support";

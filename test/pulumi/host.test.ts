@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { openEngine } from "../../provider/src/api";
 import type { Engine } from "../../provider/src/engine/engine";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import { failureOf, HostProcess, serializedProviders, stackConfig, tempDir, type Props } from "./support";
 
 const NO_STACK = /\n\s+at /;

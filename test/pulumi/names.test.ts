@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { schemaOf } from "../../provider/src/schema/catalog";
+import { schemaOf } from "../../provider/src/catalog/catalog";
 import { camelPath, camelToSnake, snakeToCamel, toSpelling } from "../../sdk/pulumi/names";
 import { diff, toOutputs } from "../../sdk/pulumi/runtime";
 import { secretOutputsOf } from "../../sdk/pulumi/resources";

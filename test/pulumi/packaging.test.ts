@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as otterscale from "../../sdk/pulumi";
-import { RESOURCE_KINDS, type ResourceKind } from "../../provider/src/schema/catalog";
+import { RESOURCE_KINDS, type ResourceKind } from "../../provider/src/catalog/catalog";
 import { HostProcess, serializedProviders, stackConfig, tempDir } from "./support";
 
 // Compile-time checks: args are the schema's attributes in camelCase with Input<T> values.

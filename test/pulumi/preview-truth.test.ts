@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { Engine } from "../../provider/src/engine/engine";
 import { openControllers } from "../../provider/src/controllers/registry";
 import { openLedger } from "../../provider/src/ledger/open";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import { UNKNOWN } from "../../sdk/pulumi/runtime";
 import { faultyControllers, rejects } from "../support/estate";
 import { waitUntil } from "../support/processes";

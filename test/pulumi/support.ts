@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import { initLedger } from "../../provider/src/ledger/open";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import { testTempDir } from "../support/temp";
 
 /* eslint-disable @typescript-eslint/no-require-imports */

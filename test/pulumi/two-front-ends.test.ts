@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { openEngine } from "../../provider/src/api";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import { TERRAFORM, tfSession, withProvider, type TfSession } from "../terraform/tf-harness";
 import { HostProcess, serializedProviders, stackConfig, tempDir, type Props } from "./support";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkQuota, checkLimitsCoverUse, NO_USAGE, type QuotaLimits, type Usage } from "../../provider/src/quota/quota";
+import { checkQuota, checkLimitsCoverUse, NO_USAGE, type QuotaLimits, type Usage } from "../../provider/src/domain/quota";
 import { resources } from "../../provider/src/domain/resources";
 
 const use = (cpu = 0, mem = 0, sto = 0, gpus = 0, vms = 0, vcs = 0, pools = 0): Usage => ({

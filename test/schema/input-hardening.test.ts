@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { initLedger } from "../../provider/src/ledger/open";
 import { encode } from "@msgpack/msgpack";
 import { OtterscaleError } from "../../provider/src/domain/errors";
-import { problemsOf, validateInput } from "../../provider/src/schema/validate";
+import { problemsOf, validateInput } from "../../provider/src/catalog/validate";
 import { decodeValue, fromJsonValue } from "../../provider/src/terraform/codec/msgpack";
 import { resourceSpec } from "../../provider/src/terraform/schema";
 import { validateConfig } from "../../provider/src/terraform/validate-config";

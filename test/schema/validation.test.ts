@@ -63,11 +63,11 @@ describe("bad input is rejected with the attribute path, and nothing is written"
 });
 
 describe("derived TypeScript types", () => {
-  it("provider/src/schema/types.gen.ts is current with schema/*.json (run npm run gen:types)", async () => {
+  it("provider/src/catalog/types.gen.ts is current with schema/*.json (run npm run gen:types)", async () => {
     const root = path.resolve(__dirname, "../../..");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { render } = require(path.join(root, "scripts/gen-types.js")) as { render(): Promise<string> };
-    const committed = fs.readFileSync(path.join(root, "provider/src/schema/types.gen.ts"), "utf8");
+    const committed = fs.readFileSync(path.join(root, "provider/src/catalog/types.gen.ts"), "utf8");
     assert.equal(await render(), committed);
   });
 });

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { openEngine } from "../../provider/src/api";
 import { Engine } from "../../provider/src/engine/engine";
 import type { Controllers, KindController } from "../../provider/src/controllers/types";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import { Client } from "pg";
 import { sharedPostgres } from "./postgres";
 import { testTempDir } from "./temp";

@@ -6,8 +6,8 @@
  */
 import { SUMMARY } from "../../provider/src/engine/diagnostics";
 import type { EngineApi, OperationOptions, PlannedChange, PlanResult, State, Diagnostic } from "../../provider/src/api";
-import { schemaOf, type DataSourceKind, type ResourceKind } from "../../provider/src/schema/catalog";
-import { validateInput } from "../../provider/src/schema/validate";
+import { schemaOf, type DataSourceKind, type ResourceKind } from "../../provider/src/catalog/catalog";
+import { validateInput } from "../../provider/src/catalog/validate";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { identityOf } from "../../provider/src/terraform/pending";
 

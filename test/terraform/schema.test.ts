@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { forceNewAttributes, RESOURCE_KINDS, typeNameOf } from "../../provider/src/schema/catalog";
+import { forceNewAttributes, RESOURCE_KINDS, typeNameOf } from "../../provider/src/catalog/catalog";
 import { providerSpec, resourceSpec, dataSourceSpec, type AttributeSpec, type ObjectSpec } from "../../provider/src/terraform/schema";
 import { schemaToProto } from "../../provider/src/terraform/to-proto";
 

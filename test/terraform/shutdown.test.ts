@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import type { OperationOptions, State } from "../../provider/src/api";
-import type { ResourceKind } from "../../provider/src/schema/catalog";
+import type { ResourceKind } from "../../provider/src/catalog/catalog";
 import { startProvider, type RunningProvider } from "../../provider/src/terraform/plugin";
 import { providerSpec, resourceSpec } from "../../provider/src/terraform/schema";
 import { encodeValue } from "../../provider/src/terraform/codec/msgpack";

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import { capabilityDiagnostics, dropTerraformOnly, foldForValidation, withWriteOnlyValues } from "../../provider/src/terraform/write-only";
 import { matchStandIns, withConfiguredSecrets, withStandIns } from "../../provider/src/terraform/hashed";
-import { schemaOf, terraformSchemaOf, writeOnlyArguments } from "../../provider/src/schema/catalog";
+import { schemaOf, terraformSchemaOf, writeOnlyArguments } from "../../provider/src/catalog/catalog";
 import { resourceSpec } from "../../provider/src/terraform/schema";
 
 const sha = (t: string) => createHash("sha256").update(t, "utf8").digest("hex");

@@ -3,7 +3,7 @@
  * reserving and committing. One interface per kind; adapters (gitops, kubernetes, maas) implement
  * the kinds they serve and are chosen by `controller_url`.
  */
-import type { ResourceKind } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
 import { OtterscaleError } from "../domain/errors";
 
 /** Where a workload landed (computed by placement, passed to the controller). */

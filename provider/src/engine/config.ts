@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { OtterscaleError } from "../domain/errors";
 import type { EngineConfig } from "./contract";
 import { defaultLedgerUrl } from "../ledger/open";
-import { checkGpuDevices, parseGpuDevicesEnv, type GpuDevices } from "../model/gpu-devices";
+import { checkGpuDevices, parseGpuDevicesEnv, type GpuDevices } from "../domain/gpu-devices";
 import { DEFAULT_VCLUSTER_CHART_VERSION, VCLUSTER_CHART_VERSIONS } from "../controllers/render/vcluster-chart";
 
 export interface ResolvedConfig {

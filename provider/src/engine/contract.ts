@@ -2,7 +2,7 @@
  * The engine's public contract for front ends (Terraform, Pulumi, CDKTF, CLI). Everything here
  * speaks snake_case attribute objects exactly as schema/ defines them.
  */
-import type { DataSourceKind, ResourceKind } from "../schema/catalog";
+import type { DataSourceKind, ResourceKind } from "../catalog/catalog";
 
 /**
  * `status` of an object whose backend copy differs from what the engine rendered (a hand-edited

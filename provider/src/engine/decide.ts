@@ -6,13 +6,13 @@
 import { OtterscaleError, type Problem } from "../domain/errors";
 import { sub, ZERO } from "../domain/resources";
 import type { Allocation, LedgerRecord, ServerLoad } from "../ledger/records";
-import { candidateOf, NO_LOAD } from "../model/inventory";
-import type { Shape } from "../model/shape";
+import { candidateOf, NO_LOAD } from "../domain/inventory";
+import type { Shape } from "../domain/shape";
 import type { WorkloadRules } from "../kinds/types";
 import { bindFilters, checkInPlace, domainValue, place, runFilters, type Candidate, type Domain, type PlacementRequest } from "../placement";
-import { addUsage, checkQuota, describeViolation, describeViolations, type QuotaLimits, type QuotaViolation } from "../quota/quota";
-import { WORKLOAD_KINDS, type ResourceKind, type WorkloadKind } from "../schema/catalog";
-import type { BaremetalGroupArgs, TenantQuotaArgs, VirtualMachineArgs } from "../schema/types.gen";
+import { addUsage, checkQuota, describeViolation, describeViolations, type QuotaLimits, type QuotaViolation } from "../domain/quota";
+import { WORKLOAD_KINDS, type ResourceKind, type WorkloadKind } from "../catalog/catalog";
+import type { BaremetalGroupArgs, TenantQuotaArgs, VirtualMachineArgs } from "../catalog/types.gen";
 import type { DecisionContext } from "./decision-context";
 export type { DecisionContext };
 

@@ -1,8 +1,8 @@
 /** What the engine asks a controller to make exist, and the sensitive inputs echoed back in state. */
 import type { DesiredObject, PlacedServer } from "../controllers/types";
 import type { LedgerRecord } from "../ledger/records";
-import { hostnameOf, nodeNameOf } from "../model/inventory";
-import { gpuDevicesFor } from "../model/gpu-devices";
+import { hostnameOf, nodeNameOf } from "../domain/inventory";
+import { gpuDevicesFor } from "../domain/gpu-devices";
 import { rulesOf } from "../kinds";
 import type { Inventory } from "./inventory";
 import { canonical } from "./records";

@@ -4,7 +4,7 @@
  */
 import { rulesOf } from "../kinds";
 import { ERROR_CODES, OtterscaleError, asDomainError, displayPath, type ErrorCode } from "../domain/errors";
-import type { ResourceKind } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
 import type { Diagnostic } from "./contract";
 
 /** Short, stable summaries per error code (the detail carries the numbers). */

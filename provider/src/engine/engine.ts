@@ -12,8 +12,8 @@ import type { Controllers, KindController, ObservedObject } from "../controllers
 import { describeDrift, renderedDrift, type FieldDrift } from "../controllers/render";
 import { invalid, OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
-import { typeNameOf, type DataSourceKind, type ResourceKind } from "../schema/catalog";
-import { validateInput } from "../schema/validate";
+import { typeNameOf, type DataSourceKind, type ResourceKind } from "../catalog/catalog";
+import { validateInput } from "../catalog/validate";
 import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "./contract";
 import { limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";

@@ -12,7 +12,7 @@
  */
 import { OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
-import type { ResourceKind } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
 
 export interface Fence {
   readonly kind: ResourceKind;

@@ -4,7 +4,7 @@
  */
 import { ZERO, sub } from "../domain/resources";
 import type { LedgerTx } from "../ledger/records";
-import { candidateOf, NO_LOAD, totalsOf } from "../model/inventory";
+import { candidateOf, NO_LOAD, totalsOf } from "../domain/inventory";
 import type { State } from "./contract";
 import type { Inventory } from "./inventory-view";
 import { dimensionAttrs } from "./records";

@@ -6,10 +6,10 @@
 import { OtterscaleError, type Problem } from "../domain/errors";
 import { DIMENSIONS, DIMENSION_ATTRIBUTE, fromMilli } from "../domain/resources";
 import type { Allocation } from "../ledger/records";
-import { membersOf } from "../model/inventory";
+import { membersOf } from "../domain/inventory";
 import { capacityOf } from "../placement";
-import { WORKLOAD_KINDS } from "../schema/catalog";
-import type { BaremetalGroupArgs, ServerArgs } from "../schema/types.gen";
+import { WORKLOAD_KINDS } from "../catalog/catalog";
+import type { BaremetalGroupArgs, ServerArgs } from "../catalog/types.gen";
 import type { DecisionContext } from "./decision-context";
 import { isLeaving, missingReference } from "./decide";
 

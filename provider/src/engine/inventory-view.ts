@@ -3,7 +3,7 @@
  * Its own module (the cache is inventory.ts) so the kind rulebook can name it without importing
  * the cache, which asks the rulebook which kinds fill it.
  */
-import type { BaremetalGroupArgs, ServerArgs } from "../schema/types.gen";
+import type { BaremetalGroupArgs, ServerArgs } from "../catalog/types.gen";
 
 export interface Inventory {
   readonly generation: number;

@@ -6,8 +6,8 @@
 import { INVENTORY_KINDS, rulesOf } from "../kinds";
 import type { Inventory } from "./inventory-view";
 import type { LedgerTx } from "../ledger/records";
-import type { BaremetalGroupArgs, ServerArgs } from "../schema/types.gen";
-import { membersOf } from "../model/inventory";
+import type { BaremetalGroupArgs, ServerArgs } from "../catalog/types.gen";
+import { membersOf } from "../domain/inventory";
 
 export type { Inventory };
 

@@ -4,10 +4,10 @@
  * would decide. Usage per tenant/group and load per server are kept as running sums so that each
  * decision costs what the real ledger's indexed SUMs cost, not a scan of the whole copy.
  */
-import type { ResourceKind } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
 import { isInventoryKind } from "../kinds";
 import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad } from "../ledger/records";
-import { NO_USAGE, addUsage, type Usage } from "../quota/quota";
+import { NO_USAGE, addUsage, type Usage } from "../domain/quota";
 
 const id = (kind: string, key: string) => `${kind}\u0000${key}`;
 const scopeOf = (r: LedgerRecord) => (r.tenant !== null && r.grp !== null ? `${r.tenant}\u0000${r.grp}` : undefined);

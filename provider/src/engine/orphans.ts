@@ -5,7 +5,7 @@
  */
 import type { Controllers } from "../controllers/types";
 import type { Ledger } from "../ledger/records";
-import type { ResourceKind } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
 import { fenceOf, heldRow, keepLease } from "./fence";
 import { newOpId, opFinished } from "./ownership";
 import { reserveTombstone } from "./reserve";

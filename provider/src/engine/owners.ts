@@ -10,7 +10,7 @@
 import { OtterscaleError } from "../domain/errors";
 import type { LedgerRecord } from "../ledger/records";
 import { idFormatOf } from "./records";
-import { identityAttribute } from "../schema/identity";
+import { identityAttribute } from "../catalog/identity";
 
 export type OwnedAction = "create" | "update" | "delete";
 

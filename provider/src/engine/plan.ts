@@ -5,7 +5,7 @@
  */
 import { isQuotaKind } from "../kinds";
 import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
-import type { ResourceKind } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
 import type { Diagnostic, PlannedChange, PlanResult } from "./contract";
 import type { DecisionContext } from "./decide";
 import { quotaOvercommit } from "./quota-guards";

@@ -5,7 +5,7 @@
  */
 import type { PlannedChange, PlanResult } from "./contract";
 import type { AuditEvent, Ledger, LedgerTx } from "../ledger/records";
-import type { ResourceKind } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
 import {
   allocationViews,
   groupViews,

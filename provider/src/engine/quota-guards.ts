@@ -6,9 +6,9 @@
 import { OtterscaleError } from "../domain/errors";
 import { DIMENSIONS, DIMENSION_ATTRIBUTE, fromMilli, ZERO, type Resources } from "../domain/resources";
 import { capacityOf } from "../placement";
-import { checkLimitsCoverUse, NO_USAGE } from "../quota/quota";
-import { WORKLOAD_KINDS } from "../schema/catalog";
-import type { TenantQuotaArgs } from "../schema/types.gen";
+import { checkLimitsCoverUse, NO_USAGE } from "../domain/quota";
+import { WORKLOAD_KINDS } from "../catalog/catalog";
+import type { TenantQuotaArgs } from "../catalog/types.gen";
 import type { DecisionContext } from "./decision-context";
 import { groupOf, isLeaving, limitsOf } from "./decide";
 

@@ -11,7 +11,7 @@
  */
 import type { Answer, Controllers, DesiredObject, KindController, ObservedObject } from "../controllers/types";
 import type { Ledger, LedgerRecord } from "../ledger/records";
-import type { ResourceKind } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
 import { DRIFTED, type ReadOptions, type State } from "./contract";
 import { isWorkload } from "./decide";
 import type { Inventory, InventoryCache } from "./inventory";

@@ -12,7 +12,7 @@
  */
 import type { Controllers, KindController, ObservedObject } from "../controllers/types";
 import type { Ledger, LedgerRecord } from "../ledger/records";
-import { RESOURCE_KINDS, WORKLOAD_KINDS, type ResourceKind } from "../schema/catalog";
+import { RESOURCE_KINDS, WORKLOAD_KINDS, type ResourceKind } from "../catalog/catalog";
 import { updateOutcome } from "./desired";
 import { isStale } from "./ownership";
 import { removeUnowned } from "./orphans";

@@ -4,10 +4,10 @@
 import { createHash } from "node:crypto";
 import { fromMilli, type Resources } from "../domain/resources";
 import type { Allocation, LedgerRecord, RecordState } from "../ledger/records";
-import { sensitivePaths, type ResourceKind } from "../schema/catalog";
-import { NO_USAGE, type Usage } from "../quota/quota";
+import { sensitivePaths, type ResourceKind } from "../catalog/catalog";
+import { NO_USAGE, type Usage } from "../domain/quota";
 
-export { idFormatOf, keyOf } from "../schema/identity";
+export { idFormatOf, keyOf } from "../catalog/identity";
 
 function getPath(o: Record<string, unknown>, path: string): unknown {
   return path.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), o);

@@ -1,5 +1,5 @@
 /** Provider settings that shape manifests (not the ledger). */
-import type { GpuDevices } from "../model/gpu-devices";
+import type { GpuDevices } from "../domain/gpu-devices";
 
 export interface RenderSettings {
   /** Provider `gpu_devices`: model -> the cluster's device name. */

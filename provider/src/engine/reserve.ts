@@ -5,12 +5,12 @@
  */
 import { OtterscaleError } from "../domain/errors";
 import type { Allocation, LedgerRecord, LedgerTx } from "../ledger/records";
-import { forceNewAttributes, type ResourceKind } from "../schema/catalog";
-import { addUsage, NO_USAGE } from "../quota/quota";
+import { forceNewAttributes, type ResourceKind } from "../catalog/catalog";
+import { addUsage, NO_USAGE } from "../domain/quota";
 import { decideWorkloadCreate, decideWorkloadUpdate, isWorkload, type DecisionContext } from "./decide";
 import { rulesOf, workloadRulesOf } from "../kinds";
 import { canonical, deltaOf, idFormatOf, newRecord } from "./records";
-import { identityAttribute } from "../schema/identity";
+import { identityAttribute } from "../catalog/identity";
 import { heldAllocations, heldCharge } from "./update-hold";
 import { busyRow } from "./fence";
 import { ownerAfter } from "./owners";

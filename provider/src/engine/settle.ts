@@ -7,7 +7,7 @@
  */
 import type { ObservedObject } from "../controllers/types";
 import type { LedgerRecord, LedgerTx } from "../ledger/records";
-import { addUsage } from "../quota/quota";
+import { addUsage } from "../domain/quota";
 import { allocationServers, deltaOf } from "./records";
 import { settleUpdate } from "./update-hold";
 

@@ -9,7 +9,7 @@
  */
 import { DIMENSIONS, type Resources } from "../domain/resources";
 import type { Allocation, LedgerRecord, PendingUpdate } from "../ledger/records";
-import type { Usage } from "../quota/quota";
+import type { Usage } from "../domain/quota";
 
 /** Replica numbers of hold rows (old parts kept while an update is in flight). */
 const HOLD_BASE = 1_000_000;

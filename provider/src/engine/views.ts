@@ -10,9 +10,9 @@ import { limitsOf } from "./decide";
 import { InventoryCache } from "./inventory";
 import { groupTotals } from "./state";
 import type { LedgerTx, RecordState } from "../ledger/records";
-import { candidateOf, NO_LOAD } from "../model/inventory";
-import { WORKLOAD_KINDS, type WorkloadKind } from "../schema/catalog";
-import type { TenantQuotaArgs } from "../schema/types.gen";
+import { candidateOf, NO_LOAD } from "../domain/inventory";
+import { WORKLOAD_KINDS, type WorkloadKind } from "../catalog/catalog";
+import type { TenantQuotaArgs } from "../catalog/types.gen";
 
 /** `cpu_cores`, `memory_gib`, `storage_gib`, `gpus`, in user units. */
 export type Dimensions = Record<"cpu_cores" | "memory_gib" | "storage_gib" | "gpus", number>;

@@ -6,8 +6,8 @@
  */
 import { checkGroupCreate, checkGroupDelete, checkGroupUpdate } from "../engine/inventory-guards";
 import { groupTotals } from "../engine/group-totals";
-import { membersOf } from "../model/inventory";
-import type { BaremetalGroupArgs } from "../schema/types.gen";
+import { membersOf } from "../domain/inventory";
+import type { BaremetalGroupArgs } from "../catalog/types.gen";
 import type { KindRules } from "./types";
 
 const args = (spec: Record<string, unknown>) => spec as unknown as BaremetalGroupArgs;

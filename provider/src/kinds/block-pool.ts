@@ -5,8 +5,8 @@
 import { OtterscaleError, type Problem } from "../domain/errors";
 import type { LedgerRecord } from "../ledger/records";
 import { fromMilli } from "../domain/resources";
-import { blockPoolShape, poolLayout } from "../model/shape";
-import type { BlockPoolArgs } from "../schema/types.gen";
+import { blockPoolShape, poolLayout } from "../domain/shape";
+import type { BlockPoolArgs } from "../catalog/types.gen";
 import type { WorkloadRules } from "./types";
 
 const args = (spec: Record<string, unknown>) => spec as unknown as BlockPoolArgs;

@@ -4,8 +4,8 @@
  * kind names; test/architecture/kinds.test.ts keeps it that way. Adding a kind: its schema,
  * its module here, its renderer (docs/ARCHITECTURE.md, "The kind rulebook").
  */
-import { RESOURCE_KINDS, type ResourceKind, type WorkloadKind } from "../schema/catalog";
-import { identityFields } from "../schema/identity";
+import { RESOURCE_KINDS, type ResourceKind, type WorkloadKind } from "../catalog/catalog";
+import { identityFields } from "../catalog/identity";
 import { baremetalGroup } from "./baremetal-group";
 import { blockPool } from "./block-pool";
 import { server } from "./server";

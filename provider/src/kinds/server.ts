@@ -5,9 +5,9 @@
  */
 import { checkServerDelete, checkServerUpdate } from "../engine/inventory-guards";
 import { dimensionAttrs } from "../engine/records";
-import { NO_LOAD } from "../model/inventory";
-import { bmcAddressProblems } from "../model/bmc";
-import type { ServerArgs } from "../schema/types.gen";
+import { NO_LOAD } from "../domain/inventory";
+import { bmcAddressProblems } from "../domain/bmc";
+import type { ServerArgs } from "../catalog/types.gen";
 import type { Problem } from "../domain/errors";
 import type { KindRules } from "./types";
 

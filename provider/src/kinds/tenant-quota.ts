@@ -5,7 +5,7 @@
  */
 import { checkQuotaCreate, checkQuotaDelete, checkQuotaUpdate } from "../engine/quota-guards";
 import { dimensionAttrs } from "../engine/records";
-import type { TenantQuotaArgs } from "../schema/types.gen";
+import type { TenantQuotaArgs } from "../catalog/types.gen";
 import type { KindRules } from "./types";
 
 const args = (spec: Record<string, unknown>) => spec as unknown as TenantQuotaArgs;

@@ -15,10 +15,10 @@ import type { DecisionContext } from "../engine/decision-context";
 import type { Inventory, InventorySlot } from "../engine/inventory-view";
 import type { RenderSettings } from "../engine/render-settings";
 import type { Allocation, LedgerRecord, LedgerTx } from "../ledger/records";
-import type { GpuDevices } from "../model/gpu-devices";
-import type { Shape } from "../model/shape";
+import type { GpuDevices } from "../domain/gpu-devices";
+import type { Shape } from "../domain/shape";
 import type { Domain } from "../placement";
-import type { ResourceKind, WorkloadKind } from "../schema/catalog";
+import type { ResourceKind, WorkloadKind } from "../catalog/catalog";
 
 /**
  * What a kind is to the engine:

@@ -3,8 +3,8 @@
  * distinct servers, its workload quota is charged to the tenant. State: servers, status,
  * endpoint, kubeconfig (from the backend). Rendered with the provider's default chart version.
  */
-import { vclusterShape } from "../model/shape";
-import type { VclusterArgs } from "../schema/types.gen";
+import { vclusterShape } from "../domain/shape";
+import type { VclusterArgs } from "../catalog/types.gen";
 import type { WorkloadRules } from "./types";
 
 export const vcluster: WorkloadRules = {

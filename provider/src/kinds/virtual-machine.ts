@@ -6,9 +6,9 @@
 import { checkVmStaysPlaced } from "../engine/decide";
 import { OtterscaleError, type Problem } from "../domain/errors";
 import type { LedgerRecord } from "../ledger/records";
-import { vmShape } from "../model/shape";
+import { vmShape } from "../domain/shape";
 import type { Domain } from "../placement";
-import type { VirtualMachineArgs } from "../schema/types.gen";
+import type { VirtualMachineArgs } from "../catalog/types.gen";
 import type { WorkloadRules } from "./types";
 
 const args = (spec: Record<string, unknown>) => spec as unknown as VirtualMachineArgs;

@@ -14,7 +14,7 @@
  *   await copyLedger("sqlite:///home/me/.otterscale/ledger.db", "postgres://ops@db.internal/otterscale?sslmode=verify-full");
  */
 import { OtterscaleError } from "../domain/errors";
-import type { Usage } from "../quota/quota";
+import type { Usage } from "../domain/quota";
 import { isPostgresUrl, openLedger, redactUrl } from "./open";
 import type { Allocation, AuditEvent, Ledger, LedgerRecord, LedgerTx, ServerLoad } from "./records";
 import { INSERT_ALLOCATION, RECORD_COLUMNS, allocationToParams, placeholders, recordToParams } from "./sql";

@@ -2,9 +2,9 @@
  * What the ledger stores. One row per object of any kind (servers, groups, quotas, workloads),
  * server consumption rows per workload replica, and an append-only audit trail.
  */
-import type { ResourceKind } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
 import type { Resources } from "../domain/resources";
-import type { Usage } from "../quota/quota";
+import type { Usage } from "../domain/quota";
 
 /**
  * Lifecycle of a row. `pending` = reserved, controller not yet confirmed; `updating` = new spec

@@ -5,8 +5,8 @@
  */
 import { isInventoryKind } from "../kinds";
 import { OtterscaleError } from "../domain/errors";
-import type { ResourceKind } from "../schema/catalog";
-import type { Usage } from "../quota/quota";
+import type { ResourceKind } from "../catalog/catalog";
+import type { Usage } from "../domain/quota";
 import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad, TxOptions } from "./records";
 import { INSERT_ALLOCATION, RECORD_COLUMNS, allocationToParams, placeholders, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
 

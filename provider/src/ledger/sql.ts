@@ -3,7 +3,7 @@
  * in the common subset of SQLite and PostgreSQL (placeholders are `?`, rewritten by the PG backend).
  */
 import type { Allocation, AuditEvent, LedgerRecord } from "./records";
-import type { ResourceKind } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
 
 /** Ordered migrations; index + 1 = schema version. Never edit a released one: append. */
 export const MIGRATIONS: readonly string[] = [

@@ -6,7 +6,7 @@ import type { Diagnostic as EngineDiagnostic } from "../api";
 import { asDomainError, OtterscaleError } from "../domain/errors";
 import { log } from "./log";
 import { diagnosticsOf } from "../engine/diagnostics";
-import type { ResourceKind } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
 
 /** One step of an attribute path: attribute name, map key (string) or list index (number). */
 export type PathStep = string | number;

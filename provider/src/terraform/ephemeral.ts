@@ -11,7 +11,7 @@
  */
 import { credentialsSecretOf, type EngineApi } from "../api";
 import { OtterscaleError } from "../domain/errors";
-import type { EphemeralKind, ResourceKind } from "../schema/catalog";
+import type { EphemeralKind, ResourceKind } from "../catalog/catalog";
 import { UNKNOWN } from "./codec/types";
 
 /**

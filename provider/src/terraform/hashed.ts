@@ -8,7 +8,7 @@
  * stand-in is replaced by the configured value, so the engine never receives a digest as data.
  */
 import { createHash } from "node:crypto";
-import { sensitivePaths, type ResourceKind } from "../schema/catalog";
+import { sensitivePaths, type ResourceKind } from "../catalog/catalog";
 import { isUnknown, type TfObject, type TfValue } from "./codec/types";
 
 const PREFIX = "sha256:";

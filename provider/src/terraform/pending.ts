@@ -8,8 +8,8 @@
  * twice. An applied entry stays (the engine's plan finds its object in the ledger and does not
  * count it twice); an entry whose apply failed is forgotten.
  */
-import type { ResourceKind } from "../schema/catalog";
-import { schemaOf } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
+import { schemaOf } from "../catalog/catalog";
 
 /**
  * Identity of a resource from its arguments, following the schema's `x-import-id`

@@ -13,7 +13,7 @@
  */
 import type { AttributeSpec, ObjectSpec } from "./schema";
 import { DRIFTED } from "../api";
-import { sensitivePaths, type ResourceKind } from "../schema/catalog";
+import { sensitivePaths, type ResourceKind } from "../catalog/catalog";
 import { dropTerraformOnly, versionPaths } from "./write-only";
 import { isUnknown, isWhollyKnown, UNKNOWN, valuesEqual, type TfObject, type TfType, type TfValue } from "./codec/types";
 

@@ -6,7 +6,7 @@
  */
 import { redactControllerUrl } from "../domain/redact";
 import { type EngineApi, type EngineConfig, type OperationOptions } from "../api";
-import type { DataSourceKind, EphemeralKind, ResourceKind } from "../schema/catalog";
+import type { DataSourceKind, EphemeralKind, ResourceKind } from "../catalog/catalog";
 import { dataSourceSpec, ephemeralSpec, providerSpec, resourceSpec, specs } from "./schema";
 import { openEphemeral } from "./ephemeral";
 import { diagnosticsToProto, dynamicValue, schemaToProto } from "./to-proto";

@@ -6,8 +6,8 @@
  * The engine is injected (`EngineOpener`) and opened lazily on the first call that needs it.
  */
 import { DRIFTED, type PlannedChange } from "../api";
-import type { ResourceKind } from "../schema/catalog";
-import { typeNameOf, WORKLOAD_KINDS } from "../schema/catalog";
+import type { ResourceKind } from "../catalog/catalog";
+import { typeNameOf, WORKLOAD_KINDS } from "../catalog/catalog";
 import { resourceSpec, type ObjectSpec } from "./schema";
 import { diagnosticsToProto, dynamicValue } from "./to-proto";
 import { fromDynamicValue, fromRawState } from "./from-proto";

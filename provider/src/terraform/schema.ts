@@ -27,7 +27,7 @@ import {
   type EphemeralKind,
   type ResourceKind,
   type SchemaNode,
-} from "../schema/catalog";
+} from "../catalog/catalog";
 import type { TfType, TfValue } from "./codec/types";
 
 export type Nesting = "single" | "list" | "set" | "map";

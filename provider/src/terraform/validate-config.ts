@@ -3,8 +3,8 @@
  * schema/validate.ts `problemsOf`) on the known part of the configuration. Unknown values are
  * skipped: they are checked again when known, at apply.
  */
-import { problemsOf } from "../schema/validate";
-import type { SchemaKind } from "../schema/catalog";
+import { problemsOf } from "../catalog/validate";
+import type { SchemaKind } from "../catalog/catalog";
 import type { ObjectSpec } from "./schema";
 import { isUnknown, type TfValue } from "./codec/types";
 import { error, parsePath, type TfDiagnostic } from "./diagnostics";

@@ -9,7 +9,7 @@
  *
  * The markers live in schema/ (`x-write-only`, `x-version-of`); see schema/catalog.ts.
  */
-import { writeOnlyArguments, type SchemaKind, type WriteOnlyArgument } from "../schema/catalog";
+import { writeOnlyArguments, type SchemaKind, type WriteOnlyArgument } from "../catalog/catalog";
 import { isUnknown, type TfObject, type TfValue } from "./codec/types";
 import { error, type TfDiagnostic } from "./diagnostics";
 

@@ -3,7 +3,7 @@
  * (computed ones such as `id`, `status`, `used_*` dropped, recursively), nulls and unknowns
  * dropped, Pulumi's camelCase names turned back into the schema's snake_case. Pure.
  */
-import { inputSchemaOf, type ResourceKind, type SchemaNode } from "../../schema/catalog";
+import { inputSchemaOf, type ResourceKind, type SchemaNode } from "../../catalog/catalog";
 
 /** What Pulumi writes for a value not known until apply. */
 export const PULUMI_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -3,7 +3,7 @@
  * (`planThenRead`) and the same read models describe the ledger before and the in-memory ledger
  * after. This module only compares the two; every verdict and number comes from the engine.
  */
-import { parseKey } from "../../schema/identity";
+import { parseKey } from "../../catalog/identity";
 import { RESOURCE_DIMENSIONS, QUOTA_DIMENSIONS, type Diagnostic, type Engine, type PlannedChange, type PlanResult, type QuotaDimension, type Snapshot, rulesOf } from "../../api";
 
 export type { Snapshot };

@@ -9,7 +9,7 @@
  * -> skipped. The identity of an existing object is `oldState.id` (the engine's key).
  */
 import type { PlannedChange } from "../../api";
-import type { ResourceKind } from "../../schema/catalog";
+import type { ResourceKind } from "../../catalog/catalog";
 import { CliError } from "../exit-codes";
 import { fromPulumiInputs, inputArgs, unknownPulumiPaths } from "./args";
 import type { ReportChange } from "./terraform-plan";

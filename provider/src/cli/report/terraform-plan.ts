@@ -8,7 +8,7 @@
  * `change.after` gives the args (Terraform omits unknown values there and marks them in
  * `after_unknown`, so unknowns are simply absent); `change.before.id` gives the identity.
  */
-import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
+import { RESOURCE_KINDS, type ResourceKind } from "../../catalog/catalog";
 import type { PlannedChange } from "../../api";
 import { keyOf } from "../../engine/records";
 import { CliError } from "../exit-codes";

@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { OtterscaleError } from "../../domain/errors";
-import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
+import { RESOURCE_KINDS, type ResourceKind } from "../../catalog/catalog";
 import { observeManifest, renderAttached, renderManifest, type Manifest } from "../render";
 import type { Answer, ControllerContext, ControllerLocation, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
 import { listDir, readFileIfExists, readFileIfExistsSync, removeFile, writeFileAtomic } from "./files";

@@ -6,7 +6,7 @@
  * is a second copy of either.
  */
 import { OtterscaleError } from "../../domain/errors";
-import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
+import { RESOURCE_KINDS, type ResourceKind } from "../../catalog/catalog";
 import type { Manifest } from "../render";
 import { GitopsKindController, manifestToYaml } from "./controller";
 import { writeFileAtomic } from "./files";

@@ -9,11 +9,11 @@
  *
  * `_inventory` cannot clash with a tenant: tenants are DNS-1123 labels, which never start with `_`.
  */
-import { idFormatOf } from "../../schema/identity";
+import { idFormatOf } from "../../catalog/identity";
 import { isInventoryKind } from "../../kinds";
 import * as path from "node:path";
 import { OtterscaleError } from "../../domain/errors";
-import type { ResourceKind } from "../../schema/catalog";
+import type { ResourceKind } from "../../catalog/catalog";
 
 export const INVENTORY_DIR = "_inventory";
 export const EXTENSION = ".yaml";

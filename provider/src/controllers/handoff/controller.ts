@@ -9,7 +9,7 @@
  * Watching the cluster for drift is the other tool's job.
  */
 import { OtterscaleError } from "../../domain/errors";
-import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
+import { RESOURCE_KINDS, type ResourceKind } from "../../catalog/catalog";
 import { observeManifest, renderManifests } from "../render";
 import type { ControllerContext, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
 

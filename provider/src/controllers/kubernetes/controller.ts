@@ -12,7 +12,7 @@
  * delete: Foreground propagation, poll until 404, then the attached objects and companion Secrets.
  */
 import { OtterscaleError } from "../../domain/errors";
-import { RESOURCE_KINDS, type ResourceKind } from "../../schema/catalog";
+import { RESOURCE_KINDS, type ResourceKind } from "../../catalog/catalog";
 import { observeManifest, renderAttached, rendererFor, renderManifest } from "../render";
 import { INVENTORY_NAMESPACE, LABEL, MANAGED_BY, type Manifest } from "../render/manifest";
 import { pollUntil, waitDeadline } from "../retry";

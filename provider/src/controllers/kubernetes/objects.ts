@@ -9,7 +9,7 @@ import { LABEL, managedLabels, type Manifest } from "../render/manifest";
 import { rendererFor } from "../render";
 import type { Companion, ObjectRef } from "../render/kube-binding";
 import { keySegments } from "../gitops/paths";
-import type { ResourceKind } from "../../schema/catalog";
+import type { ResourceKind } from "../../catalog/catalog";
 import type { DesiredObject } from "../types";
 
 export type { Companion, ObjectRef };

@@ -5,7 +5,7 @@
  */
 import { rendererFor } from "../render";
 import { READY, type Readiness } from "../render/kube-binding";
-import type { ResourceKind } from "../../schema/catalog";
+import type { ResourceKind } from "../../catalog/catalog";
 
 export type { Readiness };
 export { settledVmStatus } from "../render/virtual-machine";

@@ -10,10 +10,10 @@
  * Other kinds are not MAAS's business: asking for them is a configuration error.
  */
 import { isMachineKind } from "../../kinds";
-import { maasPowerAddress, maasPowerType } from "../../model/bmc";
+import { maasPowerAddress, maasPowerType } from "../../domain/bmc";
 import { OtterscaleError } from "../../domain/errors";
-import type { ResourceKind } from "../../schema/catalog";
-import type { ServerArgs } from "../../schema/types.gen";
+import type { ResourceKind } from "../../catalog/catalog";
+import type { ServerArgs } from "../../catalog/types.gen";
 import { pollUntil, waitDeadline } from "../retry";
 import { beforeAnyWrite, type ControllerContext, type Controllers, type DesiredObject, type KindController, type ObservedObject } from "../types";
 import { MaasClient, type CallOptions, type Form, type Machine } from "./client";

@@ -3,7 +3,7 @@
  * the selector, the explicit servers, the placement strategy and the resolved members (computed
  * by the engine, passed as `extras.member_servers`).
  */
-import type { BaremetalGroupArgs } from "../../schema/types.gen";
+import type { BaremetalGroupArgs } from "../../catalog/types.gen";
 import type { DesiredObject } from "../types";
 import {
   at,

@@ -12,7 +12,7 @@
  * engine, not by Ceph, so it is only recorded as an annotation (with the placed servers).
  */
 import { caughtUp, READY } from "./kube-binding";
-import type { BlockPoolArgs } from "../../schema/types.gen";
+import type { BlockPoolArgs } from "../../catalog/types.gen";
 import type { DesiredObject } from "../types";
 import {
   ANNOTATION,
@@ -33,7 +33,7 @@ import {
   type Manifest,
   type Parsed,
 } from "./manifest";
-import { METADATA_POOL_GIB, METADATA_POOL_REPLICAS } from "../../model/shape";
+import { METADATA_POOL_GIB, METADATA_POOL_REPLICAS } from "../../domain/shape";
 import { gibOf, gibQuantity } from "./quantity";
 import { withDefaults, type Renderer } from "./renderer";
 

@@ -4,7 +4,7 @@
  * and compute drift against a spec.
  */
 import { OtterscaleError } from "../../domain/errors";
-import type { ResourceKind } from "../../schema/catalog";
+import type { ResourceKind } from "../../catalog/catalog";
 import type { DesiredObject, ObservedObject } from "../types";
 import { baremetalGroupRenderer } from "./baremetal-group";
 import { blockPoolRenderer } from "./block-pool";

@@ -3,7 +3,7 @@
  * annotations, tolerant readers for hand-edited manifests, and the `compact` used to keep unset
  * attributes out of both manifests and read-back fields.
  */
-import type { ResourceKind } from "../../schema/catalog";
+import type { ResourceKind } from "../../catalog/catalog";
 import type { ObservedObject } from "../types";
 
 export interface ObjectMeta {

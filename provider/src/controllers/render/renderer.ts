@@ -3,7 +3,7 @@
  * manifest and reads the carried attributes back. Rendering knows nothing about where the
  * manifest goes (files now, an API server later).
  */
-import { schemaOf, type ResourceKind } from "../../schema/catalog";
+import { schemaOf, type ResourceKind } from "../../catalog/catalog";
 import type { DesiredObject } from "../types";
 import type { Manifest, Parsed } from "./manifest";
 import type { KubeBinding } from "./kube-binding";

@@ -8,7 +8,7 @@
  * labels (when the value is a valid label value, else an annotation of the same key).
  */
 import { secretRef } from "./kube-binding";
-import type { ServerArgs } from "../../schema/types.gen";
+import type { ServerArgs } from "../../catalog/types.gen";
 import type { DesiredObject } from "../types";
 import {
   annotationsOf,
@@ -27,7 +27,7 @@ import {
   type Parsed,
 } from "./manifest";
 import { withDefaults, type Renderer } from "./renderer";
-import { metal3BmcAddress } from "../../model/bmc";
+import { metal3BmcAddress } from "../../domain/bmc";
 
 /** Topology attributes and the keys they are written under. */
 export const TOPOLOGY = {

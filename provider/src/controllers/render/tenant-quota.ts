@@ -9,7 +9,7 @@
  * Kubernetes cannot cap a sum across resource names: each name is capped at the tenant's total,
  * and the ledger enforces the total across models.
  */
-import type { TenantQuotaArgs } from "../../schema/types.gen";
+import type { TenantQuotaArgs } from "../../catalog/types.gen";
 import type { DesiredObject } from "../types";
 import {
   annotationsOf,
@@ -27,7 +27,7 @@ import {
   type Manifest,
   type Parsed,
 } from "./manifest";
-import { ANY_GPU_DEVICE } from "../../model/gpu-devices";
+import { ANY_GPU_DEVICE } from "../../domain/gpu-devices";
 import { countQuantity, cpuQuantity, gibOf, gibQuantity, unitsOf } from "./quantity";
 import { withDefaults, type Renderer } from "./renderer";
 

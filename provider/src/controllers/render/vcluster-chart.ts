@@ -5,8 +5,8 @@
  */
 import { parse as parseYaml, stringify } from "yaml";
 import { fromMilli, toMilli } from "../../domain/resources";
-import { schemaOf } from "../../schema/catalog";
-import type { VclusterArgs } from "../../schema/types.gen";
+import { schemaOf } from "../../catalog/catalog";
+import type { VclusterArgs } from "../../catalog/types.gen";
 import type { DesiredObject } from "../types";
 import { at, compact, type Manifest } from "./manifest";
 import { cpuQuantity, gibQuantity } from "./quantity";

@@ -10,7 +10,7 @@
 import { caughtUp, READY, secretRef } from "./kube-binding";
 import { createHash } from "node:crypto";
 import { OtterscaleError } from "../../domain/errors";
-import type { VirtualMachineArgs } from "../../schema/types.gen";
+import type { VirtualMachineArgs } from "../../catalog/types.gen";
 import type { DesiredObject } from "../types";
 import {
   annotationsOf,
@@ -27,7 +27,7 @@ import {
   type Manifest,
   type Parsed,
 } from "./manifest";
-import { ANY_GPU_DEVICE, gpuDeviceName } from "../../model/gpu-devices";
+import { ANY_GPU_DEVICE, gpuDeviceName } from "../../domain/gpu-devices";
 import { gibOf, gibQuantity } from "./quantity";
 import { withDefaults, type Renderer } from "./renderer";
 

@@ -15,7 +15,7 @@
  *       -> [delete vm b, delete quota q, create server s, update quota p, create vm a].
  */
 import type { PlannedChange } from "../../api";
-import type { ResourceKind } from "../../schema/catalog";
+import type { ResourceKind } from "../../catalog/catalog";
 import { rulesOf } from "../../kinds";
 import { byAddress } from "./address";
 

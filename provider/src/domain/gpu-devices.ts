@@ -6,7 +6,7 @@
  * `permittedHostDevices`, e.g. `nvidia.com/GA100_A100_PCIE_40GB`), which no model string implies.
  * Operators configure it (`gpu_devices`); a model they did not list gets `nvidia.com/<MODEL>`.
  */
-import { OtterscaleError } from "../domain/errors";
+import { OtterscaleError } from "./errors";
 
 export type GpuDevices = Readonly<Record<string, string>>;
 

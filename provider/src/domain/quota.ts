@@ -5,7 +5,7 @@
  * Example: limit cpu 16, used 12, request +6 -> over by 2:
  *   "tenant acme in group gpu: cpu_cores requested 6, used 12, limit 16".
  */
-import { DIMENSIONS, DIMENSION_ATTRIBUTE, fromMilli, type Resources } from "../domain/resources";
+import { DIMENSIONS, DIMENSION_ATTRIBUTE, fromMilli, type Resources } from "./resources";
 
 /** Limits in thousandths; undefined = no cap on that dimension / count. */
 export interface QuotaLimits {

@@ -1,10 +1,10 @@
 /**
  * Inventory views: group membership and servers as placement candidates. Pure.
  */
-import type { BaremetalGroupArgs, ServerArgs } from "../schema/types.gen";
+import type { BaremetalGroupArgs, ServerArgs } from "../catalog/types.gen";
 import type { ServerLoad } from "../ledger/records";
 import { capacityOf, type Candidate } from "../placement";
-import { ZERO, add, type Resources } from "../domain/resources";
+import { ZERO, add, type Resources } from "./resources";
 
 /**
  * Members = explicit servers (that exist) UNION servers matching every criterion the selector

@@ -7,10 +7,10 @@
  * (its 1 GiB metadata pool x 3 replicas, shared out) in 6 distinct zones, raw 153 GiB; quota
  * storage += 101, block_pools += 1.
  */
-import type { BlockPoolArgs, VclusterArgs, VirtualMachineArgs } from "../schema/types.gen";
-import { ZERO, add, resources, scale, type Resources } from "../domain/resources";
+import type { BlockPoolArgs, VclusterArgs, VirtualMachineArgs } from "../catalog/types.gen";
+import { ZERO, add, resources, scale, type Resources } from "./resources";
 import type { Domain, Strategy } from "../placement";
-import type { Usage } from "../quota/quota";
+import type { Usage } from "./quota";
 
 export interface Shape {
   readonly demand: Resources;

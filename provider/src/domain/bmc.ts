@@ -4,8 +4,8 @@
  * rendered address carries the scheme of `power_type`; MAAS takes the power type as a field and
  * the address as a plain host. An address given with a scheme must agree with `power_type`.
  */
-import type { Problem } from "../domain/errors";
-import type { ServerArgs } from "../schema/types.gen";
+import type { Problem } from "./errors";
+import type { ServerArgs } from "../catalog/types.gen";
 
 type Bmc = NonNullable<ServerArgs["bmc"]>;
 export type PowerType = NonNullable<Bmc["power_type"]>;
