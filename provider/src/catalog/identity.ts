@@ -17,6 +17,12 @@ export const idFormatOf = (kind: ResourceKind): string => identityFields(kind).j
 /** The identity of an object from its attributes: `web` or `acme/web`. */
 export const keyOf = (kind: ResourceKind, spec: Readonly<Record<string, unknown>>): string => identityFields(kind).map((f) => String(spec[f])).join("/");
 
+/** The identity, or undefined while a part of it is unknown or unset (a plan's not-yet-computed name). */
+export function knownKeyOf(kind: ResourceKind, spec: Readonly<Record<string, unknown>>): string | undefined {
+  const parts = identityFields(kind).map((f) => spec[f]);
+  return parts.every((p) => typeof p === "string" && p !== "") ? parts.join("/") : undefined;
+}
+
 /** The attributes an identity stands for (`acme/web` -> `{tenant: "acme", name: "web"}`), or undefined when malformed. */
 export function parseKey(kind: ResourceKind, key: string): Record<string, string> | undefined {
   const fields = identityFields(kind);

@@ -14,6 +14,7 @@ import type { Inventory } from "./inventory";
 import { canonical, dimensionAttrs } from "./records";
 import { isTombstone } from "./reserve";
 import { groupTotals, stateOf } from "./state";
+import { identityFields, keyOf } from "../catalog/identity";
 
 type Input = Record<string, unknown>;
 type Reader = (tx: LedgerTx, inv: Inventory, input: Input, settings: RenderSettings) => Promise<State>;
@@ -101,8 +102,8 @@ async function servers(tx: LedgerTx, inv: Inventory, input: Input): Promise<Stat
 async function lookup(tx: LedgerTx, inv: Inventory, kind: DataSourceKind, input: Input, settings: RenderSettings): Promise<State> {
   const node = schemaOf(kind);
   const of = node["x-lookup-of"] as ResourceKind;
-  const parts = String(schemaOf(of)["x-import-id"] ?? "name").split("/");
-  const id = parts.map((p) => String(input[p])).join("/");
+  const parts = identityFields(of);
+  const id = keyOf(of, input);
   const rec = await tx.get(of, id);
   if (!rec || rec.state === "pending" || isTombstone(rec)) {
     throw new OtterscaleError("not_found", `${of} "${id}" does not exist`, [{ path: parts[parts.length - 1], message: `no ${of} "${id}"` }]);

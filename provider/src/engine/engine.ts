@@ -7,6 +7,7 @@
  * Settlement always charges what the backend runs: a failed or timed-out update asks the
  * controller what it now runs and keeps the larger of old and new held until it knows.
  */
+import { ledgerDesired } from "./manifests";
 import { Queries } from "./queries";
 import type { Controllers, KindController, ObservedObject } from "../controllers/types";
 import { describeDrift, renderedDrift, type FieldDrift } from "../controllers/render";
@@ -235,8 +236,7 @@ export class Engine implements EngineApi {
 
   /** Rendered values (from the ledger's record, as the last apply rendered them) the backend no longer holds. */
   private renderedDriftOf(inv: Inventory, rec: LedgerRecord, observed: ObservedObject): FieldDrift[] {
-    const desired = { ...desiredOf(inv, rec, rec.spec, this.settings), digests: rec.secrets };
-    return renderedDrift(desired, observed);
+    return renderedDrift(ledgerDesired(inv, rec, this.settings), observed);
   }
 
   async credentials(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<string | undefined> {

@@ -5,7 +5,6 @@
  * its module here, its renderer (docs/ARCHITECTURE.md, "The kind rulebook").
  */
 import { RESOURCE_KINDS, type ResourceKind, type WorkloadKind } from "../catalog/catalog";
-import { identityFields } from "../catalog/identity";
 import { baremetalGroup } from "./baremetal-group";
 import { blockPool } from "./block-pool";
 import { server } from "./server";
@@ -54,9 +53,6 @@ export const isMachineKind = (kind: ResourceKind): boolean => rulesOf(kind).mach
 
 /** Inventory kinds, in catalog order. */
 export const INVENTORY_KINDS: readonly ResourceKind[] = RESOURCE_KINDS.filter(isInventoryKind);
-
-/** The attributes that make up a kind's identity (the schema's `x-import-id`, never copied here). */
-export const identityOf = (kind: ResourceKind): readonly string[] => identityFields(kind);
 
 /** The kind as a noun in messages: "VM", "block pool". */
 export const nounOf = (kind: ResourceKind): string => rulesOf(kind).noun;

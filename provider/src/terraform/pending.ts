@@ -9,7 +9,7 @@
  * count it twice); an entry whose apply failed is forgotten.
  */
 import type { ResourceKind } from "../catalog/catalog";
-import { schemaOf } from "../catalog/catalog";
+import { knownKeyOf } from "../catalog/identity";
 
 /**
  * Identity of a resource from its arguments, following the schema's `x-import-id`
@@ -17,10 +17,6 @@ import { schemaOf } from "../catalog/catalog";
  *
  * Example: `identityOf("virtual_machine", { tenant: "a", name: "web" })` -> `"a/web"`.
  */
-export function identityOf(kind: ResourceKind, args: Record<string, unknown>): string | undefined {
-  const pattern = String(schemaOf(kind)["x-import-id"] ?? "name");
-  const parts = pattern.split("/").map((attr) => args[attr]);
-  return parts.every((p) => typeof p === "string" && p !== "") ? parts.join("/") : undefined;
-}
+export const identityOf = (kind: ResourceKind, args: Record<string, unknown>): string | undefined => knownKeyOf(kind, args);
 
 export const addressOf = (typeName: string, identity: string | undefined): string => `${typeName}[${identity ?? "(unknown)"}]`;
