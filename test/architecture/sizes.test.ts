@@ -1,6 +1,6 @@
 /**
  * Files of one concept (issue 15): no hand-written source file under provider/src or sdk grows
- * past 300 lines. The one that still does is named with their line budget, so they can only shrink.
+ * past 300 lines. A file that ever has to be over is named in OVER with its line budget, so it can only shrink.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -9,9 +9,7 @@ import * as path from "node:path";
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const LIMIT = 300;
 /** Still over the limit, and how far they may be (lower these as they are split). */
-const OVER: Readonly<Record<string, { readonly lines: number; readonly why: string }>> = {
-  "provider/src/engine/engine.ts": { lines: 640, why: "operations + the held-write protocol; the protocol is the next split (engine/held-write.ts)" },
-};
+const OVER: Readonly<Record<string, { readonly lines: number; readonly why: string }>> = {};
 
 const handWritten = (f: string) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.endsWith(".gen.ts") && !f.includes("/generated/");
 

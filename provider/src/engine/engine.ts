@@ -4,77 +4,41 @@
  * controller write happens while the operation holds its object's row (fence.ts). Reads never
  * write: not the ledger, not the backend.
  *
- * Settlement always charges what the backend runs: a failed or timed-out update asks the
- * controller what it now runs and keeps the larger of old and new held until it knows.
+ * This file orchestrates the operations; the protocol lives in held-write.ts (hold, call,
+ * settle, commit), what a failure settles to in settlement.ts, and reads in object-reads.ts.
  */
-import { ledgerDesired } from "./manifests";
 import { Queries } from "./queries";
-import type { Controllers, KindController, ObservedObject } from "../controllers/types";
-import { describeDrift, renderedDrift, type FieldDrift } from "../controllers/render";
+import type { Controllers } from "../controllers/types";
 import { invalid, OtterscaleError } from "../domain/errors";
-import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
+import type { Ledger, LedgerTx } from "../ledger/records";
 import { typeNameOf, type DataSourceKind, type ResourceKind } from "../catalog/catalog";
 import { validateInput } from "../catalog/validate";
 import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "./contract";
 import { limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
-import { canonical, idFormatOf, keyOf, splitSecrets } from "./records";
+import { keyOf, splitSecrets } from "./records";
 import { semanticProblems } from "./semantics";
-import { stateOf } from "./state";
 import { Planner } from "./plan";
 import { reconcileStale, reconcileBackend, type BackendFinding, type ReconcileDecision } from "./reconcile";
-import { withDeadline } from "./deadline";
-import { asOperation, isStale } from "./ownership";
-import { busyRow, fenceOf, heldRow, keepLease, withBoundedRetry, type Fence } from "./fence";
-import { settleRow, type Outcome } from "./settle";
-import { checkDelete, checkSameAsExisting, identityPath, isTombstone, reserveCreate, reserveDelete, reserveReapply, reserveUpdate, type Validated } from "./reserve";
-import { desiredOf, secretInputs, updateOutcome, type RenderSettings } from "./desired";
+import { asOperation } from "./ownership";
+import type { Fence } from "./fence";
+import { checkDelete, checkSameAsExisting, identityPath, reserveCreate, reserveDelete, reserveReapply, reserveUpdate, type Validated } from "./reserve";
+import { desiredOf, type RenderSettings } from "./desired";
 import { readDataSource } from "./data-sources";
 import { LocationGuard } from "./location";
-import { checkOwner, visibleTo } from "./owners";
-import { removeUnowned } from "./orphans";
-import { ReadCoalescer, readBatch } from "./read-batch";
-
-/** A row this operation holds, and what the controller is asked to make exist. */
-interface Held {
-  readonly record: LedgerRecord;
-  readonly desired: ReturnType<typeof desiredOf>;
-}
-
-/** An operation's deadline and cancellation, as controllers and the ledger take them. */
-interface Limits {
-  readonly deadline?: number;
-  readonly signal?: AbortSignal;
-}
-
-const objectId = (kind: ResourceKind, key: string) => `${kind}\u0000${key}`;
+import { checkOwner } from "./owners";
+import { ObjectReads } from "./object-reads";
+import { HeldWrites, limitsOfOp } from "./held-write";
+import { onCreateFailure, onDeleteFailure, onUpdateFailure } from "./settlement";
 
 export class Engine implements EngineApi {
   private readonly inventory = new InventoryCache();
   private planner?: Planner;
-  /** Operations whose controller call outlived their deadline: opId -> its settlement. */
-  private readonly lingering = new Map<string, Promise<void>>();
-  /** Objects the last read found drifted on the backend: what changed, for front ends' warnings. */
-  private readonly drifted = new Map<string, string[]>();
-  /** Workloads a read found missing on the backend (their rows stay held; plans warn). */
-  private readonly missing = new Set<string>();
   private readonly location: LocationGuard;
-  private staleSettled?: Promise<void>;
-  private readonly reads = new ReadCoalescer((reqs) =>
-    readBatch(
-      {
-        ledger: this.ledger,
-        controllers: this.controllers,
-        inventory: this.inventory,
-        checkLocation: () => this.location.check(),
-        settings: this.settings,
-        noteMissing: (kind, id, missing) => (missing ? this.missing.add(objectId(kind, id)) : this.missing.delete(objectId(kind, id))),
-        drift: (inv, rec, observed) => this.renderedDriftOf(inv, rec, observed).map(describeDrift),
-        noteDrift: (kind, id, lines) => (lines.length ? this.drifted.set(objectId(kind, id), lines) : this.drifted.delete(objectId(kind, id))),
-      },
-      reqs,
-    ),
-  );
+  /** The held-write protocol: hold the row, call the controller, settle (held-write.ts). */
+  private readonly writes: HeldWrites;
+  /** Reads of one object, and what they found (object-reads.ts). */
+  private readonly reads: ObjectReads;
   /** Read-only questions (inventory, usage, allocations, audit, a plan's impact). */
   readonly queries: Queries;
 
@@ -86,6 +50,8 @@ export class Engine implements EngineApi {
     private readonly settings: RenderSettings = {},
   ) {
     this.location = new LocationGuard(ledger, controllers);
+    this.reads = new ObjectReads(ledger, controllers, this.inventory, this.location, settings);
+    this.writes = new HeldWrites(ledger, controllers, leaseMs, this.location, this.inventory, settings, (kind, args) => this.create(kind, args));
     this.queries = new Queries(ledger, (changes, read) => this.planThenRead(changes, read));
   }
 
@@ -117,7 +83,7 @@ export class Engine implements EngineApi {
   }
 
   private run<T>(fn: (opId: string) => Promise<T>): Promise<T> {
-    return asOperation(fn, (opId) => this.lingering.get(opId));
+    return asOperation(fn, (opId) => this.writes.lingering.get(opId));
   }
 
   // ---------------------------------------------------------------- create
@@ -131,27 +97,24 @@ export class Engine implements EngineApi {
     const limits = limitsOfOp(opts);
     // Resolved before reserving: an adapter that does not serve this kind fails with nothing held.
     this.controllers.forKind(kind);
-    await this.beforeWrite(limits);
-    const held = await this.hold(kind, v.key, limits, async (tx, existing) => {
+    await this.writes.beforeWrite(limits);
+    const held = await this.writes.hold(kind, v.key, limits, async (tx, existing) => {
       const ctx = await this.context(tx);
       if (!existing) {
-        const record = await reserveCreate(ctx, kind, v, opId, Date.now(), this.leaseUntil(), opts.owner);
+        const record = await reserveCreate(ctx, kind, v, opId, Date.now(), this.writes.leaseUntil(), opts.owner);
         return { record, desired: desiredOf(ctx.inv, record, v.spec, this.settings) };
       }
       // A retry by its owner, or the re-creation of an object missing on the backend: re-applied
       // under the same reservation and on the same servers, charged exactly as before.
       checkOwner(existing, opts.owner, "create");
       checkSameAsExisting(kind, existing, v);
-      const record = await reserveReapply(ctx, existing, opId, Date.now(), this.leaseUntil(), opts.owner);
+      const record = await reserveReapply(ctx, existing, opId, Date.now(), this.writes.leaseUntil(), opts.owner);
       return { record, desired: desiredOf(ctx.inv, existing, v.spec, this.settings) };
     });
     const what = `create ${kind} ${v.key}`;
-    const observed = await this.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), {
-      failed: (e) => (held.record.state === "pending" ? this.settleFailedCreate(held.record, e) : this.settleByObservation(held.record, v.spec)),
-      late: (outcome) => (held.record.state === "pending" ? (outcome.ok ? this.undoLateCreate(held.record) : this.settleFailedCreate(held.record, outcome.error)) : this.settleByObservation(held.record, v.spec)),
-    });
-    this.missing.delete(objectId(kind, v.key));
-    return this.commit(held.record, observed, v, what);
+    const observed = await this.writes.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), onCreateFailure(this.writes, held.record, v.spec));
+    this.reads.written(kind, v.key);
+    return this.writes.commit(held.record, observed, v, what);
   }
 
   // ---------------------------------------------------------------- update
@@ -168,20 +131,17 @@ export class Engine implements EngineApi {
       ]);
     }
     const limits = limitsOfOp(opts);
-    await this.beforeWrite(limits);
-    const held = await this.hold(kind, id, limits, async (tx, existing) => {
+    await this.writes.beforeWrite(limits);
+    const held = await this.writes.hold(kind, id, limits, async (tx, existing) => {
       if (!existing) throw new OtterscaleError("not_found", `${kind} ${id} does not exist in the ledger`);
       if (!opts.takeover) checkOwner(existing, opts.owner, "update");
       const ctx = await this.context(tx);
-      const record = await reserveUpdate(ctx, kind, id, v, opId, Date.now(), this.leaseUntil(), opts.takeover ? opts.owner : undefined);
+      const record = await reserveUpdate(ctx, kind, id, v, opId, Date.now(), this.writes.leaseUntil(), opts.takeover ? opts.owner : undefined);
       return { record, desired: desiredOf(ctx.inv, record, v.spec, this.settings) };
     });
     const what = `update ${kind} ${id}`;
-    const observed = await this.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), {
-      failed: () => this.settleByObservation(held.record, v.spec),
-      late: () => this.settleByObservation(held.record, v.spec),
-    });
-    return this.commit(held.record, observed, v, what);
+    const observed = await this.writes.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), onUpdateFailure(this.writes, held.record, v.spec));
+    return this.writes.commit(held.record, observed, v, what);
   }
 
   // ---------------------------------------------------------------- delete
@@ -192,25 +152,22 @@ export class Engine implements EngineApi {
 
   private async deleteAs(opId: string, kind: ResourceKind, id: string, opts: OperationOptions): Promise<void> {
     const limits = limitsOfOp(opts);
-    await this.beforeWrite(limits);
-    const held = await this.hold(kind, id, limits, async (tx, existing) => {
+    await this.writes.beforeWrite(limits);
+    const held = await this.writes.hold(kind, id, limits, async (tx, existing) => {
       if (!existing) return undefined; // already gone: deleting is idempotent
       checkOwner(existing, opts.owner, "delete");
       const ctx = await this.context(tx);
-      const record = await reserveDelete(ctx, existing, opId, Date.now(), this.leaseUntil());
+      const record = await reserveDelete(ctx, existing, opId, Date.now(), this.writes.leaseUntil());
       return { record, desired: desiredOf(ctx.inv, record, record.spec, this.settings) };
     });
     if (!held) return;
     const what = `delete ${kind} ${id}`;
-    await this.call(held, limits, what, (c, ctx) => c.delete(id, ctx), {
-      failed: () => this.settleDeleteByObservation(held.record),
-      late: () => this.settleDeleteByObservation(held.record),
-    });
-    const settled = await this.settle(held.record, "release", { op: "delete" }, what);
+    await this.writes.call(held, limits, what, (c, ctx) => c.delete(id, ctx), onDeleteFailure(this.writes, held.record));
+    const settled = await this.writes.settle(held.record, "release", { op: "delete" }, what);
     if (settled === false) {
       throw new OtterscaleError("conflict", `${what}: the object was deleted on the backend, but another run took over its reservation meanwhile (its lease had expired); run again to reconcile`);
     }
-    this.missing.delete(objectId(kind, id));
+    this.reads.written(kind, id);
   }
 
   // ---------------------------------------------------------------- read / import
@@ -219,9 +176,9 @@ export class Engine implements EngineApi {
    * The object as the ledger and the backend see it now. Writes nothing: a workload missing on
    * the backend reads as gone (so the front end plans its re-creation) while its row and
    * allocations stay held, and a stale reservation is left for the next mutation or reconcile.
+   * Concurrent reads (a refresh) share one ledger transaction: read-batch.ts.
    */
   read(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<State | undefined> {
-    // Concurrent reads (a refresh) share one ledger transaction: read-batch.ts.
     return this.reads.read(kind, id, opts);
   }
 
@@ -231,39 +188,23 @@ export class Engine implements EngineApi {
    * empty when it found none. For front ends' warnings.
    */
   driftOf(kind: ResourceKind, id: string): readonly string[] {
-    return this.drifted.get(objectId(kind, id)) ?? [];
+    return this.reads.driftOf(kind, id);
   }
 
-  /** Rendered values (from the ledger's record, as the last apply rendered them) the backend no longer holds. */
-  private renderedDriftOf(inv: Inventory, rec: LedgerRecord, observed: ObservedObject): FieldDrift[] {
-    return renderedDrift(ledgerDesired(inv, rec, this.settings), observed);
+  credentials(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<string | undefined> {
+    return this.reads.credentials(kind, id, opts);
   }
 
-  async credentials(kind: ResourceKind, id: string, opts: ReadOptions = {}): Promise<string | undefined> {
-    const rec = await this.ledger.read((tx) => tx.get(kind, id));
-    if (!rec || rec.state === "pending" || isTombstone(rec) || !visibleTo(rec, opts.owner)) return undefined;
-    await this.location.check();
-    return this.controllers.forKind(kind).credentials?.(id);
+  import(kind: ResourceKind, id: string): Promise<State> {
+    return this.reads.import(kind, id);
   }
 
-  async import(kind: ResourceKind, id: string): Promise<State> {
-    const state = await this.read(kind, id);
-    if (!state) {
-      const rec = await this.ledger.read((tx) => tx.get(kind, id));
-      const why = rec && !isTombstone(rec) && rec.state !== "pending" ? "the ledger holds it, but it is missing on the backend (apply re-creates it in place)" : "no such object in the ledger";
-      throw new OtterscaleError("not_found", `cannot import ${kind} "${id}": ${why} (import IDs for ${kind} have the form ${idFormatOf(kind)})`);
-    }
-    return state;
+  secretDigests(kind: ResourceKind, id: string): Promise<Record<string, string>> {
+    return this.reads.secretDigests(kind, id);
   }
 
-  async secretDigests(kind: ResourceKind, id: string): Promise<Record<string, string>> {
-    const rec = await this.ledger.read((tx) => tx.get(kind, id));
-    return rec && !isTombstone(rec) ? { ...rec.secrets } : {};
-  }
-
-  async ownerOf(kind: ResourceKind, id: string): Promise<string | null | undefined> {
-    const rec = await this.ledger.read((tx) => tx.get(kind, id));
-    return rec && !isTombstone(rec) ? (rec.owner ?? null) : undefined;
+  ownerOf(kind: ResourceKind, id: string): Promise<string | null | undefined> {
+    return this.reads.ownerOf(kind, id);
   }
 
   // ---------------------------------------------------------------- plan / data sources
@@ -274,7 +215,7 @@ export class Engine implements EngineApi {
       reserveCreate,
       reserveUpdate,
       checkDelete,
-      isMissing: (kind, key) => this.missing.has(objectId(kind, key)),
+      isMissing: (kind, key) => this.reads.isMissing(kind, key),
     });
     return this.planner;
   }
@@ -324,7 +265,7 @@ export class Engine implements EngineApi {
       },
       async (r, observed) => {
         const inv = await this.ledger.read((tx) => this.inventory.load(tx));
-        return this.renderedDriftOf(inv, r, observed).map(describeDrift);
+        return this.reads.driftLines(inv, r, observed);
       },
     );
   }
@@ -341,8 +282,8 @@ export class Engine implements EngineApi {
   }
 
   /** Resolves once every timed-out operation has settled with its late controller call. */
-  async idle(): Promise<void> {
-    while (this.lingering.size) await Promise.all([...this.lingering.values()]);
+  idle(): Promise<void> {
+    return this.writes.idle();
   }
 
   async close(): Promise<void> {
@@ -351,264 +292,6 @@ export class Engine implements EngineApi {
     await this.controllers.close?.();
     await this.ledger.close();
   }
-
-  // ---------------------------------------------------------------- the held-write protocol
-
-  /**
-   * Before the first backend write of this engine: the location must be this ledger's (claimed if
-   * unmarked), and rows a crashed run left behind are settled once.
-   */
-  private async beforeWrite(limits: Limits): Promise<void> {
-    await this.location.claim();
-    this.staleSettled ??= reconcileStale(this.ledger, this.controllers, undefined, true, limits.deadline).then(
-      () => undefined,
-      () => {
-        this.staleSettled = undefined; // an unrelated stale row's backend was unreachable: try again next time
-      },
-    );
-    await this.staleSettled;
-  }
-
-  /**
-   * Takes the object's row for this operation in one transaction (`reserve` gets the current,
-   * active row or undefined). A row another operation holds is a retryable conflict, retried a
-   * bounded number of times; a stale one is settled against the controller first.
-   */
-  private hold<T extends Held | undefined>(kind: ResourceKind, key: string, limits: Limits, reserve: (tx: LedgerTx, existing: LedgerRecord | undefined) => Promise<T>): Promise<T> {
-    return withBoundedRetry(async () => {
-      const r = await this.ledger.transaction(async (tx): Promise<{ busy: LedgerRecord } | { held: T }> => {
-        const existing = await tx.get(kind, key);
-        if (existing && existing.state !== "active") return { busy: existing };
-        return { held: await reserve(tx, existing) };
-      }, limits);
-      if (!("busy" in r)) return r.held;
-      if (isStale(r.busy)) await reconcileStale(this.ledger, this.controllers, { kind, key }, true, limits.deadline);
-      throw busyRow(r.busy);
-    }, limits.deadline);
-  }
-
-  /**
-   * Runs the controller call while the row is held, renewing its lease until the call itself
-   * ends. A failure settles through `failed` before the error is returned; a timeout returns at
-   * once and settles through `late` when the call finally ends (the row stays held until then).
-   */
-  private async call<T>(
-    held: Held,
-    limits: Limits,
-    what: string,
-    fn: (c: KindController, ctx: Limits) => Promise<T>,
-    on: { failed: (e: unknown) => Promise<unknown>; late: (outcome: { ok: boolean; error?: unknown }) => Promise<unknown> },
-  ): Promise<T> {
-    const fence = fenceOf(held.record);
-    const work = fn(this.controllers.forKind(held.record.kind), limits);
-    keepLease(this.ledger, fence, this.leaseMs, work);
-    let cause: unknown;
-    try {
-      return await withDeadline(work, limits.deadline, what, limits.signal);
-    } catch (e) {
-      cause = e;
-      if (OtterscaleError.isInstance(e) && e.code === "timeout") {
-        if (!(await settledWithin(work, DEADLINE_GRACE_MS))) {
-          const late = work
-            .then(
-              () => on.late({ ok: true }),
-              (error) => on.late({ ok: false, error }),
-            )
-            .then(
-              () => undefined,
-              () => undefined,
-            )
-            .finally(() => this.lingering.delete(fence.opId));
-          this.lingering.set(fence.opId, late);
-          throw e;
-        }
-        // Ended within the grace: as good as in time when it succeeded; else its own error counts.
-        const ended = await work.then(
-          (value) => ({ ok: true as const, value }),
-          (error: unknown) => ({ ok: false as const, error }),
-        );
-        if (ended.ok) return ended.value;
-        cause = ended.error;
-      }
-    }
-    const outcome = await on.failed(cause).then(
-      (r) => (typeof r === "string" ? r : undefined),
-      () => "the ledger could not be updated; the reservation stays held until its lease expires and the next run settles it",
-    );
-    throw controllerFailed(what, cause, outcome);
-  }
-
-  /** A fenced transition; false when the fence was lost (another run settled the row). */
-  private async settle(record: LedgerRecord, outcome: Outcome, o: Parameters<typeof settleRow>[3], what: string): Promise<LedgerRecord | undefined | false> {
-    const fence = fenceOf(record);
-    try {
-      return await this.ledger.transaction(async (tx) => {
-        const cur = await heldRow(tx, fence);
-        return cur ? settleRow(tx, cur, outcome, o) : false;
-      });
-    } catch (e) {
-      throw afterBackendWrite(what, e);
-    }
-  }
-
-  private async commit(record: LedgerRecord, observed: ObservedObject, v: Validated, what: string): Promise<State> {
-    const fence = fenceOf(record);
-    let state: State | false;
-    try {
-      state = await this.ledger.transaction(async (tx) => {
-        const cur = await heldRow(tx, fence);
-        if (!cur) return false;
-        const next = (await settleRow(tx, cur, "commit", { observed }))!;
-        return stateOf(tx, await this.inventory.load(tx), next, observed, secretInputs(v.spec, v.clean), this.settings);
-      });
-    } catch (e) {
-      throw afterBackendWrite(what, e);
-    }
-    if (state) return state;
-    // The fence was lost while the controller worked (our lease expired and another run settled
-    // the row). What we wrote is undone: a create's object is removed when nothing owns the
-    // identity now; an update's previous spec is re-applied under a new hold when the ledger
-    // still records it (a re-apply of exactly the ledger's spec; secrets from this call, when
-    // they did not change).
-    const undone = record.state === "pending" ? await removeUnowned(this.ledger, this.controllers, fence.kind, fence.key, this.leaseMs, "a create that lost its reservation") : await this.restorePrevious(record, v);
-    throw new OtterscaleError(
-      "conflict",
-      `${what}: the reservation was settled by another run while the controller worked (its lease expired)${undone ? "; what this run wrote was undone" : ""}; run again`,
-    );
-  }
-
-  /** Re-applies the spec an update replaced, when the ledger still records it; true when done. */
-  private async restorePrevious(record: LedgerRecord, v: Validated): Promise<boolean> {
-    const prev = record.prev;
-    if (!prev || canonical(prev.secrets) !== canonical(v.digests)) return false;
-    return this.create(record.kind, { ...prev.spec, ...secretInputs(v.spec, v.clean) }).then(
-      () => true,
-      () => false, // the ledger records something else now: nothing of ours to restore
-    );
-  }
-
-  private release(record: LedgerRecord, cause: unknown): Promise<string> {
-    const reason = OtterscaleError.isInstance(cause) ? cause.code : "controller error";
-    return this.settle(record, "release", { op: "release", reason }, `release ${record.kind} ${record.key}`).then((r) =>
-      r === false ? "another run settled the reservation meanwhile" : "the reservation was released",
-    );
-  }
-
-  /**
-   * A create whose controller call failed may still have written (a PATCH that landed before the
-   * connection dropped): ask the backend, remove what it holds while the row is still ours, then
-   * release. When the backend cannot answer, the row stays held for reconcile.
-   */
-  private async settleFailedCreate(record: LedgerRecord, cause: unknown): Promise<string> {
-    if (OtterscaleError.isInstance(cause) && cause.details.nothingWritten === true) return this.release(record, cause);
-    const c = this.controllers.forKind(record.kind);
-    try {
-      if (await c.get(record.key)) await c.delete(record.key);
-    } catch {
-      return "the backend could not say whether it created the object: the reservation stays held until its lease expires and reconcile settles it";
-    }
-    return this.release(record, cause);
-  }
-
-  /** A create whose controller call finished after its timeout: its object is removed and the reservation released. */
-  private async undoLateCreate(record: LedgerRecord): Promise<void> {
-    const fence = fenceOf(record);
-    const marked = await this.ledger.transaction(async (tx) => {
-      const cur = await heldRow(tx, fence);
-      if (!cur) return undefined;
-      const next: LedgerRecord = { ...cur, state: "deleting", generation: cur.generation + 1, updatedAt: Date.now() };
-      await tx.put(next);
-      await tx.appendAudit({ at: Date.now(), op: "undo-late-create", kind: cur.kind, key: cur.key, tenant: cur.tenant, grp: cur.grp, delta: {}, opId: cur.opId });
-      return next;
-    });
-    if (!marked) return;
-    const removing = this.controllers.forKind(record.kind).delete(record.key);
-    keepLease(this.ledger, fenceOf(marked), this.leaseMs, removing); // a slow delete must not look abandoned
-    await removing;
-    await this.settle(marked, "release", { op: "release", reason: "timeout" }, `undo create ${record.kind} ${record.key}`);
-  }
-
-  /**
-   * After an update (or re-apply) failed or timed out: ask the controller what it now runs and
-   * charge that. Until it answers, the row keeps holding the larger of old and new.
-   */
-  private async settleByObservation(record: LedgerRecord, newSpec: Record<string, unknown>): Promise<string> {
-    let observed: ObservedObject | undefined;
-    try {
-      observed = await this.controllers.forKind(record.kind).get(record.key);
-    } catch {
-      return "the backend could not say what it runs: the larger of the old and new size stays held until the lease expires and reconcile asks again";
-    }
-    const outcome: Outcome = updateOutcome(observed, newSpec, record.prev?.spec ?? record.spec);
-    const settled = await this.settle(record, outcome, { op: `${outcome}-observed`, ...(observed ? { observed } : {}), reason: observed ? `the backend runs the ${outcome === "commit" ? "new" : "old"} spec` : "the backend has no such object" }, `settle ${record.kind} ${record.key}`);
-    if (settled === false) return "another run settled the change meanwhile";
-    if (!observed) return "the backend has no such object: the ledger keeps the old spec, and the object reads as missing";
-    return outcome === "commit" ? "the backend already runs the new spec, so the ledger now charges it" : "the backend runs the old spec, so the change was rolled back";
-  }
-
-  /** After a delete failed or timed out: gone on the backend -> released; still there -> restored. */
-  private async settleDeleteByObservation(record: LedgerRecord): Promise<string> {
-    let observed: ObservedObject | undefined;
-    try {
-      observed = await this.controllers.forKind(record.kind).get(record.key);
-    } catch {
-      return "the backend could not say whether the object is gone: the row stays held until the lease expires and reconcile asks again";
-    }
-    const outcome: Outcome = observed ? "restore" : "release";
-    const settled = await this.settle(record, outcome, { op: observed ? "delete-failed" : "delete", reason: observed ? "the backend still has the object" : "the backend no longer has the object" }, `settle delete ${record.kind} ${record.key}`);
-    if (settled === false) return "another run settled the delete meanwhile";
-    return observed ? "the object is kept in the ledger" : "the object is gone on the backend, so its reservation was released";
-  }
-
-  private leaseUntil(): number {
-    return Date.now() + this.leaseMs;
-  }
-}
-
-function limitsOfOp(opts: OperationOptions): Limits {
-  return { ...(opts.timeoutMs ? { deadline: Date.now() + opts.timeoutMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
-}
-
-/**
- * Adapters honour the deadline themselves and end at about the same moment as the engine's own
- * timer: a short grace lets such a call end on its own, so it settles now (with the adapter's
- * precise message) instead of lingering.
- */
-const DEADLINE_GRACE_MS = 250;
-
-/** True when `p` settles within `ms`. */
-function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    const done = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    p.then(done, done);
-  });
-}
-
-function controllerFailed(what: string, e: unknown, outcome = "the reservation was released"): OtterscaleError {
-  if (OtterscaleError.isInstance(e) && e.code === "timeout") return new OtterscaleError("timeout", `${e.message}; ${outcome}`, e.problems, e.details);
-  const msg = e instanceof Error ? e.message : String(e);
-  if (OtterscaleError.isInstance(e) && e.code !== "controller_failed") {
-    return new OtterscaleError(e.code, `${e.message}; ${outcome}`, e.problems, e.details);
-  }
-  return new OtterscaleError("controller_failed", `${what}: the backend controller failed (${msg}); ${outcome}`);
-}
-
-/**
- * A ledger failure after the backend was written: "nothing was written" would be false. Say what
- * is true — the backend changed, the reservation stays held, the next run settles it.
- */
-function afterBackendWrite(what: string, e: unknown): unknown {
-  if (!OtterscaleError.isInstance(e) || !["unavailable", "busy", "timeout", "conflict"].includes(e.code)) return e;
-  return new OtterscaleError(
-    e.code,
-    `${what}: the backend was already changed, but the ledger could not record the outcome (${e.message}). The reservation stays held; run the operation again, or \`otterscale reconcile --apply\` once its lease has expired, to settle it`,
-    e.problems,
-    { ...e.details, backendWritten: true },
-  );
 }
 
 export type { Validated, Inventory, Fence };
