@@ -18,6 +18,7 @@ import { validateInput } from "../catalog/validate";
 import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "./contract";
 import { limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
+import { PlacementIndexes } from "./placement-indexes";
 import { canonical, idFormatOf, keyOf, splitSecrets } from "./records";
 import { semanticProblems } from "./semantics";
 import { stateOf } from "./state";
@@ -51,6 +52,7 @@ const objectId = (kind: ResourceKind, key: string) => `${kind}\u0000${key}`;
 
 export class Engine implements EngineApi {
   private readonly inventory = new InventoryCache();
+  private readonly placement = new PlacementIndexes();
   private planner?: Planner;
   /** Operations whose controller call outlived their deadline: opId -> its settlement. */
   private readonly lingering = new Map<string, Promise<void>>();
@@ -113,7 +115,7 @@ export class Engine implements EngineApi {
   }
 
   private async context(tx: LedgerTx): Promise<DecisionContext> {
-    return { tx, inv: await this.inventory.load(tx) };
+    return { tx, inv: await this.inventory.load(tx), placement: this.placement };
   }
 
   private run<T>(fn: (opId: string) => Promise<T>): Promise<T> {

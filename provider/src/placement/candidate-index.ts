@@ -252,9 +252,9 @@ export class CandidateIndex {
     }
   }
 
-  /** True when the index holds a server of this name. */
-  has(name: string): boolean {
-    return this.position.has(name);
+  /** How many distinct server names the index holds. */
+  get size(): number {
+    return this.position.size;
   }
 
   /** The candidate the index holds under this name. */
