@@ -149,8 +149,7 @@ export async function decideWorkloadCreate(
     zones: hints.zones,
     antiAffinity: hints.antiAffinity ? await antiAffinityOf(ctx, tenant, groupName, hints.antiAffinity.group, hints.antiAffinity.domain) : undefined,
   };
-  // The group's cached index, patched to exactly these loads, decides as the plain scan would
-  // (single replica, not pinned: what the index speeds up); anything else is the plain scan.
+  // Single replica, not pinned: the group's cached index, patched to these loads, decides as the plain scan would.
   const index = request.replicas === 1 && request.pinned === undefined ? ctx.placement?.indexFor(ctx.inv, groupName, members, load) : undefined;
   const candidates = index?.candidates ?? members.map((s) => candidateOf(ctx.inv.servers.get(s)!, load.get(s) ?? NO_LOAD));
   const placed = index ? index.place(request) : place(candidates, request);
@@ -170,8 +169,7 @@ export async function decideWorkloadCreate(
     }
     throw unplaceable(`${kind} ${key}`, groupName, placed.message, placed.rejections);
   }
-  const chosen = new Set(placed.servers);
-  const byName = new Map(candidates.filter((c) => chosen.has(c.name)).map((c) => [c.name, c]));
+  const byName = new Map(candidates.filter((c) => placed.servers.includes(c.name)).map((c) => [c.name, c]));
   const allocations = placed.servers.map((server, replica) => ({
     kind,
     key,
