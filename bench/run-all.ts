@@ -3,6 +3,7 @@
  * Each benchmark file also runs on its own (`npm run bench:<name>`).
  */
 import { main as placement } from "./placement.bench";
+import { main as placementEngine } from "./placement-engine.bench";
 import { main as ledger } from "./ledger.bench";
 import { main as ledgerPg } from "./ledger-pg.bench";
 import { main as pulumi } from "./pulumi.bench";
@@ -13,6 +14,7 @@ async function run() {
   const only = process.argv.slice(2);
   const all: [string, () => Promise<unknown>][] = [
     ["placement", placement],
+    ["placement-engine", placementEngine],
     ["ledger", ledger],
     ["ledger-pg", ledgerPg],
     ["pulumi", pulumi],

@@ -30,12 +30,41 @@ export function camelToSnake(s: string): string {
 
 type Direction = "camel" | "snake";
 
+/** An attribute of a schema node: its schema name, its camelCase name and its schema. */
+interface Attribute {
+  readonly own: string;
+  readonly camel: string;
+  readonly node: SchemaNode;
+}
+
+const attributeIndexes = new WeakMap<object, ReadonlyMap<string, Attribute>>();
+
+/**
+ * The attributes of a node's `properties` by either spelling, built once per node: every
+ * property is converted on each request otherwise (a scan with a regular expression per
+ * attribute, per key, per request, in the Pulumi host's hot path). Where two attributes answer to
+ * one name, the first declared wins, as a scan in declaration order would pick it.
+ */
+function attributeIndex(props: Readonly<Record<string, SchemaNode>>): ReadonlyMap<string, Attribute> {
+  let index = attributeIndexes.get(props);
+  if (!index) {
+    const m = new Map<string, Attribute>();
+    for (const own of Object.keys(props)) {
+      const a = { own, camel: snakeToCamel(own), node: props[own]! };
+      if (!m.has(own)) m.set(own, a);
+      if (!m.has(a.camel)) m.set(a.camel, a);
+    }
+    attributeIndexes.set(props, (index = m));
+  }
+  return index;
+}
+
 /** Child schema of attribute `key` (in either spelling), and its name in the target spelling. */
 function childOf(node: SchemaNode | undefined, key: string, to: Direction): { name: string; node?: SchemaNode } {
   const props = node?.properties;
   if (props) {
-    const own = Object.keys(props).find((p) => p === key || snakeToCamel(p) === key);
-    if (own) return { name: to === "camel" ? snakeToCamel(own) : own, node: props[own] };
+    const own = attributeIndex(props).get(key);
+    if (own) return { name: to === "camel" ? own.camel : own.own, node: own.node };
     // Not an attribute of the schema: convert it anyway so the validator can name it.
     return { name: to === "camel" ? snakeToCamel(key) : camelToSnake(key) };
   }

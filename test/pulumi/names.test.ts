@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { schemaOf } from "../../provider/src/catalog/catalog";
-import { camelPath, camelToSnake, snakeToCamel, toSpelling } from "../../sdk/pulumi/names";
+import { RESOURCE_KINDS, schemaOf, type SchemaNode } from "../../provider/src/catalog/catalog";
+import { attributeName, camelPath, camelToSnake, snakeToCamel, toSpelling } from "../../sdk/pulumi/names";
 import { diff, toOutputs } from "../../sdk/pulumi/runtime";
 import { secretOutputsOf } from "../../sdk/pulumi/resources";
 
@@ -44,5 +44,30 @@ describe("pulumi: camelCase <-> snake_case along the schema", () => {
     const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
     assert.deepEqual(diff("virtual_machine", olds, { ...news, group: unknown }), { changes: true, replaces: ["group"], deleteBeforeReplace: false });
     assert.deepEqual(diff("virtual_machine", olds, { ...news, runStrategy: "Halted" }), { changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("attribute look-ups (indexed per schema node) name what a scan of the properties in declaration order names", () => {
+    // The scan the index replaces: the first property whose own or camelCase name is the key.
+    const scan = (node: SchemaNode, key: string, to: "camel" | "snake") => {
+      const own = Object.keys(node.properties!).find((p) => p === key || snakeToCamel(p) === key);
+      return own ? (to === "camel" ? snakeToCamel(own) : own) : to === "camel" ? snakeToCamel(key) : camelToSnake(key);
+    };
+    let checked = 0;
+    const walk = (node: SchemaNode | undefined) => {
+      if (!node) return;
+      if (node.items) walk(node.items);
+      if (!node.properties) return;
+      for (const [p, child] of Object.entries(node.properties)) {
+        for (const key of [p, snakeToCamel(p), camelToSnake(p), `${p}_x`, p.toUpperCase()]) {
+          for (const to of ["camel", "snake"] as const) {
+            assert.equal(attributeName(node, key, to), scan(node, key, to), `${key} -> ${to}`);
+            checked++;
+          }
+        }
+        walk(child);
+      }
+    };
+    for (const kind of RESOURCE_KINDS) walk(schemaOf(kind));
+    assert.ok(checked > 500, `only ${checked} look-ups checked`);
   });
 });

@@ -66,6 +66,25 @@ export function candidateOf(s: ServerArgs, load: ServerLoad = NO_LOAD): Candidat
   };
 }
 
+/**
+ * True when `candidateOf(server, load)` would equal `c` = `candidateOf(server, earlier)` (same
+ * server spec): only the load-derived parts can differ, and they are compared exactly as
+ * `candidateOf` builds them (allocated; per GPU model allocated, and the zero-capacity models
+ * that only a load brings). Lets a cache keep a candidate whose load did not change.
+ */
+export function loadMatches(c: Candidate, load: ServerLoad): boolean {
+  const a = c.allocated;
+  const b = load.allocated;
+  if (a.cpu !== b.cpu || a.memory !== b.memory || a.storage !== b.storage || a.gpus !== b.gpus) return false;
+  for (const model in c.gpuModels) {
+    const m = c.gpuModels[model]!;
+    if (m.allocated !== (load.gpuModels[model] ?? 0)) return false;
+    if (m.capacity === 0 && !Object.hasOwn(load.gpuModels, model)) return false;
+  }
+  for (const model in load.gpuModels) if (!Object.hasOwn(c.gpuModels, model)) return false;
+  return true;
+}
+
 /** Capacity and allocation summed over servers. */
 export function totalsOf(candidates: readonly Candidate[]): { capacity: Resources; allocated: Resources } {
   let capacity = ZERO;

@@ -135,7 +135,7 @@ export async function decideWorkloadCreate(
   if (!verdict.ok) throw quotaError(tenant, groupName, verdict.violations);
 
   const members = ctx.inv.members(groupName);
-  const candidates = await candidatesOf(ctx, members);
+  const load = await ctx.tx.serverLoad(members);
   const hints = rules.placement?.(spec) ?? {};
   const request: PlacementRequest = {
     consumer: `${kind} ${key}`,
@@ -149,7 +149,10 @@ export async function decideWorkloadCreate(
     zones: hints.zones,
     antiAffinity: hints.antiAffinity ? await antiAffinityOf(ctx, tenant, groupName, hints.antiAffinity.group, hints.antiAffinity.domain) : undefined,
   };
-  const placed = place(candidates, request);
+  // Single replica, not pinned: the group's cached index, patched to these loads, decides as the plain scan would.
+  const index = request.replicas === 1 && request.pinned === undefined ? ctx.placement?.indexFor(ctx.inv, groupName, members, load) : undefined;
+  const candidates = index?.candidates ?? members.map((s) => candidateOf(ctx.inv.servers.get(s)!, load.get(s) ?? NO_LOAD));
+  const placed = index ? index.place(request) : place(candidates, request);
   if (!placed.ok) {
     if (request.pinned && !ctx.inv.servers.has(request.pinned)) {
       throw new OtterscaleError(
@@ -166,7 +169,7 @@ export async function decideWorkloadCreate(
     }
     throw unplaceable(`${kind} ${key}`, groupName, placed.message, placed.rejections);
   }
-  const byName = new Map(candidates.map((c) => [c.name, c]));
+  const byName = new Map(candidates.filter((c) => placed.servers.includes(c.name)).map((c) => [c.name, c]));
   const allocations = placed.servers.map((server, replica) => ({
     kind,
     key,

@@ -4,6 +4,7 @@
  */
 import type { LedgerTx } from "../ledger/records";
 import type { Inventory } from "./inventory-view";
+import type { PlacementIndexes } from "./placement-indexes";
 
 export interface DecisionContext {
   readonly tx: LedgerTx;
@@ -14,4 +15,9 @@ export interface DecisionContext {
    * still count against quotas and capacity (see engine/review/rules.ts).
    */
   readonly leaving?: ReadonlySet<string>;
+  /**
+   * The engine's candidate indexes, kept across reservations (placement-indexes.ts). Only the
+   * engine's ledger transactions carry it; plans decide with the plain scan over their copy.
+   */
+  readonly placement?: PlacementIndexes;
 }

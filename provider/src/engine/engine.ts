@@ -16,6 +16,7 @@ import { validateInput } from "../catalog/validate";
 import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "./contract";
 import { limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
+import { PlacementIndexes } from "./placement-indexes";
 import { keyOf, splitSecrets } from "./records";
 import { semanticProblems } from "./semantics";
 import { Planner } from "./plan";
@@ -33,6 +34,7 @@ import { onCreateFailure, onDeleteFailure, onUpdateFailure } from "./settlement"
 
 export class Engine implements EngineApi {
   private readonly inventory = new InventoryCache();
+  private readonly placement = new PlacementIndexes();
   private planner?: Planner;
   private readonly location: LocationGuard;
   /** The held-write protocol: hold the row, call the controller, settle (held-write.ts). */
@@ -79,7 +81,7 @@ export class Engine implements EngineApi {
   }
 
   private async context(tx: LedgerTx): Promise<DecisionContext> {
-    return { tx, inv: await this.inventory.load(tx) };
+    return { tx, inv: await this.inventory.load(tx), placement: this.placement };
   }
 
   private run<T>(fn: (opId: string) => Promise<T>): Promise<T> {

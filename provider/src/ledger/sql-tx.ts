@@ -20,6 +20,9 @@ export interface RawWriter {
   sqlTransaction<T>(fn: (db: SqlDriver) => Promise<T>, opts?: TxOptions): Promise<T>;
 }
 
+/** Server lists longer than this are filtered in memory rather than bound as SQL parameters. */
+export const MAX_LISTED_SERVERS = 10_000;
+
 const objectId = (kind: ResourceKind, key: string) => `${kind}\u0000${key}`;
 
 function inList(values: readonly unknown[]): string {
@@ -164,14 +167,18 @@ export class SqlTx implements LedgerTx {
   async serverLoad(servers?: readonly string[]): Promise<Map<string, ServerLoad>> {
     const out = new Map<string, ServerLoad>();
     if (servers && !servers.length) return out;
-    const where = servers ? ` WHERE server IN ${inList(servers)}` : "";
+    // A long list is not bound as parameters (SQLite takes at most 32,766 per statement, and a
+    // group of 100,000 servers would exceed it): every server's load is read and the rest dropped.
+    const listed = servers !== undefined && servers.length <= MAX_LISTED_SERVERS;
+    const wanted = servers !== undefined && !listed ? new Set(servers) : undefined;
     const rows = await this.db.all(
       `SELECT server, gpu_model, SUM(cpu) AS cpu, SUM(memory) AS memory, SUM(storage) AS storage, SUM(gpus) AS gpus
-         FROM allocations${where} GROUP BY server, gpu_model`,
-      servers ?? [],
+         FROM allocations${listed ? ` WHERE server IN ${inList(servers)}` : ""} GROUP BY server, gpu_model`,
+      listed ? servers : [],
     );
     for (const r of rows) {
       const name = String(r.server);
+      if (wanted && !wanted.has(name)) continue;
       const load = out.get(name) ?? { allocated: { cpu: 0, memory: 0, storage: 0, gpus: 0 }, gpuModels: {} };
       load.allocated.cpu += Number(r.cpu);
       load.allocated.memory += Number(r.memory);
