@@ -169,6 +169,7 @@ describe("PostgreSQL ledger on a real server", function () {
     const ledger = await PostgresLedger.open(url);
     const err = await rejects(
       ledger.transaction(async (tx) => {
+        await tx.list(); // the transaction has begun on the server (BEGIN goes with the first statement)
         await tx.put(record("acme/a"));
         await query(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
         await tx.put(record("acme/b"));
@@ -197,7 +198,8 @@ describe("PostgreSQL ledger on a real server", function () {
     const held = new Promise<void>((r) => (release = r));
     let entered!: () => void;
     const inside = new Promise<void>((r) => (entered = r));
-    const holding = holder.transaction(async () => {
+    const holding = holder.transaction(async (tx) => {
+      await tx.inventoryGeneration(); // a statement: BEGIN and the write lock go with it
       entered();
       await held;
     });

@@ -21,7 +21,7 @@
  * transaction), so no transaction is half-written; errors are translated in pg-errors.ts with
  * the password hidden.
  */
-import { Pool, types as pgTypes, type PoolClient, type QueryConfig } from "pg";
+import { Pool, types as pgTypes, type PoolClient, type PoolConfig, type QueryConfig, type QueryResult } from "pg";
 import { OtterscaleError } from "../domain/errors";
 import { Mutex } from "../lib/mutex";
 import { pgSettings, type PgSettings } from "./pg-config";
@@ -30,7 +30,7 @@ import { isConnectionFailure, ledgerError, type LockWait, type Phase } from "./p
 import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
 import { rowToAudit, type Row } from "./sql";
 import type { WriteStats } from "./pg-stats";
-import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
+import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver, type Statement } from "./sql-tx";
 import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upgrade";
 
 /** Advisory lock keys: a namespace ("ottr") and one key per purpose. */
@@ -61,29 +61,103 @@ export function toDollarParams(sql: string): string {
   return out;
 }
 
-/** Statement text -> prepared statement name (prepared once per connection by `pg`). */
-const statementNames = new Map<string, string>();
+/** Statement text -> prepared statement name and `$n` text (prepared once per connection by `pg`). */
+const statements = new Map<string, { readonly name: string; readonly text: string }>();
 function prepared(sql: string, values: readonly unknown[]): QueryConfig {
-  let name = statementNames.get(sql);
-  if (!name) statementNames.set(sql, (name = `otterscale_${statementNames.size + 1}`));
-  return { name, text: toDollarParams(sql), values: values as unknown[] };
+  let s = statements.get(sql);
+  if (!s) statements.set(sql, (s = { name: `otterscale_${statements.size + 1}`, text: toDollarParams(sql) }));
+  return { name: s.name, text: s.text, values: values as unknown[] };
 }
 
-function driverOf(client: PoolClient, stats?: WriteStats): SqlDriver {
+function driverOf(conn: Conn, stats?: WriteStats): SqlDriver {
   const query = stats
     ? async (sql: string, params: readonly unknown[]) => {
         const t0 = performance.now();
         try {
-          return await client.query(prepared(sql, params));
+          return await conn.query(prepared(sql, params));
         } finally {
           stats.statement(sql, performance.now() - t0);
         }
       }
-    : (sql: string, params: readonly unknown[]) => client.query(prepared(sql, params));
+    : (sql: string, params: readonly unknown[]) => conn.query(prepared(sql, params));
   return {
     all: async (sql, params = []) => (await query(sql, params)).rows as Row[],
     run: async (sql, params = []) => ({ changes: (await query(sql, params)).rowCount ?? 0 }),
+    batch: async (statements) => {
+      const [row] = (await query(batchSql(statements), statements.flatMap((s) => s.params))).rows as Row[];
+      return statements.map((_, i) => Number(row[`n${i}`]));
+    },
   };
+}
+
+/**
+ * Writes on different tables as one statement: each a data-modifying WITH query, all run to
+ * completion against one snapshot (none sees another's rows: hence different tables), and the
+ * row count of each. Placeholders stay in order, so the parameters are the statements' in turn.
+ */
+export function batchSql(statements: readonly Statement[]): string {
+  const parts = statements.map((s, i) => `w${i} AS (${s.sql} RETURNING 1)`);
+  const counts = statements.map((_, i) => `(SELECT COUNT(*) FROM w${i}) AS n${i}`);
+  return `WITH ${parts.join(", ")} SELECT ${counts.join(", ")}`;
+}
+
+/**
+ * The connection of one transaction. Its BEGIN (with the write lock) is sent lazily, together
+ * with the transaction's first statement: on a write connection (`pipeline` mode) both leave in
+ * one round trip, and the server runs the statement after the lock is taken (a READ COMMITTED
+ * statement's snapshot is taken when it starts, so it sees every write committed before the
+ * lock). A transaction that runs no statement begins nothing.
+ */
+class Conn {
+  private pendingBegin?: string;
+  /** When BEGIN (and the lock) completed: performance.now(). */
+  begunAt?: number;
+
+  constructor(
+    public client: PoolClient,
+    begin: string,
+    /** A pipeline-mode connection: BEGIN and the first statement need not wait for each other. */
+    private readonly pipelined: boolean,
+    /** A fresh connection, when the one we hold turns out dead before anything ran on it. */
+    private readonly reconnect: () => Promise<PoolClient>,
+  ) {
+    this.pendingBegin = begin;
+  }
+
+  get begun(): boolean {
+    return this.pendingBegin === undefined;
+  }
+
+  async query(cfg: QueryConfig | string): Promise<QueryResult> {
+    const begin = this.pendingBegin;
+    if (begin === undefined) return this.client.query(cfg as QueryConfig);
+    this.pendingBegin = undefined;
+    try {
+      return await this.beginWith(begin, cfg);
+    } catch (e) {
+      // A pooled connection can be dead without the pool knowing yet (server restarted, network
+      // blip). Nothing has run: begin once more on a fresh connection.
+      if (!isConnectionFailure(e)) throw e;
+      await abort(this.client);
+      this.client = await this.reconnect();
+      return this.beginWith(begin, cfg);
+    }
+  }
+
+  /** Sends BEGIN and the first statement without waiting in between; a failed BEGIN (lock timeout) is the error reported. */
+  private async beginWith(begin: string, cfg: QueryConfig | string): Promise<QueryResult> {
+    const begun = this.client.query(begin);
+    if (!this.pipelined) {
+      await begun;
+      this.begunAt = performance.now();
+      return this.client.query(cfg as QueryConfig);
+    }
+    const first = this.client.query(cfg as QueryConfig);
+    first.catch(ignore); // awaited below, once BEGIN succeeded
+    await begun;
+    this.begunAt = performance.now();
+    return first;
+  }
 }
 
 export class PostgresLedger implements Ledger, RawWriter {
@@ -118,7 +192,8 @@ export class PostgresLedger implements Ledger, RawWriter {
   static async open(url: string, opts: { create?: boolean } = {}): Promise<PostgresLedger> {
     const settings = pgSettings(url);
     const pool = new Pool({ ...settings.pool, types: TYPES });
-    const writePool = new Pool({ ...settings.pool, max: 1, types: TYPES });
+    // Pipeline mode: a transaction's BEGIN and first statement go out together (see Conn).
+    const writePool = new Pool({ ...settings.pool, max: 1, types: TYPES, pipeline: true } as PoolConfig);
     // An idle pooled connection dies when the server restarts; the pool drops it and the next
     // transaction opens a new one. Without a listener the 'error' event would kill the process.
     pool.on("error", ignore);
@@ -140,7 +215,12 @@ export class PostgresLedger implements Ledger, RawWriter {
   }
 
   read<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
-    return this.inTransaction(READ_ONLY, (db) => fn(new SqlTx(db)));
+    return this.inTransaction(READ_ONLY, async (db) => {
+      const tx = new SqlTx(db);
+      const result = await fn(tx);
+      await tx.flush(); // a write sent to a read-only transaction fails: reads never write
+      return result;
+    });
   }
 
   async audit(sinceSeq = 0, limit = 10_000): Promise<AuditEvent[]> {
@@ -193,43 +273,31 @@ export class PostgresLedger implements Ledger, RawWriter {
 
   private async inTransaction<T>(
     begin: string,
-    fn: (db: SqlDriver, client: PoolClient) => Promise<T>,
+    /** `raw` runs unprepared SQL (several statements at once) in the transaction. */
+    fn: (db: SqlDriver, raw: (sql: string) => Promise<unknown>) => Promise<T>,
     pool = this.pool,
     lockWait?: LockWait,
     mode?: string,
   ): Promise<T> {
     const stats = mode ? this.stats : undefined;
     const t0 = performance.now();
-    let client = await this.connect(pool);
-    try {
-      await client.query(begin);
-    } catch (e) {
-      await abort(client);
-      // A pooled connection can be dead without the pool knowing yet (server restarted, network
-      // blip). Nothing has run: begin once more on a fresh connection.
-      if (!isConnectionFailure(e)) throw ledgerError(e, this.url, "statement", lockWait);
-      client = await this.connect(pool);
-      try {
-        await client.query(begin);
-      } catch (again) {
-        await abort(client);
-        throw ledgerError(again, this.url, "statement", lockWait);
-      }
-    }
+    const conn = new Conn(await this.connect(pool), begin, pool === this.writePool, () => this.connect(pool));
     let phase: Phase = "statement";
-    const locked = performance.now();
     try {
-      const result = await fn(driverOf(client, stats), client);
-      phase = "commit";
-      const c0 = performance.now();
-      await client.query("COMMIT");
-      stats?.statement("COMMIT", performance.now() - c0);
-      release(client);
+      const result = await fn(driverOf(conn, stats), (sql) => conn.query(sql));
+      if (conn.begun) {
+        phase = "commit";
+        const c0 = performance.now();
+        await conn.client.query("COMMIT");
+        stats?.statement("COMMIT", performance.now() - c0);
+      }
+      release(conn.client);
       return result;
     } catch (e) {
-      await abort(client);
+      await abort(conn.client);
       throw ledgerError(e, this.url, phase, lockWait);
     } finally {
+      const locked = conn.begunAt ?? performance.now();
       stats?.transaction(mode!, locked - t0, performance.now() - locked, 1);
     }
   }
@@ -239,13 +307,15 @@ export class PostgresLedger implements Ledger, RawWriter {
     return this.inTransaction(
       `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NS}, ${MIGRATION_LOCK})`,
       // A migration holds several statements: run it unprepared (simple query protocol).
-      (db, client) => upgradeSchema(db, "postgres", (sql) => client.query(sql), this.url),
+      (db, raw) => upgradeSchema(db, "postgres", raw, this.url),
       this.writePool,
     );
   }
 }
 
 function ignore(): void {}
+
+
 
 /**
  * ROLLBACK explicitly so a domain error (quota, placement...) leaves nothing behind, then hand

@@ -118,6 +118,10 @@ export function recordToParams(r: LedgerRecord): unknown[] {
 export const INSERT_ALLOCATION =
   "INSERT INTO allocations (kind, key, replica, server, cpu, memory, storage, gpus, gpu_model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+/** One INSERT of several allocation rows (a workload's replicas in one statement). */
+export const insertAllocations = (n: number): string =>
+  `INSERT INTO allocations (kind, key, replica, server, cpu, memory, storage, gpus, gpu_model) VALUES ${Array.from({ length: n }, () => placeholders(9)).join(", ")}`;
+
 export function allocationToParams(a: Allocation): unknown[] {
   return [a.kind, a.key, a.replica, a.server, a.resources.cpu, a.resources.memory, a.resources.storage, a.resources.gpus, a.gpuModel];
 }
