@@ -9,7 +9,8 @@
 export function statementLabel(sql: string): string {
   // A batch (postgres.ts batchSql): "BATCH INSERT objects + INSERT audit".
   if (sql.startsWith("WITH w0 AS (")) {
-    return `BATCH ${[...sql.matchAll(/w\d+ AS \((\w+ (?:INTO |FROM )?\w+)/g)].map((m) => m[1].replace(/ (INTO|FROM) /, " ")).join(" + ")}`;
+    const parts = [...sql.matchAll(/w\d+ AS \((\w+ (?:INTO |FROM )?\w+)/g)].map((m) => m[1].replace(/ (INTO|FROM) /, " "));
+    return `BATCH ${parts.join(" + ")}${sql.endsWith(" + COMMIT") ? " + COMMIT" : ""}`;
   }
   const words = sql.replace(/\s+/g, " ").trim().split(" ");
   const verb = words[0].toUpperCase();

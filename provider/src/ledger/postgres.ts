@@ -30,7 +30,7 @@ import { isConnectionFailure, ledgerError, type LockWait, type Phase } from "./p
 import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
 import { rowToAudit, type Row } from "./sql";
 import type { WriteStats } from "./pg-stats";
-import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver, type Statement } from "./sql-tx";
+import { auditedTransaction, SqlTx, UnexpectedRowCount, type RawWriter, type SqlDriver, type Statement } from "./sql-tx";
 import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upgrade";
 
 /** Advisory lock keys: a namespace ("ottr") and one key per purpose. */
@@ -87,6 +87,19 @@ function driverOf(conn: Conn, stats?: WriteStats): SqlDriver {
       const [row] = (await query(batchSql(statements), statements.flatMap((s) => s.params))).rows as Row[];
       return statements.map((_, i) => Number(row[`n${i}`]));
     },
+    commitWith: async (statements) => {
+      const sql = batchSql(statements, true);
+      const t0 = performance.now();
+      try {
+        const [row] = (await conn.queryAndCommit(prepared(sql, statements.flatMap((s) => s.params)))).rows as Row[];
+        return statements.map((_, i) => Number(row[`n${i}`]));
+      } catch (e) {
+        const failed = /otterscale: unexpected row count in w(\d+)/.exec(String((e as Error).message));
+        throw failed ? new UnexpectedRowCount(Number(failed[1])) : e;
+      } finally {
+        stats?.statement(`${sql} + COMMIT`, performance.now() - t0);
+      }
+    },
   };
 }
 
@@ -95,9 +108,14 @@ function driverOf(conn: Conn, stats?: WriteStats): SqlDriver {
  * completion against one snapshot (none sees another's rows: hence different tables), and the
  * row count of each. Placeholders stay in order, so the parameters are the statements' in turn.
  */
-export function batchSql(statements: readonly Statement[]): string {
+export function batchSql(statements: readonly Statement[], check = false): string {
   const parts = statements.map((s, i) => `w${i} AS (${s.sql} RETURNING 1)`);
   const counts = statements.map((_, i) => `(SELECT COUNT(*) FROM w${i}) AS n${i}`);
+  // `check`: the server refuses (an error, so a COMMIT sent behind it rolls back) when a
+  // statement changed another number of rows than it expects. The cast of a computed text to
+  // INTEGER is SQL's way to raise; the text names the statement.
+  const expected = statements.flatMap((s, i) => (check && s.expect !== undefined ? [`WHEN (SELECT COUNT(*) FROM w${i}) <> ${s.expect} THEN 'otterscale: unexpected row count in w${i}'`] : []));
+  if (expected.length) counts.push(`CAST(CASE ${expected.join(" ")} ELSE '0' END AS INTEGER) AS checked`);
   return `WITH ${parts.join(", ")} SELECT ${counts.join(", ")}`;
 }
 
@@ -126,6 +144,45 @@ class Conn {
 
   get begun(): boolean {
     return this.pendingBegin === undefined;
+  }
+
+  /** COMMIT was sent (its outcome is unknown if the connection fails now). */
+  committing = false;
+  /** The transaction ended with `queryAndCommit`. */
+  committed = false;
+
+  /**
+   * The transaction's last statement and COMMIT in one round trip (pipeline mode). When the
+   * statement fails, the server answers the COMMIT by rolling back.
+   */
+  async queryAndCommit(cfg: QueryConfig): Promise<QueryResult> {
+    if (!this.pipelined) {
+      const r = await this.query(cfg);
+      this.committing = true;
+      await this.client.query("COMMIT");
+      this.committed = true;
+      return r;
+    }
+    // A transaction that only wrote has not begun yet: BEGIN alone first (a dead pooled
+    // connection is then replaced, as for any first statement, before anything is committed).
+    if (!this.begun) await this.query("SELECT 1");
+    this.committing = true;
+    const last = this.client.query(cfg);
+    const commit = this.client.query("COMMIT");
+    commit.catch(ignore); // awaited below
+    const result = await last.then(
+      (r) => ({ ok: true as const, r }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    // The answer to COMMIT: ROLLBACK when the statement failed. Either way the transaction is over.
+    const ended = await commit.then(
+      (r) => ({ ok: r.command === "COMMIT", error: undefined as unknown }),
+      (error: unknown) => ({ ok: false, error }),
+    );
+    this.committed = ended.ok;
+    if (!result.ok) throw result.error;
+    if (!ended.ok) throw ended.error ?? new Error("the server rolled the transaction back at COMMIT");
+    return result.r;
   }
 
   async query(cfg: QueryConfig | string): Promise<QueryResult> {
@@ -285,7 +342,7 @@ export class PostgresLedger implements Ledger, RawWriter {
     let phase: Phase = "statement";
     try {
       const result = await fn(driverOf(conn, stats), (sql) => conn.query(sql));
-      if (conn.begun) {
+      if (conn.begun && !conn.committed) {
         phase = "commit";
         const c0 = performance.now();
         await conn.client.query("COMMIT");
@@ -295,7 +352,8 @@ export class PostgresLedger implements Ledger, RawWriter {
       return result;
     } catch (e) {
       await abort(conn.client);
-      throw ledgerError(e, this.url, phase, lockWait);
+      // A connection lost after COMMIT was sent with the last statement: the outcome is unknown.
+      throw ledgerError(e, this.url, conn.committing && isConnectionFailure(e) ? "commit" : phase, lockWait);
     } finally {
       const locked = conn.begunAt ?? performance.now();
       stats?.transaction(mode!, locked - t0, performance.now() - locked, 1);

@@ -21,11 +21,26 @@ export interface SqlDriver {
    * embedded backend (SQLite) has no round trips to save and runs every statement at once.
    */
   batch?(statements: readonly Statement[]): Promise<number[]>;
+  /**
+   * Optional, with `batch`: sends the statements and COMMIT together (one round trip) and ends
+   * the transaction. The server checks each statement's `expect`ed row count, so a write that
+   * does not match rolls the transaction back instead of committing (`UnexpectedRowCount`).
+   */
+  commitWith?(statements: readonly Statement[]): Promise<number[]>;
 }
 
 export interface Statement {
   readonly sql: string;
   readonly params: readonly unknown[];
+  /** The number of rows the statement must change (an optimistic write's check). */
+  readonly expect?: number;
+}
+
+/** A `commitWith` statement changed another number of rows than it expected: the transaction was rolled back. */
+export class UnexpectedRowCount extends Error {
+  constructor(readonly index: number) {
+    super(`statement ${index} of the batch changed an unexpected number of rows`);
+  }
 }
 
 /** A queued write: its table (two writes of one table never share a batch) and what to do with its row count. */
@@ -54,7 +69,7 @@ function inList(values: readonly unknown[]): string {
 export async function auditedTransaction<T>(db: SqlDriver, fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
   const tx = new SqlTx(db);
   const result = await fn(tx);
-  await tx.flush();
+  await tx.flush(true);
   const unaudited = tx.unauditedChanges();
   if (unaudited > 0) {
     throw new Error(
@@ -83,10 +98,25 @@ export class SqlTx implements LedgerTx {
 
   constructor(private readonly db: SqlDriver) {}
 
-  /** Sends the queued writes (one round trip); a write that changed the wrong number of rows throws here. */
-  async flush(): Promise<void> {
+  /**
+   * Sends the queued writes (one round trip); a write that changed the wrong number of rows
+   * throws here. `last`: nothing follows in this transaction; when it appended an audit event
+   * (so the audit rule holds whatever the row counts) the driver may commit with the writes.
+   */
+  async flush(last = false): Promise<void> {
     if (!this.queued.length) return;
     const q = this.queued.splice(0);
+    if (last && this.audits > 0 && this.db.commitWith) {
+      let counts: number[];
+      try {
+        counts = await this.db.commitWith(q);
+      } catch (e) {
+        if (e instanceof UnexpectedRowCount) q[e.index].done(Number.NaN); // throws the write's own error
+        throw e;
+      }
+      q.forEach((w, i) => w.done(counts[i]));
+      return;
+    }
     const counts = q.length === 1 ? [(await this.db.run(q[0].sql, q[0].params)).changes] : await this.db.batch!(q);
     q.forEach((w, i) => w.done(counts[i]));
   }
@@ -98,14 +128,20 @@ export class SqlTx implements LedgerTx {
   }
 
   /** A write, run now (embedded driver) or queued (batching driver; a queued write of the same table is sent first). */
-  private async write(table: string, sql: string, params: readonly unknown[], done: (changes: number) => void = (n) => (this.mutations += n)): Promise<void> {
+  private async write(
+    table: string,
+    sql: string,
+    params: readonly unknown[],
+    done: (changes: number) => void = (n) => (this.mutations += n),
+    expect?: number,
+  ): Promise<void> {
     if (table === "objects") this.usageAhead = undefined;
     if (!this.db.batch) {
       done((await this.db.run(sql, params)).changes);
       return;
     }
     if (this.queued.some((w) => w.table === table)) await this.flush();
-    this.queued.push({ table, sql, params, done });
+    this.queued.push({ table, sql, params, done, ...(expect === undefined ? {} : { expect }) });
   }
 
   /** Rows this transaction changed if it appended no audit event; 0 when it is audited (or changed nothing). */
@@ -176,14 +212,14 @@ export class SqlTx implements LedgerTx {
     };
     if (record.generation === 1) {
       // One statement (not a look-up, then an insert): it runs inside the ledger's write lock.
-      await this.write("objects", `INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)} ON CONFLICT (kind, key) DO NOTHING`, params, one);
+      await this.write("objects", `INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)} ON CONFLICT (kind, key) DO NOTHING`, params, one, 1);
       this.inserted.add(objectId(record.kind, record.key));
     } else {
       const sets = RECORD_COLUMNS.split(", ")
         .slice(2)
         .map((c) => `${c} = ?`)
         .join(", ");
-      await this.write("objects", `UPDATE objects SET ${sets} WHERE kind = ? AND key = ? AND generation = ?`, [...params.slice(2), record.kind, record.key, record.generation - 1], one);
+      await this.write("objects", `UPDATE objects SET ${sets} WHERE kind = ? AND key = ? AND generation = ?`, [...params.slice(2), record.kind, record.key, record.generation - 1], one, 1);
     }
     if (isInventoryKind(record.kind)) await this.bumpInventory();
   }
