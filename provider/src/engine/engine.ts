@@ -12,7 +12,8 @@ import { Queries } from "./queries";
 import type { Controllers, KindController, ObservedObject } from "../controllers/types";
 import { describeDrift, renderedDrift, type FieldDrift } from "../controllers/render";
 import { invalid, OtterscaleError } from "../domain/errors";
-import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
+import { FenceLost, type Ledger, type LedgerRecord, type LedgerTx, type Prefetch } from "../ledger/records";
+import { isInventoryKind } from "../kinds";
 import { typeNameOf, type DataSourceKind, type ResourceKind } from "../catalog/catalog";
 import { validateInput } from "../catalog/validate";
 import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "./contract";
@@ -25,9 +26,9 @@ import { Planner } from "./plan";
 import { reconcileStale, reconcileBackend, type BackendFinding, type ReconcileDecision } from "./reconcile";
 import { withDeadline } from "./deadline";
 import { asOperation, isStale } from "./ownership";
-import { busyRow, fenceOf, heldRow, keepLease, withBoundedRetry, type Fence } from "./fence";
+import { busyRow, fenceOf, heldRow, keepLease, reservedRow, withBoundedRetry, type Fence } from "./fence";
 import { settleRow, type Outcome } from "./settle";
-import { checkDelete, checkSameAsExisting, identityPath, isTombstone, reserveCreate, reserveDelete, reserveReapply, reserveUpdate, type Validated } from "./reserve";
+import { checkDelete, checkSameAsExisting, createReads, identityPath, isTombstone, reserveCreate, reserveDelete, reserveReapply, reserveUpdate, type Validated } from "./reserve";
 import { desiredOf, secretInputs, updateOutcome, type RenderSettings } from "./desired";
 import { readDataSource } from "./data-sources";
 import { LocationGuard } from "./location";
@@ -39,6 +40,8 @@ import { ReadCoalescer, readBatch } from "./read-batch";
 interface Held {
   readonly record: LedgerRecord;
   readonly desired: ReturnType<typeof desiredOf>;
+  /** The inventory the reservation decided on. */
+  readonly inv: Inventory;
 }
 
 /** An operation's deadline and cancellation, as controllers and the ledger take them. */
@@ -132,18 +135,19 @@ export class Engine implements EngineApi {
     // Resolved before reserving: an adapter that does not serve this kind fails with nothing held.
     this.controllers.forKind(kind);
     await this.beforeWrite(limits);
-    const held = await this.hold(kind, v.key, limits, async (tx, existing) => {
+    const reads = createReads(kind, v, this.inventory.peek());
+    const held = await this.hold(kind, v.key, limits, reads, async (tx, existing) => {
       const ctx = await this.context(tx);
       if (!existing) {
         const record = await reserveCreate(ctx, kind, v, opId, Date.now(), this.leaseUntil(), opts.owner);
-        return { record, desired: desiredOf(ctx.inv, record, v.spec, this.settings) };
+        return { record, desired: desiredOf(ctx.inv, record, v.spec, this.settings), inv: ctx.inv };
       }
       // A retry by its owner, or the re-creation of an object missing on the backend: re-applied
       // under the same reservation and on the same servers, charged exactly as before.
       checkOwner(existing, opts.owner, "create");
       checkSameAsExisting(kind, existing, v);
       const record = await reserveReapply(ctx, existing, opId, Date.now(), this.leaseUntil(), opts.owner);
-      return { record, desired: desiredOf(ctx.inv, existing, v.spec, this.settings) };
+      return { record, desired: desiredOf(ctx.inv, existing, v.spec, this.settings), inv: ctx.inv };
     });
     const what = `create ${kind} ${v.key}`;
     const observed = await this.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), {
@@ -151,7 +155,7 @@ export class Engine implements EngineApi {
       late: (outcome) => (held.record.state === "pending" ? (outcome.ok ? this.undoLateCreate(held.record) : this.settleFailedCreate(held.record, outcome.error)) : this.settleByObservation(held.record, v.spec)),
     });
     this.missing.delete(objectId(kind, v.key));
-    return this.commit(held.record, observed, v, what);
+    return this.commit(held, observed, v, what);
   }
 
   // ---------------------------------------------------------------- update
@@ -169,19 +173,19 @@ export class Engine implements EngineApi {
     }
     const limits = limitsOfOp(opts);
     await this.beforeWrite(limits);
-    const held = await this.hold(kind, id, limits, async (tx, existing) => {
+    const held = await this.hold(kind, id, limits, undefined, async (tx, existing) => {
       if (!existing) throw new OtterscaleError("not_found", `${kind} ${id} does not exist in the ledger`);
       if (!opts.takeover) checkOwner(existing, opts.owner, "update");
       const ctx = await this.context(tx);
       const record = await reserveUpdate(ctx, kind, id, v, opId, Date.now(), this.leaseUntil(), opts.takeover ? opts.owner : undefined);
-      return { record, desired: desiredOf(ctx.inv, record, v.spec, this.settings) };
+      return { record, desired: desiredOf(ctx.inv, record, v.spec, this.settings), inv: ctx.inv };
     });
     const what = `update ${kind} ${id}`;
     const observed = await this.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), {
       failed: () => this.settleByObservation(held.record, v.spec),
       late: () => this.settleByObservation(held.record, v.spec),
     });
-    return this.commit(held.record, observed, v, what);
+    return this.commit(held, observed, v, what);
   }
 
   // ---------------------------------------------------------------- delete
@@ -193,12 +197,12 @@ export class Engine implements EngineApi {
   private async deleteAs(opId: string, kind: ResourceKind, id: string, opts: OperationOptions): Promise<void> {
     const limits = limitsOfOp(opts);
     await this.beforeWrite(limits);
-    const held = await this.hold(kind, id, limits, async (tx, existing) => {
+    const held = await this.hold(kind, id, limits, undefined, async (tx, existing) => {
       if (!existing) return undefined; // already gone: deleting is idempotent
       checkOwner(existing, opts.owner, "delete");
       const ctx = await this.context(tx);
       const record = await reserveDelete(ctx, existing, opId, Date.now(), this.leaseUntil());
-      return { record, desired: desiredOf(ctx.inv, record, record.spec, this.settings) };
+      return { record, desired: desiredOf(ctx.inv, record, record.spec, this.settings), inv: ctx.inv };
     });
     if (!held) return;
     const what = `delete ${kind} ${id}`;
@@ -374,9 +378,16 @@ export class Engine implements EngineApi {
    * active row or undefined). A row another operation holds is a retryable conflict, retried a
    * bounded number of times; a stale one is settled against the controller first.
    */
-  private hold<T extends Held | undefined>(kind: ResourceKind, key: string, limits: Limits, reserve: (tx: LedgerTx, existing: LedgerRecord | undefined) => Promise<T>): Promise<T> {
+  private hold<T extends Held | undefined>(
+    kind: ResourceKind,
+    key: string,
+    limits: Limits,
+    reads: Prefetch | undefined,
+    reserve: (tx: LedgerTx, existing: LedgerRecord | undefined) => Promise<T>,
+  ): Promise<T> {
     return withBoundedRetry(async () => {
       const r = await this.ledger.transaction(async (tx): Promise<{ busy: LedgerRecord } | { held: T }> => {
+        if (reads) await tx.prefetch?.(reads);
         const existing = await tx.get(kind, key);
         if (existing && existing.state !== "active") return { busy: existing };
         return { held: await reserve(tx, existing) };
@@ -451,16 +462,23 @@ export class Engine implements EngineApi {
     }
   }
 
-  private async commit(record: LedgerRecord, observed: ObservedObject, v: Validated, what: string): Promise<State> {
+  private async commit(held: Held, observed: ObservedObject, v: Validated, what: string): Promise<State> {
+    const { record } = held;
     const fence = fenceOf(record);
     let state: State | false;
     try {
-      state = await this.ledger.transaction(async (tx) => {
-        const cur = await heldRow(tx, fence);
-        if (!cur) return false;
-        const next = (await settleRow(tx, cur, "commit", { observed }))!;
-        return stateOf(tx, await this.inventory.load(tx), next, observed, secretInputs(v.spec, v.clean), this.settings);
-      });
+      state = await this.ledger
+        .transaction(async (tx) => {
+          const next = (await settleRow(tx, await reservedRow(tx, record), "commit", { observed }))!;
+          // A workload's or quota's state shows the inventory its reservation decided on (no read
+          // under the write lock); an inventory object's own commit changes the inventory.
+          const inv = isInventoryKind(record.kind) ? await this.inventory.load(tx) : held.inv;
+          return stateOf(tx, inv, next, observed, secretInputs(v.spec, v.clean), this.settings);
+        })
+        .catch((e: unknown) => {
+          if (e instanceof FenceLost) return false as const;
+          throw e;
+        });
     } catch (e) {
       throw afterBackendWrite(what, e);
     }

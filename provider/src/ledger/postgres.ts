@@ -152,8 +152,11 @@ class Conn {
   committed = false;
 
   /**
-   * The transaction's last statement and COMMIT in one round trip (pipeline mode). When the
-   * statement fails, the server answers the COMMIT by rolling back.
+   * The transaction's last statement and COMMIT in one round trip (pipeline mode), BEGIN too
+   * when nothing ran before: a transaction that only writes is one round trip, and the write
+   * lock is held only while the server runs it. When the statement fails, the server answers
+   * the COMMIT by rolling back. Retried on a fresh connection only when nothing was sent (a
+   * pooled connection found dead): once sent, a lost connection leaves the outcome unknown.
    */
   async queryAndCommit(cfg: QueryConfig): Promise<QueryResult> {
     if (!this.pipelined) {
@@ -163,26 +166,29 @@ class Conn {
       this.committed = true;
       return r;
     }
-    // A transaction that only wrote has not begun yet: BEGIN alone first (a dead pooled
-    // connection is then replaced, as for any first statement, before anything is committed).
-    if (!this.begun) await this.query("SELECT 1");
+    const begin = this.pendingBegin;
+    this.pendingBegin = undefined;
+    try {
+      return await this.sendAndCommit(begin, cfg);
+    } catch (e) {
+      if (begin === undefined || !/not queryable|Client was closed/.test(String((e as Error).message))) throw e;
+      await abort(this.client);
+      this.client = await this.reconnect();
+      return this.sendAndCommit(begin, cfg);
+    }
+  }
+
+  private async sendAndCommit(begin: string | undefined, cfg: QueryConfig): Promise<QueryResult> {
+    const begun = begin === undefined ? Promise.resolve(undefined) : this.client.query(begin).then((r) => ((this.begunAt = performance.now()), r));
     this.committing = true;
     const last = this.client.query(cfg);
     const commit = this.client.query("COMMIT");
-    commit.catch(ignore); // awaited below
-    const result = await last.then(
-      (r) => ({ ok: true as const, r }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    // The answer to COMMIT: ROLLBACK when the statement failed. Either way the transaction is over.
-    const ended = await commit.then(
-      (r) => ({ ok: r.command === "COMMIT", error: undefined as unknown }),
-      (error: unknown) => ({ ok: false, error }),
-    );
-    this.committed = ended.ok;
-    if (!result.ok) throw result.error;
-    if (!ended.ok) throw ended.error ?? new Error("the server rolled the transaction back at COMMIT");
-    return result.r;
+    const [b, l, c] = await Promise.allSettled([begun, last, commit]);
+    this.committed = c.status === "fulfilled" && c.value.command === "COMMIT";
+    // The first failure is the cause (a lock timeout at BEGIN, then the statement's); COMMIT's answer was ROLLBACK.
+    for (const r of [b, l, c]) if (r.status === "rejected") throw r.reason;
+    if (!this.committed) throw new Error("the server rolled the transaction back at COMMIT");
+    return (l as PromiseFulfilledResult<QueryResult>).value;
   }
 
   async query(cfg: QueryConfig | string): Promise<QueryResult> {

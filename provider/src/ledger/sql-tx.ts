@@ -7,47 +7,13 @@ import { isInventoryKind, isQuotaKind } from "../kinds";
 import { OtterscaleError } from "../domain/errors";
 import type { ResourceKind } from "../catalog/catalog";
 import type { Usage } from "../domain/quota";
-import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad, TxOptions } from "./records";
+import { FenceLost, type Allocation, type AllocationFilter, type AuditEvent, type LedgerRecord, type LedgerTx, type Prefetch, type RecordFilter, type ServerLoad, type TxOptions } from "./records";
 import { RECORD_COLUMNS, allocationToParams, insertAllocations, placeholders, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
+import { WriteQueue, type SqlDriver } from "./write-queue";
+import { LOAD_SUMS, loadsOf, O_COLUMNS, prefetchSql, ReadAhead, USAGE_SUMS, usageOf } from "./read-ahead";
 
-export interface SqlDriver {
-  all(sql: string, params?: readonly unknown[]): Promise<Row[]>;
-  run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
-  /**
-   * Runs several writes (each on a different table) as one statement, one round trip; returns
-   * each one's changed-row count. Only a network backend (PostgreSQL) offers it: with it, SqlTx
-   * queues its writes and sends them together before the transaction's next read and at its end
-   * (see `SqlTx.flush`), and folds look-ups that always come together into one statement. An
-   * embedded backend (SQLite) has no round trips to save and runs every statement at once.
-   */
-  batch?(statements: readonly Statement[]): Promise<number[]>;
-  /**
-   * Optional, with `batch`: sends the statements and COMMIT together (one round trip) and ends
-   * the transaction. The server checks each statement's `expect`ed row count, so a write that
-   * does not match rolls the transaction back instead of committing (`UnexpectedRowCount`).
-   */
-  commitWith?(statements: readonly Statement[]): Promise<number[]>;
-}
-
-export interface Statement {
-  readonly sql: string;
-  readonly params: readonly unknown[];
-  /** The number of rows the statement must change (an optimistic write's check). */
-  readonly expect?: number;
-}
-
-/** A `commitWith` statement changed another number of rows than it expected: the transaction was rolled back. */
-export class UnexpectedRowCount extends Error {
-  constructor(readonly index: number) {
-    super(`statement ${index} of the batch changed an unexpected number of rows`);
-  }
-}
-
-/** A queued write: its table (two writes of one table never share a batch) and what to do with its row count. */
-interface Queued extends Statement {
-  readonly table: string;
-  readonly done: (changes: number) => void;
-}
+export type { SqlDriver, Statement } from "./write-queue";
+export { UnexpectedRowCount } from "./write-queue";
 
 /** A backend's raw write transaction (the write lock, no audit rule): `ledger migrate` copies rows through it. */
 export interface RawWriter {
@@ -86,62 +52,73 @@ export class SqlTx implements LedgerTx {
   private audits = 0;
   /** Objects this transaction inserted. */
   private readonly inserted = new Set<string>();
-  /** Writes not yet sent (only with a batching driver). */
-  private readonly queued: Queued[] = [];
+  /** This transaction's writes (queued with a batching driver). */
+  private readonly writes: WriteQueue;
+  /** Reads fetched ahead (batching driver), until this transaction's writes change them. */
+  private readonly ahead = new ReadAhead();
   /**
    * The inventory generation, once read: it cannot change under this transaction (writes hold
    * the ledger's write lock, reads are snapshots) except by its own bumps, which update it.
    */
   private inventoryGen?: number;
-  /** A quota's usage read with the quota (batching driver), until this transaction writes an object. */
-  private usageAhead?: { readonly tenant: string; readonly grp: string; readonly usage: Usage };
+  /** Rows assumed held (`assumeHeld`): object id -> the fence a write of the row must still find. */
+  private readonly assumed = new Map<string, { readonly record: LedgerRecord; written: boolean }>();
 
-  constructor(private readonly db: SqlDriver) {}
+  constructor(private readonly db: SqlDriver) {
+    this.writes = new WriteQueue(db);
+  }
 
   /**
-   * Sends the queued writes (one round trip); a write that changed the wrong number of rows
-   * throws here. `last`: nothing follows in this transaction; when it appended an audit event
-   * (so the audit rule holds whatever the row counts) the driver may commit with the writes.
+   * Sends the queued writes; a write that changed the wrong number of rows throws here. `last`:
+   * nothing follows in this transaction; when it appended an audit event (so the audit rule holds
+   * whatever the row counts) the driver may commit with the writes.
    */
   async flush(last = false): Promise<void> {
-    if (!this.queued.length) return;
-    const q = this.queued.splice(0);
-    if (last && this.audits > 0 && this.db.commitWith) {
-      let counts: number[];
-      try {
-        counts = await this.db.commitWith(q);
-      } catch (e) {
-        if (e instanceof UnexpectedRowCount) q[e.index].done(Number.NaN); // throws the write's own error
-        throw e;
-      }
-      q.forEach((w, i) => w.done(counts[i]));
-      return;
+    if (last) await this.checkAssumptions();
+    await this.writes.flush(last && this.audits > 0);
+  }
+
+  /** Where round trips cost, the reads `p` names in one statement (with the inventory generation); else nothing. */
+  async prefetch(p: Prefetch): Promise<void> {
+    if (!this.writes.batching) return;
+    const q = prefetchSql(p);
+    const [row] = await this.all(q.sql, q.params);
+    this.inventoryGen = this.ahead.fill(row, p);
+  }
+
+  async assumeHeld(expected: LedgerRecord): Promise<LedgerRecord> {
+    if (!this.writes.batching) {
+      // Nothing to save in-process: read the row and check the fence now.
+      const cur = await this.get(expected.kind, expected.key);
+      if (!cur || cur.opId !== expected.opId || cur.generation !== expected.generation) throw new FenceLost(expected.kind, expected.key);
+      return cur;
     }
-    const counts = q.length === 1 ? [(await this.db.run(q[0].sql, q[0].params)).changes] : await this.db.batch!(q);
-    q.forEach((w, i) => w.done(counts[i]));
+    this.assumed.set(objectId(expected.kind, expected.key), { record: expected, written: false });
+    return expected;
+  }
+
+  /** An assumed row the transaction did not write is checked by a write that changes nothing (and locks the row until COMMIT). */
+  private async checkAssumptions(): Promise<void> {
+    for (const a of this.assumed.values()) {
+      if (a.written) continue;
+      a.written = true;
+      const r = a.record;
+      await this.write("objects", "UPDATE objects SET generation = generation WHERE kind = ? AND key = ? AND generation = ? AND op_id = ?", [r.kind, r.key, r.generation, r.opId], (n) => {
+        if (n !== 1) throw new FenceLost(r.kind, r.key);
+      }, 1);
+    }
   }
 
   /** Every read sees this transaction's writes: queued ones are sent first. */
   private async all(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    await this.flush();
+    await this.writes.flush();
     return this.db.all(sql, params);
   }
 
-  /** A write, run now (embedded driver) or queued (batching driver; a queued write of the same table is sent first). */
-  private async write(
-    table: string,
-    sql: string,
-    params: readonly unknown[],
-    done: (changes: number) => void = (n) => (this.mutations += n),
-    expect?: number,
-  ): Promise<void> {
-    if (table === "objects") this.usageAhead = undefined;
-    if (!this.db.batch) {
-      done((await this.db.run(sql, params)).changes);
-      return;
-    }
-    if (this.queued.some((w) => w.table === table)) await this.flush();
-    this.queued.push({ table, sql, params, done, ...(expect === undefined ? {} : { expect }) });
+  private async write(table: string, sql: string, params: readonly unknown[], done: (changes: number) => void = (n) => (this.mutations += n), expect?: number): Promise<void> {
+    if (table === "objects") this.ahead.objectsWritten();
+    if (table === "allocations") this.ahead.allocationsWritten();
+    await this.writes.write(table, sql, params, done, expect);
   }
 
   /** Rows this transaction changed if it appended no audit event; 0 when it is audited (or changed nothing). */
@@ -150,7 +127,9 @@ export class SqlTx implements LedgerTx {
   }
 
   async get(kind: ResourceKind, key: string): Promise<LedgerRecord | undefined> {
-    if (this.db.batch) {
+    const ahead = this.ahead.record(kind, key);
+    if (ahead !== "miss") return ahead;
+    if (this.writes.batching) {
       // Round trips cost: a quota is read to check usage against it, so its usage comes along
       // (PostgreSQL's LATERAL); the first look-up of a transaction brings the inventory generation.
       if (isQuotaKind(kind)) return this.quotaWithUsage(kind, key);
@@ -171,7 +150,7 @@ export class SqlTx implements LedgerTx {
     );
     if (!r) return undefined;
     const rec = rowToRecord(r);
-    if (rec.tenant !== null && rec.grp !== null) this.usageAhead = { tenant: rec.tenant, grp: rec.grp, usage: usageOf(r) };
+    if (rec.tenant !== null && rec.grp !== null) this.ahead.noteUsage(rec.tenant, rec.grp, usageOf(r));
     return rec;
   }
 
@@ -219,7 +198,17 @@ export class SqlTx implements LedgerTx {
         .slice(2)
         .map((c) => `${c} = ?`)
         .join(", ");
-      await this.write("objects", `UPDATE objects SET ${sets} WHERE kind = ? AND key = ? AND generation = ?`, [...params.slice(2), record.kind, record.key, record.generation - 1], one, 1);
+      const where = [...params.slice(2), record.kind, record.key, record.generation - 1];
+      const assumed = this.assumed.get(objectId(record.kind, record.key));
+      if (assumed && !assumed.written && assumed.record.generation === record.generation - 1) {
+        // The fence, checked by the write itself: the row is still the generation and owner assumed.
+        assumed.written = true;
+        const held = (changes: number) => {
+          if (changes !== 1) throw new FenceLost(record.kind, record.key);
+          this.mutations++;
+        };
+        await this.write("objects", `UPDATE objects SET ${sets} WHERE kind = ? AND key = ? AND generation = ? AND op_id = ?`, [...where, assumed.record.opId], held, 1);
+      } else await this.write("objects", `UPDATE objects SET ${sets} WHERE kind = ? AND key = ? AND generation = ?`, where, one, 1);
     }
     if (isInventoryKind(record.kind)) await this.bumpInventory();
   }
@@ -240,7 +229,7 @@ export class SqlTx implements LedgerTx {
   async renewLease(kind: ResourceKind, key: string, opId: string, until: number): Promise<boolean> {
     // Only the owner may extend, and the generation stays: it is the fence token other runs compare.
     // An expired lease is not revived: another run may already be settling the row.
-    await this.flush();
+    await this.writes.flush();
     const res = await this.db.run("UPDATE objects SET lease_expires = ? WHERE kind = ? AND key = ? AND op_id = ? AND lease_expires >= ?", [until, kind, key, opId, Date.now()]);
     this.mutations += res.changes;
     return res.changes === 1;
@@ -271,32 +260,16 @@ export class SqlTx implements LedgerTx {
   }
 
   async serverLoad(servers?: readonly string[]): Promise<Map<string, ServerLoad>> {
-    const out = new Map<string, ServerLoad>();
-    if (servers && !servers.length) return out;
+    if (servers && !servers.length) return new Map();
+    const ahead = this.ahead.serverLoad(servers);
+    if (ahead) return ahead;
     const where = servers ? ` WHERE server IN ${inList(servers)}` : "";
-    const rows = await this.all(
-      `SELECT server, gpu_model, SUM(cpu) AS cpu, SUM(memory) AS memory, SUM(storage) AS storage, SUM(gpus) AS gpus
-         FROM allocations${where} GROUP BY server, gpu_model`,
-      servers ?? [],
-    );
-    for (const r of rows) {
-      const name = String(r.server);
-      const load = out.get(name) ?? { allocated: { cpu: 0, memory: 0, storage: 0, gpus: 0 }, gpuModels: {} };
-      load.allocated.cpu += Number(r.cpu);
-      load.allocated.memory += Number(r.memory);
-      load.allocated.storage += Number(r.storage);
-      load.allocated.gpus += Number(r.gpus);
-      if (r.gpu_model !== null && r.gpu_model !== undefined && Number(r.gpus) > 0) {
-        load.gpuModels[String(r.gpu_model)] = (load.gpuModels[String(r.gpu_model)] ?? 0) + Number(r.gpus);
-      }
-      out.set(name, load);
-    }
-    return out;
+    return loadsOf(await this.all(`SELECT ${LOAD_SUMS} FROM allocations${where} GROUP BY server, gpu_model`, servers ?? []));
   }
 
   async usage(tenant: string, grp: string): Promise<Usage> {
-    const ahead = this.usageAhead;
-    if (ahead && ahead.tenant === tenant && ahead.grp === grp) return ahead.usage;
+    const ahead = this.ahead.usage(tenant, grp);
+    if (ahead) return ahead;
     const [r] = await this.all(`SELECT ${USAGE_SUMS} FROM objects WHERE tenant = ? AND grp = ?`, [tenant, grp]);
     return usageOf(r);
   }
@@ -329,24 +302,6 @@ export class SqlTx implements LedgerTx {
     this.inventoryGen = g + 1;
     await this.write("meta", "UPDATE meta SET v = ? WHERE k = 'inventory_generation'", [String(g + 1)], () => undefined);
   }
-}
-
-/** The charge columns summed: a tenant's usage in a group. */
-const USAGE_SUMS = `COALESCE(SUM(c_cpu), 0) AS cpu, COALESCE(SUM(c_memory), 0) AS memory, COALESCE(SUM(c_storage), 0) AS storage,
-  COALESCE(SUM(c_gpus), 0) AS gpus, COALESCE(SUM(c_vms), 0) AS vms, COALESCE(SUM(c_vclusters), 0) AS vclusters, COALESCE(SUM(c_pools), 0) AS pools`;
-
-/** The record columns of `objects o`. */
-const O_COLUMNS = RECORD_COLUMNS.split(", ")
-  .map((c) => `o.${c}`)
-  .join(", ");
-
-function usageOf(r: Row): Usage {
-  return {
-    resources: { cpu: Number(r.cpu), memory: Number(r.memory), storage: Number(r.storage), gpus: Number(r.gpus) },
-    virtualMachines: Number(r.vms),
-    vclusters: Number(r.vclusters),
-    blockPools: Number(r.pools),
-  };
 }
 
 function conflict(r: LedgerRecord): OtterscaleError {
