@@ -8,7 +8,7 @@ import { OtterscaleError } from "../domain/errors";
 import type { ResourceKind } from "../catalog/catalog";
 import type { Usage } from "../domain/quota";
 import { FenceLost, type Allocation, type AllocationFilter, type AuditEvent, type LedgerRecord, type LedgerTx, type Prefetch, type RecordFilter, type ServerLoad, type TxOptions } from "./records";
-import { RECORD_COLUMNS, allocationToParams, insertAllocations, placeholders, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
+import { allocationsQuery, RECORD_COLUMNS, allocationToParams, insertAllocations, placeholders, recordsQuery, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
 import { WriteQueue, type SqlDriver } from "./write-queue";
 import { LOAD_SUMS, loadsOf, O_COLUMNS, prefetchSql, ReadAhead, USAGE_SUMS, usageOf } from "./read-ahead";
 
@@ -21,10 +21,6 @@ export interface RawWriter {
 }
 
 const objectId = (kind: ResourceKind, key: string) => `${kind}\u0000${key}`;
-
-function inList(values: readonly unknown[]): string {
-  return placeholders(values.length);
-}
 
 /**
  * Runs `fn` on a fresh SqlTx over an open write transaction and refuses (throws, so the backend
@@ -155,30 +151,8 @@ export class SqlTx implements LedgerTx {
   }
 
   async list(filter: RecordFilter = {}): Promise<LedgerRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.kinds?.length) {
-      where.push(`kind IN ${inList(filter.kinds)}`);
-      params.push(...filter.kinds);
-    }
-    if (filter.tenant !== undefined) {
-      where.push("tenant = ?");
-      params.push(filter.tenant);
-    }
-    if (filter.grp !== undefined) {
-      where.push("grp = ?");
-      params.push(filter.grp);
-    }
-    if (filter.states?.length) {
-      where.push(`state IN ${inList(filter.states)}`);
-      params.push(...filter.states);
-    }
-    if (filter.leaseBefore !== undefined) {
-      where.push("lease_expires IS NOT NULL AND lease_expires < ?");
-      params.push(filter.leaseBefore);
-    }
-    const sql = `SELECT ${RECORD_COLUMNS} FROM objects${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY kind, key`;
-    return (await this.all(sql, params)).map(rowToRecord);
+    const q = recordsQuery(filter);
+    return (await this.all(q.sql, q.params)).map(rowToRecord);
   }
 
   async put(record: LedgerRecord): Promise<void> {
@@ -236,34 +210,16 @@ export class SqlTx implements LedgerTx {
   }
 
   async allocations(filter: AllocationFilter = {}): Promise<Allocation[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    let from = "allocations a";
-    if (filter.servers) {
-      if (!filter.servers.length) return [];
-      where.push(`a.server IN ${inList(filter.servers)}`);
-      params.push(...filter.servers);
-    }
-    if (filter.consumer) {
-      where.push("a.kind = ? AND a.key = ?");
-      params.push(filter.consumer.kind, filter.consumer.key);
-    }
-    if (filter.antiAffinity) {
-      from += " JOIN objects o ON o.kind = a.kind AND o.key = a.key";
-      where.push("o.tenant = ? AND o.grp = ? AND o.anti_group = ?");
-      params.push(filter.antiAffinity.tenant, filter.antiAffinity.grp, filter.antiAffinity.group);
-    }
-    const sql = `SELECT a.kind, a.key, a.replica, a.server, a.cpu, a.memory, a.storage, a.gpus, a.gpu_model FROM ${from}${
-      where.length ? ` WHERE ${where.join(" AND ")}` : ""
-    } ORDER BY a.kind, a.key, a.replica`;
-    return (await this.all(sql, params)).map(rowToAllocation);
+    if (filter.servers && !filter.servers.length) return [];
+    const q = allocationsQuery(filter);
+    return (await this.all(q.sql, q.params)).map(rowToAllocation);
   }
 
   async serverLoad(servers?: readonly string[]): Promise<Map<string, ServerLoad>> {
     if (servers && !servers.length) return new Map();
     const ahead = this.ahead.serverLoad(servers);
     if (ahead) return ahead;
-    const where = servers ? ` WHERE server IN ${inList(servers)}` : "";
+    const where = servers ? ` WHERE server IN ${placeholders(servers.length)}` : "";
     return loadsOf(await this.all(`SELECT ${LOAD_SUMS} FROM allocations${where} GROUP BY server, gpu_model`, servers ?? []));
   }
 
