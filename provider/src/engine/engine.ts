@@ -474,7 +474,7 @@ export class Engine implements EngineApi {
           // under the write lock); an inventory object's own commit changes the inventory.
           const inv = isInventoryKind(record.kind) ? await this.inventory.load(tx) : held.inv;
           return stateOf(tx, inv, next, observed, secretInputs(v.spec, v.clean), this.settings);
-        }, { short: true })
+        })
         .catch((e: unknown) => {
           if (e instanceof FenceLost) return false as const;
           throw e;

@@ -103,6 +103,29 @@ export class Conn {
     this.pendingBegin = begin;
   }
 
+  /** The client went back to the pool (a dead one, while a fresh one was being connected). */
+  private released = false;
+
+  /** A fresh connection for the dead one (released first: the write pool holds one). */
+  private async swap(): Promise<void> {
+    await this.abort();
+    this.client = await this.reconnect();
+    this.released = false;
+  }
+
+  /** ROLLBACK and hand the connection back, once. */
+  async abort(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await abort(this.client);
+  }
+
+  /** Hand the connection back after COMMIT. */
+  release(): void {
+    this.released = true;
+    release(this.client);
+  }
+
   get begun(): boolean {
     return this.pendingBegin === undefined;
   }
@@ -133,8 +156,7 @@ export class Conn {
       return await this.sendAndCommit(begin, cfg);
     } catch (e) {
       if (begin === undefined || !/not queryable|Client was closed/.test(String((e as Error).message))) throw e;
-      await abort(this.client);
-      this.client = await this.reconnect();
+      await this.swap();
       return this.sendAndCommit(begin, cfg);
     }
   }
@@ -162,8 +184,7 @@ export class Conn {
       // A pooled connection can be dead without the pool knowing yet (server restarted, network
       // blip). Nothing has run: begin once more on a fresh connection.
       if (!isConnectionFailure(e)) throw e;
-      await abort(this.client);
-      this.client = await this.reconnect();
+      await this.swap();
       return this.beginWith(begin, cfg);
     }
   }

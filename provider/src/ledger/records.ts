@@ -150,12 +150,6 @@ export interface Prefetch {
 export interface TxOptions {
   /** Absolute ms-since-epoch: wait for the write lock at most until then. */
   readonly deadline?: number;
-  /**
-   * Hint: the transaction reads nothing before its writes (a commit after the controller
-   * answered), so a backend that sends it at once holds its write lock for no client round trip
-   * and may run it beside this process's other writer. A wrong hint costs speed, never safety.
-   */
-  readonly short?: boolean;
 }
 
 export interface Ledger {
