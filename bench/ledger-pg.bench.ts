@@ -7,6 +7,9 @@
  * a signal, so process start-up is not timed. The PostgreSQL server is started here, like the
  * tests do (fsync off: figures are for the ledger's locking and round trips, not for disks).
  * Each figure is the median of 3 runs. `npm run build && node dist/bench/ledger-pg.bench.js`.
+ * The per-statement lines time each round trip from the client: the first statement of a
+ * transaction leaves with BEGIN and the lock (so its time includes the lock wait), a "BATCH"
+ * is the queued writes as one statement, "+ COMMIT" when COMMIT went with it.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";

@@ -148,6 +148,38 @@ describe("PostgreSQL ledger on a real server", function () {
     await ledger.close();
   });
 
+  it("queued writes: a stale write sent with COMMIT rolls everything back and names the row; reads see the transaction's own writes", async () => {
+    const ledger = await PostgresLedger.open(await pg.createDatabase());
+    await ledger.transaction(async (tx) => {
+      await tx.put(record("acme/a"));
+      await tx.appendAudit(audit("acme/a"));
+    });
+    // The stale update (generation 1 again) is the last write: it goes out together with COMMIT.
+    const err = await rejects(
+      ledger.transaction(async (tx) => {
+        await tx.put(record("acme/b"));
+        assert.equal((await tx.get("virtual_machine", "acme/b"))?.key, "acme/b", "a read sends the queued writes first");
+        await tx.setAllocations("virtual_machine", "acme/b", [{ kind: "virtual_machine", key: "acme/b", replica: 0, server: "s1", resources: { cpu: 4000, memory: 8000, storage: 0, gpus: 0 }, gpuModel: null }]);
+        await tx.put({ ...record("acme/a"), generation: 3 });
+        await tx.appendAudit(audit("acme/b"));
+      }),
+    );
+    assert.equal(err.code, "conflict");
+    assert.match(err.message, /virtual_machine acme\/a was changed concurrently \(expected generation 2\)/);
+    assert.deepEqual((await ledger.read((tx) => tx.list())).map((r) => r.key), ["acme/a"]);
+    assert.deepEqual(await ledger.read((tx) => tx.allocations()), []);
+    assert.equal((await ledger.audit()).length, 1);
+    // The same writes with the right generation commit, all of them.
+    await ledger.transaction(async (tx) => {
+      await tx.put(record("acme/b"));
+      await tx.put({ ...record("acme/a"), generation: 2 });
+      await tx.appendAudit(audit("acme/b"));
+    });
+    assert.deepEqual((await ledger.read((tx) => tx.list())).map((r) => [r.key, r.generation]), [["acme/a", 2], ["acme/b", 1]]);
+    assert.equal((await ledger.audit()).length, 2);
+    await ledger.close();
+  });
+
   it("a failing transaction writes nothing; read() is read-only", async () => {
     const ledger = await PostgresLedger.open(await pg.createDatabase());
     const err = await rejects(
@@ -169,6 +201,7 @@ describe("PostgreSQL ledger on a real server", function () {
     const ledger = await PostgresLedger.open(url);
     const err = await rejects(
       ledger.transaction(async (tx) => {
+        await tx.list(); // the transaction has begun on the server (BEGIN goes with the first statement)
         await tx.put(record("acme/a"));
         await query(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
         await tx.put(record("acme/b"));
@@ -197,7 +230,8 @@ describe("PostgreSQL ledger on a real server", function () {
     const held = new Promise<void>((r) => (release = r));
     let entered!: () => void;
     const inside = new Promise<void>((r) => (entered = r));
-    const holding = holder.transaction(async () => {
+    const holding = holder.transaction(async (tx) => {
+      await tx.inventoryGeneration(); // a statement: BEGIN and the write lock go with it
       entered();
       await held;
     });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { openLedger } from "../../provider/src/ledger/open";
-import { MAX_LISTED_SERVERS } from "../../provider/src/ledger/sql-tx";
+import { MAX_LISTED_SERVERS } from "../../provider/src/ledger/sql";
 import { BACKENDS, tempHome } from "../support/estate";
 import { auditEvent } from "../support/ledger";
 import { sharedPostgres } from "../support/postgres";

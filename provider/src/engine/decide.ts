@@ -47,8 +47,11 @@ export interface Reservation {
   readonly allocations: readonly Allocation[];
 }
 
+/** The ledger row of a tenant's quota in a group. */
+export const quotaRow = (tenant: string, group: string): readonly [ResourceKind, string] => ["tenant_quota", `${tenant}/${group}`];
+
 async function quotaOf(ctx: DecisionContext, tenant: string, group: string): Promise<TenantQuotaArgs> {
-  const q = await ctx.tx.get("tenant_quota", `${tenant}/${group}`);
+  const q = await ctx.tx.get(...quotaRow(tenant, group));
   if (!q) {
     throw new OtterscaleError(
       "quota_exceeded",

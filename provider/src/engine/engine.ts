@@ -9,7 +9,7 @@
  */
 import { Queries } from "./queries";
 import type { Controllers } from "../controllers/types";
-import { invalid, OtterscaleError } from "../domain/errors";
+import { OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerTx } from "../ledger/records";
 import { typeNameOf, type DataSourceKind, type ResourceKind } from "../catalog/catalog";
 import { validateInput } from "../catalog/validate";
@@ -17,14 +17,13 @@ import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOption
 import { limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
 import { PlacementIndexes } from "./placement-indexes";
-import { keyOf, splitSecrets } from "./records";
-import { semanticProblems } from "./semantics";
+import { validateSpec } from "./semantics";
 import { Planner } from "./plan";
 import { reconcileStale, reconcileBackend, type BackendFinding, type ReconcileDecision } from "./reconcile";
 import { asOperation } from "./ownership";
 import type { Fence } from "./fence";
-import { checkDelete, checkSameAsExisting, identityPath, reserveCreate, reserveDelete, reserveReapply, reserveUpdate, type Validated } from "./reserve";
-import { desiredOf, type RenderSettings } from "./desired";
+import { checkDelete, checkSameAsExisting, createReads, identityPath, reserveCreate, reserveDelete, reserveReapply, reserveUpdate, type Validated } from "./reserve";
+import type { RenderSettings } from "./desired";
 import { readDataSource } from "./data-sources";
 import { LocationGuard } from "./location";
 import { checkOwner } from "./owners";
@@ -73,11 +72,7 @@ export class Engine implements EngineApi {
 
   /** Validated spec (defaults applied), its secret-free copy and identity. Throws invalid_input. */
   validate(kind: ResourceKind, args: unknown): Validated {
-    const spec = validateInput<Record<string, unknown>>(kind, args, `otterscale_${kind}`);
-    const extra = semanticProblems(kind, spec);
-    if (extra.length) throw invalid(extra, `otterscale_${kind}`);
-    const { clean, digests } = splitSecrets(kind, spec);
-    return { spec, clean, digests, key: keyOf(kind, spec) };
+    return validateSpec(kind, args);
   }
 
   private async context(tx: LedgerTx): Promise<DecisionContext> {
@@ -100,23 +95,24 @@ export class Engine implements EngineApi {
     // Resolved before reserving: an adapter that does not serve this kind fails with nothing held.
     this.controllers.forKind(kind);
     await this.writes.beforeWrite(limits);
+    const reads = createReads(kind, v, this.inventory.peek());
     const held = await this.writes.hold(kind, v.key, limits, async (tx, existing) => {
       const ctx = await this.context(tx);
       if (!existing) {
         const record = await reserveCreate(ctx, kind, v, opId, Date.now(), this.writes.leaseUntil(), opts.owner);
-        return { record, desired: desiredOf(ctx.inv, record, v.spec, this.settings) };
+        return this.writes.heldOf(ctx, record, v.spec);
       }
       // A retry by its owner, or the re-creation of an object missing on the backend: re-applied
       // under the same reservation and on the same servers, charged exactly as before.
       checkOwner(existing, opts.owner, "create");
       checkSameAsExisting(kind, existing, v);
       const record = await reserveReapply(ctx, existing, opId, Date.now(), this.writes.leaseUntil(), opts.owner);
-      return { record, desired: desiredOf(ctx.inv, existing, v.spec, this.settings) };
-    });
+      return this.writes.heldOf(ctx, record, v.spec, existing);
+    }, reads);
     const what = `create ${kind} ${v.key}`;
     const observed = await this.writes.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), onCreateFailure(this.writes, held.record, v.spec));
     this.reads.written(kind, v.key);
-    return this.writes.commit(held.record, observed, v, what);
+    return this.writes.commit(held, observed, v, what);
   }
 
   // ---------------------------------------------------------------- update
@@ -139,11 +135,11 @@ export class Engine implements EngineApi {
       if (!opts.takeover) checkOwner(existing, opts.owner, "update");
       const ctx = await this.context(tx);
       const record = await reserveUpdate(ctx, kind, id, v, opId, Date.now(), this.writes.leaseUntil(), opts.takeover ? opts.owner : undefined);
-      return { record, desired: desiredOf(ctx.inv, record, v.spec, this.settings) };
+      return this.writes.heldOf(ctx, record, v.spec);
     });
     const what = `update ${kind} ${id}`;
     const observed = await this.writes.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), onUpdateFailure(this.writes, held.record, v.spec));
-    return this.writes.commit(held.record, observed, v, what);
+    return this.writes.commit(held, observed, v, what);
   }
 
   // ---------------------------------------------------------------- delete
@@ -160,7 +156,7 @@ export class Engine implements EngineApi {
       checkOwner(existing, opts.owner, "delete");
       const ctx = await this.context(tx);
       const record = await reserveDelete(ctx, existing, opId, Date.now(), this.writes.leaseUntil());
-      return { record, desired: desiredOf(ctx.inv, record, record.spec, this.settings) };
+      return this.writes.heldOf(ctx, record, record.spec);
     });
     if (!held) return;
     const what = `delete ${kind} ${id}`;

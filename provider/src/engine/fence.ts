@@ -11,7 +11,7 @@
  * backend write before it reports the error (see settle.ts).
  */
 import { OtterscaleError } from "../domain/errors";
-import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
+import { FenceLost, type Ledger, type LedgerRecord, type LedgerTx } from "../ledger/records";
 import type { ResourceKind } from "../catalog/catalog";
 
 export interface Fence {
@@ -27,6 +27,20 @@ export const fenceOf = (r: LedgerRecord): Fence => ({ kind: r.kind, key: r.key, 
 export async function heldRow(tx: LedgerTx, fence: Fence): Promise<LedgerRecord | undefined> {
   const cur = await tx.get(fence.kind, fence.key);
   return cur && cur.opId === fence.opId && cur.generation === fence.generation ? cur : undefined;
+}
+
+/**
+ * The row this operation reserved, as it reserved it, for a transition right after the
+ * controller answered. While the fence holds, the row is exactly `reserved` (every write but a
+ * lease renewal bumps the generation, and the transition rewrites the lease anyway), so a backend
+ * that checks the fence in its writes need not read it first (`LedgerTx.assumeHeld`: one round
+ * trip less under the write lock). A lost fence throws `FenceLost`; nothing is committed.
+ */
+export async function reservedRow(tx: LedgerTx, reserved: LedgerRecord): Promise<LedgerRecord> {
+  if (tx.assumeHeld) return tx.assumeHeld(reserved);
+  const cur = await heldRow(tx, fenceOf(reserved));
+  if (!cur) throw new FenceLost(reserved.kind, reserved.key);
+  return cur;
 }
 
 /** What a row held by another operation tells the caller (retryable: code `conflict`). */

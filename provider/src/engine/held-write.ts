@@ -7,19 +7,21 @@
  */
 import type { Controllers, KindController, ObservedObject } from "../controllers/types";
 import { OtterscaleError } from "../domain/errors";
-import type { Ledger, LedgerRecord, LedgerTx } from "../ledger/records";
+import { FenceLost, type Ledger, type LedgerRecord, type LedgerTx, type Prefetch } from "../ledger/records";
+import { isInventoryKind } from "../kinds";
 import type { ResourceKind } from "../catalog/catalog";
 import type { OperationOptions, State } from "./contract";
-import type { InventoryCache } from "./inventory";
+import type { Inventory, InventoryCache } from "./inventory";
 import { canonical } from "./records";
 import { stateOf } from "./state";
 import { reconcileStale } from "./reconcile";
 import { withDeadline } from "./deadline";
 import { isStale } from "./ownership";
-import { busyRow, fenceOf, heldRow, keepLease, withBoundedRetry } from "./fence";
+import { busyRow, fenceOf, heldRow, keepLease, reservedRow, withBoundedRetry } from "./fence";
 import { settleRow, type Outcome } from "./settle";
 import type { Validated } from "./reserve";
-import { secretInputs, type desiredOf, type RenderSettings } from "./desired";
+import { desiredOf, secretInputs, type RenderSettings } from "./desired";
+import type { DecisionContext } from "./decision-context";
 import type { LocationGuard } from "./location";
 import { removeUnowned } from "./orphans";
 
@@ -27,6 +29,8 @@ import { removeUnowned } from "./orphans";
 export interface Held {
   readonly record: LedgerRecord;
   readonly desired: ReturnType<typeof desiredOf>;
+  /** The inventory the reservation decided on. */
+  readonly inv: Inventory;
 }
 
 /** An operation's deadline and cancellation, as controllers and the ledger take them. */
@@ -63,6 +67,11 @@ export class HeldWrites {
     private readonly recreate: (kind: ResourceKind, args: Record<string, unknown>) => Promise<unknown>,
   ) {}
 
+  /** What an operation holds: its row, what the controller is asked for (rendered from `rendered`), the inventory decided on. */
+  heldOf(ctx: DecisionContext, record: LedgerRecord, spec: Record<string, unknown>, rendered: LedgerRecord = record): Held {
+    return { record, desired: desiredOf(ctx.inv, rendered, spec, this.settings), inv: ctx.inv };
+  }
+
   leaseUntil(): number {
     return Date.now() + this.leaseMs;
   }
@@ -85,11 +94,13 @@ export class HeldWrites {
   /**
    * Takes the object's row for this operation in one transaction (`reserve` gets the current,
    * active row or undefined). A row another operation holds is a retryable conflict, retried a
-   * bounded number of times; a stale one is settled against the controller first.
+   * bounded number of times; a stale one is settled against the controller first. `reads` are
+   * what `reserve` will read, fetched up front where the ledger can (one round trip).
    */
-  hold<T extends Held | undefined>(kind: ResourceKind, key: string, limits: Limits, reserve: (tx: LedgerTx, existing: LedgerRecord | undefined) => Promise<T>): Promise<T> {
+  hold<T extends Held | undefined>(kind: ResourceKind, key: string, limits: Limits, reserve: (tx: LedgerTx, existing: LedgerRecord | undefined) => Promise<T>, reads?: Prefetch): Promise<T> {
     return withBoundedRetry(async () => {
       const r = await this.ledger.transaction(async (tx): Promise<{ busy: LedgerRecord } | { held: T }> => {
+        if (reads) await tx.prefetch?.(reads);
         const existing = await tx.get(kind, key);
         if (existing && existing.state !== "active") return { busy: existing };
         return { held: await reserve(tx, existing) };
@@ -159,16 +170,23 @@ export class HeldWrites {
   }
 
   /** Records the backend's answer for a held create or update and returns the resulting state. */
-  async commit(record: LedgerRecord, observed: ObservedObject, v: Validated, what: string): Promise<State> {
+  async commit(held: Held, observed: ObservedObject, v: Validated, what: string): Promise<State> {
+    const { record } = held;
     const fence = fenceOf(record);
     let state: State | false;
     try {
-      state = await this.ledger.transaction(async (tx) => {
-        const cur = await heldRow(tx, fence);
-        if (!cur) return false;
-        const next = (await settleRow(tx, cur, "commit", { observed }))!;
-        return stateOf(tx, await this.inventory.load(tx), next, observed, secretInputs(v.spec, v.clean), this.settings);
-      });
+      state = await this.ledger
+        .transaction(async (tx) => {
+          const next = (await settleRow(tx, await reservedRow(tx, record), "commit", { observed }))!;
+          // A workload's or quota's state shows the inventory its reservation decided on (no read
+          // under the write lock); an inventory object's own commit changes the inventory.
+          const inv = isInventoryKind(record.kind) ? await this.inventory.load(tx) : held.inv;
+          return stateOf(tx, inv, next, observed, secretInputs(v.spec, v.clean), this.settings);
+        })
+        .catch((e: unknown) => {
+          if (e instanceof FenceLost) return false as const;
+          throw e;
+        });
     } catch (e) {
       throw afterBackendWrite(what, e);
     }

@@ -14,6 +14,11 @@ export type { Inventory };
 export class InventoryCache {
   private cached?: Inventory;
 
+  /** The inventory last loaded, without asking whether it is still current (a hint, e.g. for prefetching). */
+  peek(): Inventory | undefined {
+    return this.cached;
+  }
+
   async load(tx: LedgerTx): Promise<Inventory> {
     const generation = await tx.inventoryGeneration();
     if (this.cached && this.cached.generation === generation) return this.cached;

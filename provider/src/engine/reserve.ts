@@ -4,10 +4,11 @@
  * an in-memory copy (plan), so a plan predicts what an apply decides.
  */
 import { OtterscaleError } from "../domain/errors";
-import type { Allocation, LedgerRecord, LedgerTx } from "../ledger/records";
+import type { Allocation, LedgerRecord, LedgerTx, Prefetch } from "../ledger/records";
 import { forceNewAttributes, type ResourceKind } from "../catalog/catalog";
 import { addUsage, NO_USAGE } from "../domain/quota";
-import { decideWorkloadCreate, decideWorkloadUpdate, isWorkload, type DecisionContext } from "./decide";
+import { decideWorkloadCreate, decideWorkloadUpdate, isWorkload, quotaRow, type DecisionContext } from "./decide";
+import type { Inventory } from "./inventory-view";
 import { rulesOf, workloadRulesOf } from "../kinds";
 import { canonical, deltaOf, idFormatOf, newRecord } from "./records";
 import { identityAttribute } from "../catalog/identity";
@@ -40,6 +41,20 @@ export function checkSameAsExisting(kind: ResourceKind, existing: LedgerRecord, 
       },
     );
   }
+}
+
+/**
+ * The reads a create's reservation is about to make (LedgerTx.prefetch): the object, and for a
+ * workload its quota, the usage it limits and the load of its group's servers (members as the
+ * last inventory loaded knew them; a read it did not cover simply goes to the database).
+ */
+export function createReads(kind: ResourceKind, v: Validated, inv: Inventory | undefined): Prefetch {
+  const rows: (readonly [ResourceKind, string])[] = [[kind, v.key]];
+  if (!isWorkload(kind)) return { rows };
+  const tenant = String(v.clean.tenant);
+  const grp = String(v.clean.group);
+  rows.push(quotaRow(tenant, grp));
+  return { rows, usage: { tenant, grp }, servers: inv?.members(grp) ?? [] };
 }
 
 /** Quota/placement/dependant checks and the pending row of a create, in one transaction. */

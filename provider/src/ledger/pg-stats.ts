@@ -7,6 +7,11 @@
 
 /** A statement's label: its first words (the verb and table), enough to group by. */
 export function statementLabel(sql: string): string {
+  // A batch (postgres.ts batchSql): "BATCH INSERT objects + INSERT audit".
+  if (sql.startsWith("WITH w0 AS (")) {
+    const parts = [...sql.matchAll(/w\d+ AS \((\w+ (?:INTO |FROM )?\w+)/g)].map((m) => m[1].replace(/ (INTO|FROM) /, " "));
+    return `BATCH ${parts.join(" + ")}${sql.endsWith(" + COMMIT") ? " + COMMIT" : ""}`;
+  }
   const words = sql.replace(/\s+/g, " ").trim().split(" ");
   const verb = words[0].toUpperCase();
   const table = words.findIndex((w, i) => i > 0 && /^(FROM|INTO|UPDATE)$/i.test(words[i - 1]));

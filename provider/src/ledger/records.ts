@@ -119,12 +119,32 @@ export interface LedgerTx {
    */
   renewLease(kind: ResourceKind, key: string, opId: string, until: number): Promise<boolean>;
   appendAudit(event: AuditEvent): Promise<void>;
+  /**
+   * Optional. The row `expected` (held by an operation: its opId and generation are the fence)
+   * without reading it, for a backend that checks the fence when it writes instead: a write of
+   * the row then names both, and if the fence was lost the transaction fails with `FenceLost`
+   * and commits nothing. A backend without it has the caller read the row (engine/fence.ts).
+   */
+  assumeHeld?(expected: LedgerRecord): Promise<LedgerRecord>;
+  /**
+   * Optional hint: reads this transaction is about to make, fetched together where round trips
+   * cost (one statement on PostgreSQL) and served to the matching get/usage/serverLoad calls
+   * until the transaction's own writes change them. Never changes what a read returns.
+   */
+  prefetch?(reads: Prefetch): Promise<void>;
   /** Bumped on every server or group write: lets callers cache the inventory. */
   inventoryGeneration(): Promise<number>;
   /** Sequence number of the newest audit event: every mutation appends one, so it versions the ledger. */
   lastAuditSeq(): Promise<number>;
   /** Audit events with seq > `seq`, oldest first. */
   auditSince(seq: number, limit?: number): Promise<AuditEvent[]>;
+}
+
+/** Reads `LedgerTx.prefetch` fetches together. */
+export interface Prefetch {
+  readonly rows?: readonly (readonly [ResourceKind, string])[];
+  readonly usage?: { readonly tenant: string; readonly grp: string };
+  readonly servers?: readonly string[];
 }
 
 export interface TxOptions {
@@ -147,4 +167,11 @@ export interface Ledger {
   read<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T>;
   audit(sinceSeq?: number, limit?: number): Promise<AuditEvent[]>;
   close(): Promise<void>;
+}
+
+/** A row assumed held (`LedgerTx.assumeHeld`) was not: another run settled or took it. Nothing was committed. */
+export class FenceLost extends Error {
+  constructor(readonly kind: ResourceKind, readonly key: string) {
+    super(`${kind} ${key}: the reservation was settled by another run`);
+  }
 }

@@ -3,31 +3,24 @@
  * Backends differ only in how they connect, lock and begin/commit. The rule "every mutation is
  * audited" is enforced here, once, for both backends (`auditedTransaction`).
  */
-import { isInventoryKind } from "../kinds";
+import { isInventoryKind, isQuotaKind } from "../kinds";
 import { OtterscaleError } from "../domain/errors";
 import type { ResourceKind } from "../catalog/catalog";
 import type { Usage } from "../domain/quota";
-import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, LedgerTx, RecordFilter, ServerLoad, TxOptions } from "./records";
-import { INSERT_ALLOCATION, RECORD_COLUMNS, allocationToParams, placeholders, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
+import { FenceLost, type Allocation, type AllocationFilter, type AuditEvent, type LedgerRecord, type LedgerTx, type Prefetch, type RecordFilter, type ServerLoad, type TxOptions } from "./records";
+import { allocationsQuery, MAX_LISTED_SERVERS, RECORD_COLUMNS, allocationToParams, insertAllocations, placeholders, recordsQuery, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
+import { WriteQueue, type SqlDriver } from "./write-queue";
+import { LOAD_SUMS, loadsOf, O_COLUMNS, prefetchSql, ReadAhead, USAGE_SUMS, usageOf } from "./read-ahead";
 
-export interface SqlDriver {
-  all(sql: string, params?: readonly unknown[]): Promise<Row[]>;
-  run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
-}
+export type { SqlDriver, Statement } from "./write-queue";
+export { UnexpectedRowCount } from "./write-queue";
 
 /** A backend's raw write transaction (the write lock, no audit rule): `ledger migrate` copies rows through it. */
 export interface RawWriter {
   sqlTransaction<T>(fn: (db: SqlDriver) => Promise<T>, opts?: TxOptions): Promise<T>;
 }
 
-/** Server lists longer than this are filtered in memory rather than bound as SQL parameters. */
-export const MAX_LISTED_SERVERS = 10_000;
-
 const objectId = (kind: ResourceKind, key: string) => `${kind}\u0000${key}`;
-
-function inList(values: readonly unknown[]): string {
-  return placeholders(values.length);
-}
 
 /**
  * Runs `fn` on a fresh SqlTx over an open write transaction and refuses (throws, so the backend
@@ -38,6 +31,7 @@ function inList(values: readonly unknown[]): string {
 export async function auditedTransaction<T>(db: SqlDriver, fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
   const tx = new SqlTx(db);
   const result = await fn(tx);
+  await tx.flush(true);
   const unaudited = tx.unauditedChanges();
   if (unaudited > 0) {
     throw new Error(
@@ -54,8 +48,74 @@ export class SqlTx implements LedgerTx {
   private audits = 0;
   /** Objects this transaction inserted. */
   private readonly inserted = new Set<string>();
+  /** This transaction's writes (queued with a batching driver). */
+  private readonly writes: WriteQueue;
+  /** Reads fetched ahead (batching driver), until this transaction's writes change them. */
+  private readonly ahead = new ReadAhead();
+  /**
+   * The inventory generation, once read: it cannot change under this transaction (writes hold
+   * the ledger's write lock, reads are snapshots) except by its own bumps, which update it.
+   */
+  private inventoryGen?: number;
+  /** Rows assumed held (`assumeHeld`): object id -> the fence a write of the row must still find. */
+  private readonly assumed = new Map<string, { readonly record: LedgerRecord; written: boolean }>();
 
-  constructor(private readonly db: SqlDriver) {}
+  constructor(private readonly db: SqlDriver) {
+    this.writes = new WriteQueue(db);
+  }
+
+  /**
+   * Sends the queued writes; a write that changed the wrong number of rows throws here. `last`:
+   * nothing follows in this transaction; when it appended an audit event (so the audit rule holds
+   * whatever the row counts) the driver may commit with the writes.
+   */
+  async flush(last = false): Promise<void> {
+    if (last) await this.checkAssumptions();
+    await this.writes.flush(last && this.audits > 0);
+  }
+
+  /** Where round trips cost, the reads `p` names in one statement (with the inventory generation); else nothing. */
+  async prefetch(p: Prefetch): Promise<void> {
+    if (!this.writes.batching) return;
+    const q = prefetchSql(p);
+    const [row] = await this.all(q.sql, q.params);
+    this.inventoryGen = this.ahead.fill(row, p);
+  }
+
+  async assumeHeld(expected: LedgerRecord): Promise<LedgerRecord> {
+    if (!this.writes.batching) {
+      // Nothing to save in-process: read the row and check the fence now.
+      const cur = await this.get(expected.kind, expected.key);
+      if (!cur || cur.opId !== expected.opId || cur.generation !== expected.generation) throw new FenceLost(expected.kind, expected.key);
+      return cur;
+    }
+    this.assumed.set(objectId(expected.kind, expected.key), { record: expected, written: false });
+    return expected;
+  }
+
+  /** An assumed row the transaction did not write is checked by a write that changes nothing (and locks the row until COMMIT). */
+  private async checkAssumptions(): Promise<void> {
+    for (const a of this.assumed.values()) {
+      if (a.written) continue;
+      a.written = true;
+      const r = a.record;
+      await this.write("objects", "UPDATE objects SET generation = generation WHERE kind = ? AND key = ? AND generation = ? AND op_id = ?", [r.kind, r.key, r.generation, r.opId], (n) => {
+        if (n !== 1) throw new FenceLost(r.kind, r.key);
+      }, 1);
+    }
+  }
+
+  /** Every read sees this transaction's writes: queued ones are sent first. */
+  private async all(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    await this.writes.flush();
+    return this.db.all(sql, params);
+  }
+
+  private async write(table: string, sql: string, params: readonly unknown[], done: (changes: number) => void = (n) => (this.mutations += n), expect?: number): Promise<void> {
+    if (table === "objects") this.ahead.objectsWritten();
+    if (table === "allocations") this.ahead.allocationsWritten();
+    await this.writes.write(table, sql, params, done, expect);
+  }
 
   /** Rows this transaction changed if it appended no audit event; 0 when it is audited (or changed nothing). */
   unauditedChanges(): number {
@@ -63,183 +123,148 @@ export class SqlTx implements LedgerTx {
   }
 
   async get(kind: ResourceKind, key: string): Promise<LedgerRecord | undefined> {
-    const rows = await this.db.all(`SELECT ${RECORD_COLUMNS} FROM objects WHERE kind = ? AND key = ?`, [kind, key]);
+    const ahead = this.ahead.record(kind, key);
+    if (ahead !== "miss") return ahead;
+    if (this.writes.batching) {
+      // Round trips cost: a quota is read to check usage against it, so its usage comes along
+      // (PostgreSQL's LATERAL); the first look-up of a transaction brings the inventory generation.
+      if (isQuotaKind(kind)) return this.quotaWithUsage(kind, key);
+      if (this.inventoryGen === undefined) {
+        const [r] = await this.all(`SELECT m.v AS inventory_generation, ${O_COLUMNS} FROM meta m LEFT JOIN objects o ON o.kind = ? AND o.key = ? WHERE m.k = 'inventory_generation'`, [kind, key]);
+        this.inventoryGen = Number(r?.inventory_generation ?? 0);
+        return r && r.kind !== null ? rowToRecord(r) : undefined;
+      }
+    }
+    const rows = await this.all(`SELECT ${RECORD_COLUMNS} FROM objects WHERE kind = ? AND key = ?`, [kind, key]);
     return rows[0] ? rowToRecord(rows[0]) : undefined;
   }
 
+  private async quotaWithUsage(kind: ResourceKind, key: string): Promise<LedgerRecord | undefined> {
+    const [r] = await this.all(
+      `SELECT ${O_COLUMNS}, u.* FROM objects o CROSS JOIN LATERAL (SELECT ${USAGE_SUMS} FROM objects x WHERE x.tenant = o.tenant AND x.grp = o.grp) u WHERE o.kind = ? AND o.key = ?`,
+      [kind, key],
+    );
+    if (!r) return undefined;
+    const rec = rowToRecord(r);
+    if (rec.tenant !== null && rec.grp !== null) this.ahead.noteUsage(rec.tenant, rec.grp, usageOf(r));
+    return rec;
+  }
+
   async list(filter: RecordFilter = {}): Promise<LedgerRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.kinds?.length) {
-      where.push(`kind IN ${inList(filter.kinds)}`);
-      params.push(...filter.kinds);
-    }
-    if (filter.tenant !== undefined) {
-      where.push("tenant = ?");
-      params.push(filter.tenant);
-    }
-    if (filter.grp !== undefined) {
-      where.push("grp = ?");
-      params.push(filter.grp);
-    }
-    if (filter.states?.length) {
-      where.push(`state IN ${inList(filter.states)}`);
-      params.push(...filter.states);
-    }
-    if (filter.leaseBefore !== undefined) {
-      where.push("lease_expires IS NOT NULL AND lease_expires < ?");
-      params.push(filter.leaseBefore);
-    }
-    const sql = `SELECT ${RECORD_COLUMNS} FROM objects${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY kind, key`;
-    return (await this.db.all(sql, params)).map(rowToRecord);
+    const q = recordsQuery(filter);
+    return (await this.all(q.sql, q.params)).map(rowToRecord);
   }
 
   async put(record: LedgerRecord): Promise<void> {
     const params = recordToParams(record);
+    // Exactly one row changes, else the row was not what the caller read: a conflict (thrown when
+    // the write is sent: at once, or with the batch before the next read or the end).
+    const one = (changes: number) => {
+      if (changes !== 1) throw conflict(record);
+      this.mutations++;
+    };
     if (record.generation === 1) {
       // One statement (not a look-up, then an insert): it runs inside the ledger's write lock.
-      const res = await this.db.run(`INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)} ON CONFLICT (kind, key) DO NOTHING`, params);
-      if (res.changes !== 1) throw conflict(record);
+      await this.write("objects", `INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)} ON CONFLICT (kind, key) DO NOTHING`, params, one, 1);
       this.inserted.add(objectId(record.kind, record.key));
-      this.mutations++;
     } else {
       const sets = RECORD_COLUMNS.split(", ")
         .slice(2)
         .map((c) => `${c} = ?`)
         .join(", ");
-      const res = await this.db.run(`UPDATE objects SET ${sets} WHERE kind = ? AND key = ? AND generation = ?`, [
-        ...params.slice(2),
-        record.kind,
-        record.key,
-        record.generation - 1,
-      ]);
-      if (res.changes !== 1) throw conflict(record);
-      this.mutations++;
+      const where = [...params.slice(2), record.kind, record.key, record.generation - 1];
+      const assumed = this.assumed.get(objectId(record.kind, record.key));
+      if (assumed && !assumed.written && assumed.record.generation === record.generation - 1) {
+        // The fence, checked by the write itself: the row is still the generation and owner assumed.
+        assumed.written = true;
+        const held = (changes: number) => {
+          if (changes !== 1) throw new FenceLost(record.kind, record.key);
+          this.mutations++;
+        };
+        await this.write("objects", `UPDATE objects SET ${sets} WHERE kind = ? AND key = ? AND generation = ? AND op_id = ?`, [...where, assumed.record.opId], held, 1);
+      } else await this.write("objects", `UPDATE objects SET ${sets} WHERE kind = ? AND key = ? AND generation = ?`, where, one, 1);
     }
     if (isInventoryKind(record.kind)) await this.bumpInventory();
   }
 
   async remove(kind: ResourceKind, key: string): Promise<void> {
     this.inserted.delete(objectId(kind, key));
-    this.mutations += (await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key])).changes;
-    this.mutations += (await this.db.run("DELETE FROM objects WHERE kind = ? AND key = ?", [kind, key])).changes;
+    await this.write("allocations", "DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key]);
+    await this.write("objects", "DELETE FROM objects WHERE kind = ? AND key = ?", [kind, key]);
     if (isInventoryKind(kind)) await this.bumpInventory();
   }
 
   async setAllocations(kind: ResourceKind, key: string, allocations: readonly Allocation[]): Promise<void> {
     // An object this transaction just inserted has no allocations yet (only its first set skips the DELETE).
-    if (!this.inserted.delete(objectId(kind, key))) this.mutations += (await this.db.run("DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key])).changes;
-    for (const a of allocations) this.mutations += (await this.db.run(INSERT_ALLOCATION, allocationToParams({ ...a, kind, key }))).changes;
+    if (!this.inserted.delete(objectId(kind, key))) await this.write("allocations", "DELETE FROM allocations WHERE kind = ? AND key = ?", [kind, key]);
+    if (allocations.length) await this.write("allocations", insertAllocations(allocations.length), allocations.flatMap((a) => allocationToParams({ ...a, kind, key })));
   }
 
   async renewLease(kind: ResourceKind, key: string, opId: string, until: number): Promise<boolean> {
     // Only the owner may extend, and the generation stays: it is the fence token other runs compare.
     // An expired lease is not revived: another run may already be settling the row.
+    await this.writes.flush();
     const res = await this.db.run("UPDATE objects SET lease_expires = ? WHERE kind = ? AND key = ? AND op_id = ? AND lease_expires >= ?", [until, kind, key, opId, Date.now()]);
     this.mutations += res.changes;
     return res.changes === 1;
   }
 
   async allocations(filter: AllocationFilter = {}): Promise<Allocation[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    let from = "allocations a";
-    if (filter.servers) {
-      if (!filter.servers.length) return [];
-      where.push(`a.server IN ${inList(filter.servers)}`);
-      params.push(...filter.servers);
-    }
-    if (filter.consumer) {
-      where.push("a.kind = ? AND a.key = ?");
-      params.push(filter.consumer.kind, filter.consumer.key);
-    }
-    if (filter.antiAffinity) {
-      from += " JOIN objects o ON o.kind = a.kind AND o.key = a.key";
-      where.push("o.tenant = ? AND o.grp = ? AND o.anti_group = ?");
-      params.push(filter.antiAffinity.tenant, filter.antiAffinity.grp, filter.antiAffinity.group);
-    }
-    const sql = `SELECT a.kind, a.key, a.replica, a.server, a.cpu, a.memory, a.storage, a.gpus, a.gpu_model FROM ${from}${
-      where.length ? ` WHERE ${where.join(" AND ")}` : ""
-    } ORDER BY a.kind, a.key, a.replica`;
-    return (await this.db.all(sql, params)).map(rowToAllocation);
+    if (filter.servers && !filter.servers.length) return [];
+    const q = allocationsQuery(filter);
+    return (await this.all(q.sql, q.params)).map(rowToAllocation);
   }
 
   async serverLoad(servers?: readonly string[]): Promise<Map<string, ServerLoad>> {
-    const out = new Map<string, ServerLoad>();
-    if (servers && !servers.length) return out;
+    if (servers && !servers.length) return new Map();
+    const ahead = this.ahead.serverLoad(servers);
+    if (ahead) return ahead;
     // A long list is not bound as parameters (SQLite takes at most 32,766 per statement, and a
     // group of 100,000 servers would exceed it): every server's load is read and the rest dropped.
     const listed = servers !== undefined && servers.length <= MAX_LISTED_SERVERS;
-    const wanted = servers !== undefined && !listed ? new Set(servers) : undefined;
-    const rows = await this.db.all(
-      `SELECT server, gpu_model, SUM(cpu) AS cpu, SUM(memory) AS memory, SUM(storage) AS storage, SUM(gpus) AS gpus
-         FROM allocations${listed ? ` WHERE server IN ${inList(servers)}` : ""} GROUP BY server, gpu_model`,
-      listed ? servers : [],
-    );
-    for (const r of rows) {
-      const name = String(r.server);
-      if (wanted && !wanted.has(name)) continue;
-      const load = out.get(name) ?? { allocated: { cpu: 0, memory: 0, storage: 0, gpus: 0 }, gpuModels: {} };
-      load.allocated.cpu += Number(r.cpu);
-      load.allocated.memory += Number(r.memory);
-      load.allocated.storage += Number(r.storage);
-      load.allocated.gpus += Number(r.gpus);
-      if (r.gpu_model !== null && r.gpu_model !== undefined && Number(r.gpus) > 0) {
-        load.gpuModels[String(r.gpu_model)] = (load.gpuModels[String(r.gpu_model)] ?? 0) + Number(r.gpus);
-      }
-      out.set(name, load);
+    const where = listed ? ` WHERE server IN ${placeholders(servers.length)}` : "";
+    const loads = loadsOf(await this.all(`SELECT ${LOAD_SUMS} FROM allocations${where} GROUP BY server, gpu_model`, listed ? servers : []));
+    if (servers && !listed) {
+      const wanted = new Set(servers);
+      for (const name of [...loads.keys()]) if (!wanted.has(name)) loads.delete(name);
     }
-    return out;
+    return loads;
   }
 
   async usage(tenant: string, grp: string): Promise<Usage> {
-    const [r] = await this.db.all(
-      `SELECT COALESCE(SUM(c_cpu), 0) AS cpu, COALESCE(SUM(c_memory), 0) AS memory, COALESCE(SUM(c_storage), 0) AS storage,
-              COALESCE(SUM(c_gpus), 0) AS gpus, COALESCE(SUM(c_vms), 0) AS vms, COALESCE(SUM(c_vclusters), 0) AS vclusters,
-              COALESCE(SUM(c_pools), 0) AS pools
-         FROM objects WHERE tenant = ? AND grp = ?`,
-      [tenant, grp],
-    );
-    return {
-      resources: { cpu: Number(r.cpu), memory: Number(r.memory), storage: Number(r.storage), gpus: Number(r.gpus) },
-      virtualMachines: Number(r.vms),
-      vclusters: Number(r.vclusters),
-      blockPools: Number(r.pools),
-    };
+    const ahead = this.ahead.usage(tenant, grp);
+    if (ahead) return ahead;
+    const [r] = await this.all(`SELECT ${USAGE_SUMS} FROM objects WHERE tenant = ? AND grp = ?`, [tenant, grp]);
+    return usageOf(r);
   }
 
   async appendAudit(e: AuditEvent): Promise<void> {
-    await this.db.run("INSERT INTO audit (at, op, kind, key, tenant, grp, delta, op_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
-      e.at,
-      e.op,
-      e.kind,
-      e.key,
-      e.tenant,
-      e.grp,
-      JSON.stringify(e.delta),
-      e.opId,
-    ]);
     this.audits++;
+    await this.write("audit", "INSERT INTO audit (at, op, kind, key, tenant, grp, delta, op_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [e.at, e.op, e.kind, e.key, e.tenant, e.grp, JSON.stringify(e.delta), e.opId], () => undefined);
   }
 
   async inventoryGeneration(): Promise<number> {
-    const rows = await this.db.all("SELECT v FROM meta WHERE k = 'inventory_generation'");
-    return Number(rows[0]?.v ?? 0);
+    if (this.inventoryGen === undefined) {
+      const rows = await this.all("SELECT v FROM meta WHERE k = 'inventory_generation'");
+      this.inventoryGen = Number(rows[0]?.v ?? 0);
+    }
+    return this.inventoryGen;
   }
 
   async auditSince(seq: number, limit = 100_000): Promise<AuditEvent[]> {
-    return (await this.db.all("SELECT seq, at, op, kind, key, tenant, grp, delta, op_id FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit])).map(rowToAudit);
+    return (await this.all("SELECT seq, at, op, kind, key, tenant, grp, delta, op_id FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit])).map(rowToAudit);
   }
 
   async lastAuditSeq(): Promise<number> {
-    const rows = await this.db.all("SELECT COALESCE(MAX(seq), 0) AS s FROM audit");
+    const rows = await this.all("SELECT COALESCE(MAX(seq), 0) AS s FROM audit");
     return Number(rows[0]?.s ?? 0);
   }
 
   private async bumpInventory(): Promise<void> {
     // Stored as text so the statement is identical on both backends.
     const g = await this.inventoryGeneration();
-    await this.db.run("UPDATE meta SET v = ? WHERE k = 'inventory_generation'", [String(g + 1)]);
+    this.inventoryGen = g + 1;
+    await this.write("meta", "UPDATE meta SET v = ? WHERE k = 'inventory_generation'", [String(g + 1)], () => undefined);
   }
 }
 

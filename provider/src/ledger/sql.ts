@@ -2,7 +2,7 @@
  * SQL shared by the ledger backends: the versioned migrations and row <-> record mapping. Written
  * in the common subset of SQLite and PostgreSQL (placeholders are `?`, rewritten by the PG backend).
  */
-import type { Allocation, AuditEvent, LedgerRecord } from "./records";
+import type { Allocation, AllocationFilter, AuditEvent, LedgerRecord, RecordFilter } from "./records";
 import type { ResourceKind } from "../catalog/catalog";
 
 /** Ordered migrations; index + 1 = schema version. Never edit a released one: append. */
@@ -118,6 +118,10 @@ export function recordToParams(r: LedgerRecord): unknown[] {
 export const INSERT_ALLOCATION =
   "INSERT INTO allocations (kind, key, replica, server, cpu, memory, storage, gpus, gpu_model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+/** One INSERT of several allocation rows (a workload's replicas in one statement). */
+export const insertAllocations = (n: number): string =>
+  `INSERT INTO allocations (kind, key, replica, server, cpu, memory, storage, gpus, gpu_model) VALUES ${Array.from({ length: n }, () => placeholders(9)).join(", ")}`;
+
 export function allocationToParams(a: Allocation): unknown[] {
   return [a.kind, a.key, a.replica, a.server, a.resources.cpu, a.resources.memory, a.resources.storage, a.resources.gpus, a.gpuModel];
 }
@@ -176,3 +180,44 @@ export function rowToAudit(row: Row): AuditEvent {
 
 /** `(?, ?, ?)` for n values. */
 export const placeholders = (n: number): string => `(${Array.from({ length: n }, () => "?").join(", ")})`;
+
+/** The SELECT of `LedgerTx.list`. */
+export function recordsQuery(filter: RecordFilter): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (cond: string, ...values: unknown[]) => {
+    where.push(cond);
+    params.push(...values);
+  };
+  if (filter.kinds?.length) add(`kind IN ${placeholders(filter.kinds.length)}`, ...filter.kinds);
+  if (filter.tenant !== undefined) add("tenant = ?", filter.tenant);
+  if (filter.grp !== undefined) add("grp = ?", filter.grp);
+  if (filter.states?.length) add(`state IN ${placeholders(filter.states.length)}`, ...filter.states);
+  if (filter.leaseBefore !== undefined) add("lease_expires IS NOT NULL AND lease_expires < ?", filter.leaseBefore);
+  return { sql: `SELECT ${RECORD_COLUMNS} FROM objects${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY kind, key`, params };
+}
+
+/** The SELECT of `LedgerTx.allocations` (a non-empty server list, when it has one). */
+export function allocationsQuery(filter: AllocationFilter): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  let from = "allocations a";
+  if (filter.servers) {
+    where.push(`a.server IN ${placeholders(filter.servers.length)}`);
+    params.push(...filter.servers);
+  }
+  if (filter.consumer) {
+    where.push("a.kind = ? AND a.key = ?");
+    params.push(filter.consumer.kind, filter.consumer.key);
+  }
+  if (filter.antiAffinity) {
+    from += " JOIN objects o ON o.kind = a.kind AND o.key = a.key";
+    where.push("o.tenant = ? AND o.grp = ? AND o.anti_group = ?");
+    params.push(filter.antiAffinity.tenant, filter.antiAffinity.grp, filter.antiAffinity.group);
+  }
+  const sql = `SELECT a.kind, a.key, a.replica, a.server, a.cpu, a.memory, a.storage, a.gpus, a.gpu_model FROM ${from}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY a.kind, a.key, a.replica`;
+  return { sql, params };
+}
+
+/** Server lists longer than this are filtered in memory rather than bound as SQL parameters. */
+export const MAX_LISTED_SERVERS = 10_000;
