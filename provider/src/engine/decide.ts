@@ -14,6 +14,8 @@ import { addUsage, checkQuota, describeViolation, describeViolations, type Quota
 import { WORKLOAD_KINDS, type ResourceKind, type WorkloadKind } from "../catalog/catalog";
 import type { BaremetalGroupArgs, TenantQuotaArgs, VirtualMachineArgs } from "../catalog/types.gen";
 import type { DecisionContext } from "./decision-context";
+import { placeInGroup } from "./placement-indexes";
+import { quotaRow } from "./records";
 export type { DecisionContext };
 
 /** True when the plan this context belongs to deletes `kind key` (never at apply). */
@@ -46,9 +48,6 @@ export interface Reservation {
   readonly servers: readonly string[];
   readonly allocations: readonly Allocation[];
 }
-
-/** The ledger row of a tenant's quota in a group. */
-export const quotaRow = (tenant: string, group: string): readonly [ResourceKind, string] => ["tenant_quota", `${tenant}/${group}`];
 
 async function quotaOf(ctx: DecisionContext, tenant: string, group: string): Promise<TenantQuotaArgs> {
   const q = await ctx.tx.get(...quotaRow(tenant, group));
@@ -152,10 +151,7 @@ export async function decideWorkloadCreate(
     zones: hints.zones,
     antiAffinity: hints.antiAffinity ? await antiAffinityOf(ctx, tenant, groupName, hints.antiAffinity.group, hints.antiAffinity.domain) : undefined,
   };
-  // Single replica, not pinned: the group's cached index, patched to these loads, decides as the plain scan would.
-  const index = request.replicas === 1 && request.pinned === undefined ? ctx.placement?.indexFor(ctx.inv, groupName, members, load) : undefined;
-  const candidates = index?.candidates ?? members.map((s) => candidateOf(ctx.inv.servers.get(s)!, load.get(s) ?? NO_LOAD));
-  const placed = index ? index.place(request) : place(candidates, request);
+  const { placed, candidates } = placeInGroup(ctx.placement, ctx.inv, groupName, members, load, request);
   if (!placed.ok) {
     if (request.pinned && !ctx.inv.servers.has(request.pinned)) {
       throw new OtterscaleError(

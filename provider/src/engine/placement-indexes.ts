@@ -16,7 +16,7 @@
  */
 import { candidateOf, loadMatches, NO_LOAD } from "../domain/inventory";
 import type { ServerLoad } from "../ledger/records";
-import { CandidateIndex } from "../placement";
+import { CandidateIndex, place, type Candidate, type PlacementRequest, type PlacementVerdict } from "../placement";
 import type { Inventory } from "./inventory-view";
 
 interface Entry {
@@ -61,4 +61,23 @@ export class PlacementIndexes {
     }
     return e.index;
   }
+}
+
+/**
+ * Places `request` among a group's members at these loads: a single-replica, unpinned request
+ * through the group's cached index (when `indexes` keeps one), anything else by the plain scan.
+ * The decision is the same either way; `candidates` are what it was made over.
+ */
+export function placeInGroup(
+  indexes: PlacementIndexes | undefined,
+  inv: Inventory,
+  group: string,
+  members: readonly string[],
+  load: ReadonlyMap<string, ServerLoad>,
+  request: PlacementRequest,
+): { readonly placed: PlacementVerdict; readonly candidates: readonly Candidate[] } {
+  const index = request.replicas === 1 && request.pinned === undefined ? indexes?.indexFor(inv, group, members, load) : undefined;
+  if (index) return { placed: index.place(request), candidates: index.candidates };
+  const candidates = members.map((s) => candidateOf(inv.servers.get(s)!, load.get(s) ?? NO_LOAD));
+  return { placed: place(candidates, request), candidates };
 }

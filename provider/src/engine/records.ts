@@ -110,3 +110,6 @@ export function dimensionAttrs(prefix: string, r: Resources): Record<string, num
     [`${prefix}gpus`]: fromMilli(r.gpus),
   };
 }
+
+/** The ledger row of a tenant's quota in a group. */
+export const quotaRow = (tenant: string, group: string): readonly [ResourceKind, string] => ["tenant_quota", `${tenant}/${group}`];
