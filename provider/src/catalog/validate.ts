@@ -3,7 +3,7 @@
  * schema. Defaults are applied here, so every later stage sees a complete spec. Errors name the
  * attribute path.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import type { default as Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { inputSchemaOf, type SchemaKind } from "./catalog";
 import { plainJsonProblems } from "./plain-json";
 import { invalid, type Problem } from "../domain/errors";
@@ -15,7 +15,10 @@ let ajv: Ajv | undefined;
 const compiled = new Map<Validatable, ValidateFunction>();
 
 function newAjv(): Ajv {
-  const a = new Ajv({
+  // Loaded on first validation: a provider process that only serves the schema (Terraform starts
+  // one per command for that) never pays for ajv's ~60 modules.
+  const { default: AjvClass } = require("ajv") as typeof import("ajv");
+  const a = new AjvClass({
     allErrors: true,
     useDefaults: true,
     strict: true,
