@@ -48,7 +48,7 @@ module.exports = { render };
 
 if (require.main === module) {
   render().then((text) => {
-    const out = path.join(__dirname, "..", "provider", "src", "schema", "types.gen.ts");
+    const out = path.join(__dirname, "..", "provider", "src", "catalog", "types.gen.ts");
     fs.writeFileSync(out, text);
     console.log(`wrote ${path.relative(process.cwd(), out)}`);
   });
