@@ -3,7 +3,8 @@
  *
  * 1. Start-to-handshake (full mode, or --startup): spawn the provider as Terraform does (magic
  *    cookie, PLUGIN_CLIENT_CERT) and time until the handshake line; also until the first RPC
- *    (GetProviderSchema over mutual TLS) answers. >= 20 runs, median and p90, for
+ *    (GetProviderSchema over mutual TLS) answers, and until a ValidateResourceConfig of each
+ *    kind the estate uses has (what Terraform's validate process asks; ajv's validators). >= 20 runs, median and p90, for
  *    bin/terraform-provider-otterscale (the wrapper: bash + Node 24 + dist/, target 300 ms) and the
  *    self-contained executable (scripts/sea.js, built from the current dist/ into a temp
  *    directory, or --sea PATH; target 150 ms).
@@ -26,6 +27,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../provider/src/terraform/handshake";
 import { selfSignedCert } from "../provider/src/terraform/cert";
+import { resourceSpec } from "../provider/src/terraform/schema";
+import { dynamicValue } from "../provider/src/terraform/to-proto";
+import type { TfObject } from "../provider/src/terraform/codec/types";
 import { pluginClient } from "../test/terraform/grpc-client";
 import { providerMain, repoRoot, tfSession } from "../test/terraform/tf-harness";
 
@@ -39,6 +43,23 @@ function quantile(xs: number[], q: number): number {
 interface StartSample {
   handshakeMs: number;
   firstRpcMs: number;
+  /** Until a ValidateResourceConfig of each kind the estate uses has answered (Terraform's validate process). */
+  validatedMs: number;
+}
+
+/** One valid configuration per resource kind of the estate (vmConfig's values). */
+const VALIDATE: readonly [string, Record<string, unknown>][] = [
+  ["otterscale_server", { name: "node-0", rack: "r0", cpu_cores: 128, memory_gib: 512, storage_gib: 10000 }],
+  ["otterscale_baremetal_group", { name: "general", servers: ["node-0"] }],
+  ["otterscale_tenant_quota", { tenant: "team-a", group: "general", cpu_cores: 2, memory_gib: 4, storage_gib: 20 }],
+  ["otterscale_virtual_machine", { name: "vm-0", tenant: "team-a", group: "general", cpu_cores: 1, memory_gib: 2, disk_gib: 10 }],
+];
+
+/** `config` as Terraform sends it: every attribute and block of the type present (null when unset). */
+function configValue(typeName: string, config: Record<string, unknown>): { msgpack: Buffer } {
+  const spec = resourceSpec(typeName)!;
+  const full: Record<string, unknown> = Object.fromEntries([...spec.attributes, ...spec.blocks].map((a) => [a.name, null]));
+  return dynamicValue({ ...full, ...config } as TfObject, spec.type);
 }
 
 async function startOnce(bin: string, client: { certPem: string; keyPem: string }): Promise<StartSample> {
@@ -68,10 +89,15 @@ async function startOnce(bin: string, client: { certPem: string; keyPem: string 
   const c = pluginClient(Number(addr.split(":")[1]), { serverCertPem: new X509Certificate(der).toString(), clientCertPem: client.certPem, clientKeyPem: client.keyPem });
   await c.provider("GetProviderSchema");
   const firstRpcMs = performance.now() - t0;
+  for (const [type_name, config] of VALIDATE) {
+    const r = (await c.provider("ValidateResourceConfig", { type_name, config: configValue(type_name, config) })) as { diagnostics?: unknown[] };
+    if (r.diagnostics?.length) throw new Error(`${type_name}: ${JSON.stringify(r.diagnostics)}`);
+  }
+  const validatedMs = performance.now() - t0;
   await c.controller("Shutdown").catch(() => undefined);
   c.close();
   await new Promise((r) => (child.exitCode !== null ? r(null) : child.on("exit", r)));
-  return { handshakeMs, firstRpcMs };
+  return { handshakeMs, firstRpcMs, validatedMs };
 }
 
 /** The self-contained executable: `sea` if given, else built now from the compiled tree (dist/). */
@@ -101,6 +127,8 @@ async function startup(runs: number, sea: string | undefined): Promise<void> {
     medians[k] = quantile(hs, 0.5);
     console.log(`${label}: start -> handshake line (${runs} runs): median ${f(quantile(hs, 0.5))}, p90 ${f(quantile(hs, 0.9))}, min ${f(Math.min(...hs))} (target ${TARGET_MS[k]} ms: ${quantile(hs, 0.5) <= TARGET_MS[k] ? "met" : "MISSED"})`);
     console.log(`${label}: start -> first RPC answered (GetProviderSchema, mTLS): median ${f(quantile(rpc, 0.5))}, p90 ${f(quantile(rpc, 0.9))}`);
+    const val = samples[k].map((s) => s.validatedMs);
+    console.log(`${label}: start -> a ValidateResourceConfig of each of ${VALIDATE.length} kinds answered (Terraform's validate process): median ${f(quantile(val, 0.5))}, p90 ${f(quantile(val, 0.9))}`);
   }
   console.log(`handshake median, self-contained / wrapper: ${(medians.sea / medians.wrapper).toFixed(2)}x`);
 }
