@@ -3,7 +3,8 @@
  *
  * 1. Start-to-handshake (full mode, or --startup): spawn the provider as Terraform does (magic
  *    cookie, PLUGIN_CLIENT_CERT) and time until the handshake line; also until the first RPC
- *    (GetProviderSchema over mutual TLS) answers. >= 20 runs, median and p90, for
+ *    (GetProviderSchema over mutual TLS) answers, and until a ValidateResourceConfig of each
+ *    kind the estate uses has (what Terraform's validate process asks; ajv's validators). >= 20 runs, median and p90, for
  *    bin/terraform-provider-otterscale (the wrapper: bash + Node 24 + dist/, target 300 ms) and the
  *    self-contained executable (scripts/sea.js, built from the current dist/ into a temp
  *    directory, or --sea PATH; target 150 ms).
@@ -16,7 +17,8 @@
  *   node dist/bench/terraform.bench.js --quick                 # N = 100, 2 rounds, no startup part
  *   node dist/bench/terraform.bench.js                         # startup + N = 500 (3 rounds) and 2,000 (1 round)
  *   node dist/bench/terraform.bench.js --sizes 500 --rounds 3  # just that
- *   options: [--runs 20] [--sea PATH] [--startup] [--no-startup]
+ *   node dist/bench/terraform.bench.js --quick --same-state    # also terraform_data with a state as large as the VMs'
+ *   options: [--runs 20] [--sea PATH] [--startup] [--no-startup] [--same-state]
  */
 import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
@@ -25,6 +27,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../provider/src/terraform/handshake";
 import { selfSignedCert } from "../provider/src/terraform/cert";
+import { resourceSpec } from "../provider/src/terraform/schema";
+import { dynamicValue } from "../provider/src/terraform/to-proto";
+import type { TfObject } from "../provider/src/terraform/codec/types";
 import { pluginClient } from "../test/terraform/grpc-client";
 import { providerMain, repoRoot, tfSession } from "../test/terraform/tf-harness";
 
@@ -38,6 +43,23 @@ function quantile(xs: number[], q: number): number {
 interface StartSample {
   handshakeMs: number;
   firstRpcMs: number;
+  /** Until a ValidateResourceConfig of each kind the estate uses has answered (Terraform's validate process). */
+  validatedMs: number;
+}
+
+/** One valid configuration per resource kind of the estate (vmConfig's values). */
+const VALIDATE: readonly [string, Record<string, unknown>][] = [
+  ["otterscale_server", { name: "node-0", rack: "r0", cpu_cores: 128, memory_gib: 512, storage_gib: 10000 }],
+  ["otterscale_baremetal_group", { name: "general", servers: ["node-0"] }],
+  ["otterscale_tenant_quota", { tenant: "team-a", group: "general", cpu_cores: 2, memory_gib: 4, storage_gib: 20 }],
+  ["otterscale_virtual_machine", { name: "vm-0", tenant: "team-a", group: "general", cpu_cores: 1, memory_gib: 2, disk_gib: 10 }],
+];
+
+/** `config` as Terraform sends it: every attribute and block of the type present (null when unset). */
+function configValue(typeName: string, config: Record<string, unknown>): { msgpack: Buffer } {
+  const spec = resourceSpec(typeName)!;
+  const full: Record<string, unknown> = Object.fromEntries([...spec.attributes, ...spec.blocks].map((a) => [a.name, null]));
+  return dynamicValue({ ...full, ...config } as TfObject, spec.type);
 }
 
 async function startOnce(bin: string, client: { certPem: string; keyPem: string }): Promise<StartSample> {
@@ -67,10 +89,15 @@ async function startOnce(bin: string, client: { certPem: string; keyPem: string 
   const c = pluginClient(Number(addr.split(":")[1]), { serverCertPem: new X509Certificate(der).toString(), clientCertPem: client.certPem, clientKeyPem: client.keyPem });
   await c.provider("GetProviderSchema");
   const firstRpcMs = performance.now() - t0;
+  for (const [type_name, config] of VALIDATE) {
+    const r = (await c.provider("ValidateResourceConfig", { type_name, config: configValue(type_name, config) })) as { diagnostics?: unknown[] };
+    if (r.diagnostics?.length) throw new Error(`${type_name}: ${JSON.stringify(r.diagnostics)}`);
+  }
+  const validatedMs = performance.now() - t0;
   await c.controller("Shutdown").catch(() => undefined);
   c.close();
   await new Promise((r) => (child.exitCode !== null ? r(null) : child.on("exit", r)));
-  return { handshakeMs, firstRpcMs };
+  return { handshakeMs, firstRpcMs, validatedMs };
 }
 
 /** The self-contained executable: `sea` if given, else built now from the compiled tree (dist/). */
@@ -100,6 +127,8 @@ async function startup(runs: number, sea: string | undefined): Promise<void> {
     medians[k] = quantile(hs, 0.5);
     console.log(`${label}: start -> handshake line (${runs} runs): median ${f(quantile(hs, 0.5))}, p90 ${f(quantile(hs, 0.9))}, min ${f(Math.min(...hs))} (target ${TARGET_MS[k]} ms: ${quantile(hs, 0.5) <= TARGET_MS[k] ? "met" : "MISSED"})`);
     console.log(`${label}: start -> first RPC answered (GetProviderSchema, mTLS): median ${f(quantile(rpc, 0.5))}, p90 ${f(quantile(rpc, 0.9))}`);
+    const val = samples[k].map((s) => s.validatedMs);
+    console.log(`${label}: start -> a ValidateResourceConfig of each of ${VALIDATE.length} kinds answered (Terraform's validate process): median ${f(quantile(val, 0.5))}, p90 ${f(quantile(val, 0.9))}`);
   }
   console.log(`handshake median, self-contained / wrapper: ${(medians.sea / medians.wrapper).toFixed(2)}x`);
 }
@@ -142,34 +171,60 @@ const ARGS: Record<Step, string[]> = {
   destroy: ["destroy", "-auto-approve", "-no-color", "-input=false"],
 };
 
+/**
+ * terraform_data whose state is about as large as the VMs' (the VM's state also holds its rendered
+ * manifest, ~1 KB of JSON): the same six arguments plus a manifest-like JSON string, half as long
+ * as the VM's because terraform_data keeps its input twice (input and output). Terraform persists
+ * the whole state after every resource it applies or destroys, so its own cost grows with state
+ * size: this workspace shows that cost apart from the provider's (`--same-state`).
+ */
+export const sizedBaselineConfig = (n: number): string =>
+  `resource "terraform_data" "d" {\n  count = ${n}\n  input = { name = "vm-\${count.index}", tenant = "team-a", group = "general", cpu_cores = 1, memory_gib = 2, disk_gib = 10, manifests = [jsonencode({ apiVersion = "kubevirt.io/v1", kind = "VirtualMachine", metadata = { name = "vm-\${count.index}", namespace = "team-a", labels = { "otterscale.io/tenant" = "team-a", "otterscale.io/group" = "general" } }, spec = { runStrategy = "Always", template = { spec = { domain = { cpu = { cores = 1 }, memory = { guest = "2Gi" } } } } } })] }\n}\n`;
+
+type Who = "ours" | "base" | "sized";
+const WHO_LABEL: Record<Who, (n: number) => string> = {
+  ours: (n) => `${n} otterscale_virtual_machine`,
+  base: (n) => `${n} terraform_data`,
+  sized: (n) => `${n} terraform_data (state as large)`,
+};
+
 export interface ScaleResult {
   readonly n: number;
   readonly rounds: number;
   /** Median seconds per step, otterscale and baseline. */
   readonly ours: Record<Step, number>;
   readonly base: Record<Step, number>;
+  /** With --same-state: the baseline whose state is as large as the VMs' (sizedBaselineConfig). */
+  readonly sized?: Record<Step, number>;
+  /** Bytes of terraform.tfstate after the apply, per workspace (last round). */
+  readonly stateBytes: Partial<Record<Who, number>>;
 }
 
 /**
- * N VMs vs N terraform_data, `rounds` rounds. Each round makes two fresh workspaces and runs
- * apply, no-change plan and destroy in each, alternating the two step by step (and which one
- * goes first from round to round).
+ * N VMs vs N terraform_data, `rounds` rounds. Each round makes fresh workspaces and runs apply,
+ * no-change plan and destroy in each, alternating them step by step (and which one goes first
+ * from round to round). `sameState` adds the terraform_data workspace with a state as large.
  */
-export async function scale(n: number, rounds: number): Promise<ScaleResult> {
-  const samples = { ours: { apply: [], plan: [], destroy: [] }, base: { apply: [], plan: [], destroy: [] } } as Record<"ours" | "base", Record<Step, number[]>>;
+export async function scale(n: number, rounds: number, sameState = false): Promise<ScaleResult> {
+  const whos: Who[] = sameState ? ["ours", "base", "sized"] : ["ours", "base"];
+  const samples = Object.fromEntries(whos.map((w) => [w, { apply: [], plan: [], destroy: [] }])) as unknown as Record<Who, Record<Step, number[]>>;
+  const stateBytes: Partial<Record<Who, number>> = {};
   console.log(`N = ${n}: ${rounds} round(s), otterscale (+${Math.ceil(n / 30)} servers, a group, a quota) interleaved with terraform_data`);
   for (let r = 0; r < rounds; r++) {
-    const sessions = { ours: await tfSession(), base: await tfSession() };
+    const sessions = {} as Record<Who, Awaited<ReturnType<typeof tfSession>>>;
     try {
-      sessions.ours.write("main.tf", vmConfig(n));
-      sessions.base.write("main.tf", baselineConfig(n));
-      const order: ("ours" | "base")[] = r % 2 === 0 ? ["ours", "base"] : ["base", "ours"];
+      for (const who of whos) {
+        sessions[who] = await tfSession();
+        sessions[who].write("main.tf", who === "ours" ? vmConfig(n) : who === "base" ? baselineConfig(n) : sizedBaselineConfig(n));
+      }
+      const order = whos.map((_, i) => whos[(i + r) % whos.length]);
       for (const step of STEPS) {
         for (const who of order) {
-          const label = `round ${r + 1}: ${step.padEnd(7)} ${who === "ours" ? `${n} otterscale_virtual_machine` : `${n} terraform_data`}`;
+          const label = `round ${r + 1}: ${step.padEnd(7)} ${WHO_LABEL[who](n)}`;
           // -detailed-exitcode: 0 = no changes (2 would mean the estate drifted: not a no-change plan).
           const t = await timed(label, () => sessions[who].run(ARGS[step], 3_600_000));
           samples[who][step].push(t.s);
+          if (step === "apply") stateBytes[who] = statSync(path.join(sessions[who].dir, "terraform.tfstate")).size;
         }
       }
     } finally {
@@ -177,8 +232,8 @@ export async function scale(n: number, rounds: number): Promise<ScaleResult> {
     }
   }
   const med = (xs: number[]) => quantile(xs, 0.5);
-  const pick = (who: "ours" | "base") => Object.fromEntries(STEPS.map((s) => [s, med(samples[who][s])])) as Record<Step, number>;
-  return { n, rounds, ours: pick("ours"), base: pick("base") };
+  const pick = (who: Who) => Object.fromEntries(STEPS.map((s) => [s, med(samples[who][s])])) as Record<Step, number>;
+  return { n, rounds, ours: pick("ours"), base: pick("base"), ...(sameState ? { sized: pick("sized") } : {}), stateBytes };
 }
 
 /** Target for apply and the no-change plan (issue 16): at most 1.3x terraform_data. */
@@ -197,6 +252,13 @@ export function printTable(results: readonly ScaleResult[]): void {
     });
     console.log(`| ${r.n} | ${r.rounds} | ${cells.join(" | ")} |`);
   }
+  const mb = (b: number | undefined) => (b === undefined ? "?" : `${(b / 1e6).toFixed(2)} MB`);
+  for (const r of results) {
+    if (!r.sized) continue;
+    const sized = r.sized;
+    const cells = STEPS.map((s) => `${s === "plan" ? "no-change plan" : s} ${f(sized[s])} (otterscale / it: ${(r.ours[s] / sized[s]).toFixed(2)}x)`);
+    console.log(`N = ${r.n}, terraform_data with a state as large (${mb(r.stateBytes.sized)}; VMs ${mb(r.stateBytes.ours)}, plain terraform_data ${mb(r.stateBytes.base)}): ${cells.join(", ")}`);
+  }
 }
 
 export interface BenchOptions {
@@ -209,6 +271,8 @@ export interface BenchOptions {
   readonly rounds?: number;
   /** Run the start-to-handshake part (default: on unless quick). */
   readonly startup?: boolean;
+  /** Also time terraform_data with a state as large as the VMs' (Terraform's own cost of that state). */
+  readonly sameState?: boolean;
 }
 
 export async function main(opts: BenchOptions = {}): Promise<void> {
@@ -228,7 +292,7 @@ export async function main(opts: BenchOptions = {}): Promise<void> {
   for (const n of sizes) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--sizes: ${n} is not a positive whole number`);
     // The 2,000 run takes minutes per step: one round unless asked for more.
-    results.push(await scale(n, roundsArg ?? (quick ? 2 : n >= 2000 ? 1 : 3)));
+    results.push(await scale(n, roundsArg ?? (quick ? 2 : n >= 2000 ? 1 : 3), opts.sameState ?? flag("--same-state")));
     printTable(results);
   }
 }

@@ -38,6 +38,23 @@ describe("review session", () => {
     }
   });
 
+  it("judges a workload's delete on arrival, where the wave's order would put it (first), and never waits for the wave", async () => {
+    const { batches, session } = recorder();
+    const del = (address: string, kind: PlannedChange["kind"] = "virtual_machine"): PlannedChange => ({ action: "delete", kind, address, id: address });
+    const settled: string[] = [];
+    const review = (c: PlannedChange) => session.review(c).then(() => settled.push(c.address!));
+    const wave = [review(create("vm.b")), review(del("quota.q", "tenant_quota")), review(create("vm.a"))];
+    // Judged within this turn of the event loop (microtasks only), long before the wave's timer.
+    const first = await Promise.race([review(del("vm.z")).then(() => "judged"), new Promise((r) => setImmediate(() => r("waited")))]);
+    assert.equal(first, "judged");
+    assert.deepEqual(settled, ["vm.z"]);
+    assert.deepEqual(batches, [["vm.z"]]);
+    await Promise.all(wave);
+    // The same order as one wave holding all four: workload deletes, then the quota's, then creates by address.
+    assert.deepEqual(batches.at(-1), ["vm.z", "quota.q", "vm.a", "vm.b"]);
+    assert.deepEqual(settled, ["vm.z", "quota.q", "vm.a", "vm.b"]);
+  });
+
   it("keeps accepted changes only; a forgotten one stops counting; `with` narrows the batch", async () => {
     const { batches, session } = recorder(["vm.b"]);
     const verdicts = await Promise.all(["vm.a", "vm.b", "vm.c"].map((a) => session.review(create(a))));

@@ -3,6 +3,9 @@ import { displayPath } from "../../provider/src/domain/errors";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { manifests, rejects, seedEstate, testEngine, vm } from "../support/estate";
+import type { ValidateFunction } from "ajv";
+import { newAjv, schemaHash } from "../../provider/src/catalog/validate";
+import { inputSchemaOf } from "../../provider/src/catalog/catalog";
 
 describe("bad input is rejected with the attribute path, and nothing is written", () => {
   // [what, kind, args, expected path fragment in the problems]
@@ -69,5 +72,36 @@ describe("derived TypeScript types", () => {
     const { render } = require(path.join(root, "scripts/gen-types.js")) as { render(): Promise<string> };
     const committed = fs.readFileSync(path.join(root, "provider/src/catalog/types.gen.ts"), "utf8");
     assert.equal(await render(), committed);
+  });
+
+  it("provider/src/catalog/validators.gen.ts is current with schema/*.json (run npm run gen:types)", () => {
+    const root = path.resolve(__dirname, "../../..");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { renderValidators } = require(path.join(root, "scripts/gen-types.js")) as { renderValidators(): string };
+    const committed = fs.readFileSync(path.join(root, "provider/src/catalog/validators.gen.ts"), "utf8");
+    assert.ok(renderValidators() === committed, "validators.gen.ts differs from what npm run gen:types writes");
+  });
+
+  it("the generated validators judge as ajv compiling the schema does: verdict, errors, defaults applied", () => {
+    const gen = require("../../provider/src/catalog/validators.gen") as { validators: Record<string, ValidateFunction>; hashes: Record<string, string> };
+    const a = newAjv();
+    const inputs: Record<string, unknown>[] = [
+      {},
+      vm("a"),
+      vm("Web_1", { cpu_cores: 1.5, memory_gib: 1.0001, disk_gib: "x", extra: 1 }),
+      vm("a", { placement: { anti_affinity_group: "x", spread_domain: "diagonal" }, user_data: 5 }),
+      { name: "s1", rack: "r1", cpu_cores: 0.0005, memory_gib: 1, storage_gib: 1 },
+      { tenant: "t", group: "g", cpu_cores: 4 },
+    ];
+    for (const kind of ["virtual_machine", "server", "baremetal_group", "tenant_quota", "vcluster", "block_pool", "provider"] as const) {
+      assert.equal(gen.hashes[kind], schemaHash(kind), `${kind}: made from this schema`);
+      const compiled = a.compile(inputSchemaOf(kind));
+      for (const input of inputs) {
+        const [x, y] = [structuredClone(input), structuredClone(input)];
+        assert.equal(gen.validators[kind](x), compiled(y), `${kind} ${JSON.stringify(input)}`);
+        assert.deepEqual(gen.validators[kind].errors, compiled.errors, `${kind} ${JSON.stringify(input)}: errors`);
+        assert.deepEqual(x, y, `${kind} ${JSON.stringify(input)}: defaults`);
+      }
+    }
   });
 });

@@ -3,37 +3,96 @@
  * schema. Defaults are applied here, so every later stage sees a complete spec. Errors name the
  * attribute path.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import type { default as Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { inputSchemaOf, type SchemaKind } from "./catalog";
 import { plainJsonProblems } from "./plain-json";
 import { invalid, type Problem } from "../domain/errors";
 import { isWholeMilli, UNIT } from "../domain/resources";
+import { createHash } from "node:crypto";
 
 type Validatable = SchemaKind;
 
 let ajv: Ajv | undefined;
 const compiled = new Map<Validatable, ValidateFunction>();
 
-function newAjv(): Ajv {
-  const a = new Ajv({
+/** The vocabulary of schema/*.json beyond JSON Schema: annotations ajv must accept and ignore. */
+const VOCABULARY = ["x-kind", "x-force-new", "x-sensitive", "x-import-id", "x-data-source", "x-ephemeral", "x-env", "x-computed-from", "x-observed", "x-lookup-of"];
+
+/**
+ * The validator configuration: used at run time and by `npm run gen:types`, which writes the same
+ * validators as code (validators.gen.ts), so both judge alike. `source` keeps the generated code
+ * (for the generator only).
+ */
+export function newAjv(source = false): Ajv {
+  // Loaded on first use: a provider process that only serves the schema (Terraform starts one
+  // per command for that) never pays for ajv's ~60 modules.
+  const { default: AjvClass, _ } = require("ajv") as typeof import("ajv");
+  const a = new AjvClass({
     allErrors: true,
     useDefaults: true,
     strict: true,
     strictNumbers: true,
     verbose: true, // puts the offending value in `e.data`, which messages quote as "(got ...)"
-  }).addVocabulary(["x-kind", "x-force-new", "x-sensitive", "x-import-id", "x-data-source", "x-ephemeral", "x-env", "x-computed-from", "x-observed", "x-lookup-of"]);
-  // Amounts the ledger stores as thousandths; resources.ts decides what fits.
-  return a.addKeyword({ keyword: "x-quantity", type: "number", schemaType: "boolean", validate: (on: boolean, x: number) => !on || isWholeMilli(x) });
+    ...(source ? { code: { source: true, esm: true } } : {}),
+  }).addVocabulary(VOCABULARY);
+  // Amounts the ledger stores as thousandths; resources.ts decides what fits. A code keyword
+  // (not a validate function) so the generated validators carry it too, calling the same rule.
+  return a.addKeyword({
+    keyword: "x-quantity",
+    type: "number",
+    schemaType: "boolean",
+    code(cxt) {
+      if (!cxt.schema) return;
+      const rule = cxt.gen.scopeValue("func", { ref: isWholeMilli, code: _`require("../domain/resources").isWholeMilli` });
+      cxt.fail(_`!${rule}(${cxt.data})`);
+    },
+  });
+}
+
+/** Fingerprint of a kind's input schema: a generated validator is used only for the schema it was made from. */
+export function schemaHash(kind: Validatable): string {
+  return createHash("sha256").update(JSON.stringify(inputSchemaOf(kind))).digest("hex").slice(0, 16);
+}
+
+interface Generated {
+  readonly validators: Readonly<Record<string, ValidateFunction | undefined>>;
+  readonly hashes: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The validator `npm run gen:types` wrote for `kind` (validators.gen.ts), when it was made from
+ * this schema: compiling with ajv took ~0.1-0.2 s of every provider process that validates
+ * (Terraform starts two or three per command). A schema edited without regenerating falls back to
+ * compiling (test/schema says the file is stale).
+ */
+function generatedFor(kind: Validatable): ValidateFunction | undefined {
+  const gen = require("./validators.gen") as Generated;
+  const v = gen.validators[kind];
+  return v && gen.hashes[kind] === schemaHash(kind) ? v : undefined;
 }
 
 function validatorFor(kind: Validatable): ValidateFunction {
   let v = compiled.get(kind);
   if (!v) {
-    ajv ??= newAjv();
-    v = ajv.compile(inputSchemaOf(kind));
+    v = generatedFor(kind);
+    if (!v) {
+      ajv ??= newAjv();
+      v = ajv.compile(inputSchemaOf(kind));
+    }
     compiled.set(kind, v);
   }
   return v;
+}
+
+/** The standalone code of every kind's validator and its schema fingerprint (scripts/gen-types.js). */
+export function validatorSource(kinds: readonly Validatable[]): string {
+  const { default: standalone } = require("ajv/dist/standalone") as typeof import("ajv/dist/standalone");
+  const a = newAjv(true);
+  for (const kind of kinds) a.addSchema(inputSchemaOf(kind), kind);
+  const code = standalone(a, Object.fromEntries(kinds.map((k) => [k, k])));
+  const hashes = Object.fromEntries(kinds.map((k) => [k, schemaHash(k)]));
+  const names = kinds.map((k) => `${JSON.stringify(k)}: ${k}`).join(", ");
+  return code + `\nexport const validators = { ${names} };\nexport const hashes = ${JSON.stringify(hashes)};\n`;
 }
 
 /** Dotted attribute path from an ajv error. */

@@ -9,7 +9,7 @@
  * reports: the endpoint, and a user entry that only names that Secret. `credentials_embedded`
  * says which one was returned.
  */
-import { credentialsSecretOf, type EngineApi } from "../api";
+import type { EngineApi } from "../api";
 import { OtterscaleError } from "../domain/errors";
 import type { EphemeralKind, ResourceKind } from "../catalog/catalog";
 import { UNKNOWN } from "./codec/types";
@@ -30,6 +30,9 @@ const OPENERS: Record<EphemeralKind, Opener> = {
     const tenant = String(args.tenant);
     const name = String(args.name);
     const id = `${tenant}/${name}`;
+    // Loaded here, not at startup: api/ brings the engine and every renderer, which a process
+    // that never opens an ephemeral resource (Terraform's schema and validate processes) does not need.
+    const { credentialsSecretOf } = require("../api") as typeof import("../api");
     const credentials_secret = credentialsSecretOf("vcluster", id)!;
     const state = await engine.read("vcluster", id);
     // Planned in this run but not created yet: the values are known after apply, when Terraform

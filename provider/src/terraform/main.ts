@@ -9,6 +9,7 @@
  * or on SIGTERM/SIGHUP, operations in flight are stopped and settle (releasing what they
  * reserved), the engine closes, and the process exits non-zero with a line on stderr.
  */
+import "./compile-cache"; // first: every module after it loads from the cache
 import { COOKIE_MISSING_MESSAGE, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, offersProtocol6 } from "./handshake";
 import type { EngineConfig } from "../api";
 import type { RunningProvider } from "./plugin";

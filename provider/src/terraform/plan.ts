@@ -12,7 +12,7 @@
  * server:null, ...}` -> planned `{name:"web", cpu_cores:2, gpu_count:0, server:(unknown), ...}`.
  */
 import type { AttributeSpec, ObjectSpec } from "./schema";
-import { DRIFTED } from "../api";
+import { DRIFTED } from "../engine/contract";
 import { sensitivePaths, type ResourceKind } from "../catalog/catalog";
 import { dropTerraformOnly, versionPaths } from "./write-only";
 import { isUnknown, isWhollyKnown, UNKNOWN, valuesEqual, type TfObject, type TfType, type TfValue } from "./codec/types";

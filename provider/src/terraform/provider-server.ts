@@ -5,7 +5,7 @@
  * from-proto/to-proto; every failure becomes a diagnostic in the response, never a gRPC error.
  * The engine is injected (`EngineOpener`) and opened lazily on the first call that needs it.
  */
-import { DRIFTED, type PlannedChange } from "../api";
+import { DRIFTED, type PlannedChange } from "../engine/contract";
 import type { ResourceKind } from "../catalog/catalog";
 import { typeNameOf, WORKLOAD_KINDS } from "../catalog/catalog";
 import { resourceSpec, type ObjectSpec } from "./schema";

@@ -15,7 +15,7 @@
  *       -> [delete vm b, delete quota q, create server s, update quota p, create vm a].
  */
 import type { PlannedChange } from "../../api";
-import type { ResourceKind } from "../../catalog/catalog";
+import { RESOURCE_KINDS, type ResourceKind } from "../../catalog/catalog";
 import { rulesOf } from "../../kinds";
 import { byAddress } from "./address";
 
@@ -34,4 +34,19 @@ export function orderChanges<C extends PlannedChange>(changes: readonly C[]): C[
     .map((c, i) => ({ c, i, r: rank(c) }))
     .sort((a, b) => a.r[0] - b.r[0] || a.r[1] - b.r[1] || a.r[2] - b.r[2] || byAddress(a.c, b.c) || a.i - b.i)
     .map((x) => x.c);
+}
+
+/** The highest dependency tier: nothing depends on an object of this tier (workloads). */
+const TOP_TIER = Math.max(...RESOURCE_KINDS.map(tier));
+
+/**
+ * Whether `c` needs no wave: the delete of a top-tier object sorts before anything else a wave can
+ * hold, and such deletes do not judge each other (nothing depends on a workload, and what a delete
+ * frees is not credited: rules.ts). So judging it on arrival gives the verdicts collecting it into
+ * the wave would, without waiting for the wave to close.
+ *
+ * Example: a destroy's VM deletes are judged as they arrive; a quota delete still waits for its wave.
+ */
+export function judgedOnArrival(c: PlannedChange): boolean {
+  return c.action === "delete" && tier(c.kind) === TOP_TIER;
 }

@@ -11,12 +11,15 @@
  * order the calls happened to arrive in. (A plan wider than Terraform's -parallelism, default 10,
  * arrives in several waves; blame is by address within each wave.)
  *
+ * A workload's delete sorts first in any wave and never changes another workload delete's verdict,
+ * so it is judged on arrival (order.ts, judgedOnArrival): a destroy does not wait out the waves.
+ *
  * Example: VMs e, b, a, d, c arrive together, 2 cores each, limit 8 -> a, b, c, d pass and e is
  * refused, every run.
  */
 import type { Diagnostic, PlannedChange, PlanResult } from "../contract";
 import { batchWith } from "../batch";
-import { orderChanges } from "./order";
+import { judgedOnArrival, orderChanges } from "./order";
 
 export interface SessionPlanner {
   plan(changes: readonly PlannedChange[]): Promise<PlanResult>;
@@ -67,6 +70,12 @@ export class ReviewSession {
    */
   review(change: PlannedChange, request: ReviewRequest = {}): Promise<Diagnostic[]> {
     return new Promise((resolve, reject) => {
+      // Sorted first in any wave and judged alone (order.ts): no need to wait for the wave.
+      if (judgedOnArrival(change)) {
+        const alone: Waiting[] = [{ change, request, resolve, reject }];
+        this.chain = this.chain.then(() => this.judge(alone));
+        return;
+      }
       if (!this.wave.length) this.opened = Date.now();
       this.wave.push({ change, request, resolve, reject });
       clearTimeout(this.timer);
