@@ -222,6 +222,24 @@ describe("PostgreSQL ledger on a real server", function () {
     await ledger.close();
   });
 
+  it("a connection killed before an audited transaction's last writes and COMMIT went out: rolled back (statement phase), not 'outcome unknown'", async () => {
+    const url = await pg.createDatabase();
+    const ledger = await PostgresLedger.open(url);
+    const err = await rejects(
+      ledger.transaction(async (tx) => {
+        await tx.list();
+        await tx.put(record("acme/a")); // queued: goes out with the audit and COMMIT
+        await query(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        await new Promise((r) => setTimeout(r, 100)); // the client notices the lost connection
+        await tx.appendAudit(audit("acme/a"));
+      }),
+    );
+    assert.equal((err as unknown as OtterscaleError).details.phase, "statement");
+    assert.match(err.message, /this transaction was rolled back; retry/);
+    assert.deepEqual(await ledger.read((tx) => tx.list()), []);
+    await ledger.close();
+  });
+
   it("the write lock is held per transaction: a stuck writer elsewhere gives a busy error after lock_timeout", async () => {
     const url = await pg.createDatabase();
     const ledger = await PostgresLedger.open(`${url}?lock_timeout=200`);

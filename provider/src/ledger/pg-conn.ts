@@ -155,7 +155,7 @@ export class Conn {
     try {
       return await this.sendAndCommit(begin, cfg);
     } catch (e) {
-      if (begin === undefined || !/not queryable|Client was closed/.test(String((e as Error).message))) throw e;
+      if (begin === undefined || !notSent(e)) throw e;
       await this.swap();
       return this.sendAndCommit(begin, cfg);
     }
@@ -168,6 +168,9 @@ export class Conn {
     const commit = this.client.query("COMMIT");
     const [b, l, c] = await Promise.allSettled([begun, last, commit]);
     this.committed = c.status === "fulfilled" && c.value.command === "COMMIT";
+    // A client that already lost its connection refuses to send: COMMIT never reached the server,
+    // which rolls the transaction back, so the outcome is known (a statement-phase failure).
+    if (c.status === "rejected" && notSent(c.reason)) this.committing = false;
     // The first failure is the cause (a lock timeout at BEGIN, then the statement's); COMMIT's answer was ROLLBACK.
     for (const r of [b, l, c]) if (r.status === "rejected") throw r.reason;
     if (!this.committed) throw new Error("the server rolled the transaction back at COMMIT");
@@ -225,4 +228,9 @@ export async function abort(client: PoolClient): Promise<void> {
 export function release(client: PoolClient, destroy = false): void {
   client.removeListener("error", ignore);
   client.release(destroy ? true : undefined);
+}
+
+/** node-pg's refusal to send on a client whose connection is already gone: nothing reached the server. */
+function notSent(e: unknown): boolean {
+  return /not queryable|Client was closed/.test(String((e as Error | undefined)?.message));
 }

@@ -205,6 +205,7 @@ export class SqlTx implements LedgerTx {
     // An expired lease is not revived: another run may already be settling the row.
     await this.writes.flush();
     const res = await this.db.run("UPDATE objects SET lease_expires = ? WHERE kind = ? AND key = ? AND op_id = ? AND lease_expires >= ?", [until, kind, key, opId, Date.now()]);
+    if (res.changes) this.ahead.objectsWritten(); // a prefetched copy of the row would show the old lease
     this.mutations += res.changes;
     return res.changes === 1;
   }
