@@ -50,7 +50,11 @@ export class WriteQueue {
     return this.db.batch !== undefined;
   }
 
-  /** A write, run now (embedded driver) or queued (a queued write of the same table is sent first). */
+  /**
+   * A write, run now (embedded driver) or queued (a queued write of the same table is sent first).
+   * A `done` that can throw must come with `expect`: the last writes may go out with COMMIT, and
+   * only `expect` is checked by the server before it commits (a `done` runs after).
+   */
   async write(table: string, sql: string, params: readonly unknown[], done: (changes: number) => void, expect?: number): Promise<void> {
     if (!this.db.batch) {
       done((await this.db.run(sql, params)).changes);
