@@ -22,7 +22,7 @@ import { Planner } from "./plan";
 import { reconcileStale, reconcileBackend, type BackendFinding, type ReconcileDecision } from "./reconcile";
 import { asOperation } from "./ownership";
 import type { Fence } from "./fence";
-import { checkDelete, checkSameAsExisting, createReads, identityPath, reserveCreate, reserveDelete, reserveReapply, reserveUpdate, type Validated } from "./reserve";
+import { checkDelete, checkSameAsExisting, identityPath, reservationReads, reserveCreate, reserveDelete, reserveReapply, reserveUpdate, type Validated } from "./reserve";
 import type { RenderSettings } from "./desired";
 import { readDataSource } from "./data-sources";
 import { LocationGuard } from "./location";
@@ -95,7 +95,7 @@ export class Engine implements EngineApi {
     // Resolved before reserving: an adapter that does not serve this kind fails with nothing held.
     this.controllers.forKind(kind);
     await this.writes.beforeWrite(limits);
-    const reads = createReads(kind, v, this.inventory.peek());
+    const reads = reservationReads(kind, v, this.inventory.peek());
     const held = await this.writes.hold(kind, v.key, limits, async (tx, existing) => {
       const ctx = await this.context(tx);
       if (!existing) {
@@ -136,7 +136,7 @@ export class Engine implements EngineApi {
       const ctx = await this.context(tx);
       const record = await reserveUpdate(ctx, kind, id, v, opId, Date.now(), this.writes.leaseUntil(), opts.takeover ? opts.owner : undefined);
       return this.writes.heldOf(ctx, record, v.spec);
-    });
+    }, reservationReads(kind, v, this.inventory.peek()));
     const what = `update ${kind} ${id}`;
     const observed = await this.writes.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), onUpdateFailure(this.writes, held.record, v.spec));
     return this.writes.commit(held, observed, v, what);

@@ -95,12 +95,12 @@ export class HeldWrites {
    * Takes the object's row for this operation in one transaction (`reserve` gets the current,
    * active row or undefined). A row another operation holds is a retryable conflict, retried a
    * bounded number of times; a stale one is settled against the controller first. `reads` are
-   * what `reserve` will read, fetched up front where the ledger can (one round trip).
+   * what `reserve` will read (the row at least), fetched up front where the ledger can (one round trip).
    */
   hold<T extends Held | undefined>(kind: ResourceKind, key: string, limits: Limits, reserve: (tx: LedgerTx, existing: LedgerRecord | undefined) => Promise<T>, reads?: Prefetch): Promise<T> {
     return withBoundedRetry(async () => {
       const r = await this.ledger.transaction(async (tx): Promise<{ busy: LedgerRecord } | { held: T }> => {
-        if (reads) await tx.prefetch?.(reads);
+        await tx.prefetch?.(reads ?? { rows: [[kind, key]] });
         const existing = await tx.get(kind, key);
         if (existing && existing.state !== "active") return { busy: existing };
         return { held: await reserve(tx, existing) };

@@ -9,7 +9,7 @@ import { forceNewAttributes, type ResourceKind } from "../catalog/catalog";
 import { addUsage, NO_USAGE } from "../domain/quota";
 import { decideWorkloadCreate, decideWorkloadUpdate, isWorkload, type DecisionContext } from "./decide";
 import type { Inventory } from "./inventory-view";
-import { rulesOf, workloadRulesOf } from "../kinds";
+import { isQuotaKind, rulesOf, workloadRulesOf } from "../kinds";
 import { canonical, deltaOf, idFormatOf, newRecord, quotaRow } from "./records";
 import { identityAttribute } from "../catalog/identity";
 import { heldAllocations, heldCharge } from "./update-hold";
@@ -44,15 +44,17 @@ export function checkSameAsExisting(kind: ResourceKind, existing: LedgerRecord, 
 }
 
 /**
- * The reads a create's reservation is about to make (LedgerTx.prefetch): the object, and for a
- * workload its quota, the usage it limits and the load of its group's servers (members as the
- * last inventory loaded knew them; a read it did not cover simply goes to the database).
+ * The reads a create's or update's reservation is about to make (LedgerTx.prefetch): the object;
+ * for a quota the usage it limits; for a workload its quota, that usage and the load of its
+ * group's servers (members as the last inventory loaded knew them; a read it did not cover simply
+ * goes to the database).
  */
-export function createReads(kind: ResourceKind, v: Validated, inv: Inventory | undefined): Prefetch {
+export function reservationReads(kind: ResourceKind, v: Validated, inv: Inventory | undefined): Prefetch {
   const rows: (readonly [ResourceKind, string])[] = [[kind, v.key]];
-  if (!isWorkload(kind)) return { rows };
   const tenant = String(v.clean.tenant);
   const grp = String(v.clean.group);
+  if (isQuotaKind(kind)) return { rows, usage: { tenant, grp } };
+  if (!isWorkload(kind)) return { rows };
   rows.push(quotaRow(tenant, grp));
   return { rows, usage: { tenant, grp }, servers: inv?.members(grp) ?? [] };
 }

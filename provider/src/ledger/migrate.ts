@@ -17,7 +17,7 @@ import { OtterscaleError } from "../domain/errors";
 import type { Usage } from "../domain/quota";
 import { isPostgresUrl, openLedger, redactUrl } from "./open";
 import type { Allocation, AuditEvent, Ledger, LedgerRecord, LedgerTx, ServerLoad } from "./records";
-import { INSERT_ALLOCATION, RECORD_COLUMNS, allocationToParams, placeholders, recordToParams } from "./sql";
+import { RECORD_COLUMNS, allocationToParams, insertAllocations, placeholders, recordToParams } from "./sql";
 import { SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
 
 /** What a ledger adds up to: compared between source and target. */
@@ -81,7 +81,7 @@ export async function copyLedger(fromUrl: string, toUrl: string): Promise<CopySu
       const params = recordToParams(r);
       await db.run(`INSERT INTO objects (${RECORD_COLUMNS}) VALUES ${placeholders(params.length)}`, params);
     }
-    for (const a of snap.allocations) await db.run(INSERT_ALLOCATION, allocationToParams(a));
+    for (const a of snap.allocations) await db.run(insertAllocations(1), allocationToParams(a));
     for (const e of snap.audit) {
       await db.run("INSERT INTO audit (seq, at, op, kind, key, tenant, grp, delta, op_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         e.seq,

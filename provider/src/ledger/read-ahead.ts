@@ -17,11 +17,6 @@ export const USAGE_SUMS = `COALESCE(SUM(c_cpu), 0) AS cpu, COALESCE(SUM(c_memory
 /** Allocation sums per server and GPU model: a server's load. */
 export const LOAD_SUMS = "server, gpu_model, SUM(cpu) AS cpu, SUM(memory) AS memory, SUM(storage) AS storage, SUM(gpus) AS gpus";
 
-/** The record columns of `objects o`. */
-export const O_COLUMNS = RECORD_COLUMNS.split(", ")
-  .map((c) => `o.${c}`)
-  .join(", ");
-
 export function usageOf(r: Row): Usage {
   return {
     resources: { cpu: Number(r.cpu), memory: Number(r.memory), storage: Number(r.storage), gpus: Number(r.gpus) },
@@ -91,13 +86,9 @@ export class ReadAhead {
       const rec = rowToRecord(r);
       this.rows.set(objectId(rec.kind, rec.key), rec);
     }
-    if (p.usage && row.usage) this.noteUsage(p.usage.tenant, p.usage.grp, usageOf(row.usage as Row));
+    if (p.usage && row.usage) this.usageAt = { ...p.usage, usage: usageOf(row.usage as Row) };
     if (loadsAhead(p)) this.loads = { servers: new Set(p.servers), load: loadsOf((row.loads as Row[] | undefined) ?? []) };
     return Number(row.inventory_generation ?? 0);
-  }
-
-  noteUsage(tenant: string, grp: string, usage: Usage): void {
-    this.usageAt = { tenant, grp, usage };
   }
 
   /** The prefetched row (undefined inside: no such row), or `miss`. */

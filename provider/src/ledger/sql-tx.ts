@@ -3,14 +3,14 @@
  * Backends differ only in how they connect, lock and begin/commit. The rule "every mutation is
  * audited" is enforced here, once, for both backends (`auditedTransaction`).
  */
-import { isInventoryKind, isQuotaKind } from "../kinds";
+import { isInventoryKind } from "../kinds";
 import { OtterscaleError } from "../domain/errors";
 import type { ResourceKind } from "../catalog/catalog";
 import type { Usage } from "../domain/quota";
 import { FenceLost, type Allocation, type AllocationFilter, type AuditEvent, type LedgerRecord, type LedgerTx, type Prefetch, type RecordFilter, type ServerLoad, type TxOptions } from "./records";
 import { allocationsQuery, MAX_LISTED_SERVERS, RECORD_COLUMNS, allocationToParams, insertAllocations, placeholders, recordsQuery, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
 import { WriteQueue, type SqlDriver } from "./write-queue";
-import { LOAD_SUMS, loadsOf, O_COLUMNS, prefetchSql, ReadAhead, USAGE_SUMS, usageOf } from "./read-ahead";
+import { LOAD_SUMS, loadsOf, prefetchSql, ReadAhead, USAGE_SUMS, usageOf } from "./read-ahead";
 
 export type { SqlDriver, Statement } from "./write-queue";
 export { UnexpectedRowCount } from "./write-queue";
@@ -125,29 +125,8 @@ export class SqlTx implements LedgerTx {
   async get(kind: ResourceKind, key: string): Promise<LedgerRecord | undefined> {
     const ahead = this.ahead.record(kind, key);
     if (ahead !== "miss") return ahead;
-    if (this.writes.batching) {
-      // Round trips cost: a quota is read to check usage against it, so its usage comes along
-      // (PostgreSQL's LATERAL); the first look-up of a transaction brings the inventory generation.
-      if (isQuotaKind(kind)) return this.quotaWithUsage(kind, key);
-      if (this.inventoryGen === undefined) {
-        const [r] = await this.all(`SELECT m.v AS inventory_generation, ${O_COLUMNS} FROM meta m LEFT JOIN objects o ON o.kind = ? AND o.key = ? WHERE m.k = 'inventory_generation'`, [kind, key]);
-        this.inventoryGen = Number(r?.inventory_generation ?? 0);
-        return r && r.kind !== null ? rowToRecord(r) : undefined;
-      }
-    }
     const rows = await this.all(`SELECT ${RECORD_COLUMNS} FROM objects WHERE kind = ? AND key = ?`, [kind, key]);
     return rows[0] ? rowToRecord(rows[0]) : undefined;
-  }
-
-  private async quotaWithUsage(kind: ResourceKind, key: string): Promise<LedgerRecord | undefined> {
-    const [r] = await this.all(
-      `SELECT ${O_COLUMNS}, u.* FROM objects o CROSS JOIN LATERAL (SELECT ${USAGE_SUMS} FROM objects x WHERE x.tenant = o.tenant AND x.grp = o.grp) u WHERE o.kind = ? AND o.key = ?`,
-      [kind, key],
-    );
-    if (!r) return undefined;
-    const rec = rowToRecord(r);
-    if (rec.tenant !== null && rec.grp !== null) this.ahead.noteUsage(rec.tenant, rec.grp, usageOf(r));
-    return rec;
   }
 
   async list(filter: RecordFilter = {}): Promise<LedgerRecord[]> {

@@ -115,9 +115,6 @@ export function recordToParams(r: LedgerRecord): unknown[] {
 }
 
 /** The one INSERT of an allocation row, shared by the transaction layer and `ledger migrate`. */
-export const INSERT_ALLOCATION =
-  "INSERT INTO allocations (kind, key, replica, server, cpu, memory, storage, gpus, gpu_model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
 /** One INSERT of several allocation rows (a workload's replicas in one statement). */
 export const insertAllocations = (n: number): string =>
   `INSERT INTO allocations (kind, key, replica, server, cpu, memory, storage, gpus, gpu_model) VALUES ${Array.from({ length: n }, () => placeholders(9)).join(", ")}`;
