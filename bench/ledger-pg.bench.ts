@@ -49,9 +49,10 @@ interface Run {
 }
 
 /** N worker processes on one ledger, started together; returns committed creates/s over the wall time. */
-async function processes(n: number, ledgerUrl: string): Promise<Run> {
+async function processes(n: number, ledgerUrl: string, speculation: boolean): Promise<Run> {
   const per = Math.floor(VMS / n);
-  const children = Array.from({ length: n }, (_, i) => spawn(process.execPath, [__filename, "--worker", ledgerUrl, `p${i}`, String(per)], { stdio: ["pipe", "pipe", "inherit"] }));
+  const args = (i: number) => [__filename, "--worker", ledgerUrl, `p${i}`, String(per), speculation ? "speculative" : "locked"];
+  const children = Array.from({ length: n }, (_, i) => spawn(process.execPath, args(i), { stdio: ["pipe", "pipe", "inherit"] }));
   const lines = children.map((c) => readline.createInterface({ input: c.stdout! })[Symbol.asyncIterator]());
   const exited = children.map((c, i) => new Promise<void>((resolve, reject) => c.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`worker ${i} exited ${code}`))))));
   for (const l of lines) if ((await l.next()).value !== "ready") throw new Error("worker did not get ready");
@@ -63,25 +64,31 @@ async function processes(n: number, ledgerUrl: string): Promise<Run> {
   return { rate, stats: JSON.parse(String((await stats[0]).value)) as WriteStatsSummary };
 }
 
-/** The median run of `RUNS` (by rate), with its timing. */
-async function postgres(pg: PgServer, n: number): Promise<Run> {
-  const runs: Run[] = [];
+/** The median run of `RUNS` (by rate), with its timing; locked and speculative runs alternate (same machine state). */
+async function postgres(pg: PgServer, n: number): Promise<{ locked: Run; speculative: Run }> {
+  const runs = { locked: [] as Run[], speculative: [] as Run[] };
   for (let r = 0; r < RUNS; r++) {
-    const url = await pg.createDatabase("bench");
-    await (await estate(os.tmpdir(), instantControllers(), url)).close();
-    runs.push(await processes(n, url));
+    for (const mode of ["locked", "speculative"] as const) {
+      const url = await pg.createDatabase("bench");
+      await (await estate(os.tmpdir(), instantControllers(), url)).close();
+      runs[mode].push(await processes(n, url, mode === "speculative"));
+    }
   }
-  const rate = median(runs.map((r) => r.rate));
-  return runs.find((r) => r.rate === rate) ?? runs[0];
+  const pick = (rs: Run[]) => {
+    const rate = median(rs.map((r) => r.rate));
+    return rs.find((r) => r.rate === rate) ?? rs[0];
+  };
+  return { locked: pick(runs.locked), speculative: pick(runs.speculative) };
 }
 
 /** Lock hold per reservation and the statements inside the critical section, as one block. */
 function printStats(s: WriteStatsSummary, n: number): void {
   const reservations = Math.floor(VMS / n);
   const modes = Object.entries(s.modes).map(([m, c]) => `${m} ${c}`).join(", ");
+  const spec = Object.entries(s.speculations).map(([m, c]) => `${m} ${c}`).join(", ");
   console.log(
     `      worker 0: ${s.transactions} write transactions (${modes}), ${(s.jobs / reservations).toFixed(2)} per reservation; ` +
-      `lock wait median ${s.medianWaitMs.toFixed(2)} ms; lock held median ${s.medianHoldMs.toFixed(2)} ms per transaction, ${(s.totalHoldMs / reservations).toFixed(2)} ms per reservation; ${s.statementsPerTx.toFixed(1)} statements per transaction`,
+      `lock wait median ${s.medianWaitMs.toFixed(2)} ms; lock held median ${s.medianHoldMs.toFixed(2)} ms per transaction, ${(s.totalHoldMs / reservations).toFixed(2)} ms per reservation; ${s.statementsPerTx.toFixed(1)} statements per transaction${spec ? `; speculative: ${spec}` : ""}`,
   );
   const top = s.perTx.slice(0, 8).map((p) => `${p.label} ${p.count.toFixed(1)}x ${p.ms.toFixed(2)} ms`);
   console.log(`      lock held per transaction, by statement: ${top.join("; ")}`);
@@ -94,15 +101,18 @@ export async function main(): Promise<Record<string, number>> {
     const sqlite = await sqliteOneProcess();
     console.log(`  SQLite, 1 process (embedded)    ${sqlite.toFixed(0).padStart(6)} /s`);
     const out: Record<string, number> = { sqlite1: sqlite };
-    let one = 0;
+    const one = { locked: 0, speculative: 0 };
     for (const n of PROCESSES) {
-      const run = await postgres(pg, n);
-      const v = run.rate;
-      if (n === 1) one = v;
-      out[`postgres${n}`] = v;
-      const vsOne = n === 1 ? "" : `, ${(v / one).toFixed(2)}x of 1 process`;
-      console.log(`  PostgreSQL, ${n} process${n === 1 ? " " : "es"}        ${v.toFixed(0).padStart(6)} /s   (${(v / sqlite).toFixed(2)}x of SQLite${vsOne})`);
-      printStats(run.stats, n);
+      const runs = await postgres(pg, n);
+      for (const mode of ["locked", "speculative"] as const) {
+        const v = runs[mode].rate;
+        if (n === 1) one[mode] = v;
+        out[`postgres${n}${mode === "locked" ? "Locked" : ""}`] = v;
+        const vsOne = n === 1 ? "" : `, ${(v / one[mode]).toFixed(2)}x of 1 process`;
+        const vsLocked = mode === "speculative" ? `, ${(v / runs.locked.rate).toFixed(2)}x of locked` : "";
+        console.log(`  PostgreSQL ${mode.padEnd(11)}, ${n} process${n === 1 ? " " : "es"} ${v.toFixed(0).padStart(6)} /s   (${(v / sqlite).toFixed(2)}x of SQLite${vsOne}${vsLocked})`);
+        printStats(runs[mode].stats, n);
+      }
     }
     return out;
   } finally {
@@ -111,19 +121,23 @@ export async function main(): Promise<Record<string, number>> {
 }
 
 /** Worker: opens the engine, says `ready`, waits for `go` on stdin, creates its VMs. */
-async function worker(ledgerUrl: string, prefix: string, n: number) {
+async function worker(ledgerUrl: string, prefix: string, n: number, mode: string) {
   const ledger = (await openLedger(ledgerUrl)) as PostgresLedger;
+  ledger.speculation = mode === "speculative";
   const stats = (ledger.stats = new WriteStats());
   const engine = new Engine(ledger, instantControllers(), 60_000);
   process.stdout.write("ready\n");
   await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));
+  const cpu0 = process.cpuUsage();
   await createMany(engine, n, prefix);
+  const cpu = process.cpuUsage(cpu0);
+  if (process.env.BENCH_CPU) console.error(`worker ${prefix} ${mode}: ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms CPU per reservation`);
   await engine.close();
   process.stdout.write(`${JSON.stringify(stats.summary())}\n`);
 }
 
 if (require.main === module) {
-  const run = process.argv[2] === "--worker" ? worker(process.argv[3], process.argv[4], Number(process.argv[5])) : main();
+  const run = process.argv[2] === "--worker" ? worker(process.argv[3], process.argv[4], Number(process.argv[5]), process.argv[6]) : main();
   run.catch((e: unknown) => {
     console.error(e);
     process.exitCode = 1;

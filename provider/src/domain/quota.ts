@@ -48,29 +48,49 @@ const COUNTS = [
   ["blockPools", "block_pools"],
 ] as const;
 
+/** No bound on a dimension (a safe integer, so a database can compare against it). */
+export const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+
 /**
- * Checks `used + delta <= limit` on every dimension and count that the delta grows. Shrinking
- * never fails, so a tenant already over a lowered limit can still scale down.
+ * The most usage under which `delta` still fits: `limit - grow` on every dimension and count
+ * that the delta grows and a limit caps, UNBOUNDED elsewhere. checkQuota is this rule, so a
+ * decision made on a usage read earlier can be re-checked later against the usage alone
+ * (PostgreSQL's speculative reservations, ledger/speculation.ts).
+ */
+export function quotaHeadroom(limits: QuotaLimits, delta: Usage): Usage {
+  const room = (limit: number | undefined, grow: number) => (grow > 0 && limit !== undefined ? limit - grow : UNBOUNDED);
+  const r = limits.resources;
+  const d = delta.resources;
+  return {
+    resources: { cpu: room(r.cpu, d.cpu), memory: room(r.memory, d.memory), storage: room(r.storage, d.storage), gpus: room(r.gpus, d.gpus) },
+    virtualMachines: room(limits.virtualMachines, delta.virtualMachines),
+    vclusters: room(limits.vclusters, delta.vclusters),
+    blockPools: room(limits.blockPools, delta.blockPools),
+  };
+}
+
+/**
+ * Checks `used + delta <= limit` (usage within quotaHeadroom) on every dimension and count that
+ * the delta grows. Shrinking never fails, so a tenant already over a lowered limit can still
+ * scale down.
  */
 export function checkQuota(limits: QuotaLimits, used: Usage, delta: Usage, held?: Usage): QuotaVerdict {
+  const room = quotaHeadroom(limits, delta);
   const violations: QuotaViolation[] = [];
   for (const d of DIMENSIONS) {
-    const limit = limits.resources[d];
-    const grow = delta.resources[d];
-    if (grow > 0 && limit !== undefined && used.resources[d] + grow > limit) {
+    if (used.resources[d] > room.resources[d]) {
       violations.push({
         dimension: DIMENSION_ATTRIBUTE[d],
-        requested: fromMilli(grow),
-        ...(held ? { total: fromMilli(held.resources[d] + grow) } : {}),
+        requested: fromMilli(delta.resources[d]),
+        ...(held ? { total: fromMilli(held.resources[d] + delta.resources[d]) } : {}),
         used: fromMilli(used.resources[d]),
-        limit: fromMilli(limit),
+        limit: fromMilli(limits.resources[d]!),
       });
     }
   }
   for (const [field, name] of COUNTS) {
-    const limit = limits[field];
-    if (delta[field] > 0 && limit !== undefined && used[field] + delta[field] > limit) {
-      violations.push({ dimension: name, requested: delta[field], ...(held ? { total: held[field] + delta[field] } : {}), used: used[field], limit });
+    if (used[field] > room[field]) {
+      violations.push({ dimension: name, requested: delta[field], ...(held ? { total: held[field] + delta[field] } : {}), used: used[field], limit: limits[field]! });
     }
   }
   return violations.length ? { ok: false, violations } : { ok: true };

@@ -3,18 +3,20 @@
  * through a LedgerTx and writes its effect through the same tx, so it runs unchanged inside a real
  * ledger transaction (apply) and over an in-memory copy (plan/preview).
  */
-import { OtterscaleError, type Problem } from "../domain/errors";
+import { OtterscaleError } from "../domain/errors";
 import { sub, ZERO } from "../domain/resources";
 import type { Allocation, LedgerRecord, ServerLoad } from "../ledger/records";
 import { candidateOf, NO_LOAD } from "../domain/inventory";
 import type { Shape } from "../domain/shape";
 import type { WorkloadRules } from "../kinds/types";
 import { bindFilters, checkInPlace, domainValue, place, runFilters, type Candidate, type Domain, type PlacementRequest } from "../placement";
-import { addUsage, checkQuota, describeViolation, describeViolations, type QuotaLimits, type QuotaViolation } from "../domain/quota";
+import { addUsage, checkQuota, type QuotaLimits } from "../domain/quota";
 import { WORKLOAD_KINDS, type ResourceKind, type WorkloadKind } from "../catalog/catalog";
 import type { BaremetalGroupArgs, TenantQuotaArgs, VirtualMachineArgs } from "../catalog/types.gen";
 import type { DecisionContext } from "./decision-context";
 import { placeInGroup } from "./placement-indexes";
+import { boundsOf } from "./decision-bounds";
+import { quotaError, unplaceable } from "./decision-errors";
 import { quotaRow } from "./records";
 export type { DecisionContext };
 
@@ -95,28 +97,6 @@ function gpuModelFor(c: Candidate, shape: Shape): string | null {
   return fit ?? null;
 }
 
-function quotaError(tenant: string, group: string, violations: readonly QuotaViolation[]): OtterscaleError {
-  return new OtterscaleError(
-    "quota_exceeded",
-    describeViolations(tenant, group, violations),
-    violations.map((v) => ({
-      // The quota dimension; front ends map it onto the attribute of the kind that carries it.
-      path: v.dimension,
-      message: `tenant ${tenant} in group ${group}: ${describeViolation(v)}`,
-    })),
-    { tenant, group, violations },
-  );
-}
-
-function unplaceable(subject: string, group: string, message: string, rejections: readonly { server: string; reason: string }[]) {
-  const problems: Problem[] = rejections.map((r) => ({ message: `${r.server}: ${r.reason}` }));
-  const lines = rejections.map((r) => `  - ${r.server}: ${r.reason}`).join("\n");
-  return new OtterscaleError("unplaceable", `cannot place ${subject} in group ${group}: ${message}${lines ? `\n${lines}` : ""}`, problems, {
-    group,
-    rejections,
-  });
-}
-
 /**
  * Quota check and placement for a new workload. Throws quota_exceeded / unplaceable / not_found.
  * Writes nothing: the caller persists the reservation.
@@ -133,7 +113,8 @@ export async function decideWorkloadCreate(
   const group = groupOf(ctx, groupName);
   const quota = await quotaOf(ctx, tenant, groupName);
   const shape = rules.shape(spec);
-  const verdict = checkQuota(limitsOf(quota), await ctx.tx.usage(tenant, groupName), shape.charge);
+  const limits = limitsOf(quota);
+  const verdict = checkQuota(limits, await ctx.tx.usage(tenant, groupName), shape.charge);
   if (!verdict.ok) throw quotaError(tenant, groupName, verdict.violations);
 
   const members = ctx.inv.members(groupName);
@@ -177,6 +158,8 @@ export async function decideWorkloadCreate(
     resources: shape.demand,
     gpuModel: gpuModelFor(byName.get(server)!, shape),
   }));
+  // Anti-affinity also depends on where peers are, which no bound covers: such a decision declares none.
+  if (!request.antiAffinity) ctx.tx.dependsOn?.(boundsOf(tenant, groupName, limits, shape.charge, byName, allocations));
   return { shape, servers: placed.servers, allocations };
 }
 

@@ -14,7 +14,7 @@ import type { Ledger, LedgerTx } from "../ledger/records";
 import { typeNameOf, type DataSourceKind, type ResourceKind } from "../catalog/catalog";
 import { validateInput } from "../catalog/validate";
 import type { EngineApi, OperationOptions, PlannedChange, PlanResult, ReadOptions, State } from "./contract";
-import { limitsOf, type DecisionContext } from "./decide";
+import { isWorkload, limitsOf, type DecisionContext } from "./decide";
 import { InventoryCache, type Inventory } from "./inventory";
 import { PlacementIndexes } from "./placement-indexes";
 import { validateSpec } from "./semantics";
@@ -108,7 +108,7 @@ export class Engine implements EngineApi {
       checkSameAsExisting(kind, existing, v);
       const record = await reserveReapply(ctx, existing, opId, Date.now(), this.writes.leaseUntil(), opts.owner);
       return this.writes.heldOf(ctx, record, v.spec, existing);
-    }, reads);
+    }, reads, isWorkload(kind)); // a workload decision declares its bounds: it may speculate
     const what = `create ${kind} ${v.key}`;
     const observed = await this.writes.call(held, limits, what, (c, ctx) => c.apply(held.desired, ctx), onCreateFailure(this.writes, held.record, v.spec));
     this.reads.written(kind, v.key);

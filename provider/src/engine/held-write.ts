@@ -96,15 +96,23 @@ export class HeldWrites {
    * active row or undefined). A row another operation holds is a retryable conflict, retried a
    * bounded number of times; a stale one is settled against the controller first. `reads` are
    * what `reserve` will read (the row at least), fetched up front where the ledger can (one round trip).
+   * `speculative`: `reserve` declares its decision's bounds (TxOptions.speculative).
    */
-  hold<T extends Held | undefined>(kind: ResourceKind, key: string, limits: Limits, reserve: (tx: LedgerTx, existing: LedgerRecord | undefined) => Promise<T>, reads?: Prefetch): Promise<T> {
+  hold<T extends Held | undefined>(
+    kind: ResourceKind,
+    key: string,
+    limits: Limits,
+    reserve: (tx: LedgerTx, existing: LedgerRecord | undefined) => Promise<T>,
+    reads?: Prefetch,
+    speculative = false,
+  ): Promise<T> {
     return withBoundedRetry(async () => {
       const r = await this.ledger.transaction(async (tx): Promise<{ busy: LedgerRecord } | { held: T }> => {
         await tx.prefetch?.(reads ?? { rows: [[kind, key]] });
         const existing = await tx.get(kind, key);
         if (existing && existing.state !== "active") return { busy: existing };
         return { held: await reserve(tx, existing) };
-      }, limits);
+      }, { ...limits, speculative });
       if (!("busy" in r)) return r.held;
       if (isStale(r.busy)) await reconcileStale(this.ledger, this.controllers, { kind, key }, true, limits.deadline);
       throw busyRow(r.busy);
@@ -182,7 +190,7 @@ export class HeldWrites {
           // under the write lock); an inventory object's own commit changes the inventory.
           const inv = isInventoryKind(record.kind) ? await this.inventory.load(tx) : held.inv;
           return stateOf(tx, inv, next, observed, secretInputs(v.spec, v.clean), this.settings);
-        })
+        }, { speculative: true }) // reads nothing under the lock: one message on PostgreSQL
         .catch((e: unknown) => {
           if (e instanceof FenceLost) return false as const;
           throw e;

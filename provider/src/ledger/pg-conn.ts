@@ -24,13 +24,13 @@ export function toDollarParams(sql: string): string {
 
 /** Statement text -> prepared statement name and `$n` text (prepared once per connection by `pg`). */
 const statements = new Map<string, { readonly name: string; readonly text: string }>();
-function prepared(sql: string, values: readonly unknown[]): QueryConfig {
+export function prepared(sql: string, values: readonly unknown[]): QueryConfig {
   let s = statements.get(sql);
   if (!s) statements.set(sql, (s = { name: `otterscale_${statements.size + 1}`, text: toDollarParams(sql) }));
   return { name: s.name, text: s.text, values: values as unknown[] };
 }
 
-export function driverOf(conn: Conn, stats?: WriteStats): SqlDriver {
+export function driverOf(conn: Pick<Conn, "query" | "queryAndCommit">, stats?: WriteStats): SqlDriver {
   const query = stats
     ? async (sql: string, params: readonly unknown[]) => {
         const t0 = performance.now();
@@ -70,7 +70,7 @@ export function driverOf(conn: Conn, stats?: WriteStats): SqlDriver {
  * row count of each. Placeholders stay in order, so the parameters are the statements' in turn.
  */
 export function batchSql(statements: readonly Statement[], check = false): string {
-  const parts = statements.map((s, i) => `w${i} AS (${s.sql} RETURNING 1)`);
+  const parts = statements.map((s, i) => `w${i} AS (${s.sql}${s.read ? "" : " RETURNING 1"})`);
   const counts = statements.map((_, i) => `(SELECT COUNT(*) FROM w${i}) AS n${i}`);
   // `check`: the server refuses (an error, so a COMMIT sent behind it rolls back) when a
   // statement changed another number of rows than it expects. The cast of a computed text to
@@ -231,6 +231,6 @@ export function release(client: PoolClient, destroy = false): void {
 }
 
 /** node-pg's refusal to send on a client whose connection is already gone: nothing reached the server. */
-function notSent(e: unknown): boolean {
+export function notSent(e: unknown): boolean {
   return /not queryable|Client was closed/.test(String((e as Error | undefined)?.message));
 }

@@ -33,6 +33,8 @@ export interface WriteStatsSummary {
   readonly perTx: readonly { readonly label: string; readonly count: number; readonly ms: number }[];
   /** Transactions by lock mode. */
   readonly modes: Readonly<Record<string, number>>;
+  /** Speculative transactions (speculation.ts) by outcome: committed, or missed and run again under the lock. */
+  readonly speculations: Readonly<Record<string, number>>;
 }
 
 export class WriteStats {
@@ -42,6 +44,11 @@ export class WriteStats {
   private jobs = 0;
   private readonly byLabel = new Map<string, { count: number; ms: number }>();
   private readonly modes: Record<string, number> = {};
+  private readonly speculations: Record<string, number> = {};
+
+  speculation(outcome: "committed" | "missed"): void {
+    this.speculations[outcome] = (this.speculations[outcome] ?? 0) + 1;
+  }
 
   /** One statement inside a held transaction. */
   statement(sql: string, ms: number): void {
@@ -74,6 +81,7 @@ export class WriteStats {
       statementsPerTx: this.statements / n,
       perTx: [...this.byLabel.entries()].map(([label, s]) => ({ label, count: s.count / n, ms: s.ms / n })).sort((a, b) => b.ms - a.ms),
       modes: { ...this.modes },
+      speculations: { ...this.speculations },
     };
   }
 }

@@ -32,7 +32,7 @@
  * transaction), so no transaction is half-written; errors are translated in pg-errors.ts with
  * the password hidden.
  */
-import { Pool, types as pgTypes, type PoolClient, type PoolConfig } from "pg";
+import { Pool, types as pgTypes, type PoolClient, type PoolConfig, type QueryConfig } from "pg";
 import { OtterscaleError } from "../domain/errors";
 import { Mutex } from "../lib/mutex";
 import { pgSettings, type PgSettings } from "./pg-config";
@@ -42,10 +42,21 @@ import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
 import { rowToAudit } from "./sql";
 import type { WriteStats } from "./pg-stats";
 import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
-import { Conn, driverOf, ignore } from "./pg-conn";
+import { Conn, driverOf, ignore, prepared } from "./pg-conn";
+import { speculate, Speculation, speculativeDriver } from "./speculation";
+import { CommitLane, type LaneSend } from "./pg-lane";
+import type { Row } from "./sql";
+import type { Statement } from "./write-queue";
 
 export { batchSql, toDollarParams } from "./pg-conn";
 import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upgrade";
+
+/** BEGIN of a write transaction: the ledger's write lock, waited for until `deadline`. */
+function beginLocked(deadline: number | undefined): string {
+  // lock_timeout 0 would mean "wait forever": an expired deadline still gets one short try.
+  const limit = deadline === undefined ? "" : `SET LOCAL lock_timeout = ${Math.max(1, deadline - Date.now())}; `;
+  return `BEGIN; ${limit}SELECT pg_advisory_xact_lock(${LOCK_NS}, ${WRITE_LOCK})`;
+}
 
 /** Advisory lock keys: a namespace ("ottr") and one key per purpose. */
 const LOCK_NS = 0x6f747472;
@@ -74,6 +85,8 @@ export class PostgresLedger implements Ledger, RawWriter {
   private ledgerId = "";
   /** Timing of write transactions (lock wait, hold, statements), when a benchmark asks for it. */
   stats?: WriteStats;
+  /** Whether `TxOptions.speculative` is acted on (speculation.ts); a benchmark turns it off to compare. */
+  speculation = true;
 
   private constructor(
     /** The URL with its password hidden (safe to print). */
@@ -86,7 +99,13 @@ export class PostgresLedger implements Ledger, RawWriter {
      */
     private readonly writePool: Pool,
     readonly settings: PgSettings,
-  ) {}
+    /** One connection for one-message transactions, pipelined (pg-lane.ts). */
+    private readonly lanePool: Pool,
+  ) {
+    this.lane = new CommitLane(lanePool);
+  }
+
+  private readonly lane: CommitLane;
 
   get id(): string {
     return this.ledgerId;
@@ -101,23 +120,34 @@ export class PostgresLedger implements Ledger, RawWriter {
     const pool = new Pool({ ...settings.pool, types: TYPES });
     // Pipeline mode: a transaction's BEGIN and first statement go out together (see Conn).
     const writePool = new Pool({ ...settings.pool, max: 1, types: TYPES, pipeline: true } as PoolConfig);
+    const lanePool = new Pool({ ...settings.pool, max: 1, types: TYPES, pipeline: true } as PoolConfig);
     // An idle pooled connection dies when the server restarts; the pool drops it and the next
     // transaction opens a new one. Without a listener the 'error' event would kill the process.
     pool.on("error", ignore);
     writePool.on("error", ignore);
-    const ledger = new PostgresLedger(settings.label, pool, writePool, settings);
+    lanePool.on("error", ignore);
+    const ledger = new PostgresLedger(settings.label, pool, writePool, settings, lanePool);
     try {
       const state = await ledger.inTransaction(READ_ONLY, (db) => inspectSchema(db, "postgres"));
       if (state.version === undefined && !opts.create) throw missingLedger(settings.label, "the database holds no ledger (no schema_version table)");
       ledger.ledgerId = needsUpgrade(state, "postgres", settings.label) ? await ledger.migrate() : state.id!;
     } catch (e) {
-      await Promise.all([pool.end(), writePool.end()]).catch(() => undefined);
+      await Promise.all([pool.end(), writePool.end(), lanePool.end()]).catch(() => undefined);
       throw e;
     }
     return ledger;
   }
 
-  transaction<T>(fn: (tx: LedgerTx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
+  async transaction<T>(fn: (tx: LedgerTx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
+    if (opts.speculative && this.speculation) {
+      const seen = new Speculation();
+      // A failed read ends the speculation like any other: the locked run reports the failure.
+      const read = async (sql: string, params: readonly unknown[]) => (await this.pool.query(prepared(sql, params))).rows as Row[];
+      const commitLocked = (statements: readonly Statement[]) => this.laneCommit(statements, opts);
+      const r = await speculate(seen, () => auditedTransaction(speculativeDriver(seen, read, commitLocked), fn, seen));
+      this.stats?.speculation(r === "missed" ? "missed" : "committed");
+      if (r !== "missed") return r.value;
+    }
     return this.sqlTransaction((db) => auditedTransaction(db, fn), opts);
   }
 
@@ -143,25 +173,47 @@ export class PostgresLedger implements Ledger, RawWriter {
    * (30 s by default); then `busy`.
    */
   async sqlTransaction<T>(fn: (db: SqlDriver) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    const started = Date.now();
-    const fallback = this.settings.pool.lock_timeout;
-    const deadline = opts.deadline ?? (fallback > 0 ? started + fallback : undefined);
-    const lockWait = { started, source: deadlineSource(opts.deadline !== undefined, `lock_timeout ${fallback} ms`) };
+    const { deadline, lockWait } = this.lockWait(opts);
     const release = await this.writes.acquire(deadline);
-    if (!release) throw busyError(this.url, Date.now() - started, lockWait.source);
+    if (!release) throw busyError(this.url, Date.now() - lockWait.started, lockWait.source);
     try {
-      // lock_timeout 0 would mean "wait forever": an expired deadline still gets one short try.
-      const limit = deadline === undefined ? "" : `SET LOCAL lock_timeout = ${Math.max(1, deadline - Date.now())}; `;
-      return await this.inTransaction(`BEGIN; ${limit}SELECT pg_advisory_xact_lock(${LOCK_NS}, ${WRITE_LOCK})`, fn, this.writePool, lockWait, "exclusive");
+      return await this.inTransaction(beginLocked(deadline), fn, this.writePool, lockWait, "exclusive");
     } finally {
       release();
     }
   }
 
+  /** A one-message transaction on the commit lane (pg-lane.ts): BEGIN with the lock, `statements` as one statement, COMMIT. */
+  private async laneCommit(statements: readonly Statement[], opts: TxOptions): Promise<number[]> {
+    if (this.closed) throw new OtterscaleError("config", `the PostgreSQL ledger ${this.url} is closed`);
+    const { deadline, lockWait } = this.lockWait(opts);
+    const sent: LaneSend = { committing: false };
+    const t0 = performance.now();
+    const message = { query: () => Promise.reject(new Error("a commit-lane transaction is one message")), queryAndCommit: (cfg: QueryConfig) => this.lane.send(beginLocked(deadline), cfg, sent) };
+    try {
+      return await driverOf(message, this.stats).commitWith!(statements);
+    } catch (e) {
+      const lost = isConnectionFailure(e);
+      throw ledgerError(e, this.url, lost && sent.committing ? "commit" : lost ? "connect" : "statement", lockWait);
+    } finally {
+      const locked = sent.begunAt ?? performance.now();
+      this.stats?.transaction("lane", locked - t0, performance.now() - locked, 1);
+    }
+  }
+
+  /** How long a writer may wait for the lock (the caller's deadline, else the URL's lock_timeout), and where that came from. */
+  private lockWait(opts: TxOptions): { deadline?: number; lockWait: LockWait } {
+    const started = Date.now();
+    const fallback = this.settings.pool.lock_timeout;
+    const deadline = opts.deadline ?? (fallback > 0 ? started + fallback : undefined);
+    return { deadline, lockWait: { started, source: deadlineSource(opts.deadline !== undefined, `lock_timeout ${fallback} ms`) } };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.writes.run(() => Promise.all([this.pool.end(), this.writePool.end()]));
+    await this.lane.close();
+    await this.writes.run(() => Promise.all([this.pool.end(), this.writePool.end(), this.lanePool.end()]));
   }
 
   private async connect(pool: Pool): Promise<PoolClient> {

@@ -132,6 +132,12 @@ export interface LedgerTx {
    * until the transaction's own writes change them. Never changes what a read returns.
    */
   prefetch?(reads: Prefetch): Promise<void>;
+  /**
+   * Optional: the decision just made holds as long as these bounds do (see DecisionBounds). A
+   * speculative transaction checks them under the lock instead of requiring the usage and loads
+   * it read to be unchanged; other transactions ignore it.
+   */
+  dependsOn?(bounds: DecisionBounds): void;
   /** Bumped on every server or group write: lets callers cache the inventory. */
   inventoryGeneration(): Promise<number>;
   /** Sequence number of the newest audit event: every mutation appends one, so it versions the ledger. */
@@ -150,6 +156,29 @@ export interface Prefetch {
 export interface TxOptions {
   /** Absolute ms-since-epoch: wait for the write lock at most until then. */
   readonly deadline?: number;
+  /**
+   * A hint that `fn` is a reservation whose decision declares its bounds (`LedgerTx.dependsOn`):
+   * a ledger whose lock costs round trips may first run it on reads taken without the lock, then
+   * lock, re-check and write in one message (ledger/speculation.ts), and run it again under the
+   * lock when a check fails. Either way the result is what a locked run would have allowed.
+   */
+  readonly speculative?: boolean;
+}
+
+/**
+ * What a decision's validity depends on, as bounds on the aggregates it read: the tenant's usage
+ * in a group stays within `usage.atMost` (quotaHeadroom) and each chosen server's load within
+ * its `atMost` (loadHeadroom; per GPU model for the model it draws from).
+ */
+export interface DecisionBounds {
+  readonly usage: { readonly tenant: string; readonly grp: string; readonly atMost: Usage };
+  readonly servers: readonly ServerBound[];
+}
+
+export interface ServerBound {
+  readonly server: string;
+  readonly atMost: Resources;
+  readonly gpuModels: Readonly<Record<string, number>>;
 }
 
 export interface Ledger {

@@ -7,9 +7,10 @@ import { isInventoryKind } from "../kinds";
 import { OtterscaleError } from "../domain/errors";
 import type { ResourceKind } from "../catalog/catalog";
 import type { Usage } from "../domain/quota";
-import { FenceLost, type Allocation, type AllocationFilter, type AuditEvent, type LedgerRecord, type LedgerTx, type Prefetch, type RecordFilter, type ServerLoad, type TxOptions } from "./records";
+import { FenceLost, type DecisionBounds, type Allocation, type AllocationFilter, type AuditEvent, type LedgerRecord, type LedgerTx, type Prefetch, type RecordFilter, type ServerLoad, type TxOptions } from "./records";
 import { allocationsQuery, MAX_LISTED_SERVERS, RECORD_COLUMNS, allocationToParams, insertAllocations, placeholders, recordsQuery, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
 import { WriteQueue, type SqlDriver } from "./write-queue";
+import type { Speculation } from "./speculation";
 import { LOAD_SUMS, loadsOf, prefetchSql, ReadAhead, USAGE_SUMS, usageOf } from "./read-ahead";
 
 export type { SqlDriver, Statement } from "./write-queue";
@@ -28,8 +29,8 @@ const objectId = (kind: ResourceKind, key: string) => `${kind}\u0000${key}`;
  * a user's. The backends call this, and only `ledger migrate`'s raw copy (which copies audit rows
  * itself) bypasses it.
  */
-export async function auditedTransaction<T>(db: SqlDriver, fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
-  const tx = new SqlTx(db);
+export async function auditedTransaction<T>(db: SqlDriver, fn: (tx: LedgerTx) => Promise<T>, seen?: Speculation): Promise<T> {
+  const tx = new SqlTx(db, seen);
   const result = await fn(tx);
   await tx.flush(true);
   const unaudited = tx.unauditedChanges();
@@ -60,8 +61,21 @@ export class SqlTx implements LedgerTx {
   /** Rows assumed held (`assumeHeld`): object id -> the fence a write of the row must still find. */
   private readonly assumed = new Map<string, { readonly record: LedgerRecord; written: boolean }>();
 
-  constructor(private readonly db: SqlDriver) {
+  constructor(
+    private readonly db: SqlDriver,
+    /** A speculative transaction (speculation.ts): every read is recorded, to be checked under the lock. */
+    private readonly seen?: Speculation,
+  ) {
     this.writes = new WriteQueue(db);
+  }
+
+  /** A read a speculative transaction cannot check ends the speculation. */
+  private checkable(what: string): void {
+    if (this.seen) throw this.seen.miss(what);
+  }
+
+  dependsOn(bounds: DecisionBounds): void {
+    this.seen?.dependsOn(bounds);
   }
 
   /**
@@ -80,6 +94,7 @@ export class SqlTx implements LedgerTx {
     const q = prefetchSql(p);
     const [row] = await this.all(q.sql, q.params);
     this.inventoryGen = this.ahead.fill(row, p);
+    this.seen?.inventory(this.inventoryGen);
   }
 
   async assumeHeld(expected: LedgerRecord): Promise<LedgerRecord> {
@@ -123,13 +138,17 @@ export class SqlTx implements LedgerTx {
   }
 
   async get(kind: ResourceKind, key: string): Promise<LedgerRecord | undefined> {
-    const ahead = this.ahead.record(kind, key);
-    if (ahead !== "miss") return ahead;
-    const rows = await this.all(`SELECT ${RECORD_COLUMNS} FROM objects WHERE kind = ? AND key = ?`, [kind, key]);
-    return rows[0] ? rowToRecord(rows[0]) : undefined;
+    let rec = this.ahead.record(kind, key);
+    if (rec === "miss") {
+      const rows = await this.all(`SELECT ${RECORD_COLUMNS} FROM objects WHERE kind = ? AND key = ?`, [kind, key]);
+      rec = rows[0] ? rowToRecord(rows[0]) : undefined;
+    }
+    this.seen?.row(kind, key, rec);
+    return rec;
   }
 
   async list(filter: RecordFilter = {}): Promise<LedgerRecord[]> {
+    this.checkable("a list");
     const q = recordsQuery(filter);
     return (await this.all(q.sql, q.params)).map(rowToRecord);
   }
@@ -180,6 +199,7 @@ export class SqlTx implements LedgerTx {
   }
 
   async renewLease(kind: ResourceKind, key: string, opId: string, until: number): Promise<boolean> {
+    this.checkable("a lease renewal");
     // Only the owner may extend, and the generation stays: it is the fence token other runs compare.
     // An expired lease is not revived: another run may already be settling the row.
     await this.writes.flush();
@@ -190,6 +210,7 @@ export class SqlTx implements LedgerTx {
   }
 
   async allocations(filter: AllocationFilter = {}): Promise<Allocation[]> {
+    this.checkable("an allocation list");
     if (filter.servers && !filter.servers.length) return [];
     const q = allocationsQuery(filter);
     return (await this.all(q.sql, q.params)).map(rowToAllocation);
@@ -197,6 +218,7 @@ export class SqlTx implements LedgerTx {
 
   async serverLoad(servers?: readonly string[]): Promise<Map<string, ServerLoad>> {
     if (servers && !servers.length) return new Map();
+    this.seen?.loads();
     const ahead = this.ahead.serverLoad(servers);
     if (ahead) return ahead;
     // A long list is not bound as parameters (SQLite takes at most 32,766 per statement, and a
@@ -212,6 +234,7 @@ export class SqlTx implements LedgerTx {
   }
 
   async usage(tenant: string, grp: string): Promise<Usage> {
+    this.seen?.usage(tenant, grp);
     const ahead = this.ahead.usage(tenant, grp);
     if (ahead) return ahead;
     const [r] = await this.all(`SELECT ${USAGE_SUMS} FROM objects WHERE tenant = ? AND grp = ?`, [tenant, grp]);
@@ -227,15 +250,18 @@ export class SqlTx implements LedgerTx {
     if (this.inventoryGen === undefined) {
       const rows = await this.all("SELECT v FROM meta WHERE k = 'inventory_generation'");
       this.inventoryGen = Number(rows[0]?.v ?? 0);
+      this.seen?.inventory(this.inventoryGen);
     }
     return this.inventoryGen;
   }
 
   async auditSince(seq: number, limit = 100_000): Promise<AuditEvent[]> {
+    this.checkable("the audit log");
     return (await this.all("SELECT seq, at, op, kind, key, tenant, grp, delta, op_id FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit])).map(rowToAudit);
   }
 
   async lastAuditSeq(): Promise<number> {
+    this.checkable("the audit log");
     const rows = await this.all("SELECT COALESCE(MAX(seq), 0) AS s FROM audit");
     return Number(rows[0]?.s ?? 0);
   }

@@ -22,8 +22,10 @@ export interface SqlDriver {
 export interface Statement {
   readonly sql: string;
   readonly params: readonly unknown[];
-  /** The number of rows the statement must change (an optimistic write's check). */
+  /** The number of rows the statement must change (an optimistic write's check), or return when `read`. */
   readonly expect?: number;
+  /** A SELECT checking what the batch's writes rely on (it sees the rows as they were before them). */
+  readonly read?: boolean;
 }
 
 /** A `commitWith` statement changed another number of rows than it expected: the transaction was rolled back. */

@@ -119,6 +119,16 @@ export function fitsAll(c: Candidate, d: Resources): boolean {
 }
 
 /**
+ * The most a server may already hold for `d` to fit: `capacity - d` per dimension. fitsAll's
+ * rule solved for the allocation (exact: both are integers in thousandths); a GPU model's room
+ * (gpuRoom) is the same with that model's capacity. Lets a placement made on a load read earlier
+ * be re-checked later against the server's load alone (ledger/speculation.ts).
+ */
+export function loadHeadroom(capacity: Resources, d: Resources): Resources {
+  return { cpu: capacity.cpu - d.cpu, memory: capacity.memory - d.memory, storage: capacity.storage - d.storage, gpus: capacity.gpus - d.gpus };
+}
+
+/**
  * Capacity on every dimension. The rejection lists every dimension that does not fit, e.g.
  * `insufficient cpu: requested 4, allocated 6, capacity 8 cores; insufficient memory: ...`.
  */

@@ -19,6 +19,7 @@ export { domainValue } from "./domains";
 export {
   FILTER_PLUGINS,
   DEFAULT_FILTERS,
+  loadHeadroom,
   bindFilters,
   runFilters,
   type FilterName,

@@ -1,0 +1,178 @@
+/**
+ * Speculative write transactions on a real PostgreSQL server (ledger/speculation.ts): decided on
+ * reads taken without the lock, committed as one message whose checks the server runs under the
+ * lock. Each test makes another writer change what the speculation read, between its read and its
+ * commit, and shows that it commits only when its declared bounds still hold, else runs again
+ * under the lock.
+ */
+import assert from "node:assert/strict";
+import { PostgresLedger } from "../../provider/src/ledger/postgres";
+import { WriteStats } from "../../provider/src/ledger/pg-stats";
+import { NO_USAGE, UNBOUNDED, type Usage } from "../../provider/src/domain/quota";
+import type { DecisionBounds, LedgerTx } from "../../provider/src/ledger/records";
+import { sharedPostgres, type PgServer } from "../support/postgres";
+import { auditEvent, ledgerRecord } from "../support/ledger";
+import { tempHome, testEngine, seedEstate, vm } from "../support/estate";
+
+const cpu = (milli: number): Usage => ({ ...NO_USAGE, resources: { ...NO_USAGE.resources, cpu: milli } });
+const bound = (cpuAtMost: number): DecisionBounds => ({
+  usage: { tenant: "acme", grp: "g", atMost: { ...cpu(cpuAtMost), virtualMachines: UNBOUNDED, resources: { cpu: cpuAtMost, memory: UNBOUNDED, storage: UNBOUNDED, gpus: UNBOUNDED } } },
+  servers: [],
+});
+
+describe("speculative write transactions (PostgreSQL)", function () {
+  this.timeout(60_000);
+  let pg: PgServer;
+  let a: PostgresLedger;
+  let b: PostgresLedger;
+
+  before(async () => {
+    pg = await sharedPostgres();
+  });
+
+  beforeEach(async () => {
+    const url = await pg.createDatabase("spec");
+    a = await PostgresLedger.open(url, { create: true });
+    b = await PostgresLedger.open(url);
+    a.stats = new WriteStats();
+    await a.transaction(async (tx) => {
+      await tx.put(ledgerRecord("base")); // 4 cores of acme in g
+      await tx.appendAudit(auditEvent("base"));
+    });
+    a.stats = new WriteStats();
+  });
+
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  /** A reservation of `key` that reads acme's usage, declares `atMost` and lets `meanwhile` write first (its first run only). */
+  async function reserve(key: string, atMost: number, meanwhile?: () => Promise<void>, also?: (tx: LedgerTx) => Promise<void>) {
+    const seen: number[] = [];
+    await a.transaction(
+      async (tx) => {
+        seen.push((await tx.usage("acme", "g")).resources.cpu);
+        await also?.(tx);
+        tx.dependsOn?.(bound(atMost));
+        if (seen.length === 1) await meanwhile?.();
+        await tx.put(ledgerRecord(key));
+        await tx.appendAudit(auditEvent(key));
+      },
+      { speculative: true },
+    );
+    return { seen, speculations: a.stats!.summary().speculations };
+  }
+
+  const another = (key: string) => () =>
+    b.transaction(async (tx) => {
+      await tx.put(ledgerRecord(key));
+      await tx.appendAudit(auditEvent(key));
+    });
+
+  it("commits in one message when nothing else wrote", async () => {
+    const r = await reserve("vm-1", 8000);
+    assert.deepEqual(r.seen, [4000], "ran once");
+    assert.deepEqual(r.speculations, { committed: 1 });
+    assert.deepEqual(a.stats!.summary().modes, { lane: 1 }, "on the commit lane, not the write connection");
+    assert.ok(await b.read((tx) => tx.get("virtual_machine", "vm-1")));
+  });
+
+  it("commits when another writer moved the usage but not past the bound", async () => {
+    const r = await reserve("vm-1", 8000, another("other"));
+    assert.deepEqual(r.seen, [4000]);
+    assert.deepEqual(r.speculations, { committed: 1 });
+    assert.equal((await b.read((tx) => tx.usage("acme", "g"))).resources.cpu, 12_000, "both reservations charged");
+  });
+
+  it("runs again under the lock when another writer pushed the usage past the bound", async () => {
+    const r = await reserve("vm-1", 6000, another("other"));
+    assert.deepEqual(r.seen, [4000, 8000], "the second run saw the other writer's charge");
+    assert.deepEqual(r.speculations, { missed: 1 });
+    assert.deepEqual(a.stats!.summary().modes, { lane: 1, exclusive: 1 });
+  });
+
+  it("runs again when a row it read changed, even if its bounds hold", async () => {
+    const r = await reserve("vm-1", 1e9, async () => {
+      await b.transaction(async (tx) => {
+        const base = (await tx.get("virtual_machine", "base"))!;
+        await tx.put({ ...base, generation: base.generation + 1, state: "updating" });
+        await tx.appendAudit(auditEvent("base"));
+      });
+    }, async (tx) => void (await tx.get("virtual_machine", "base")));
+    assert.equal(r.seen.length, 2);
+    assert.deepEqual(r.speculations, { missed: 1 });
+  });
+
+  it("runs again when a row it found absent appeared", async () => {
+    const r = await reserve("vm-1", 1e9, another("ghost"), async (tx) => void (await tx.get("virtual_machine", "ghost")));
+    assert.equal(r.seen.length, 2);
+    assert.deepEqual(r.speculations, { missed: 1 });
+  });
+
+  it("does not speculate on aggregates without declared bounds, nor on reads it cannot check", async () => {
+    let runs = 0;
+    await a.transaction(
+      async (tx) => {
+        runs++;
+        await tx.usage("acme", "g"); // no dependsOn
+        await tx.put(ledgerRecord("vm-1"));
+        await tx.appendAudit(auditEvent("vm-1"));
+      },
+      { speculative: true },
+    );
+    assert.equal(runs, 2);
+    await a.transaction(
+      async (tx) => {
+        runs++;
+        await tx.list();
+        await tx.put(ledgerRecord("vm-2"));
+        await tx.appendAudit(auditEvent("vm-2"));
+      },
+      { speculative: true },
+    );
+    assert.equal(runs, 4);
+    assert.deepEqual(a.stats!.summary().speculations, { missed: 2 });
+    assert.deepEqual(a.stats!.summary().modes, { exclusive: 2 }, "neither sent anything to the lane");
+  });
+
+  it("a refusal decided on unlocked reads is decided again under the lock", async () => {
+    const runs: number[] = [];
+    const attempt = a.transaction(
+      async (tx) => {
+        const used = (await tx.usage("acme", "g")).resources.cpu;
+        runs.push(used);
+        if (runs.length === 1) {
+          // Another writer frees the quota after this run read it.
+          await b.transaction(async (t2) => {
+            await t2.remove("virtual_machine", "base");
+            await t2.appendAudit(auditEvent("base", { op: "delete" }));
+          });
+        }
+        if (used + 4000 > 4000) throw new Error("over quota");
+        await tx.put(ledgerRecord("vm-1"));
+        await tx.appendAudit(auditEvent("vm-1"));
+      },
+      { speculative: true },
+    );
+    await attempt;
+    assert.deepEqual(runs, [4000, 0], "the locked run admitted it");
+  });
+
+  it("an engine's VM create reserves and commits through the lane", async () => {
+    const home = tempHome();
+    const { engine } = await testEngine(home, "postgres", "handoff");
+    try {
+      await seedEstate(engine);
+      const ledger = engine.ledger as PostgresLedger;
+      await engine.create("virtual_machine", vm("warm"));
+      ledger.stats = new WriteStats();
+      await engine.create("virtual_machine", vm("web-1"));
+      const s = ledger.stats.summary();
+      assert.deepEqual(s.speculations, { committed: 2 }, "the reservation and the commit after the controller answered");
+      assert.deepEqual(s.modes, { lane: 2 });
+    } finally {
+      await engine.close();
+    }
+  });
+});
