@@ -12,7 +12,7 @@ import { DatabaseSync } from "node:sqlite";
 import { OtterscaleError } from "../../provider/src/domain/errors";
 import { copyLedger } from "../../provider/src/ledger/migrate";
 import { defaultLedgerUrl, initLedger, openLedger, shouldCreate } from "../../provider/src/ledger/open";
-import { MIGRATIONS } from "../../provider/src/ledger/sql";
+import { MIGRATIONS, migrationsFor } from "../../provider/src/ledger/sql";
 import { rejects, tempHome } from "../support/estate";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -92,7 +92,7 @@ describe("ledger identity and creation (SQLite)", () => {
     const db = new DatabaseSync(file);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)");
-    db.exec(MIGRATIONS[0]);
+    db.exec(migrationsFor("sqlite")[0]);
     db.close();
     const l = await openLedger(`sqlite://${file}`);
     assert.match(l.id, UUID);

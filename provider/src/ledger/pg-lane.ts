@@ -9,7 +9,7 @@
  */
 import type { Pool, PoolClient, QueryConfig, QueryResult } from "pg";
 import { isConnectionFailure } from "./pg-errors";
-import { ignore, notSent } from "./pg-conn";
+import { corked, ignore, notSent } from "./pg-conn";
 
 /** What a caller needs to know of a message that failed: whether COMMIT had left (the outcome is then unknown on a lost connection). */
 export interface LaneSend {
@@ -37,9 +37,11 @@ export class CommitLane {
   }
 
   private async sendOn(client: PoolClient, begin: string, statement: QueryConfig, state: LaneSend): Promise<QueryResult> {
-    const begun = client.query(begin).then((r) => ((state.begunAt = performance.now()), r));
-    const last = client.query(statement);
-    const commit = client.query("COMMIT");
+    const [begun, last, commit] = corked(client, () => [
+      client.query(begin).then((r) => ((state.begunAt = performance.now()), r)),
+      client.query(statement),
+      client.query("COMMIT"),
+    ]);
     state.committing = true;
     const [b, l, c] = await Promise.allSettled([begun, last, commit]);
     const failure = [b, l, c].find((r): r is PromiseRejectedResult => r.status === "rejected");

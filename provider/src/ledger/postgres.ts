@@ -42,7 +42,7 @@ import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
 import { rowToAudit } from "./sql";
 import type { WriteStats } from "./pg-stats";
 import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
-import { Conn, driverOf, ignore, prepared } from "./pg-conn";
+import { Conn, corked, driverOf, ignore, prepared } from "./pg-conn";
 import { speculate, Speculation, speculativeDriver } from "./speculation";
 import { CommitLane, type LaneSend } from "./pg-lane";
 import type { Row } from "./sql";
@@ -142,7 +142,17 @@ export class PostgresLedger implements Ledger, RawWriter {
     if (opts.speculative && this.speculation) {
       const seen = new Speculation();
       // A failed read ends the speculation like any other: the locked run reports the failure.
-      const read = async (sql: string, params: readonly unknown[]) => (await this.pool.query(prepared(sql, params))).rows as Row[];
+      const read = async (sql: string, params: readonly unknown[]) => {
+        const client = await this.pool.connect();
+        try {
+          const rows = (await corked(client, () => client.query(prepared(sql, params)))).rows as Row[];
+          client.release();
+          return rows;
+        } catch (e) {
+          client.release(e as Error); // a broken connection is not handed out again
+          throw e;
+        }
+      };
       const commitLocked = (statements: readonly Statement[]) => this.laneCommit(statements, opts);
       const r = await speculate(seen, () => auditedTransaction(speculativeDriver(seen, read, commitLocked), fn, seen));
       this.stats?.speculation(r === "missed" ? "missed" : "committed");

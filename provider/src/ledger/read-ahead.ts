@@ -8,14 +8,8 @@
 import type { ResourceKind } from "../catalog/catalog";
 import type { Usage } from "../domain/quota";
 import type { LedgerRecord, Prefetch, ServerLoad } from "./records";
+import { LOADS, USAGE_OF } from "./totals";
 import { MAX_LISTED_SERVERS, RECORD_COLUMNS, placeholders, rowToRecord, type Row } from "./sql";
-
-/** The charge columns summed: a tenant's usage in a group. */
-export const USAGE_SUMS = `COALESCE(SUM(c_cpu), 0) AS cpu, COALESCE(SUM(c_memory), 0) AS memory, COALESCE(SUM(c_storage), 0) AS storage,
-  COALESCE(SUM(c_gpus), 0) AS gpus, COALESCE(SUM(c_vms), 0) AS vms, COALESCE(SUM(c_vclusters), 0) AS vclusters, COALESCE(SUM(c_pools), 0) AS pools`;
-
-/** Allocation sums per server and GPU model: a server's load. */
-export const LOAD_SUMS = "server, gpu_model, SUM(cpu) AS cpu, SUM(memory) AS memory, SUM(storage) AS storage, SUM(gpus) AS gpus";
 
 export function usageOf(r: Row): Usage {
   return {
@@ -26,7 +20,7 @@ export function usageOf(r: Row): Usage {
   };
 }
 
-/** Rows of LOAD_SUMS, one per server and GPU model, as each server's load. */
+/** Rows of LOADS (totals.ts), one per server and GPU model, as each server's load. */
 export function loadsOf(rows: readonly Row[]): Map<string, ServerLoad> {
   const out = new Map<string, ServerLoad>();
   for (const r of rows) {
@@ -59,11 +53,11 @@ export function prefetchSql(p: Prefetch): { sql: string; params: unknown[] } {
     params.push(...rows.flat());
   }
   if (p.usage) {
-    cols.push(`(SELECT row_to_json(u) FROM (SELECT ${USAGE_SUMS} FROM objects WHERE tenant = ? AND grp = ?) u) AS usage`);
+    cols.push(`(SELECT row_to_json(u) FROM (${USAGE_OF}) u) AS usage`);
     params.push(p.usage.tenant, p.usage.grp);
   }
   if (loadsAhead(p)) {
-    cols.push(`(SELECT COALESCE(json_agg(l), '[]') FROM (SELECT ${LOAD_SUMS} FROM allocations WHERE server IN ${placeholders(p.servers.length)} GROUP BY server, gpu_model) l) AS loads`);
+    cols.push(`(SELECT COALESCE(json_agg(l), '[]') FROM (${LOADS} AND server IN ${placeholders(p.servers.length)}) l) AS loads`);
     params.push(...p.servers);
   }
   return { sql: `SELECT ${cols.join(", ")}`, params };

@@ -17,7 +17,7 @@
 import type { ResourceKind } from "../catalog/catalog";
 import type { Usage } from "../domain/quota";
 import type { DecisionBounds, LedgerRecord } from "./records";
-import { USAGE_SUMS } from "./read-ahead";
+import { MODEL_LOAD_OF, SERVER_LOAD_OF, USAGE_OF } from "./totals";
 import type { Row } from "./sql";
 import { UnexpectedRowCount, type SqlDriver, type Statement } from "./write-queue";
 
@@ -93,8 +93,7 @@ const noRow = (kind: ResourceKind, key: string): Statement => ({
 function usageWithin(tenant: string, grp: string, u: Usage): Statement {
   const r = u.resources;
   return {
-    sql: `SELECT 1 FROM (SELECT ${USAGE_SUMS} FROM objects WHERE tenant = ? AND grp = ?) u
-      WHERE cpu <= ? AND memory <= ? AND storage <= ? AND gpus <= ? AND vms <= ? AND vclusters <= ? AND pools <= ?`,
+    sql: `SELECT 1 FROM (${USAGE_OF}) u WHERE cpu <= ? AND memory <= ? AND storage <= ? AND gpus <= ? AND vms <= ? AND vclusters <= ? AND pools <= ?`,
     params: [tenant, grp, r.cpu, r.memory, r.storage, r.gpus, u.virtualMachines, u.vclusters, u.blockPools],
     expect: 1,
     read: true,
@@ -105,10 +104,7 @@ function loadWithin(s: DecisionBounds["servers"][number]): Statement {
   const models = Object.entries(s.gpuModels);
   const a = s.atMost;
   return {
-    sql: `SELECT 1 FROM (SELECT COALESCE(SUM(cpu), 0) AS cpu, COALESCE(SUM(memory), 0) AS memory, COALESCE(SUM(storage), 0) AS storage,
-      COALESCE(SUM(gpus), 0) AS gpus FROM allocations WHERE server = ?) l WHERE cpu <= ? AND memory <= ? AND storage <= ? AND gpus <= ?${models
-        .map(() => " AND (SELECT COALESCE(SUM(gpus), 0) FROM allocations WHERE server = ? AND gpu_model = ?) <= ?")
-        .join("")}`,
+    sql: `SELECT 1 FROM (${SERVER_LOAD_OF}) l WHERE cpu <= ? AND memory <= ? AND storage <= ? AND gpus <= ?${models.map(() => ` AND (${MODEL_LOAD_OF}) <= ?`).join("")}`,
     params: [s.server, a.cpu, a.memory, a.storage, a.gpus, ...models.flatMap(([model, atMost]) => [s.server, model, atMost])],
     expect: 1,
     read: true,

@@ -11,7 +11,8 @@ import { FenceLost, type DecisionBounds, type Allocation, type AllocationFilter,
 import { allocationsQuery, MAX_LISTED_SERVERS, RECORD_COLUMNS, allocationToParams, insertAllocations, placeholders, recordsQuery, recordToParams, rowToAllocation, rowToAudit, rowToRecord, type Row } from "./sql";
 import { WriteQueue, type SqlDriver } from "./write-queue";
 import type { Speculation } from "./speculation";
-import { LOAD_SUMS, loadsOf, prefetchSql, ReadAhead, USAGE_SUMS, usageOf } from "./read-ahead";
+import { loadsOf, prefetchSql, ReadAhead, usageOf } from "./read-ahead";
+import { LOADS, USAGE_OF } from "./totals";
 
 export type { SqlDriver, Statement } from "./write-queue";
 export { UnexpectedRowCount } from "./write-queue";
@@ -224,8 +225,8 @@ export class SqlTx implements LedgerTx {
     // A long list is not bound as parameters (SQLite takes at most 32,766 per statement, and a
     // group of 100,000 servers would exceed it): every server's load is read and the rest dropped.
     const listed = servers !== undefined && servers.length <= MAX_LISTED_SERVERS;
-    const where = listed ? ` WHERE server IN ${placeholders(servers.length)}` : "";
-    const loads = loadsOf(await this.all(`SELECT ${LOAD_SUMS} FROM allocations${where} GROUP BY server, gpu_model`, listed ? servers : []));
+    const where = listed ? ` AND server IN ${placeholders(servers.length)}` : "";
+    const loads = loadsOf(await this.all(`${LOADS}${where}`, listed ? servers : []));
     if (servers && !listed) {
       const wanted = new Set(servers);
       for (const name of [...loads.keys()]) if (!wanted.has(name)) loads.delete(name);
@@ -237,7 +238,7 @@ export class SqlTx implements LedgerTx {
     this.seen?.usage(tenant, grp);
     const ahead = this.ahead.usage(tenant, grp);
     if (ahead) return ahead;
-    const [r] = await this.all(`SELECT ${USAGE_SUMS} FROM objects WHERE tenant = ? AND grp = ?`, [tenant, grp]);
+    const [r] = await this.all(USAGE_OF, [tenant, grp]);
     return usageOf(r);
   }
 
