@@ -28,6 +28,8 @@ const VMS = Number(process.env.BENCH_VMS ?? 2000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** Process counts to measure (BENCH_PROCESSES=1,4 for a quicker look). */
 const PROCESSES = (process.env.BENCH_PROCESSES ?? "1,4,8").split(",").map(Number);
+/** Node flags for the worker processes, e.g. BENCH_WORKER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const WORKER_FLAGS = (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter(Boolean);
 
 /** SQLite, one process, in-process (the figure bench/ledger.bench.ts reports). */
 async function sqliteOneProcess(): Promise<number> {
@@ -51,7 +53,7 @@ interface Run {
 /** N worker processes on one ledger, started together; returns committed creates/s over the wall time. */
 async function processes(n: number, ledgerUrl: string, speculation: boolean): Promise<Run> {
   const per = Math.floor(VMS / n);
-  const args = (i: number) => [__filename, "--worker", ledgerUrl, `p${i}`, String(per), speculation ? "speculative" : "locked"];
+  const args = (i: number) => [...WORKER_FLAGS, __filename, "--worker", ledgerUrl, `p${i}`, String(per), speculation ? "speculative" : "locked"];
   const children = Array.from({ length: n }, (_, i) => spawn(process.execPath, args(i), { stdio: ["pipe", "pipe", "inherit"] }));
   const lines = children.map((c) => readline.createInterface({ input: c.stdout! })[Symbol.asyncIterator]());
   const exited = children.map((c, i) => new Promise<void>((resolve, reject) => c.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`worker ${i} exited ${code}`))))));

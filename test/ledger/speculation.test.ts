@@ -88,7 +88,7 @@ describe("speculative write transactions (PostgreSQL)", function () {
   it("runs again under the lock when another writer pushed the usage past the bound", async () => {
     const r = await reserve("vm-1", 6000, another("other"));
     assert.deepEqual(r.seen, [4000, 8000], "the second run saw the other writer's charge");
-    assert.deepEqual(r.speculations, { missed: 1 });
+    assert.deepEqual(r.speculations, { "missed: a check no longer held (usage)": 1 });
     assert.deepEqual(a.stats!.summary().modes, { lane: 1, exclusive: 1 });
   });
 
@@ -101,13 +101,13 @@ describe("speculative write transactions (PostgreSQL)", function () {
       });
     }, async (tx) => void (await tx.get("virtual_machine", "base")));
     assert.equal(r.seen.length, 2);
-    assert.deepEqual(r.speculations, { missed: 1 });
+    assert.deepEqual(r.speculations, { "missed: a check no longer held (row)": 1 });
   });
 
   it("runs again when a row it found absent appeared", async () => {
     const r = await reserve("vm-1", 1e9, another("ghost"), async (tx) => void (await tx.get("virtual_machine", "ghost")));
     assert.equal(r.seen.length, 2);
-    assert.deepEqual(r.speculations, { missed: 1 });
+    assert.deepEqual(r.speculations, { "missed: a check no longer held (row)": 1 });
   });
 
   it("does not speculate on aggregates without declared bounds, nor on reads it cannot check", async () => {
@@ -132,7 +132,7 @@ describe("speculative write transactions (PostgreSQL)", function () {
       { speculative: true },
     );
     assert.equal(runs, 4);
-    assert.deepEqual(a.stats!.summary().speculations, { missed: 2 });
+    assert.deepEqual(a.stats!.summary().speculations, { "missed: aggregates read without declared bounds": 1, "missed: a list": 1 });
     assert.deepEqual(a.stats!.summary().modes, { exclusive: 2 }, "neither sent anything to the lane");
   });
 
@@ -157,6 +157,30 @@ describe("speculative write transactions (PostgreSQL)", function () {
     );
     await attempt;
     assert.deepEqual(runs, [4000, 0], "the locked run admitted it");
+  });
+
+  it("transactions ready together commit as one group; one failing check sends the whole group to the lock", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // Another writer holds the ledger's lock, so the first group waits at BEGIN and the rest gather behind it.
+    const holder = b.transaction(async (tx) => {
+      await tx.get("virtual_machine", "base");
+      await gate;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const first = reserve("vm-0", 1e9);
+    await new Promise((r) => setTimeout(r, 100));
+    const group = [reserve("vm-1", 1e9), reserve("vm-2", 0 /* below the usage: its check fails */), reserve("vm-3", 1e9)];
+    await new Promise((r) => setTimeout(r, 300));
+    open();
+    await Promise.all([holder, first, ...group]);
+    assert.deepEqual(a.stats!.summary().speculations, {
+      committed: 1,
+      "missed: a check no longer held (usage)": 1,
+      "missed: rolled back with another transaction of its commit group": 2,
+    });
+    const keys = await b.read(async (tx) => (await tx.list({ kinds: ["virtual_machine"] })).map((r) => r.key).sort());
+    assert.deepEqual(keys, ["base", "vm-0", "vm-1", "vm-2", "vm-3"], "each committed once, the group's under the lock");
   });
 
   it("an engine's VM create reserves and commits through the lane", async () => {

@@ -1,15 +1,17 @@
 /**
- * One-message write transactions, pipelined on a connection of their own. A speculative
- * transaction (speculation.ts) ends as one message: BEGIN with the ledger's lock, its checks and
- * writes as one statement, COMMIT. It needs nothing from the client while it runs, so several can
- * be on the wire at once: the server runs them one after another, each taking and releasing the
- * lock, and the process never waits a round trip between them. (The write connection, by
- * contrast, carries one transaction at a time: one that reads under the lock must wait for its
- * answers. The lock, taken by every transaction on either connection, is what serialises them.)
+ * One-message write transactions, on a connection of their own, committed in groups. A
+ * speculative transaction (speculation.ts) ends as one message: BEGIN with the ledger's lock, its
+ * checks and writes as one statement, COMMIT. It needs nothing from the client while it runs, so
+ * the ones a process has ready at the same moment can share one BEGIN, one lock and one COMMIT:
+ * the lock changes hands (between processes, each hand-over a server process to wake) once per
+ * group instead of once per transaction. (The write connection, by contrast, carries one
+ * transaction at a time: one that reads under the lock must wait for its answers. The lock, taken
+ * by every transaction on either connection, is what serialises them.)
  */
 import type { Pool, PoolClient, QueryConfig, QueryResult } from "pg";
 import { isConnectionFailure } from "./pg-errors";
 import { corked, ignore, notSent } from "./pg-conn";
+import { RolledBackWithOthers } from "./write-queue";
 
 /** What a caller needs to know of a message that failed: whether COMMIT had left (the outcome is then unknown on a lost connection). */
 export interface LaneSend {
@@ -18,40 +20,93 @@ export interface LaneSend {
   begunAt?: number;
 }
 
+/** At most this many transactions share one BEGIN and COMMIT. */
+const MAX_GROUP = 32;
+
+interface Member {
+  readonly statement: QueryConfig;
+  readonly deadline?: number;
+  readonly state: LaneSend;
+  readonly resolve: (r: QueryResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
 export class CommitLane {
   private client?: Promise<PoolClient>;
   /** The connected client of `client`, to drop it synchronously. */
   private live?: PoolClient;
+  private readonly waiting: Member[] = [];
+  private sending = false;
 
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    /** BEGIN with the ledger's lock, waited for until the deadline. */
+    private readonly begin: (deadline: number | undefined) => string,
+  ) {}
 
-  /** Sends `begin`, `statement` and COMMIT together; `statement`'s result once committed. */
-  async send(begin: string, statement: QueryConfig, state: LaneSend): Promise<QueryResult> {
+  /**
+   * Commits `statement` in a transaction of its own or, when others are waiting, with them:
+   * while one group is on the wire the next gathers, and goes out as one BEGIN, one lock, the
+   * statements in turn (each sees those before it) and one COMMIT. If one statement fails, the
+   * group is rolled back: that one gets its error, the others RolledBackWithOthers.
+   */
+  send(deadline: number | undefined, statement: QueryConfig, state: LaneSend): Promise<QueryResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ statement, deadline, state, resolve, reject });
+      if (!this.sending) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.sending = true;
     try {
-      return await this.sendOn(await this.connected(), begin, statement, state);
-    } catch (e) {
-      // A pooled connection can be dead without the pool knowing yet: when nothing left, once more on a fresh one.
-      if (state.committing || !notSent(e)) throw e;
-      return this.sendOn(await this.connected(), begin, statement, state);
+      while (this.waiting.length) await this.sendGroup(this.waiting.splice(0, MAX_GROUP));
+    } finally {
+      this.sending = false;
     }
   }
 
-  private async sendOn(client: PoolClient, begin: string, statement: QueryConfig, state: LaneSend): Promise<QueryResult> {
-    const [begun, last, commit] = corked(client, () => [
-      client.query(begin).then((r) => ((state.begunAt = performance.now()), r)),
-      client.query(statement),
+  /** Settles every member; never throws. */
+  private async sendGroup(group: readonly Member[]): Promise<void> {
+    let outcome: { results: QueryResult[] } | { errors: unknown[] };
+    try {
+      outcome = await this.sendOn(await this.connected(), group);
+      // A pooled connection can be dead without the pool knowing yet: when nothing left, once more on a fresh one.
+      if ("errors" in outcome && group.every((m) => !m.state.committing) && outcome.errors.some(notSent)) outcome = await this.sendOn(await this.connected(), group);
+    } catch (e) {
+      outcome = { errors: group.map(() => e) }; // could not connect
+    }
+    group.forEach((m, i) => ("results" in outcome ? m.resolve(outcome.results[i]) : m.reject(outcome.errors[i])));
+  }
+
+  private async sendOn(client: PoolClient, group: readonly Member[]): Promise<{ results: QueryResult[] } | { errors: unknown[] }> {
+    const deadlines = group.flatMap((m) => (m.deadline === undefined ? [] : [m.deadline]));
+    // The earliest deadline: no member waits for the lock past its own.
+    const begin = this.begin(deadlines.length ? Math.min(...deadlines) : undefined);
+    const [begun, statements, commit] = corked(client, () => [
+      client.query(begin).then((r) => {
+        const now = performance.now();
+        for (const m of group) m.state.begunAt = now;
+        return r;
+      }),
+      group.map((m) => client.query(m.statement)),
       client.query("COMMIT"),
     ]);
-    state.committing = true;
-    const [b, l, c] = await Promise.allSettled([begun, last, commit]);
-    const failure = [b, l, c].find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (c.status === "rejected" && notSent(c.reason)) state.committing = false;
-    if (failure) {
-      if (isConnectionFailure(failure.reason) || notSent(failure.reason)) this.drop(client);
-      throw failure.reason; // the first failure is the cause (a lock timeout at BEGIN, then the statement's)
+    for (const m of group) m.state.committing = true;
+    const [b, c, ...ls] = await Promise.allSettled([begun, commit, ...statements]);
+    if (c.status === "rejected" && notSent(c.reason)) for (const m of group) m.state.committing = false;
+    const rejected = (r: PromiseSettledResult<unknown>): r is PromiseRejectedResult => r.status === "rejected";
+    const lost = [b, c, ...ls].find((r) => rejected(r) && (isConnectionFailure(r.reason) || notSent(r.reason))) as PromiseRejectedResult | undefined;
+    if (lost) {
+      this.drop(client);
+      return { errors: group.map(() => lost.reason) };
     }
-    if ((c as PromiseFulfilledResult<QueryResult>).value.command !== "COMMIT") throw new Error("the server rolled the transaction back at COMMIT");
-    return (l as PromiseFulfilledResult<QueryResult>).value;
+    if (rejected(b)) return { errors: group.map(() => b.reason) }; // a lock timeout at BEGIN
+    const failed = ls.findIndex(rejected);
+    if (failed >= 0) return { errors: group.map((_, i) => (i === failed ? (ls[i] as PromiseRejectedResult).reason : new RolledBackWithOthers())) };
+    if (rejected(c)) return { errors: group.map(() => c.reason) };
+    if (c.value.command !== "COMMIT") return { errors: group.map(() => new Error("the server rolled the transaction back at COMMIT")) };
+    return { results: ls.map((l) => (l as PromiseFulfilledResult<QueryResult>).value) };
   }
 
   private connected(): Promise<PoolClient> {

@@ -33,7 +33,7 @@ export interface WriteStatsSummary {
   readonly perTx: readonly { readonly label: string; readonly count: number; readonly ms: number }[];
   /** Transactions by lock mode. */
   readonly modes: Readonly<Record<string, number>>;
-  /** Speculative transactions (speculation.ts) by outcome: committed, or missed and run again under the lock. */
+  /** Speculative transactions (speculation.ts) by outcome: committed, or "missed: why" (then run again under the lock). */
   readonly speculations: Readonly<Record<string, number>>;
 }
 
@@ -46,7 +46,7 @@ export class WriteStats {
   private readonly modes: Record<string, number> = {};
   private readonly speculations: Record<string, number> = {};
 
-  speculation(outcome: "committed" | "missed"): void {
+  speculation(outcome: string): void {
     this.speculations[outcome] = (this.speculations[outcome] ?? 0) + 1;
   }
 

@@ -20,11 +20,14 @@
  * not the server's work. So a write transaction puts as few round trips as it can inside the lock
  * (pg-conn.ts, write-queue.ts, read-ahead.ts): BEGIN and the lock leave pipelined with the first
  * statement; writes are queued and sent as one statement before the next read; the last writes
- * leave with COMMIT, their optimistic checks done by the server; a create's reservation fetches
- * all it reads in that first statement, and its commit after the controller answered reads
- * nothing (the fence is checked by the write itself: LedgerTx.assumeHeld). A create is then two
- * transactions: reserve (one round trip inside the lock, around the placement decision) and commit
- * (no round trip inside the lock: BEGIN, lock, write, audit, COMMIT arrive together).
+ * leave with COMMIT, their optimistic checks done by the server. A reservation and the commit
+ * after the controller answered go further and hold it for no round trip at all
+ * (speculation.ts): they read without the lock, decide, and then BEGIN, the lock, the server's
+ * checks that what they read still holds (rows unchanged; usage and load within the bounds the
+ * decision declared), their writes and COMMIT leave as one message, on a connection of their own
+ * where those ready together share one BEGIN and COMMIT (pg-lane.ts). When a check fails, the
+ * transaction runs again the locked way. The aggregates a reservation reads are running totals
+ * kept by triggers (totals.ts), so neither the reads nor the checks grow with the estate.
  * A writer waits for the lock until its deadline (`SET LOCAL lock_timeout` to the time left), then
  * fails with `busy`.
  *
@@ -102,7 +105,7 @@ export class PostgresLedger implements Ledger, RawWriter {
     /** One connection for one-message transactions, pipelined (pg-lane.ts). */
     private readonly lanePool: Pool,
   ) {
-    this.lane = new CommitLane(lanePool);
+    this.lane = new CommitLane(lanePool, beginLocked);
   }
 
   private readonly lane: CommitLane;
@@ -155,8 +158,8 @@ export class PostgresLedger implements Ledger, RawWriter {
       };
       const commitLocked = (statements: readonly Statement[]) => this.laneCommit(statements, opts);
       const r = await speculate(seen, () => auditedTransaction(speculativeDriver(seen, read, commitLocked), fn, seen));
-      this.stats?.speculation(r === "missed" ? "missed" : "committed");
-      if (r !== "missed") return r.value;
+      this.stats?.speculation("value" in r ? "committed" : `missed: ${r.missed}`);
+      if ("value" in r) return r.value;
     }
     return this.sqlTransaction((db) => auditedTransaction(db, fn), opts);
   }
@@ -199,7 +202,7 @@ export class PostgresLedger implements Ledger, RawWriter {
     const { deadline, lockWait } = this.lockWait(opts);
     const sent: LaneSend = { committing: false };
     const t0 = performance.now();
-    const message = { query: () => Promise.reject(new Error("a commit-lane transaction is one message")), queryAndCommit: (cfg: QueryConfig) => this.lane.send(beginLocked(deadline), cfg, sent) };
+    const message = { query: () => Promise.reject(new Error("a commit-lane transaction is one message")), queryAndCommit: (cfg: QueryConfig) => this.lane.send(deadline, cfg, sent) };
     try {
       return await driverOf(message, this.stats).commitWith!(statements);
     } catch (e) {

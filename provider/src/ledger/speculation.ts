@@ -19,7 +19,7 @@ import type { Usage } from "../domain/quota";
 import type { DecisionBounds, LedgerRecord } from "./records";
 import { MODEL_LOAD_OF, SERVER_LOAD_OF, USAGE_OF } from "./totals";
 import type { Row } from "./sql";
-import { UnexpectedRowCount, type SqlDriver, type Statement } from "./write-queue";
+import { RolledBackWithOthers, UnexpectedRowCount, type SqlDriver, type Statement } from "./write-queue";
 
 /** The speculation cannot go on (a read it cannot check, or a check failed): run the transaction under the lock. */
 export class SpeculationMissed extends Error {}
@@ -74,6 +74,11 @@ export class Speculation {
     if (b && this.loadsRead) out.push(...b.servers.map(loadWithin));
     return out;
   }
+}
+
+/** What a check is about, for statistics: "row", "inventory", "usage", "load". */
+function checkLabel(s: Statement): string {
+  return /FROM objects/.test(s.sql) ? "row" : /FROM meta/.test(s.sql) ? "inventory" : /usage_totals/.test(s.sql) ? "usage" : "load";
 }
 
 const sameRow = (r: LedgerRecord): Statement => ({
@@ -134,9 +139,13 @@ export function speculativeDriver(
         seen.committed = true;
         return counts.slice(checks.length);
       } catch (e) {
+        if (e instanceof RolledBackWithOthers) {
+          seen.rolledBack = true;
+          throw seen.miss("rolled back with another transaction of its commit group");
+        }
         if (!(e instanceof UnexpectedRowCount)) throw e;
         seen.rolledBack = true;
-        if (e.index < checks.length) throw seen.miss(`check ${e.index} no longer holds`);
+        if (e.index < checks.length) throw seen.miss(`a check no longer held (${checkLabel(checks[e.index])})`);
         throw new UnexpectedRowCount(e.index - checks.length);
       }
     },
@@ -145,19 +154,17 @@ export function speculativeDriver(
 
 /**
  * Runs `run(tx)` speculatively (see the file comment). Returns its value when it committed, or
- * `missed` when the caller must run it again under the lock. Rethrows only an error of the sent
+ * why it missed when the caller must run it again under the lock. Rethrows only an error of the sent
  * commit message that did not roll it back (lock timeout, a connection lost: the outcome is the
  * error's to tell, not a second run's).
  */
-export async function speculate<T>(
-  seen: Speculation,
-  run: () => Promise<T>,
-): Promise<{ readonly value: T } | "missed"> {
+export async function speculate<T>(seen: Speculation, run: () => Promise<T>): Promise<{ readonly value: T } | { readonly missed: string }> {
   try {
     const value = await run();
     if (seen.committed) return { value };
+    return { missed: "wrote nothing" };
   } catch (e) {
     if (seen.sent && !seen.rolledBack) throw e;
+    return { missed: e instanceof SpeculationMissed ? e.message : "refused on unlocked reads" };
   }
-  return "missed";
 }

@@ -35,6 +35,13 @@ export class UnexpectedRowCount extends Error {
   }
 }
 
+/** A transaction rolled back only because another of its commit group failed (pg-lane.ts): nothing of it was committed. */
+export class RolledBackWithOthers extends Error {
+  constructor() {
+    super("rolled back with another transaction of its commit group");
+  }
+}
+
 /** A queued write: its table (two writes of one table never share a batch) and what to do with its row count. */
 interface Queued extends Statement {
   readonly table: string;
