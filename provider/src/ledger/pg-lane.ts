@@ -22,6 +22,11 @@ export interface LaneSend {
 
 /** At most this many transactions share one BEGIN and COMMIT. */
 const MAX_GROUP = 32;
+/** How many times the rest of a group goes out again after one of its statements failed. */
+const MAX_RESENDS = 2;
+
+/** A group's answer: every statement's result, or an error per member (`failed`: the one statement that failed). */
+type Outcome = { readonly results: QueryResult[] } | { readonly errors: unknown[]; readonly failed?: number };
 
 interface Member {
   readonly statement: QueryConfig;
@@ -66,20 +71,34 @@ export class CommitLane {
     }
   }
 
-  /** Settles every member; never throws. */
+  /**
+   * Settles every member; never throws. When one statement fails, the group was rolled back for
+   * it alone: that member gets its error and the rest go out again as a new group (each still
+   * one transaction, checked anew), a bounded number of times.
+   */
   private async sendGroup(group: readonly Member[]): Promise<void> {
-    let outcome: { results: QueryResult[] } | { errors: unknown[] };
-    try {
-      outcome = await this.sendOn(await this.connected(), group);
-      // A pooled connection can be dead without the pool knowing yet: when nothing left, once more on a fresh one.
-      if ("errors" in outcome && group.every((m) => !m.state.committing) && outcome.errors.some(notSent)) outcome = await this.sendOn(await this.connected(), group);
-    } catch (e) {
-      outcome = { errors: group.map(() => e) }; // could not connect
+    let pending = group;
+    for (let resend = 0; pending.length; resend++) {
+      const outcome = await this.attempt(pending);
+      if ("results" in outcome) return pending.forEach((m, i) => m.resolve(outcome.results[i]));
+      if (outcome.failed === undefined || resend >= MAX_RESENDS) return pending.forEach((m, i) => m.reject(outcome.errors[i]));
+      pending[outcome.failed].reject(outcome.errors[outcome.failed]);
+      pending = pending.filter((_, i) => i !== outcome.failed);
     }
-    group.forEach((m, i) => ("results" in outcome ? m.resolve(outcome.results[i]) : m.reject(outcome.errors[i])));
   }
 
-  private async sendOn(client: PoolClient, group: readonly Member[]): Promise<{ results: QueryResult[] } | { errors: unknown[] }> {
+  private async attempt(group: readonly Member[]): Promise<Outcome> {
+    try {
+      const outcome = await this.sendOn(await this.connected(), group);
+      // A pooled connection can be dead without the pool knowing yet: when nothing left, once more on a fresh one.
+      if ("errors" in outcome && group.every((m) => !m.state.committing) && outcome.errors.some(notSent)) return await this.sendOn(await this.connected(), group);
+      return outcome;
+    } catch (e) {
+      return { errors: group.map(() => e) }; // could not connect
+    }
+  }
+
+  private async sendOn(client: PoolClient, group: readonly Member[]): Promise<Outcome> {
     const deadlines = group.flatMap((m) => (m.deadline === undefined ? [] : [m.deadline]));
     // The earliest deadline: no member waits for the lock past its own.
     const begin = this.begin(deadlines.length ? Math.min(...deadlines) : undefined);
@@ -103,7 +122,7 @@ export class CommitLane {
     }
     if (rejected(b)) return { errors: group.map(() => b.reason) }; // a lock timeout at BEGIN
     const failed = ls.findIndex(rejected);
-    if (failed >= 0) return { errors: group.map((_, i) => (i === failed ? (ls[i] as PromiseRejectedResult).reason : new RolledBackWithOthers())) };
+    if (failed >= 0) return { errors: group.map((_, i) => (i === failed ? (ls[i] as PromiseRejectedResult).reason : new RolledBackWithOthers())), failed };
     if (rejected(c)) return { errors: group.map(() => c.reason) };
     if (c.value.command !== "COMMIT") return { errors: group.map(() => new Error("the server rolled the transaction back at COMMIT")) };
     return { results: ls.map((l) => (l as PromiseFulfilledResult<QueryResult>).value) };
