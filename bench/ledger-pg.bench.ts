@@ -6,7 +6,11 @@
  * parallelism 10 (terraform's default). Processes open their engine first and start together on
  * a signal, so process start-up is not timed. The PostgreSQL server is started here, like the
  * tests do (fsync off: figures are for the ledger's locking and round trips, not for disks).
- * Each figure is the median of 3 runs. `npm run build && node dist/bench/ledger-pg.bench.js`.
+ * Each process count runs twice, alternating: "locked" (every write transaction reads under the
+ * ledger's lock, the baseline) and "speculative" (reservations and commits decide on unlocked reads
+ * and commit as one checked message on the commit lane: ledger/speculation.ts, pg-lane.ts), so
+ * their ratio is measured in the same run. Each figure is the median of 3 runs.
+ * `npm run build && npx node dist/bench/ledger-pg.bench.js`; BENCH_CPU=1 adds each worker's CPU per reservation.
  * The per-statement lines time each round trip from the client: the first statement of a
  * transaction leaves with BEGIN and the lock (so its time includes the lock wait), a "BATCH"
  * is the queued writes as one statement, "+ COMMIT" when COMMIT went with it.

@@ -37,14 +37,11 @@ interface Member {
 }
 
 export class CommitLane {
-  private client?: Promise<PoolClient>;
-  /** The connected client of `client`, to drop it synchronously. */
-  private live?: PoolClient;
   private readonly waiting: Member[] = [];
   private sending = false;
 
   constructor(
-    private readonly pool: Pool,
+    private readonly conn: PipelinedConnection,
     /** BEGIN with the ledger's lock, waited for until the deadline. */
     private readonly begin: (deadline: number | undefined) => string,
   ) {}
@@ -89,9 +86,9 @@ export class CommitLane {
 
   private async attempt(group: readonly Member[]): Promise<Outcome> {
     try {
-      const outcome = await this.sendOn(await this.connected(), group);
+      const outcome = await this.sendOn(await this.conn.connected(), group);
       // A pooled connection can be dead without the pool knowing yet: when nothing left, once more on a fresh one.
-      if ("errors" in outcome && group.every((m) => !m.state.committing) && outcome.errors.some(notSent)) return await this.sendOn(await this.connected(), group);
+      if ("errors" in outcome && group.every((m) => !m.state.committing) && outcome.errors.some(notSent)) return await this.sendOn(await this.conn.connected(), group);
       return outcome;
     } catch (e) {
       return { errors: group.map(() => e) }; // could not connect
@@ -117,7 +114,7 @@ export class CommitLane {
     const rejected = (r: PromiseSettledResult<unknown>): r is PromiseRejectedResult => r.status === "rejected";
     const lost = [b, c, ...ls].find((r) => rejected(r) && (isConnectionFailure(r.reason) || notSent(r.reason))) as PromiseRejectedResult | undefined;
     if (lost) {
-      this.drop(client);
+      this.conn.drop(client);
       return { errors: group.map(() => lost.reason) };
     }
     if (rejected(b)) return { errors: group.map(() => b.reason) }; // a lock timeout at BEGIN
@@ -128,7 +125,34 @@ export class CommitLane {
     return { results: ls.map((l) => (l as PromiseFulfilledResult<QueryResult>).value) };
   }
 
-  private connected(): Promise<PoolClient> {
+  close(): Promise<void> {
+    return this.conn.close();
+  }
+}
+
+/**
+ * One pooled connection in pipeline mode, kept for the ledger's life and replaced when it drops:
+ * statements that need no round trip between them share it without waiting for each other.
+ */
+export class PipelinedConnection {
+  private client?: Promise<PoolClient>;
+  /** The connected client of `client`, to drop it synchronously. */
+  private live?: PoolClient;
+
+  constructor(private readonly pool: Pool) {}
+
+  /** One statement on its own (no transaction), sharing the connection with any others in flight. */
+  async query(statement: QueryConfig): Promise<QueryResult> {
+    const client = await this.connected();
+    try {
+      return await corked(client, () => client.query(statement));
+    } catch (e) {
+      if (isConnectionFailure(e) || notSent(e)) this.drop(client);
+      throw e;
+    }
+  }
+
+  connected(): Promise<PoolClient> {
     this.client ??= this.pool.connect().then(
       (c) => {
         c.on("error", ignore); // a dropped connection fails the messages in flight on their own
@@ -143,7 +167,7 @@ export class CommitLane {
     return this.client;
   }
 
-  private drop(client: PoolClient): void {
+  drop(client: PoolClient): void {
     if (this.live !== client) return; // already dropped by another message that failed with it
     this.client = this.live = undefined;
     client.removeListener("error", ignore);

@@ -45,9 +45,9 @@ import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
 import { rowToAudit } from "./sql";
 import type { WriteStats } from "./pg-stats";
 import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
-import { Conn, corked, driverOf, ignore, prepared } from "./pg-conn";
+import { Conn, driverOf, ignore, prepared } from "./pg-conn";
 import { speculate, Speculation, speculativeDriver } from "./speculation";
-import { CommitLane, type LaneSend } from "./pg-lane";
+import { CommitLane, PipelinedConnection, type LaneSend } from "./pg-lane";
 import type { Row } from "./sql";
 import type { Statement } from "./write-queue";
 
@@ -102,13 +102,16 @@ export class PostgresLedger implements Ledger, RawWriter {
      */
     private readonly writePool: Pool,
     readonly settings: PgSettings,
-    /** One connection for one-message transactions, pipelined (pg-lane.ts). */
+    /** Two pipelined connections (pg-lane.ts): one-message transactions, and speculative reads. */
     private readonly lanePool: Pool,
   ) {
-    this.lane = new CommitLane(lanePool, beginLocked);
+    this.lane = new CommitLane(new PipelinedConnection(lanePool), beginLocked);
+    this.reads = new PipelinedConnection(lanePool);
   }
 
   private readonly lane: CommitLane;
+  /** A speculative transaction's reads: single statements, none waiting for another. */
+  private readonly reads: PipelinedConnection;
 
   get id(): string {
     return this.ledgerId;
@@ -123,7 +126,7 @@ export class PostgresLedger implements Ledger, RawWriter {
     const pool = new Pool({ ...settings.pool, types: TYPES });
     // Pipeline mode: a transaction's BEGIN and first statement go out together (see Conn).
     const writePool = new Pool({ ...settings.pool, max: 1, types: TYPES, pipeline: true } as PoolConfig);
-    const lanePool = new Pool({ ...settings.pool, max: 1, types: TYPES, pipeline: true } as PoolConfig);
+    const lanePool = new Pool({ ...settings.pool, max: 2, types: TYPES, pipeline: true } as PoolConfig);
     // An idle pooled connection dies when the server restarts; the pool drops it and the next
     // transaction opens a new one. Without a listener the 'error' event would kill the process.
     pool.on("error", ignore);
@@ -145,17 +148,7 @@ export class PostgresLedger implements Ledger, RawWriter {
     if (opts.speculative && this.speculation) {
       const seen = new Speculation();
       // A failed read ends the speculation like any other: the locked run reports the failure.
-      const read = async (sql: string, params: readonly unknown[]) => {
-        const client = await this.pool.connect();
-        try {
-          const rows = (await corked(client, () => client.query(prepared(sql, params)))).rows as Row[];
-          client.release();
-          return rows;
-        } catch (e) {
-          client.release(e as Error); // a broken connection is not handed out again
-          throw e;
-        }
-      };
+      const read = async (sql: string, params: readonly unknown[]) => (await this.reads.query(prepared(sql, params))).rows as Row[];
       const commitLocked = (statements: readonly Statement[]) => this.laneCommit(statements, opts);
       const r = await speculate(seen, () => auditedTransaction(speculativeDriver(seen, read, commitLocked), fn, seen));
       this.stats?.speculation("value" in r ? "committed" : `missed: ${r.missed}`);
@@ -225,7 +218,7 @@ export class PostgresLedger implements Ledger, RawWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.lane.close();
+    await Promise.all([this.lane.close(), this.reads.close()]);
     await this.writes.run(() => Promise.all([this.pool.end(), this.writePool.end(), this.lanePool.end()]));
   }
 
