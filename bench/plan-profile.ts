@@ -72,15 +72,39 @@ function moduleOf(url: string): string {
   return d >= 0 ? path.dirname(url.slice(d + 6)) : url;
 }
 
+/**
+ * The layer a sample's leaf frame belongs to: the RPC transport (HTTP/2, TLS, sockets, grpc-js,
+ * protobuf and our service glue), module loading, garbage collection, or the rest (our handlers
+ * and the libraries they call).
+ */
+function layerOf(url: string, fn: string): string {
+  if (!url) return fn === "(garbage collector)" ? "GC" : fn === "compileFunctionForCJSLoader" || fn === "readFileUtf8" ? "module loading" : "native other";
+  if (/@grpc\/grpc-js|protobufjs|\/terraform\/(services|serve|in-flight)\.js$/.test(url)) return "transport (grpc-js, protobuf)";
+  if (/^node:(internal\/)?(http2|net|tls|_tls|stream_base|streams|events|buffer|timers|process\/task_queues)/.test(url)) return "transport (node http2, tls, streams, ticks)";
+  if (/^node:internal\/modules|^node:internal\/bootstrap/.test(url)) return "module loading";
+  return "handlers and the rest";
+}
+
 function summarizeProfile(file: string): void {
   const p = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  // A sample carries the time since the previous one. On a busy machine the sampling thread is
+  // sometimes not scheduled for tens of ms, and that whole gap would land on whatever function
+  // the next sample hits (a 160 ms "onStreamClose" from two samples): cap each at 4 intervals.
+  const sorted = [...p.timeDeltas].sort((a, b) => a - b);
+  const cap = 4 * (sorted[sorted.length >> 1] ?? 1000);
+  let gaps = 0;
   const self = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
+  for (let i = 0; i < p.samples.length; i++) {
+    const d = p.timeDeltas[i] ?? 0;
+    gaps += Math.max(0, d - cap);
+    self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + Math.min(d, cap));
+  }
   const wall = (p.endTime - p.startTime) / 1000;
   let idle = 0;
   const fns = new Map<string, number>();
   const mods = new Map<string, number>();
+  const layers = new Map<string, number>();
   for (const [id, us] of self) {
     const n = byId.get(id)!;
     const f = n.callFrame;
@@ -92,9 +116,14 @@ function summarizeProfile(file: string): void {
     fns.set(key, (fns.get(key) ?? 0) + us / 1000);
     const m = moduleOf(f.url) + (f.url ? "" : ` ${f.functionName}`);
     mods.set(m, (mods.get(m) ?? 0) + us / 1000);
+    const l = layerOf(f.url, f.functionName);
+    layers.set(l, (layers.get(l) ?? 0) + us / 1000);
   }
   const top = (m: Map<string, number>, k: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k);
-  console.log(`\n${path.basename(file)}: wall ${wall.toFixed(0)} ms, on CPU ${(wall - idle).toFixed(0)} ms, idle ${idle.toFixed(0)} ms`);
+  const busy = [...layers.values()].reduce((a, b) => a + b, 0);
+  console.log(`\n${path.basename(file)}: wall ${wall.toFixed(0)} ms, on CPU ${busy.toFixed(0)} ms, idle ${idle.toFixed(0)} ms, sampler gaps ${(gaps / 1000).toFixed(0)} ms (not attributed)`);
+  console.log("  self time by layer:");
+  for (const [l, ms] of top(layers, 8)) console.log(`    ${ms.toFixed(0).padStart(6)} ms  ${((100 * ms) / busy).toFixed(0).padStart(3)}%  ${l}`);
   console.log("  self time by module:");
   for (const [m, ms] of top(mods, 12)) console.log(`    ${ms.toFixed(0).padStart(6)} ms  ${m}`);
   console.log("  top functions (self time):");
