@@ -6,6 +6,7 @@
  * under the lock.
  */
 import assert from "node:assert/strict";
+import { Client } from "pg";
 import { PostgresLedger } from "../../provider/src/ledger/postgres";
 import { WriteStats } from "../../provider/src/ledger/pg-stats";
 import { NO_USAGE, UNBOUNDED, type Usage } from "../../provider/src/domain/quota";
@@ -25,13 +26,14 @@ describe("speculative write transactions (PostgreSQL)", function () {
   let pg: PgServer;
   let a: PostgresLedger;
   let b: PostgresLedger;
+  let url: string;
 
   before(async () => {
     pg = await sharedPostgres();
   });
 
   beforeEach(async () => {
-    const url = await pg.createDatabase("spec");
+    url = await pg.createDatabase("spec");
     a = await PostgresLedger.open(url, { create: true });
     b = await PostgresLedger.open(url);
     a.stats = new WriteStats();
@@ -178,6 +180,21 @@ describe("speculative write transactions (PostgreSQL)", function () {
     assert.deepEqual(a.stats!.summary().modes, { lane: 4, exclusive: 1 }, "four on the lane (the group of three went out twice), the failed one again under the lock");
     const keys = await b.read(async (tx) => (await tx.list({ kinds: ["virtual_machine"] })).map((r) => r.key).sort());
     assert.deepEqual(keys, ["base", "vm-0", "vm-1", "vm-2", "vm-3"], "each committed once");
+  });
+
+  it("a pipelined connection the server closed is replaced before the next transaction uses it", async () => {
+    await reserve("vm-0", 1e9); // opens the read and commit connections
+    // Every connection to the ledger's database ends, as on a server restart or an idle timeout.
+    const admin = new Client({ connectionString: pg.url("postgres") });
+    await admin.connect();
+    try {
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [new URL(url).pathname.slice(1)]);
+    } finally {
+      await admin.end();
+    }
+    await new Promise((r) => setTimeout(r, 300)); // the clients see their connections end
+    const r = await reserve("vm-1", 1e9);
+    assert.deepEqual(r.speculations, { committed: 2 }, "read and committed on fresh connections, without falling back");
   });
 
   it("an engine's VM create reserves and commits through the lane", async () => {

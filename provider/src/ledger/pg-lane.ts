@@ -138,6 +138,10 @@ export class PipelinedConnection {
   private client?: Promise<PoolClient>;
   /** The connected client of `client`, to drop it synchronously. */
   private live?: PoolClient;
+  /** Drops the client when its connection ends or fails, so the next statement starts on a fresh one. */
+  private readonly lost = () => {
+    if (this.live) this.drop(this.live);
+  };
 
   constructor(private readonly pool: Pool) {}
 
@@ -155,7 +159,10 @@ export class PipelinedConnection {
   connected(): Promise<PoolClient> {
     this.client ??= this.pool.connect().then(
       (c) => {
-        c.on("error", ignore); // a dropped connection fails the messages in flight on their own
+        // A connection that ends (the server restarted, an idle timeout) fails the messages in
+        // flight on their own; the next ones must not be sent on it.
+        c.on("error", this.lost);
+        c.on("end", this.lost);
         this.live = c;
         return c;
       },
@@ -170,15 +177,18 @@ export class PipelinedConnection {
   drop(client: PoolClient): void {
     if (this.live !== client) return; // already dropped by another message that failed with it
     this.client = this.live = undefined;
-    client.removeListener("error", ignore);
+    client.removeListener("end", this.lost);
     client.release(true);
+    client.on("error", ignore); // keep swallowing late errors of the released socket
+    client.removeListener("error", this.lost);
   }
 
   async close(): Promise<void> {
     const c = await this.client?.catch(() => undefined);
     this.client = this.live = undefined;
     if (c) {
-      c.removeListener("error", ignore);
+      c.removeListener("end", this.lost);
+      c.removeListener("error", this.lost);
       c.release();
     }
   }
