@@ -89,6 +89,31 @@ describe("commit lane (PostgreSQL)", function () {
     assert.ok(await b.read((tx) => tx.get("virtual_machine", "vm-2")));
   });
 
+  it("an identity created by another writer after the speculation found it absent: run again under the lock, not a raw unique violation", async () => {
+    const alloc = (key: string) => [{ kind: "virtual_machine" as const, key, replica: 0, server: "s1", resources: { cpu: 1000, memory: 0, storage: 0, gpus: 0 }, gpuModel: null }];
+    const create = async (tx: import("../../provider/src/ledger/records").LedgerTx, key: string) => {
+      await tx.put(ledgerRecord(key));
+      await tx.setAllocations("virtual_machine", key, alloc(key));
+      await tx.appendAudit(auditEvent(key));
+    };
+    const runs: string[] = [];
+    const outcome = await a.transaction(
+      async (tx) => {
+        const existing = await tx.get("virtual_machine", "vm-1");
+        runs.push(existing ? "found" : "absent");
+        if (existing) return "busy"; // what a reservation does with a row it finds
+        await tx.usage("acme", "g");
+        tx.dependsOn?.(unbounded);
+        if (runs.length === 1) await b.transaction((t2) => create(t2, "vm-1")); // another process creates the same identity
+        await create(tx, "vm-1");
+        return "created";
+      },
+      { speculative: true },
+    );
+    assert.deepEqual(runs, ["absent", "found"], "the speculation missed and the locked run found the row");
+    assert.equal(outcome, "busy");
+  });
+
   it("close() while the lane is busy finishes the queued commits and returns", async () => {
     const release = await holdLock();
     const first = reserve(a, "vm-0"); // waits for the lock on the lane
