@@ -85,11 +85,7 @@ const POSTGRES_TRIGGERS = `
 /** Migration 3: the totals tables, filled from the rows present, and the triggers that keep them. */
 export const TOTALS_MIGRATION: { readonly sqlite: string; readonly postgres: string } = {
   sqlite: TABLES + SQLITE_TRIGGERS,
-  // A process that opened the ledger before the upgrade keeps writing rows (under the write lock,
-  // not the migration's). One that wrote after the fill's snapshot, before the triggers exist,
-  // would be in neither: the totals would undercount it for good. So writers wait for this
-  // migration to commit, and the ones in flight finish first. (SQLite: one writer at a time.)
-  postgres: "LOCK TABLE objects, allocations IN SHARE ROW EXCLUSIVE MODE;" + TABLES + POSTGRES_TRIGGERS,
+  postgres: TABLES + POSTGRES_TRIGGERS,
 };
 
 /** A tenant's usage in a group (one row; zeros before its first object): `usage` columns. Parameters: tenant, grp. */
