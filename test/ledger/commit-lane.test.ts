@@ -127,6 +127,7 @@ describe("commit lane (PostgreSQL)", function () {
     const queued = reserve(a, "vm-1"); // gathers behind the first
     await sleep(50);
     const closed = a.close();
+    for (const p of [first, locked, queued, closed]) p.catch(() => undefined); // settled below
     await release();
     const outcomes = await Promise.allSettled([first, locked, queued]);
     assert.deepEqual(outcomes.map((o) => o.status), ["fulfilled", "fulfilled", "fulfilled"], "what was sent before close() completes");
