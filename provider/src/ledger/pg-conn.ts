@@ -76,7 +76,10 @@ export function batchSql(statements: readonly Statement[], check = false): strin
   // statement changed another number of rows than it expects. The cast of a computed text to
   // INTEGER is SQL's way to raise; the text names the statement.
   const expected = statements.flatMap((s, i) => (check && s.expect !== undefined ? [`WHEN (SELECT COUNT(*) FROM w${i}) <> ${s.expect} THEN 'otterscale: unexpected row count in w${i}'`] : []));
-  if (expected.length) counts.push(`CAST(CASE ${expected.join(" ")} ELSE '0' END AS INTEGER) AS checked`);
+  // First, and a CASE stops at its first failing WHEN: a failed check raises before a later
+  // write of the batch runs (the server computes each count when first asked for it), so it is
+  // the error reported, not, say, the unique violation of an insert the check was there to stop.
+  if (expected.length) counts.unshift(`CAST(CASE ${expected.join(" ")} ELSE '0' END AS INTEGER) AS checked`);
   return `WITH ${parts.join(", ")} SELECT ${counts.join(", ")}`;
 }
 

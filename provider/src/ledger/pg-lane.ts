@@ -39,6 +39,8 @@ interface Member {
 export class CommitLane {
   private readonly waiting: Member[] = [];
   private sending = false;
+  /** The current flush (settles every member it sends; never rejects): close() waits for it. */
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly conn: PipelinedConnection,
@@ -55,7 +57,7 @@ export class CommitLane {
   send(deadline: number | undefined, statement: QueryConfig, state: LaneSend): Promise<QueryResult> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ statement, deadline, state, resolve, reject });
-      if (!this.sending) void this.flush();
+      if (!this.sending) this.flushing = this.flush();
     });
   }
 
@@ -98,7 +100,8 @@ export class CommitLane {
   private async sendOn(client: PoolClient, group: readonly Member[]): Promise<Outcome> {
     const deadlines = group.flatMap((m) => (m.deadline === undefined ? [] : [m.deadline]));
     // The earliest deadline: no member waits for the lock past its own.
-    const begin = this.begin(deadlines.length ? Math.min(...deadlines) : undefined);
+    const earliest = deadlines.length ? Math.min(...deadlines) : undefined;
+    const begin = this.begin(earliest);
     const [begun, statements, commit] = corked(client, () => [
       client.query(begin).then((r) => {
         const now = performance.now();
@@ -117,7 +120,9 @@ export class CommitLane {
       this.conn.drop(client);
       return { errors: group.map(() => lost.reason) };
     }
-    if (rejected(b)) return { errors: group.map(() => b.reason) }; // a lock timeout at BEGIN
+    // A lock timeout at BEGIN is the earliest deadline's: a member that may wait longer was only
+    // rolled back with it (nothing ran), and runs again under the lock until its own deadline.
+    if (rejected(b)) return { errors: group.map((m) => (earliest === undefined || m.deadline === earliest ? b.reason : new RolledBackWithOthers())) };
     const failed = ls.findIndex(rejected);
     if (failed >= 0) return { errors: group.map((_, i) => (i === failed ? (ls[i] as PromiseRejectedResult).reason : new RolledBackWithOthers())), failed };
     if (rejected(c)) return { errors: group.map(() => c.reason) };
@@ -183,7 +188,13 @@ export class PipelinedConnection {
     client.removeListener("error", this.lost);
   }
 
+  /**
+   * Releases the lane's connection once every transaction already handed to the lane is settled
+   * (the ledger refuses new ones once closing). Released earlier, a group still queued would take
+   * the connection from the pool again and never give it back: the pool's end() would wait forever.
+   */
   async close(): Promise<void> {
+    await this.flushing;
     const c = await this.client?.catch(() => undefined);
     this.client = this.live = undefined;
     if (c) {

@@ -268,10 +268,15 @@ export class PostgresLedger implements Ledger, RawWriter {
     }
   }
 
-  /** Applies pending migrations and gives the ledger its id, in one transaction under an advisory lock (racing processes wait, then find them applied). */
+  /**
+   * Applies pending migrations and gives the ledger its id, in one transaction under an advisory
+   * lock (racing processes wait, then find them applied). It takes the write lock too: a process
+   * opened before the upgrade keeps writing, and a migration that fills a table from the rows
+   * (the running totals, totals.ts) would miss a row written between its fill and its triggers.
+   */
   private async migrate(): Promise<string> {
     return this.inTransaction(
-      `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NS}, ${MIGRATION_LOCK})`,
+      `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NS}, ${MIGRATION_LOCK}); SELECT pg_advisory_xact_lock(${LOCK_NS}, ${WRITE_LOCK})`,
       // A migration holds several statements: run it unprepared (simple query protocol).
       (db, raw) => upgradeSchema(db, "postgres", raw, this.url),
       this.writePool,
