@@ -130,8 +130,14 @@ export class CommitLane {
     return { results: ls.map((l) => (l as PromiseFulfilledResult<QueryResult>).value) };
   }
 
-  close(): Promise<void> {
-    return this.conn.close();
+  /**
+   * Releases the lane's connection once every transaction already handed to the lane is settled
+   * (the ledger refuses new ones once closing). Released earlier, a group still queued would take
+   * the connection from the pool again and never give it back: the pool's end() would wait forever.
+   */
+  async close(): Promise<void> {
+    await this.flushing;
+    await this.conn.close();
   }
 }
 
@@ -188,13 +194,7 @@ export class PipelinedConnection {
     client.removeListener("error", this.lost);
   }
 
-  /**
-   * Releases the lane's connection once every transaction already handed to the lane is settled
-   * (the ledger refuses new ones once closing). Released earlier, a group still queued would take
-   * the connection from the pool again and never give it back: the pool's end() would wait forever.
-   */
   async close(): Promise<void> {
-    await this.flushing;
     const c = await this.client?.catch(() => undefined);
     this.client = this.live = undefined;
     if (c) {
