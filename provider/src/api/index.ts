@@ -39,6 +39,15 @@ export const ledgerAdmin = {
     return { url: l.url, id: l.id };
   },
   migrate: (from: string, to: string): Promise<CopySummary> => copyLedger(from, to),
+  /** Whether the ledger's usage and load totals equal the sums of its rows (a read: writes nothing). */
+  async check(url: string): Promise<{ url: string; id: string; drift: string[] }> {
+    const l = await openLedger(url);
+    try {
+      return { url: l.url, id: l.id, drift: await l.read(async (tx) => (await tx.totalsDrift?.()) ?? []) };
+    } finally {
+      await l.close();
+    }
+  },
   /** A ledger URL for messages, password hidden. */
   label: (url: string): string => redactUrl(url),
 };

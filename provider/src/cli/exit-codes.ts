@@ -6,7 +6,7 @@
  * | ---- | ------- |
  * | 0    | success; nothing to report |
  * | 1    | usage or configuration error (bad option, unreadable or malformed input file, bad URL) |
- * | 2    | the reviewed change cannot apply (report), or findings a dry run would settle (reconcile) |
+ * | 2    | the reviewed change cannot apply (report), findings a dry run would settle (reconcile), or totals that differ from their rows (ledger check) |
  * | 3    | the ledger or the controller cannot be reached or failed |
  */
 import { ERROR_CODES, OtterscaleError, type Outcome } from "../domain/errors";

@@ -138,6 +138,8 @@ export interface LedgerTx {
    * it read to be unchanged; other transactions ignore it.
    */
   dependsOn?(bounds: DecisionBounds): void;
+  /** Optional (the SQL ledgers): where the kept usage and load totals differ from their rows' sums, a line each. */
+  totalsDrift?(): Promise<string[]>;
   /** Bumped on every server or group write: lets callers cache the inventory. */
   inventoryGeneration(): Promise<number>;
   /** Sequence number of the newest audit event: every mutation appends one, so it versions the ledger. */

@@ -12,7 +12,7 @@ import { allocationsQuery, MAX_LISTED_SERVERS, RECORD_COLUMNS, allocationToParam
 import { WriteQueue, type SqlDriver } from "./write-queue";
 import type { Speculation } from "./speculation";
 import { loadsOf, prefetchSql, ReadAhead, usageOf } from "./read-ahead";
-import { LOADS, USAGE_OF } from "./totals";
+import { LOADS, TOTALS_CHECK, totalsDrift, USAGE_OF } from "./totals";
 
 export type { SqlDriver, Statement } from "./write-queue";
 export { UnexpectedRowCount } from "./write-queue";
@@ -254,6 +254,12 @@ export class SqlTx implements LedgerTx {
       this.seen?.inventory(this.inventoryGen);
     }
     return this.inventoryGen;
+  }
+
+  async totalsDrift(): Promise<string[]> {
+    const q = TOTALS_CHECK;
+    const [ku, kl, ru, rl] = [await this.all(q.kept.usage), await this.all(q.kept.loads), await this.all(q.rows.usage), await this.all(q.rows.loads)];
+    return totalsDrift({ usage: ku, loads: kl }, { usage: ru, loads: rl });
   }
 
   async auditSince(seq: number, limit = 100_000): Promise<AuditEvent[]> {

@@ -20,6 +20,10 @@ const list = (cols: readonly string[], prefix = "") => cols.map((c) => `${prefix
 const adding = (cols: readonly string[], table: string) => cols.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(", ");
 const subtracting = (cols: readonly string[], from: readonly string[]) => cols.map((c, i) => `${c} = ${c} - OLD.${from[i]}`).join(", ");
 
+/** The totals as the rows sum them: the migration's fill, and what `ledger check` compares with. */
+const USAGE_FROM_ROWS = `SELECT tenant, grp, ${CHARGE_COLUMNS.map((c, i) => `SUM(${c}) AS ${USAGE_COLUMNS[i]}`).join(", ")} FROM objects WHERE tenant IS NOT NULL AND grp IS NOT NULL GROUP BY tenant, grp`;
+const LOADS_FROM_ROWS = `SELECT server, COALESCE(gpu_model, '') AS gpu_model, COUNT(*) AS n, ${LOAD_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ")} FROM allocations GROUP BY server, COALESCE(gpu_model, '')`;
+
 const TABLES = `
   CREATE TABLE usage_totals (
     tenant TEXT NOT NULL,
@@ -34,10 +38,8 @@ const TABLES = `
     ${LOAD_COLUMNS.map((c) => `${c} BIGINT NOT NULL DEFAULT 0`).join(",\n    ")},
     PRIMARY KEY (server, gpu_model)
   );
-  INSERT INTO usage_totals (tenant, grp, ${list(USAGE_COLUMNS)})
-    SELECT tenant, grp, ${CHARGE_COLUMNS.map((c) => `SUM(${c})`).join(", ")} FROM objects WHERE tenant IS NOT NULL AND grp IS NOT NULL GROUP BY tenant, grp;
-  INSERT INTO server_loads (server, gpu_model, n, ${list(LOAD_COLUMNS)})
-    SELECT server, COALESCE(gpu_model, ''), COUNT(*), ${LOAD_COLUMNS.map((c) => `SUM(${c})`).join(", ")} FROM allocations GROUP BY server, COALESCE(gpu_model, '');`;
+  INSERT INTO usage_totals (tenant, grp, ${list(USAGE_COLUMNS)}) ${USAGE_FROM_ROWS};
+  INSERT INTO server_loads (server, gpu_model, n, ${list(LOAD_COLUMNS)}) ${LOADS_FROM_ROWS};`;
 
 // The statements each trigger runs, written once for both dialects (NEW/OLD and excluded are common).
 const usageAdd = (where: string) => `INSERT INTO usage_totals AS u (tenant, grp, ${list(USAGE_COLUMNS)})
@@ -99,3 +101,33 @@ export const SERVER_LOAD_OF = `SELECT ${LOAD_COLUMNS.map((c) => `COALESCE(SUM(${
 
 /** One GPU model's count on a server (one row, `gpus`). Parameters: server, model. */
 export const MODEL_LOAD_OF = "SELECT COALESCE(SUM(gpus), 0) AS gpus FROM server_loads WHERE server = ? AND gpu_model = ?";
+
+/** The kept totals and the rows' sums, in the same columns (`ledger check` compares them: totalsDrift). */
+export const TOTALS_CHECK = {
+  kept: {
+    usage: `SELECT tenant, grp, ${list(USAGE_COLUMNS)} FROM usage_totals`,
+    loads: `SELECT server, gpu_model, n, ${list(LOAD_COLUMNS)} FROM server_loads`,
+  },
+  rows: { usage: USAGE_FROM_ROWS, loads: LOADS_FROM_ROWS },
+} as const;
+
+type Row = Record<string, unknown>;
+
+/**
+ * Where the kept totals differ from the rows' sums, one line each (empty: none). A total of
+ * zero (a tenant or server whose charges are all gone) is the same as no total.
+ */
+export function totalsDrift(kept: { usage: Row[]; loads: Row[] }, rows: { usage: Row[]; loads: Row[] }): string[] {
+  const out: string[] = [];
+  const compare = (what: string, keys: readonly string[], cols: readonly string[], a: Row[], b: Row[]) => {
+    const index = (rs: Row[]) => new Map(rs.map((r) => [keys.map((k) => String(r[k])).join("/"), r]));
+    const [ka, kb] = [index(a), index(b)];
+    for (const key of [...new Set([...ka.keys(), ...kb.keys()])].sort()) {
+      const diff = cols.filter((c) => Number(ka.get(key)?.[c] ?? 0) !== Number(kb.get(key)?.[c] ?? 0));
+      if (diff.length) out.push(`${what} ${key}: ${diff.map((c) => `${c} kept ${Number(ka.get(key)?.[c] ?? 0)}, rows ${Number(kb.get(key)?.[c] ?? 0)}`).join("; ")}`);
+    }
+  };
+  compare("usage of", ["tenant", "grp"], USAGE_COLUMNS, kept.usage, rows.usage);
+  compare("load of", ["server", "gpu_model"], ["n", ...LOAD_COLUMNS], kept.loads, rows.loads);
+  return out;
+}

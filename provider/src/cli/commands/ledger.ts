@@ -1,6 +1,6 @@
 /**
- * `otterscale ledger init | id | migrate`: create a ledger, show which ledger a configuration
- * points at, copy a ledger into a new one. `init` and `migrate --to` are the only commands that
+ * `otterscale ledger init | id | check | migrate`: create a ledger, show which ledger a
+ * configuration points at, verify its kept totals, copy a ledger into a new one. `init` and `migrate --to` are the only commands that
  * create a ledger: every other command refuses a ledger that does not exist.
  */
 import { Command } from "commander";
@@ -14,7 +14,7 @@ interface MigrateOptions {
 }
 
 export function ledgerCommand(run: Runner): Command {
-  const ledger = new Command("ledger").description("ledger maintenance: init, id, migrate");
+  const ledger = new Command("ledger").description("ledger maintenance: init, id, check, migrate");
   ledger
     .command("init")
     .description("create the ledger at --ledger-url (or OTTERSCALE_LEDGER_URL, or $OTTERSCALE_HOME/ledger.db) with a new id; an existing ledger is left unchanged")
@@ -35,6 +35,18 @@ export function ledgerCommand(run: Runner): Command {
         if (ctx.out.format === "json") ctx.out.json({ ledger: l.url, id: l.id });
         else ctx.out.text(l.id);
         return EXIT.ok;
+      }),
+    );
+  ledger
+    .command("check")
+    .description("verify that the usage and load totals the ledger keeps equal the sums of its rows (reads only)")
+    .action(
+      run.action(async (ctx) => {
+        const r = await ledgerAdmin.check(ctx.config.ledgerUrl);
+        if (ctx.out.format === "json") ctx.out.json({ ledger: r.url, id: r.id, consistent: r.drift.length === 0, drift: r.drift });
+        else if (!r.drift.length) ctx.out.text(`ledger ${r.url}: usage and load totals equal the sums of its rows`);
+        else ctx.out.text(`ledger ${r.url}: ${r.drift.length} total(s) differ from the sums of the rows:`, ...r.drift.map((d) => `  ${d}`));
+        return r.drift.length ? EXIT.findings : EXIT.ok;
       }),
     );
   ledger
