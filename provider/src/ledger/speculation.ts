@@ -57,6 +57,9 @@ export class Speculation {
   }
 
   dependsOn(bounds: DecisionBounds): void {
+    // One decision per speculative transaction: a second would have read after the first's
+    // (unsent) writes, and its bounds would not cover them.
+    if (this.bounds) throw this.miss("a second decision");
     this.bounds = bounds;
   }
 
