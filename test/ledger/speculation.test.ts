@@ -138,6 +138,34 @@ describe("speculative write transactions (PostgreSQL)", function () {
     assert.deepEqual(a.stats!.summary().modes, { exclusive: 2 }, "neither sent anything to the lane");
   });
 
+  it("lists the inventory (covered by the inventory generation it read), and runs again when the inventory changed", async () => {
+    const listing = (meanwhile?: () => Promise<void>) => {
+      let runs = 0;
+      return a
+        .transaction(
+          async (tx) => {
+            runs++;
+            await tx.inventoryGeneration();
+            if (runs === 1) await meanwhile?.();
+            await tx.list({ kinds: ["server", "baremetal_group"] });
+            await tx.put(ledgerRecord(`vm-${runs}-${Math.random()}`));
+            await tx.appendAudit(auditEvent("vm"));
+          },
+          { speculative: true },
+        )
+        .then(() => runs);
+    };
+    assert.equal(await listing(), 1);
+    assert.deepEqual(a.stats!.summary().speculations, { committed: 1 });
+    const addServer = () =>
+      b.transaction(async (tx) => {
+        await tx.put(ledgerRecord("s9", { kind: "server", tenant: null, grp: null }));
+        await tx.appendAudit(auditEvent("s9", { kind: "server" }));
+      });
+    assert.equal(await listing(addServer), 2);
+    assert.deepEqual(a.stats!.summary().speculations, { committed: 1, "missed: a check no longer held (inventory)": 1 });
+  });
+
   it("a refusal decided on unlocked reads is decided again under the lock", async () => {
     const runs: number[] = [];
     const attempt = a.transaction(
