@@ -22,8 +22,12 @@ export interface LaneSend {
 
 /** At most this many transactions share one BEGIN and COMMIT. */
 const MAX_GROUP = 32;
-/** How many times the rest of a group goes out again after one of its statements failed. */
-const MAX_RESENDS = 2;
+/**
+ * How many times the rest of a group goes out again after one of its statements failed: a resend
+ * is one round trip with the lock held only by the server, a run under the lock holds it across
+ * three.
+ */
+const MAX_RESENDS = 6;
 
 /** A group's answer: every statement's result, or an error per member (`failed`: the one statement that failed). */
 type Outcome = { readonly results: QueryResult[] } | { readonly errors: unknown[]; readonly failed?: number };
