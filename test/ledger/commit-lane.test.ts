@@ -5,19 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { PostgresLedger } from "../../provider/src/ledger/postgres";
-import { NO_USAGE, UNBOUNDED } from "../../provider/src/domain/quota";
-import type { DecisionBounds } from "../../provider/src/ledger/records";
 import { sharedPostgres, type PgServer } from "../support/postgres";
-import { auditEvent, ledgerRecord } from "../support/ledger";
-
-const unbounded: DecisionBounds = {
-  usage: {
-    tenant: "acme",
-    grp: "g",
-    atMost: { ...NO_USAGE, virtualMachines: UNBOUNDED, resources: { cpu: UNBOUNDED, memory: UNBOUNDED, storage: UNBOUNDED, gpus: UNBOUNDED } },
-  },
-  servers: [],
-};
+import { acmeBounds, auditEvent, ledgerRecord } from "../support/ledger";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,7 +40,7 @@ describe("commit lane (PostgreSQL)", function () {
     return on.transaction(
       async (tx) => {
         await tx.usage("acme", "g");
-        tx.dependsOn?.(unbounded);
+        tx.dependsOn?.(acmeBounds());
         await tx.put(ledgerRecord(key));
         await tx.appendAudit(auditEvent(key));
       },
@@ -103,7 +92,7 @@ describe("commit lane (PostgreSQL)", function () {
         runs.push(existing ? "found" : "absent");
         if (existing) return "busy"; // what a reservation does with a row it finds
         await tx.usage("acme", "g");
-        tx.dependsOn?.(unbounded);
+        tx.dependsOn?.(acmeBounds());
         if (runs.length === 1) await b.transaction((t2) => create(t2, "vm-1")); // another process creates the same identity
         await create(tx, "vm-1");
         return "created";

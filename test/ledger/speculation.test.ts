@@ -9,17 +9,10 @@ import assert from "node:assert/strict";
 import { Client } from "pg";
 import { PostgresLedger } from "../../provider/src/ledger/postgres";
 import { WriteStats } from "../../provider/src/ledger/pg-stats";
-import { NO_USAGE, UNBOUNDED, type Usage } from "../../provider/src/domain/quota";
-import type { DecisionBounds, LedgerTx } from "../../provider/src/ledger/records";
+import type { LedgerTx } from "../../provider/src/ledger/records";
 import { sharedPostgres, type PgServer } from "../support/postgres";
-import { auditEvent, ledgerRecord } from "../support/ledger";
+import { acmeBounds, auditEvent, ledgerRecord } from "../support/ledger";
 import { tempHome, testEngine, seedEstate, vm } from "../support/estate";
-
-const cpu = (milli: number): Usage => ({ ...NO_USAGE, resources: { ...NO_USAGE.resources, cpu: milli } });
-const bound = (cpuAtMost: number): DecisionBounds => ({
-  usage: { tenant: "acme", grp: "g", atMost: { ...cpu(cpuAtMost), virtualMachines: UNBOUNDED, resources: { cpu: cpuAtMost, memory: UNBOUNDED, storage: UNBOUNDED, gpus: UNBOUNDED } } },
-  servers: [],
-});
 
 describe("speculative write transactions (PostgreSQL)", function () {
   this.timeout(60_000);
@@ -56,7 +49,7 @@ describe("speculative write transactions (PostgreSQL)", function () {
       async (tx) => {
         seen.push((await tx.usage("acme", "g")).resources.cpu);
         await also?.(tx);
-        tx.dependsOn?.(bound(atMost));
+        tx.dependsOn?.(acmeBounds(atMost));
         if (seen.length === 1) await meanwhile?.();
         await tx.put(ledgerRecord(key));
         await tx.appendAudit(auditEvent(key));

@@ -1,5 +1,6 @@
 /** Builders for ledger rows and audit events in tests that talk to a ledger directly (below the engine). */
-import type { AuditEvent, LedgerRecord } from "../../provider/src/ledger/records";
+import { NO_USAGE, UNBOUNDED } from "../../provider/src/domain/quota";
+import type { AuditEvent, DecisionBounds, LedgerRecord } from "../../provider/src/ledger/records";
 
 /** An active VM of tenant acme in group g charging 4 cores and 8 GiB (thousandths), generation 1. */
 export const ledgerRecord = (key: string, extra: Partial<LedgerRecord> = {}): LedgerRecord => ({
@@ -34,4 +35,10 @@ export const auditEvent = (key: string, extra: Partial<AuditEvent> = {}): AuditE
   delta: {},
   opId: null,
   ...extra,
+});
+
+/** The bounds a speculative reservation of acme in g declares: cpu at most `cpu` thousandths, VMs and other resources unbounded, no servers. */
+export const acmeBounds = (cpu = UNBOUNDED): DecisionBounds => ({
+  usage: { tenant: "acme", grp: "g", atMost: { ...NO_USAGE, virtualMachines: UNBOUNDED, resources: { cpu, memory: UNBOUNDED, storage: UNBOUNDED, gpus: UNBOUNDED } } },
+  servers: [],
 });

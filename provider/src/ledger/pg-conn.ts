@@ -30,7 +30,7 @@ export function prepared(sql: string, values: readonly unknown[]): QueryConfig {
   return { name: s.name, text: s.text, values: values as unknown[] };
 }
 
-export function driverOf(conn: Pick<Conn, "query" | "queryAndCommit">, stats?: WriteStats): SqlDriver {
+export function driverOf(conn: Conn, stats?: WriteStats): SqlDriver {
   const query = stats
     ? async (sql: string, params: readonly unknown[]) => {
         const t0 = performance.now();
@@ -48,20 +48,27 @@ export function driverOf(conn: Pick<Conn, "query" | "queryAndCommit">, stats?: W
       const [row] = (await query(batchSql(statements), statements.flatMap((s) => s.params))).rows as Row[];
       return statements.map((_, i) => Number(row[`n${i}`]));
     },
-    commitWith: async (statements) => {
-      const sql = batchSql(statements, true);
-      const t0 = performance.now();
-      try {
-        const [row] = (await conn.queryAndCommit(prepared(sql, statements.flatMap((s) => s.params)))).rows as Row[];
-        return statements.map((_, i) => Number(row[`n${i}`]));
-      } catch (e) {
-        const failed = /otterscale: unexpected row count in w(\d+)/.exec(String((e as Error).message));
-        throw failed ? new UnexpectedRowCount(Number(failed[1])) : e;
-      } finally {
-        stats?.statement(`${sql} + COMMIT`, performance.now() - t0);
-      }
-    },
+    commitWith: (statements) => commitBatch(statements, (cfg) => conn.queryAndCommit(cfg), stats),
   };
+}
+
+/**
+ * `statements` as one checked batch sent with COMMIT by `send` (the write connection's last
+ * statement, or a commit-lane message); each one's row count. A statement whose count is not the
+ * one it expects rolls the transaction back: `UnexpectedRowCount` names it.
+ */
+export async function commitBatch(statements: readonly Statement[], send: (cfg: QueryConfig) => Promise<QueryResult>, stats?: WriteStats): Promise<number[]> {
+  const sql = batchSql(statements, true);
+  const t0 = performance.now();
+  try {
+    const [row] = (await send(prepared(sql, statements.flatMap((s) => s.params)))).rows as Row[];
+    return statements.map((_, i) => Number(row[`n${i}`]));
+  } catch (e) {
+    const failed = /otterscale: unexpected row count in w(\d+)/.exec(String((e as Error).message));
+    throw failed ? new UnexpectedRowCount(Number(failed[1])) : e;
+  } finally {
+    stats?.statement(`${sql} + COMMIT`, performance.now() - t0);
+  }
 }
 
 /**
@@ -165,17 +172,10 @@ export class Conn {
   }
 
   private async sendAndCommit(begin: string | undefined, cfg: QueryConfig): Promise<QueryResult> {
-    const [begun, last, commit] = corked(this.client, () => [
-      begin === undefined ? Promise.resolve(undefined) : this.client.query(begin).then((r) => ((this.begunAt = performance.now()), r)),
-      this.client.query(cfg),
-      this.client.query("COMMIT"),
-    ]);
     this.committing = true;
-    const [b, l, c] = await Promise.allSettled([begun, last, commit]);
+    const { begun: b, statements: [l], commit: c } = await pipelinedCommit(this.client, begin, [cfg], () => (this.begunAt = performance.now()));
     this.committed = c.status === "fulfilled" && c.value.command === "COMMIT";
-    // A client that already lost its connection refuses to send: COMMIT never reached the server,
-    // which rolls the transaction back, so the outcome is known (a statement-phase failure).
-    if (c.status === "rejected" && notSent(c.reason)) this.committing = false;
+    if (!commitSent(c)) this.committing = false;
     // The first failure is the cause (a lock timeout at BEGIN, then the statement's); COMMIT's answer was ROLLBACK.
     for (const r of [b, l, c]) if (r.status === "rejected") throw r.reason;
     if (!this.committed) throw new Error("the server rolled the transaction back at COMMIT");
@@ -213,6 +213,29 @@ export class Conn {
 }
 
 export function ignore(): void {}
+
+/**
+ * BEGIN (unless the transaction has begun), `statements` and COMMIT on the wire together, in one
+ * write; each one's answer once all have come (`onBegun` when BEGIN's did: the lock was taken).
+ * After a failed statement the server answers the rest with errors and COMMIT with ROLLBACK.
+ */
+export async function pipelinedCommit(client: PoolClient, begin: string | undefined, statements: readonly QueryConfig[], onBegun: () => void) {
+  const [begun, sent, commit] = corked(client, () => [
+    begin === undefined ? Promise.resolve(undefined) : client.query(begin).then((r) => (onBegun(), r)),
+    statements.map((s) => client.query(s)),
+    client.query("COMMIT"),
+  ]);
+  const [b, c, ...ls] = await Promise.allSettled([begun, commit, ...sent]);
+  return { begun: b, statements: ls, commit: c };
+}
+
+/**
+ * False when COMMIT never left: a client that already lost its connection refuses to send, and
+ * the server rolls the transaction back, so the outcome is known (not "may have been saved").
+ */
+export function commitSent(commit: PromiseSettledResult<unknown>): boolean {
+  return !(commit.status === "rejected" && notSent(commit.reason));
+}
 
 /**
  * Runs `send` (which queues queries on `client`) with its socket corked: node-pg writes each

@@ -10,7 +10,7 @@
  */
 import type { Pool, PoolClient, QueryConfig, QueryResult } from "pg";
 import { isConnectionFailure } from "./pg-errors";
-import { corked, ignore, notSent } from "./pg-conn";
+import { commitSent, corked, ignore, notSent, pipelinedCommit } from "./pg-conn";
 import { RolledBackWithOthers } from "./write-queue";
 
 /** What a caller needs to know of a message that failed: whether COMMIT had left (the outcome is then unknown on a lost connection). */
@@ -105,19 +105,12 @@ export class CommitLane {
     const deadlines = group.flatMap((m) => (m.deadline === undefined ? [] : [m.deadline]));
     // The earliest deadline: no member waits for the lock past its own.
     const earliest = deadlines.length ? Math.min(...deadlines) : undefined;
-    const begin = this.begin(earliest);
-    const [begun, statements, commit] = corked(client, () => [
-      client.query(begin).then((r) => {
-        const now = performance.now();
-        for (const m of group) m.state.begunAt = now;
-        return r;
-      }),
-      group.map((m) => client.query(m.statement)),
-      client.query("COMMIT"),
-    ]);
     for (const m of group) m.state.committing = true;
-    const [b, c, ...ls] = await Promise.allSettled([begun, commit, ...statements]);
-    if (c.status === "rejected" && notSent(c.reason)) for (const m of group) m.state.committing = false;
+    const { begun: b, statements: ls, commit: c } = await pipelinedCommit(client, this.begin(earliest), group.map((m) => m.statement), () => {
+      const now = performance.now();
+      for (const m of group) m.state.begunAt = now;
+    });
+    if (!commitSent(c)) for (const m of group) m.state.committing = false;
     const rejected = (r: PromiseSettledResult<unknown>): r is PromiseRejectedResult => r.status === "rejected";
     const lost = [b, c, ...ls].find((r) => rejected(r) && (isConnectionFailure(r.reason) || notSent(r.reason))) as PromiseRejectedResult | undefined;
     if (lost) {

@@ -35,7 +35,7 @@
  * transaction), so no transaction is half-written; errors are translated in pg-errors.ts with
  * the password hidden.
  */
-import { Pool, types as pgTypes, type PoolClient, type PoolConfig, type QueryConfig } from "pg";
+import { Pool, types as pgTypes, type PoolClient, type PoolConfig } from "pg";
 import { OtterscaleError } from "../domain/errors";
 import { Mutex } from "../lib/mutex";
 import { pgSettings, type PgSettings } from "./pg-config";
@@ -45,7 +45,7 @@ import type { AuditEvent, Ledger, LedgerTx, TxOptions } from "./records";
 import { rowToAudit } from "./sql";
 import type { WriteStats } from "./pg-stats";
 import { auditedTransaction, SqlTx, type RawWriter, type SqlDriver } from "./sql-tx";
-import { Conn, driverOf, ignore, prepared } from "./pg-conn";
+import { commitBatch, Conn, driverOf, ignore, prepared } from "./pg-conn";
 import { speculate, Speculation, speculativeDriver } from "./speculation";
 import { CommitLane, PipelinedConnection, type LaneSend } from "./pg-lane";
 import type { Row } from "./sql";
@@ -191,13 +191,12 @@ export class PostgresLedger implements Ledger, RawWriter {
 
   /** A one-message transaction on the commit lane (pg-lane.ts): BEGIN with the lock, `statements` as one statement, COMMIT. */
   private async laneCommit(statements: readonly Statement[], opts: TxOptions): Promise<number[]> {
-    if (this.closed) throw new OtterscaleError("config", `the PostgreSQL ledger ${this.url} is closed`);
+    if (this.closed) throw this.closedError();
     const { deadline, lockWait } = this.lockWait(opts);
     const sent: LaneSend = { committing: false };
     const t0 = performance.now();
-    const message = { query: () => Promise.reject(new Error("a commit-lane transaction is one message")), queryAndCommit: (cfg: QueryConfig) => this.lane.send(deadline, cfg, sent) };
     try {
-      return await driverOf(message, this.stats).commitWith!(statements);
+      return await commitBatch(statements, (cfg) => this.lane.send(deadline, cfg, sent), this.stats);
     } catch (e) {
       const lost = isConnectionFailure(e);
       throw ledgerError(e, this.url, lost && sent.committing ? "commit" : lost ? "connect" : "statement", lockWait);
@@ -205,6 +204,10 @@ export class PostgresLedger implements Ledger, RawWriter {
       const locked = sent.begunAt ?? performance.now();
       this.stats?.transaction("lane", locked - t0, performance.now() - locked, 1);
     }
+  }
+
+  private closedError(): OtterscaleError {
+    return new OtterscaleError("config", `the PostgreSQL ledger ${this.url} is closed`);
   }
 
   /** How long a writer may wait for the lock (the caller's deadline, else the URL's lock_timeout), and where that came from. */
@@ -223,7 +226,7 @@ export class PostgresLedger implements Ledger, RawWriter {
   }
 
   private async connect(pool: Pool): Promise<PoolClient> {
-    if (this.closed) throw new OtterscaleError("config", `the PostgreSQL ledger ${this.url} is closed`);
+    if (this.closed) throw this.closedError();
     let client: PoolClient;
     try {
       client = await pool.connect();

@@ -16,7 +16,7 @@
  */
 import type { ResourceKind } from "../catalog/catalog";
 import type { Usage } from "../domain/quota";
-import type { DecisionBounds, LedgerRecord } from "./records";
+import type { DecisionBounds, LedgerRecord, ServerBound } from "./records";
 import { MODEL_LOAD_OF, SERVER_LOAD_OF, USAGE_OF } from "./totals";
 import type { Row } from "./sql";
 import { RolledBackWithOthers, UnexpectedRowCount, type SqlDriver, type Statement } from "./write-queue";
@@ -64,14 +64,14 @@ export class Speculation {
   }
 
   /** The checks to run under the lock, before the writes; throws SpeculationMissed when the reads cannot be checked. */
-  checks(): Statement[] {
+  checks(): Check[] {
     const b = this.bounds;
     if ((this.usages.size || this.loadsRead) && !b) throw this.miss("aggregates read without declared bounds");
     if (b && [...this.usages].some((u) => u !== `${b.usage.tenant}\u0000${b.usage.grp}`)) throw this.miss("a usage read outside the bounds");
-    const out: Statement[] = [];
+    const out: Check[] = [];
     for (const { kind, key, rec } of this.rows.values()) out.push(rec ? sameRow(rec) : noRow(kind, key));
     if (this.inventoryGen !== undefined) {
-      out.push({ sql: "SELECT 1 FROM meta WHERE k = 'inventory_generation' AND v = ?", params: [String(this.inventoryGen)], expect: 1, read: true });
+      out.push({ sql: "SELECT 1 FROM meta WHERE k = 'inventory_generation' AND v = ?", params: [String(this.inventoryGen)], expect: 1, read: true, about: "inventory" });
     }
     if (b && this.usages.size) out.push(usageWithin(b.usage.tenant, b.usage.grp, b.usage.atMost));
     if (b && this.loadsRead) out.push(...b.servers.map(loadWithin));
@@ -79,36 +79,39 @@ export class Speculation {
   }
 }
 
-/** What a check is about, for statistics: "row", "inventory", "usage", "load". */
-function checkLabel(s: Statement): string {
-  return /FROM objects/.test(s.sql) ? "row" : /FROM meta/.test(s.sql) ? "inventory" : /usage_totals/.test(s.sql) ? "usage" : "load";
+/** A check under the lock, and what it is about (for the reason a speculation missed). */
+interface Check extends Statement {
+  readonly about: "row" | "inventory" | "usage" | "load";
 }
 
-const sameRow = (r: LedgerRecord): Statement => ({
+const sameRow = (r: LedgerRecord): Check => ({
   sql: "SELECT 1 FROM objects WHERE kind = ? AND key = ? AND generation = ? AND updated_at = ? AND op_id IS NOT DISTINCT FROM ?",
   params: [r.kind, r.key, r.generation, r.updatedAt, r.opId ?? null],
   expect: 1,
   read: true,
+  about: "row",
 });
 
-const noRow = (kind: ResourceKind, key: string): Statement => ({
+const noRow = (kind: ResourceKind, key: string): Check => ({
   sql: "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM objects WHERE kind = ? AND key = ?)",
   params: [kind, key],
   expect: 1,
   read: true,
+  about: "row",
 });
 
-function usageWithin(tenant: string, grp: string, u: Usage): Statement {
+function usageWithin(tenant: string, grp: string, u: Usage): Check {
   const r = u.resources;
   return {
     sql: `SELECT 1 FROM (${USAGE_OF}) u WHERE cpu <= ? AND memory <= ? AND storage <= ? AND gpus <= ? AND vms <= ? AND vclusters <= ? AND pools <= ?`,
     params: [tenant, grp, r.cpu, r.memory, r.storage, r.gpus, u.virtualMachines, u.vclusters, u.blockPools],
     expect: 1,
     read: true,
+    about: "usage",
   };
 }
 
-function loadWithin(s: DecisionBounds["servers"][number]): Statement {
+function loadWithin(s: ServerBound): Check {
   const models = Object.entries(s.gpuModels);
   const a = s.atMost;
   return {
@@ -116,6 +119,7 @@ function loadWithin(s: DecisionBounds["servers"][number]): Statement {
     params: [s.server, a.cpu, a.memory, a.storage, a.gpus, ...models.flatMap(([model, atMost]) => [s.server, model, atMost])],
     expect: 1,
     read: true,
+    about: "load",
   };
 }
 
@@ -148,7 +152,7 @@ export function speculativeDriver(
         }
         if (!(e instanceof UnexpectedRowCount)) throw e;
         seen.rolledBack = true;
-        if (e.index < checks.length) throw seen.miss(`a check no longer held (${checkLabel(checks[e.index])})`);
+        if (e.index < checks.length) throw seen.miss(`a check no longer held (${checks[e.index].about})`);
         throw new UnexpectedRowCount(e.index - checks.length);
       }
     },
