@@ -2,8 +2,8 @@
  * Speculative write transactions on a real PostgreSQL server (ledger/speculation.ts): decided on
  * reads taken without the lock, committed as one message whose checks the server runs under the
  * lock. Each test makes another writer change what the speculation read, between its read and its
- * commit, and shows that it commits only when its declared bounds still hold, else runs again
- * under the lock.
+ * commit, and shows that it commits only when its declared bounds still hold, else reads again
+ * and speculates anew (up to three speculations), then runs under the lock.
  */
 import assert from "node:assert/strict";
 import { Client } from "pg";
@@ -42,14 +42,18 @@ describe("speculative write transactions (PostgreSQL)", function () {
     await b.close();
   });
 
-  /** A reservation of `key` that reads acme's usage, declares `atMost` and lets `meanwhile` write first (its first run only). */
-  async function reserve(key: string, atMost: number, meanwhile?: () => Promise<void>, also?: (tx: LedgerTx) => Promise<void>) {
+  /**
+   * A reservation of `key` that reads acme's usage, declares `atMost` (or the bound it computes
+   * from the usage it read) and lets `meanwhile` write first (its first run only).
+   */
+  async function reserve(key: string, atMost: number | ((used: number) => number), meanwhile?: () => Promise<void>, also?: (tx: LedgerTx) => Promise<void>) {
     const seen: number[] = [];
     await a.transaction(
       async (tx) => {
-        seen.push((await tx.usage("acme", "g")).resources.cpu);
+        const used = (await tx.usage("acme", "g")).resources.cpu;
+        seen.push(used);
         await also?.(tx);
-        tx.dependsOn?.(acmeBounds(atMost));
+        tx.dependsOn?.(acmeBounds(typeof atMost === "number" ? atMost : atMost(used)));
         if (seen.length === 1) await meanwhile?.();
         await tx.put(ledgerRecord(key));
         await tx.appendAudit(auditEvent(key));
@@ -80,11 +84,20 @@ describe("speculative write transactions (PostgreSQL)", function () {
     assert.equal((await b.read((tx) => tx.usage("acme", "g"))).resources.cpu, 12_000, "both reservations charged");
   });
 
-  it("runs again under the lock when another writer pushed the usage past the bound", async () => {
+  it("reads again and commits speculatively when another writer pushed the usage past the bound", async () => {
+    // The bound is headroom over what was read, as a quota's is: the second speculation, on the new usage, holds.
+    const r = await reserve("vm-1", (used) => used + 2000, another("other"));
+    assert.deepEqual(r.seen, [4000, 8000], "the second speculation saw the other writer's charge");
+    assert.deepEqual(r.speculations, { "missed: a check no longer held (usage)": 1, "committed on a retry": 1 });
+    assert.deepEqual(a.stats!.summary().modes, { lane: 2 }, "never under the lock on the write connection");
+    assert.equal((await b.read((tx) => tx.usage("acme", "g"))).resources.cpu, 12_000, "both reservations charged, once");
+  });
+
+  it("runs under the lock after three speculations missed", async () => {
     const r = await reserve("vm-1", 6000, another("other"));
-    assert.deepEqual(r.seen, [4000, 8000], "the second run saw the other writer's charge");
-    assert.deepEqual(r.speculations, { "missed: a check no longer held (usage)": 1 });
-    assert.deepEqual(a.stats!.summary().modes, { lane: 1, exclusive: 1 });
+    assert.deepEqual(r.seen, [4000, 8000, 8000, 8000], "three speculations, then the locked run");
+    assert.deepEqual(r.speculations, { "missed: a check no longer held (usage)": 3 });
+    assert.deepEqual(a.stats!.summary().modes, { lane: 3, exclusive: 1 });
   });
 
   it("runs again when a row it read changed, even if its bounds hold", async () => {
@@ -96,13 +109,13 @@ describe("speculative write transactions (PostgreSQL)", function () {
       });
     }, async (tx) => void (await tx.get("virtual_machine", "base")));
     assert.equal(r.seen.length, 2);
-    assert.deepEqual(r.speculations, { "missed: a check no longer held (row)": 1 });
+    assert.deepEqual(r.speculations, { "missed: a check no longer held (row)": 1, "committed on a retry": 1 });
   });
 
   it("runs again when a row it found absent appeared", async () => {
     const r = await reserve("vm-1", 1e9, another("ghost"), async (tx) => void (await tx.get("virtual_machine", "ghost")));
     assert.equal(r.seen.length, 2);
-    assert.deepEqual(r.speculations, { "missed: a check no longer held (row)": 1 });
+    assert.deepEqual(r.speculations, { "missed: a check no longer held (row)": 1, "committed on a retry": 1 });
   });
 
   it("does not speculate on aggregates without declared bounds, nor on reads it cannot check", async () => {
@@ -156,7 +169,7 @@ describe("speculative write transactions (PostgreSQL)", function () {
         await tx.appendAudit(auditEvent("s9", { kind: "server" }));
       });
     assert.equal(await listing(addServer), 2);
-    assert.deepEqual(a.stats!.summary().speculations, { committed: 1, "missed: a check no longer held (inventory)": 1 });
+    assert.deepEqual(a.stats!.summary().speculations, { committed: 1, "missed: a check no longer held (inventory)": 1, "committed on a retry": 1 });
   });
 
   it("a refusal decided on unlocked reads is decided again under the lock", async () => {
@@ -197,8 +210,12 @@ describe("speculative write transactions (PostgreSQL)", function () {
     await new Promise((r) => setTimeout(r, 300));
     open();
     await Promise.all([holder, first, ...group]);
-    assert.deepEqual(a.stats!.summary().speculations, { committed: 3, "missed: a check no longer held (usage)": 1 });
-    assert.deepEqual(a.stats!.summary().modes, { lane: 4, exclusive: 1 }, "four on the lane (the group of three went out twice), the failed one again under the lock");
+    assert.deepEqual(a.stats!.summary().speculations, { committed: 3, "missed: a check no longer held (usage)": 3 });
+    assert.deepEqual(
+      a.stats!.summary().modes,
+      { lane: 6, exclusive: 1 },
+      "one per speculation sent: vm-0, the three of the group, the failed one's two further speculations; then it ran under the lock",
+    );
     const keys = await b.read(async (tx) => (await tx.list({ kinds: ["virtual_machine"] })).map((r) => r.key).sort());
     assert.deepEqual(keys, ["base", "vm-0", "vm-1", "vm-2", "vm-3"], "each committed once");
   });

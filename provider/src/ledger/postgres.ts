@@ -26,7 +26,7 @@
  * checks that what they read still holds (rows unchanged; usage and load within the bounds the
  * decision declared), their writes and COMMIT leave as one message, on a connection of their own
  * where those ready together share one BEGIN and COMMIT (pg-lane.ts). When a check fails, the
- * transaction runs again the locked way. The aggregates a reservation reads are running totals
+ * transaction reads again and speculates anew, and runs the locked way after three misses. The aggregates a reservation reads are running totals
  * kept by triggers (totals.ts), so neither the reads nor the checks grow with the estate.
  * A writer waits for the lock until its deadline (`SET LOCAL lock_timeout` to the time left), then
  * fails with `busy`.
@@ -55,6 +55,15 @@ export { batchSql, toDollarParams } from "./pg-conn";
 import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upgrade";
 
 /** BEGIN of a write transaction: the ledger's write lock, waited for until `deadline`. */
+/**
+ * Speculations a transaction makes before it runs under the lock, when the one before missed
+ * because what it read moved on (a check failed, or its commit group was rolled back): read again,
+ * the next decision is made on the rows that beat it. Under many processes most misses are binpack
+ * collisions (concurrent decisions filling the same server), and a run under the lock would hold
+ * it, and so every other process, across three client round trips.
+ */
+const SPECULATIONS = 3;
+
 function beginLocked(deadline: number | undefined): string {
   // lock_timeout 0 would mean "wait forever": an expired deadline still gets one short try.
   const limit = deadline === undefined ? "" : `SET LOCAL lock_timeout = ${Math.max(1, deadline - Date.now())}; `;
@@ -145,14 +154,15 @@ export class PostgresLedger implements Ledger, RawWriter {
   }
 
   async transaction<T>(fn: (tx: LedgerTx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    if (opts.speculative && this.speculation) {
+    // A failed read ends the speculation like any other: the locked run reports the failure.
+    const read = async (sql: string, params: readonly unknown[]) => (await this.reads.query(prepared(sql, params))).rows as Row[];
+    const commitLocked = (statements: readonly Statement[]) => this.laneCommit(statements, opts);
+    for (let attempt = 0; opts.speculative && this.speculation && attempt < SPECULATIONS; attempt++) {
       const seen = new Speculation();
-      // A failed read ends the speculation like any other: the locked run reports the failure.
-      const read = async (sql: string, params: readonly unknown[]) => (await this.reads.query(prepared(sql, params))).rows as Row[];
-      const commitLocked = (statements: readonly Statement[]) => this.laneCommit(statements, opts);
       const r = await speculate(seen, () => auditedTransaction(speculativeDriver(seen, read, commitLocked), fn, seen));
-      this.stats?.speculation("value" in r ? "committed" : `missed: ${r.missed}`);
+      this.stats?.speculation("value" in r ? (attempt ? "committed on a retry" : "committed") : `missed: ${r.missed}`);
       if ("value" in r) return r.value;
+      if (!r.retry) break;
     }
     return this.sqlTransaction((db) => auditedTransaction(db, fn), opts);
   }

@@ -12,7 +12,8 @@
  * bounds. Reads the checks cannot express (lists, allocations, the audit log) end the speculation
  * at once. Whenever it ends without committing (a read it cannot check, a failed check, a refusal
  * decided on unlocked reads, a transaction that wrote nothing), the caller runs the transaction
- * again under the lock as usual, so every outcome is one a locked run could have produced.
+ * again: speculatively once more when the server rolled it back (what it read moved on), else
+ * under the lock as usual, so every outcome is one a locked run could have produced.
  */
 import type { ResourceKind } from "../catalog/catalog";
 import type { Usage } from "../domain/quota";
@@ -161,17 +162,19 @@ export function speculativeDriver(
 
 /**
  * Runs `run(tx)` speculatively (see the file comment). Returns its value when it committed, or
- * why it missed when the caller must run it again under the lock. Rethrows only an error of the sent
+ * why it missed and whether another speculation may succeed (else the caller runs it again under the lock). Rethrows only an error of the sent
  * commit message that did not roll it back (lock timeout, a connection lost: the outcome is the
  * error's to tell, not a second run's).
  */
-export async function speculate<T>(seen: Speculation, run: () => Promise<T>): Promise<{ readonly value: T } | { readonly missed: string }> {
+export async function speculate<T>(seen: Speculation, run: () => Promise<T>): Promise<{ readonly value: T } | { readonly missed: string; readonly retry: boolean }> {
   try {
     const value = await run();
     if (seen.committed) return { value };
-    return { missed: "wrote nothing" };
+    return { missed: "wrote nothing", retry: false };
   } catch (e) {
     if (seen.sent && !seen.rolledBack) throw e;
-    return { missed: e instanceof SpeculationMissed ? e.message : "refused on unlocked reads" };
+    // Rolled back by the server (a failed check, or with its group): what it read has moved on,
+    // and reading again may well decide something that holds. Any other miss would recur.
+    return { missed: e instanceof SpeculationMissed ? e.message : "refused on unlocked reads", retry: e instanceof SpeculationMissed && seen.rolledBack };
   }
 }
