@@ -18,7 +18,8 @@
  *   node dist/bench/terraform.bench.js                         # startup + N = 500 (3 rounds) and 2,000 (1 round)
  *   node dist/bench/terraform.bench.js --sizes 500 --rounds 3  # just that
  *   node dist/bench/terraform.bench.js --quick --same-state    # also terraform_data with a state as large as the VMs'
- *   options: [--runs 20] [--sea PATH] [--startup] [--no-startup] [--same-state]
+ *   node dist/bench/terraform.bench.js --sizes 500 --release    # also the VMs on the release executable
+ *   options: [--runs 20] [--sea PATH] [--startup] [--no-startup] [--same-state] [--release]
  */
 import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
@@ -112,11 +113,11 @@ function seaExecutable(sea: string | undefined): string {
   return exe;
 }
 
-async function startup(runs: number, sea: string | undefined): Promise<void> {
+async function startup(runs: number, sea: string): Promise<void> {
   const client = selfSignedCert();
   const f = (x: number) => `${x.toFixed(0)} ms`;
   const medians: Record<string, number> = {};
-  const exes = { wrapper: path.join(repoRoot(), "bin", "terraform-provider-otterscale"), sea: seaExecutable(sea) };
+  const exes = { wrapper: path.join(repoRoot(), "bin", "terraform-provider-otterscale"), sea };
   // Interleaved, so a busy machine slows both alike.
   const samples: Record<keyof typeof exes, StartSample[]> = { wrapper: [], sea: [] };
   for (const bin of Object.values(exes)) await startOnce(bin, client); // warm the OS file cache
@@ -181,9 +182,10 @@ const ARGS: Record<Step, string[]> = {
 export const sizedBaselineConfig = (n: number): string =>
   `resource "terraform_data" "d" {\n  count = ${n}\n  input = { name = "vm-\${count.index}", tenant = "team-a", group = "general", cpu_cores = 1, memory_gib = 2, disk_gib = 10, manifests = [jsonencode({ apiVersion = "kubevirt.io/v1", kind = "VirtualMachine", metadata = { name = "vm-\${count.index}", namespace = "team-a", labels = { "otterscale.io/tenant" = "team-a", "otterscale.io/group" = "general" } }, spec = { runStrategy = "Always", template = { spec = { domain = { cpu = { cores = 1 }, memory = { guest = "2Gi" } } } } } })] }\n}\n`;
 
-type Who = "ours" | "base" | "sized";
+type Who = "ours" | "release" | "base" | "sized";
 const WHO_LABEL: Record<Who, (n: number) => string> = {
   ours: (n) => `${n} otterscale_virtual_machine`,
+  release: (n) => `${n} otterscale_virtual_machine (release executable)`,
   base: (n) => `${n} terraform_data`,
   sized: (n) => `${n} terraform_data (state as large)`,
 };
@@ -196,6 +198,8 @@ export interface ScaleResult {
   readonly base: Record<Step, number>;
   /** With --same-state: the baseline whose state is as large as the VMs' (sizedBaselineConfig). */
   readonly sized?: Record<Step, number>;
+  /** With --release: the VMs again, Terraform running the self-contained executable (the release zip's). */
+  readonly release?: Record<Step, number>;
   /** Bytes of terraform.tfstate after the apply, per workspace (last round). */
   readonly stateBytes: Partial<Record<Who, number>>;
 }
@@ -205,8 +209,8 @@ export interface ScaleResult {
  * no-change plan and destroy in each, alternating them step by step (and which one goes first
  * from round to round). `sameState` adds the terraform_data workspace with a state as large.
  */
-export async function scale(n: number, rounds: number, sameState = false): Promise<ScaleResult> {
-  const whos: Who[] = sameState ? ["ours", "base", "sized"] : ["ours", "base"];
+export async function scale(n: number, rounds: number, sameState = false, releaseExe?: string): Promise<ScaleResult> {
+  const whos: Who[] = ["ours", ...(releaseExe ? (["release"] as const) : []), "base", ...(sameState ? (["sized"] as const) : [])];
   const samples = Object.fromEntries(whos.map((w) => [w, { apply: [], plan: [], destroy: [] }])) as unknown as Record<Who, Record<Step, number[]>>;
   const stateBytes: Partial<Record<Who, number>> = {};
   console.log(`N = ${n}: ${rounds} round(s), otterscale (+${Math.ceil(n / 30)} servers, a group, a quota) interleaved with terraform_data`);
@@ -214,8 +218,9 @@ export async function scale(n: number, rounds: number, sameState = false): Promi
     const sessions = {} as Record<Who, Awaited<ReturnType<typeof tfSession>>>;
     try {
       for (const who of whos) {
-        sessions[who] = await tfSession();
-        sessions[who].write("main.tf", who === "ours" ? vmConfig(n) : who === "base" ? baselineConfig(n) : sizedBaselineConfig(n));
+        // The bin/ wrapper runs the executable when no entry script is given (OTTERSCALE_PROVIDER_JS empty).
+        sessions[who] = await tfSession(who === "release" ? { env: { OTTERSCALE_PROVIDER_JS: "", OTTERSCALE_PROVIDER_EXE: releaseExe } } : {});
+        sessions[who].write("main.tf", who === "ours" || who === "release" ? vmConfig(n) : who === "base" ? baselineConfig(n) : sizedBaselineConfig(n));
       }
       const order = whos.map((_, i) => whos[(i + r) % whos.length]);
       for (const step of STEPS) {
@@ -233,7 +238,7 @@ export async function scale(n: number, rounds: number, sameState = false): Promi
   }
   const med = (xs: number[]) => quantile(xs, 0.5);
   const pick = (who: Who) => Object.fromEntries(STEPS.map((s) => [s, med(samples[who][s])])) as Record<Step, number>;
-  return { n, rounds, ours: pick("ours"), base: pick("base"), ...(sameState ? { sized: pick("sized") } : {}), stateBytes };
+  return { n, rounds, ours: pick("ours"), base: pick("base"), ...(sameState ? { sized: pick("sized") } : {}), ...(releaseExe ? { release: pick("release") } : {}), stateBytes };
 }
 
 /** Target for apply and the no-change plan (issue 16): at most 1.3x terraform_data. */
@@ -244,13 +249,17 @@ export function printTable(results: readonly ScaleResult[]): void {
   console.log(`\nN VMs vs N terraform_data with the same six arguments (medians; ratio = otterscale / terraform_data; target <= ${RATIO_TARGET}x for apply and plan)`);
   console.log(`| N | rounds | ${STEPS.map((s) => (s === "plan" ? "no-change plan" : s)).join(" | ")} |`);
   console.log(`|---|---|${STEPS.map(() => "---").join("|")}|`);
-  for (const r of results) {
+  const row = (label: string, r: ScaleResult, ours: Record<Step, number>) => {
     const cells = STEPS.map((s) => {
-      const ratio = r.ours[s] / r.base[s];
+      const ratio = ours[s] / r.base[s];
       const mark = s === "destroy" ? "" : ratio <= RATIO_TARGET ? " (met)" : " (MISSED)";
-      return `${f(r.ours[s])} vs ${f(r.base[s])} = ${ratio.toFixed(2)}x${mark}`;
+      return `${f(ours[s])} vs ${f(r.base[s])} = ${ratio.toFixed(2)}x${mark}`;
     });
-    console.log(`| ${r.n} | ${r.rounds} | ${cells.join(" | ")} |`);
+    console.log(`| ${label} | ${r.rounds} | ${cells.join(" | ")} |`);
+  };
+  for (const r of results) {
+    row(String(r.n), r, r.ours);
+    if (r.release) row(`${r.n}, release executable`, r, r.release);
   }
   const mb = (b: number | undefined) => (b === undefined ? "?" : `${(b / 1e6).toFixed(2)} MB`);
   for (const r of results) {
@@ -273,6 +282,8 @@ export interface BenchOptions {
   readonly startup?: boolean;
   /** Also time terraform_data with a state as large as the VMs' (Terraform's own cost of that state). */
   readonly sameState?: boolean;
+  /** Also time the VMs with Terraform running the self-contained executable (built as for --startup, or --sea PATH). */
+  readonly release?: boolean;
 }
 
 export async function main(opts: BenchOptions = {}): Promise<void> {
@@ -284,7 +295,10 @@ export async function main(opts: BenchOptions = {}): Promise<void> {
   };
   const quick = opts.quick ?? flag("--quick");
   const startupOn = opts.startup ?? (flag("--startup") || (!quick && !flag("--no-startup")));
-  if (startupOn) await startup(Math.max(20, opts.runs ?? Number(value("--runs") ?? 20)), opts.sea ?? value("--sea"));
+  const release = opts.release ?? flag("--release");
+  const sea = (startupOn || release) ? seaExecutable(opts.sea ?? value("--sea")) : undefined;
+  if (startupOn) await startup(Math.max(20, opts.runs ?? Number(value("--runs") ?? 20)), sea!);
+  const releaseExe = release ? sea : undefined;
   const sizesArg = value("--sizes") ?? value("--scale");
   const sizes = opts.sizes ?? (sizesArg ? sizesArg.split(",").map(Number) : quick ? [100] : [500, 2000]);
   const roundsArg = opts.rounds ?? (value("--rounds") ? Number(value("--rounds")) : undefined);
@@ -292,7 +306,7 @@ export async function main(opts: BenchOptions = {}): Promise<void> {
   for (const n of sizes) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--sizes: ${n} is not a positive whole number`);
     // The 2,000 run takes minutes per step: one round unless asked for more.
-    results.push(await scale(n, roundsArg ?? (quick ? 2 : n >= 2000 ? 1 : 3), opts.sameState ?? flag("--same-state")));
+    results.push(await scale(n, roundsArg ?? (quick ? 2 : n >= 2000 ? 1 : 3), opts.sameState ?? flag("--same-state"), releaseExe));
     printTable(results);
   }
 }

@@ -123,6 +123,16 @@ describe("terraform provider server (in-process, fake engine)", () => {
     ]);
   });
 
+  it("re-plans after an apply (Terraform's apply walk) are judged in arrival order; a plan's in address order", async () => {
+    const judged = () => engine.calls.filter((x) => x.op === "plan").map((x) => x.changes!.at(-1)!.address);
+    await Promise.all([plan(vm, null, vmConfig("b", 1)), plan(vm, null, vmConfig("a", 1))]);
+    assert.deepEqual(judged(), ["otterscale_virtual_machine[team-a/a]", "otterscale_virtual_machine[team-a/b]"], "one wave, by address");
+    await apply(vm, null, (await plan(vm, null, vmConfig("a", 1))).planned);
+    engine.calls.length = 0;
+    await Promise.all([plan(vm, null, vmConfig("d", 1)), plan(vm, null, vmConfig("c", 1))]);
+    assert.deepEqual(judged(), ["otterscale_virtual_machine[team-a/d]", "otterscale_virtual_machine[team-a/c]"], "on arrival");
+  });
+
   it("engine errors on apply become diagnostics and keep the prior state", async () => {
     const bp = resourceSpec("otterscale_block_pool")!;
     const p = await plan(bp, null, full(bp, { name: "p", tenant: "team-a", group: "g1", size_gib: 10 }));
