@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { OtterscaleError } from "../../domain/errors";
 import { RESOURCE_KINDS, type ResourceKind } from "../../catalog/catalog";
-import { observeManifest, renderAttached, renderManifest, type Manifest } from "../render";
+import { observeManifest, renderAttached, renderManifest, sharedRendering, type Manifest } from "../render";
 import type { Answer, ControllerContext, ControllerLocation, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
 import { listDir, readFileIfExists, readFileIfExistsSync, removeFile, writeFileAtomic } from "./files";
 import { fileOf, INVENTORY_DIR, isInventoryKind, keyOf } from "./paths";
@@ -103,8 +103,8 @@ export class GitopsKindController implements KindController {
         if (text === undefined) return { ok: true, value: undefined };
         const want = expected[i];
         if (want && want.kind === this.kind) {
-          const manifest = renderManifest(want);
-          const attached = renderAttached(want);
+          // The engine's own rendering of `want` (shared with its drift check and `manifests`).
+          const [manifest, ...attached] = sharedRendering(want);
           if (manifestToYaml(manifest, attached) === text) return { ok: true, value: { ...observeManifest(this.kind, key, manifest, file), attached } };
         }
         return { ok: true, value: this.observe(key, file, text) };
