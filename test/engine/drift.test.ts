@@ -85,6 +85,47 @@ describe("engine: drift on every rendered value (gitops)", () => {
     edit("acme/tenant_quota/g.yaml", (d) => delete d.spec.hard["requests.nvidia.com/A100"]);
     assert.equal((await engine.read("tenant_quota", "acme/g"))!.status, "Drifted");
   });
+
+  // A refresh renders each object once and shares that rendering between the file comparison, the
+  // drift check and `manifests` (render/index.ts sharedRendering). Shared within one read only:
+  // an edit by hand or an apply between two refreshes, or one file edited among concurrent reads,
+  // must still show.
+  it("the concurrent reads of a refresh see hand edits and applies made between refreshes", async () => {
+    const keys = ["web-1", "web-2", "web-3", "web-4"];
+    for (const k of keys) await engine.create("virtual_machine", vm(k));
+    const rel = (k: string) => `acme/virtual_machine/${k}.yaml`;
+    const refresh = async () => {
+      const states = await Promise.all(keys.map((k) => engine.read("virtual_machine", `acme/${k}`)));
+      return Object.fromEntries(keys.map((k, i) => [k, { status: states[i]!.status, drift: engine.driftOf("virtual_machine", `acme/${k}`), manifests: states[i]!.manifests as string[] }]));
+    };
+    const clean = await refresh();
+    for (const k of keys) assert.equal(clean[k].status, "Running", k);
+    const onDisk = (k: string) => JSON.stringify(parse(fs.readFileSync(file(rel(k)), "utf8")));
+    for (const k of keys) assert.deepEqual(clean[k].manifests, [onDisk(k)], `${k}: manifests is what the file holds`);
+
+    // One file edited among reads that run together: only its read drifts.
+    edit(rel("web-2"), (d) => (d.spec.template.spec.nodeSelector[HOST] = "s9"));
+    const first = await refresh();
+    assert.deepEqual(
+      keys.map((k) => first[k].status),
+      ["Running", "Drifted", "Running", "Running"],
+    );
+    assert.deepEqual(first["web-2"].drift, ['spec.template.spec.nodeSelector["kubernetes.io/hostname"]: rendered "s1", found "s9"']);
+    assert.deepEqual(first["web-2"].manifests, clean["web-2"].manifests, "manifests come from the ledger, not the edited file");
+
+    // Between two refreshes: web-2 put back as rendered, web-3 edited, web-4 resized by an apply.
+    await engine.update("virtual_machine", "acme/web-2", vm("web-2"));
+    edit(rel("web-3"), (d) => (d.spec.template.spec.domain.cpu.cores = 7));
+    await engine.update("virtual_machine", "acme/web-4", vm("web-4", { memory_gib: 6 }));
+    const second = await refresh();
+    assert.deepEqual(
+      keys.map((k) => second[k].status),
+      ["Running", "Running", "Drifted", "Running"],
+    );
+    assert.deepEqual(second["web-3"].drift, ["spec.template.spec.domain.cpu.cores: rendered 2, found 7"]);
+    assert.deepEqual(second["web-4"].manifests, [onDisk("web-4")], "the apply's new rendering, not the last refresh's");
+    assert.notDeepEqual(second["web-4"].manifests, clean["web-4"].manifests);
+  });
 });
 
 describe("engine: drift through the kubernetes adapter", function () {

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { encode } from "@msgpack/msgpack";
 import { decodeValue, encodeValue, fromJsonValue } from "../../provider/src/terraform/codec/msgpack";
 import { canonical, isUnknown, UNKNOWN, valuesEqual, type TfType, type TfValue } from "../../provider/src/terraform/codec/types";
+import { normalize } from "../../provider/src/terraform/plan";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -97,6 +98,37 @@ describe("terraform/codec properties", () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it("a value encoded earlier keeps its bytes when later ones are encoded (the encoder's buffer is shared)", () => {
+    fc.assert(
+      fc.property(
+        typeArb.chain((t) => fc.tuple(fc.constant(t), valueArb(t), valueArb(t))),
+        ([t, a, b]) => {
+          const first = encodeValue(a, t);
+          const before = hex(first);
+          encodeValue(b, t);
+          assert.equal(hex(first), before);
+          assert.equal(hex(first), hex(encodeValue(a, t)), "the same value, the same bytes");
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  // UpgradeResourceState returns the JSON state as read, without normalize: it relies on this.
+  it("a JSON state read with a type already has that type's shape (normalize changes nothing)", () => {
+    const known = (v: TfValue): boolean => !isUnknown(v) && (v === null || typeof v !== "object" || Object.values(v).every(known));
+    fc.assert(
+      fc.property(
+        typeArb.chain((t) => fc.tuple(fc.constant(t), valueArb(t).filter(known))),
+        ([t, v]) => {
+          const read = fromJsonValue(JSON.parse(JSON.stringify(v)), t);
+          assert.deepEqual(normalize(read, t), read, `type ${JSON.stringify(t)}`);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

@@ -4,5 +4,5 @@
  */
 export type { ControllerContext, Controllers, DesiredObject, KindController, ObservedObject, PlacedServer } from "./types";
 export { defaultControllerUrl, openControllers } from "./registry";
-export { carriedFields, describeDrift, driftOf, renderedDrift, observeManifest, renderAttached, renderManifest, renderManifests, rendererFor, type FieldDrift, type Manifest } from "./render";
+export { carriedFields, describeDrift, driftOf, renderedDrift, observeManifest, renderAttached, renderManifest, renderManifests, rendererFor, sharedRendering, type FieldDrift, type Manifest } from "./render";
 export { GitopsControllers, manifestToYaml } from "./gitops";

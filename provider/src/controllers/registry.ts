@@ -10,8 +10,6 @@ import { OtterscaleError } from "../domain/errors";
 import { redactControllerUrl } from "../domain/redact";
 import { GitopsControllers } from "./gitops";
 import { HandoffControllers } from "./handoff";
-import { openKubernetes } from "./kubernetes";
-import { openMaas } from "./maas";
 import type { Controllers } from "./types";
 
 const SUPPORTED = "gitops:///absolute/dir (embedded default), kubernetes://, maas://, handoff://";
@@ -33,10 +31,11 @@ export function openControllers(url: string): Controllers {
   switch (scheme) {
     case "gitops":
       return openGitops(url);
+    // Loaded only when chosen: a process on gitops (the default) does not compile them.
     case "kubernetes":
-      return openKubernetes(url);
+      return (require("./kubernetes") as typeof import("./kubernetes")).openKubernetes(url);
     case "maas":
-      return openMaas(url);
+      return (require("./maas") as typeof import("./maas")).openMaas(url);
     case "handoff":
       return openHandoff(url);
     default:

@@ -3,7 +3,7 @@
  * transaction), credentials, import, secret digests and owner. Reads never write; what they find
  * (drift, objects missing on the backend) is remembered here for front ends' warnings and plans.
  */
-import type { Controllers, ObservedObject } from "../controllers/types";
+import type { Controllers, DesiredObject, ObservedObject } from "../controllers/types";
 import { describeDrift, renderedDrift } from "../controllers/render";
 import { OtterscaleError } from "../domain/errors";
 import type { Ledger, LedgerRecord } from "../ledger/records";
@@ -43,7 +43,7 @@ export class ObjectReads {
           checkLocation: () => location.check(),
           settings,
           noteMissing: (kind, id, missing) => (missing ? this.missing.add(objectId(kind, id)) : this.missing.delete(objectId(kind, id))),
-          drift: (inv, rec, observed) => this.driftLines(inv, rec, observed),
+          drift: (inv, rec, observed, desired) => this.driftLines(inv, rec, observed, desired),
           noteDrift: (kind, id, lines) => (lines.length ? this.drifted.set(objectId(kind, id), lines) : this.drifted.delete(objectId(kind, id))),
         },
         reqs,
@@ -61,8 +61,8 @@ export class ObjectReads {
   }
 
   /** Rendered values (from the ledger's record, as the last apply rendered them) the backend no longer holds, one line each. */
-  driftLines(inv: Inventory, rec: LedgerRecord, observed: ObservedObject): string[] {
-    return renderedDrift(ledgerDesired(inv, rec, this.settings), observed).map(describeDrift);
+  driftLines(inv: Inventory, rec: LedgerRecord, observed: ObservedObject, desired: DesiredObject = ledgerDesired(inv, rec, this.settings)): string[] {
+    return renderedDrift(desired, observed).map(describeDrift);
   }
 
   isMissing(kind: ResourceKind, key: string): boolean {

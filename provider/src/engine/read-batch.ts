@@ -91,8 +91,8 @@ export interface BatchReadDeps {
   readonly settings: RenderSettings;
   /** Records what a read learnt about a workload missing on the backend (engine.missing). */
   noteMissing(kind: ResourceKind, id: string, missing: boolean): void;
-  /** Rendered values the backend copy no longer holds, one line each (empty: no drift). */
-  drift(inv: Inventory, rec: LedgerRecord, observed: ObservedObject): string[];
+  /** Rendered values the backend copy no longer holds, one line each (empty: no drift); `desired` as in stateOf. */
+  drift(inv: Inventory, rec: LedgerRecord, observed: ObservedObject, desired?: DesiredObject): string[];
   /** Records what a read found drifted (engine.driftOf answers from it). */
   noteDrift(kind: ResourceKind, id: string, lines: string[]): void;
 }
@@ -139,13 +139,16 @@ export async function readBatch(deps: BatchReadDeps, reqs: readonly ReadRequest[
       return visibleTo(rec, r.opts.owner); // taken over by another workspace or stack: gone from this one
     });
     const observed = new Array<Answer<ObservedObject | undefined | null>>(reqs.length).fill({ ok: true, value: null });
+    // One per record read from the backend: the backend read, the drift check and `manifests`
+    // then share one rendering of it (render/index.ts sharedRendering) instead of making three.
+    const desired = new Array<DesiredObject | undefined>(reqs.length);
     if (!location.ok) needed.forEach((n, i) => n && (observed[i] = location));
     else {
       const byKind = new Map<ResourceKind, number[]>();
       needed.forEach((n, i) => n && (byKind.get(reqs[i].kind) ?? byKind.set(reqs[i].kind, []).get(reqs[i].kind)!).push(i));
       await Promise.all(
         [...byKind].map(async ([kind, idx]) => {
-          const got = await settle(Promise.resolve().then(() => observeAll(deps.controllers.forKind(kind), idx.map((i) => reqs[i].id), idx.map((i) => expectedOf(inv, records[i]!, deps.settings)))));
+          const got = await settle(Promise.resolve().then(() => observeAll(deps.controllers.forKind(kind), idx.map((i) => reqs[i].id), idx.map((i) => (desired[i] = expectedOf(inv, records[i]!, deps.settings))))));
           idx.forEach((i, j) => (observed[i] = got.ok ? got.value[j] : got));
         }),
       );
@@ -164,10 +167,10 @@ export async function readBatch(deps: BatchReadDeps, reqs: readonly ReadRequest[
         // The backend runs something else than the engine rendered: the front end plans an update
         // that re-applies the rendered manifest (the ledger's placement and spec stay as they are).
         const observed = o.value;
-        const drift = observed ? deps.drift(inv, rec, observed) : [];
+        const drift = observed ? deps.drift(inv, rec, observed, desired[i]) : [];
         if (observed) deps.noteDrift(r.kind, r.id, drift);
         answers.push(
-          await settle(stateOf(tx, inv, rec, observed ?? undefined, {}, deps.settings).then((s) => (!observed ? { ...s, status: "Missing" } : drift.length ? { ...s, status: DRIFTED } : s))),
+          await settle(stateOf(tx, inv, rec, observed ?? undefined, {}, deps.settings, desired[i]).then((s) => (!observed ? { ...s, status: "Missing" } : drift.length ? { ...s, status: DRIFTED } : s))),
         );
       }
     }

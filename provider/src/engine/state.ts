@@ -3,7 +3,7 @@
  * (allocations, usage, membership) and from the controller (status, drifted fields).
  */
 import type { RenderSettings } from "./render-settings";
-import type { ObservedObject } from "../controllers/types";
+import type { DesiredObject, ObservedObject } from "../controllers/types";
 import type { LedgerRecord, LedgerTx } from "../ledger/records";
 import { rulesOf } from "../kinds";
 import type { State } from "./contract";
@@ -33,8 +33,10 @@ export async function stateOf(
   secrets: Record<string, unknown> = {},
   /** Provider settings that shape the rendered `manifests` (gpu_devices, vcluster_chart_version). */
   settings: RenderSettings = {},
+  /** `ledgerDesired(inv, rec, settings)` when the caller already made it (a refresh): its rendering is then shared. */
+  desired?: DesiredObject,
 ): Promise<State> {
-  const base: State = { ...withDrift(rec.spec, observed), ...secrets, id: rec.key, manifests: manifestsOf(inv, rec, settings) };
+  const base: State = { ...withDrift(rec.spec, observed), ...secrets, id: rec.key, manifests: manifestsOf(inv, rec, settings, desired) };
   const status = observed?.status ?? (rec.computed.status as string | undefined) ?? "Unknown";
   return rulesOf(rec.kind).project({ tx, inv, rec, observed, base, status });
 }

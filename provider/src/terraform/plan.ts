@@ -23,9 +23,12 @@ const REAPPLY_STATUSES: ReadonlySet<string> = new Set(["Missing", DRIFTED]);
 const isObject = (v: TfValue | undefined): v is TfObject => !!v && typeof v === "object" && !Array.isArray(v) && !isUnknown(v);
 const computedOnly = (a: AttributeSpec) => a.computed && !a.optional && !a.required;
 
+/** A schema default for one plan (plans change their values); a scalar is its own copy. */
+const copyOf = (v: TfValue): TfValue => (v !== null && typeof v === "object" ? structuredClone(v) : v);
+
 /** Planned value of one configurable attribute (config, defaults, recursion into nested objects). */
 function planAttribute(a: AttributeSpec, cfg: TfValue | undefined, prior: TfValue | undefined): TfValue {
-  if (cfg === null || cfg === undefined) return a.default !== undefined ? structuredClone(a.default) : null;
+  if (cfg === null || cfg === undefined) return a.default === undefined ? null : copyOf(a.default);
   if (isUnknown(cfg) || !a.nested) return cfg;
   const attrs = a.nested.attributes;
   if (a.nested.nesting === "single") return planObject(attrs, cfg as TfObject, isObject(prior) ? prior : null);

@@ -16,10 +16,23 @@ interface Private {
   readonly takeover?: boolean;
 }
 
+const parsed = new WeakMap<Uint8Array, Private>();
+
+/**
+ * The private state in `bytes`. A call asks about the same bytes several times (its ledger, its
+ * owner, a takeover, then the private state it answers with): parsed once per bytes object, which
+ * lives as long as its request. Frozen, as it is shared.
+ */
 function parse(bytes: Bytes): Private {
   if (!bytes || !bytes.length) return {};
+  let p = parsed.get(bytes);
+  if (!p) parsed.set(bytes, (p = Object.freeze(parseJson(bytes))));
+  return p;
+}
+
+function parseJson(bytes: Uint8Array): Private {
   try {
-    const v = JSON.parse(Buffer.from(bytes).toString("utf8")) as unknown;
+    const v = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as unknown;
     return v && typeof v === "object" ? (v as Private) : {};
   } catch {
     return {}; // not ours (or from an older version): nothing remembered

@@ -54,7 +54,8 @@ export class ProviderServer extends ProviderCore {
   async UpgradeResourceState(req: Req): Promise<Res> {
     const spec = resourceSpec(req.type_name);
     if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
-    const state = normalize(fromRawState(req.raw_state, spec.type), spec.type);
+    // Read with the current type, it already has exactly that shape (what normalize would make of it).
+    const state = fromRawState(req.raw_state, spec.type);
     return { upgraded_state: dynamicValue(state, spec.type), diagnostics: [] };
   }
 

@@ -33,13 +33,14 @@ const isSet = (v: unknown) => v !== undefined && v !== null;
  * moved to the attribute it supplies, the Terraform-only names removed. `rename` maps a problem
  * path of a supplied attribute back to the write-only name the user wrote.
  * Setting both forms, or a version without its value, is an error naming both.
+ * Folds `input` in place and returns it: it is the caller's own copy (validate-config.ts
+ * `knownPart` builds one per call), which a clone here copied again on every validation.
  */
 export function foldForValidation(kind: Kind, input: Plain, unknown: readonly string[] = []): { input: Plain; diagnostics: TfDiagnostic[]; rename: (path: string) => string } {
-  const out = structuredClone(input);
   const diagnostics: TfDiagnostic[] = [];
   const renames = new Map<string, string>();
   for (const w of writeOnlyArguments(kind)) {
-    const parent = parentOf(out, w);
+    const parent = parentOf(input, w);
     if (!parent) continue;
     const value = parent[w.name];
     // An unknown value (an ephemeral variable during validate) is set, just not known yet.
@@ -60,7 +61,7 @@ export function foldForValidation(kind: Kind, input: Plain, unknown: readonly st
     for (const [from, to] of renames) if (path === from || path.startsWith(`${from}.`)) return to + path.slice(from.length);
     return path;
   };
-  return { input: out, diagnostics, rename };
+  return { input, diagnostics, rename };
 }
 
 /** Paths (dotted) of every Terraform-only attribute of a kind: write-only values and versions. */
@@ -68,9 +69,13 @@ export function terraformOnlyPaths(kind: Kind): string[] {
   return writeOnlyArguments(kind).flatMap((w) => [dotted(w, w.name), ...(w.version ? [dotted(w, w.version)] : [])]);
 }
 
-/** Version-trigger paths: only Terraform knows them, so a refresh keeps the prior value. */
-export function versionPaths(kind: Kind): string[] {
-  return writeOnlyArguments(kind).flatMap((w) => (w.version ? [dotted(w, w.version)] : []));
+const versionPathsMemo = new Map<Kind, readonly string[]>();
+
+/** Version-trigger paths: only Terraform knows them, so a refresh keeps the prior value. Per kind, from the schema: made once. */
+export function versionPaths(kind: Kind): readonly string[] {
+  let v = versionPathsMemo.get(kind);
+  if (!v) versionPathsMemo.set(kind, (v = Object.freeze(writeOnlyArguments(kind).flatMap((w) => (w.version ? [dotted(w, w.version)] : [])))));
+  return v;
 }
 
 /** Removes Terraform-only attributes from engine arguments (in place). */

@@ -4,14 +4,14 @@
  * (hand edits show up as drift, a hand-deleted file as a deleted object), `delete` removes it.
  */
 import * as path from "node:path";
-import { parseAllDocuments, stringify } from "yaml";
 import { OtterscaleError } from "../../domain/errors";
 import { RESOURCE_KINDS, type ResourceKind } from "../../catalog/catalog";
-import { observeManifest, renderAttached, renderManifest, type Manifest } from "../render";
+import { observeManifest, renderAttached, renderManifest, sharedRendering, type Manifest } from "../render";
 import type { Answer, ControllerContext, ControllerLocation, Controllers, DesiredObject, KindController, ObservedObject } from "../types";
 import { listDir, readFileIfExists, readFileIfExistsSync, removeFile, writeFileAtomic } from "./files";
 import { fileOf, INVENTORY_DIR, isInventoryKind, keyOf } from "./paths";
 import { plainYaml } from "./plain-yaml";
+import { yamlLib } from "../yaml";
 
 export const HEADER = "Rendered by otterscale-iac (gitops controller). Hand edits show up as drift on the next refresh.";
 
@@ -25,6 +25,7 @@ export const HEADER = "Rendered by otterscale-iac (gitops controller). Hand edit
 export function manifestToYaml(manifest: Manifest, attached: readonly Manifest[] = []): string {
   const fast = attached.length === 0 ? plainYaml(manifest, HEADER) : undefined;
   if (fast !== undefined) return fast;
+  const { stringify } = yamlLib();
   const doc = (m: Manifest) => stringify(m, { lineWidth: 0, aliasDuplicateObjects: false });
   return `# ${HEADER}\n${[manifest, ...attached].map(doc).join("---\n")}`;
 }
@@ -103,8 +104,8 @@ export class GitopsKindController implements KindController {
         if (text === undefined) return { ok: true, value: undefined };
         const want = expected[i];
         if (want && want.kind === this.kind) {
-          const manifest = renderManifest(want);
-          const attached = renderAttached(want);
+          // The engine's own rendering of `want` (shared with its drift check and `manifests`).
+          const [manifest, ...attached] = sharedRendering(want);
           if (manifestToYaml(manifest, attached) === text) return { ok: true, value: { ...observeManifest(this.kind, key, manifest, file), attached } };
         }
         return { ok: true, value: this.observe(key, file, text) };
@@ -117,7 +118,7 @@ export class GitopsKindController implements KindController {
   private observe(key: string, file: string, text: string): ObservedObject {
     let docs: unknown[];
     try {
-      docs = parseAllDocuments(text).map((d) => {
+      docs = yamlLib().parseAllDocuments(text).map((d) => {
         if (d.errors.length) throw d.errors[0];
         return d.toJS();
       });

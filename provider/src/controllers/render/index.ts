@@ -46,9 +46,10 @@ export function rendererFor(kind: ResourceKind): Renderer {
  */
 export function renderedDrift(obj: DesiredObject, observed: ObservedObject): FieldDrift[] {
   if (observed.manifest === undefined) return [];
-  const drift = manifestDrift(renderManifest(obj), observed.manifest);
+  const [manifest, ...attached] = sharedRendering(obj);
+  const drift = manifestDrift(manifest, observed.manifest);
   // Attached objects by identity; a missing one is drift as a whole.
-  for (const a of renderAttached(obj)) {
+  for (const a of attached) {
     const found = (observed.attached ?? []).find((o) => sameObject(a, o));
     const label = `${a.kind} ${objectName(a)}`;
     drift.push(...manifestDrift(a, found).map((d) => ({ ...d, path: d.path ? `${label}: ${d.path}` : label })));
@@ -86,6 +87,21 @@ export function renderManifest(obj: DesiredObject): Manifest {
  */
 export function renderManifests(obj: DesiredObject): Manifest[] {
   return [renderManifest(obj), ...renderAttached(obj)];
+}
+
+const renderings = new WeakMap<DesiredObject, readonly Manifest[]>();
+
+/**
+ * `renderManifests(obj)`, rendered once per DesiredObject and shared by every reader handed that
+ * same object: a refresh compares one rendering with the backend's file, with the backend's copy
+ * (drift) and returns it as `manifests`, where it used to render three times. Keyed by the
+ * object, so it lives exactly as long as that object (one read). For reading only: whoever
+ * changes or sends a manifest renders its own.
+ */
+export function sharedRendering(obj: DesiredObject): readonly Manifest[] {
+  let r = renderings.get(obj);
+  if (!r) renderings.set(obj, (r = renderManifests(obj)));
+  return r;
 }
 
 /**

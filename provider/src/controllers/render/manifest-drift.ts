@@ -30,6 +30,8 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeo
  * `[{path: 'spec.nodeSelector["kubernetes.io/hostname"]', expected: "node-1", actual: "node-2"}]`.
  */
 export function manifestDrift(rendered: unknown, observed: unknown, path = ""): FieldDrift[] {
+  // The backend's copy observed as this very rendering (gitops: the file is byte for byte what it renders to).
+  if (rendered === observed) return [];
   if (isPlainObject(rendered)) {
     if (!isPlainObject(observed)) return [{ path, expected: rendered, actual: observed }];
     return Object.keys(rendered).flatMap((k) => (rendered[k] === undefined ? [] : manifestDrift(rendered[k], observed[k], join(path, k))));

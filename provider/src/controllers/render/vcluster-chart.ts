@@ -3,7 +3,7 @@
  * the workload quota made exact (the chart's own ResourceQuota, post-rendered to our keys plus the
  * control plane's and CoreDNS's share). vcluster.ts renders the HelmRelease from these.
  */
-import { parse as parseYaml, stringify } from "yaml";
+import { yamlLib } from "../yaml";
 import { fromMilli, toMilli } from "../../domain/resources";
 import { schemaOf } from "../../catalog/catalog";
 import type { VclusterArgs } from "../../catalog/types.gen";
@@ -81,7 +81,7 @@ export function exactQuota(name: string, hard: Record<string, string>): Record<s
       patches: [
         {
           target: { version: "v1", kind: "ResourceQuota", name: `vc-${name}` },
-          patch: stringify([{ op: "replace", path: "/spec/hard", value: hard }]),
+          patch: yamlLib().stringify([{ op: "replace", path: "/spec/hard", value: hard }]),
         },
       ],
     },
@@ -115,7 +115,7 @@ export function enforcedQuota(m: Manifest): unknown {
     for (const p of patches) {
       if (at(p, "target", "kind") !== "ResourceQuota" || typeof at(p, "patch") !== "string") continue;
       try {
-        const ops = parseYaml(at(p, "patch") as string) as unknown;
+        const ops = yamlLib().parse(at(p, "patch") as string) as unknown;
         const op = Array.isArray(ops) ? ops.find((o) => at(o, "path") === "/spec/hard" && at(o, "op") === "replace") : undefined;
         if (op) return at(op, "value");
       } catch {

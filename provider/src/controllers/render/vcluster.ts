@@ -24,7 +24,7 @@
  */
 import { caughtUp, condition, READY } from "./kube-binding";
 import { createHash } from "node:crypto";
-import { stringify } from "yaml";
+import { yamlLib } from "../yaml";
 import type { DesiredObject, PlacedServer } from "../types";
 import {
   ANNOTATION,
@@ -80,7 +80,7 @@ export const vclusterSecretName = (name: string): string => `vc-${name}`;
  */
 export function vclusterKubeconfig(tenant: string, name: string): string {
   const id = vclusterSecretName(name);
-  return stringify({
+  return yamlLib().stringify({
     apiVersion: "v1",
     kind: "Config",
     clusters: [{ name: id, cluster: { server: vclusterEndpoint(tenant, name) } }],

@@ -11,11 +11,33 @@
  * Example: `encodeValue({ a: 1, b: UNKNOWN }, ["object", { a: "number", b: "string" }])` ->
  * `82 a1 61 01 a1 62 d4 00 00`.
  */
-import { decode, encode, ExtData } from "@msgpack/msgpack";
+import { Decoder, Encoder, ExtData } from "@msgpack/msgpack";
 import { isUnknown, UNKNOWN, type TfObject, type TfType, type TfValue } from "./types";
 import { OtterscaleError } from "../../domain/errors";
 
 const UNKNOWN_EXT = new ExtData(0, new Uint8Array([0]));
+
+// One of each per process: `encode`/`decode` build a new one per call (a 2 KiB buffer for every
+// encoder), and a plan makes thousands of calls. Both are safe to share: a re-entered one clones
+// itself, and each call starts from a reset state.
+const encoder = new Encoder({ sortKeys: false, ignoreUndefined: false });
+const decoder = new Decoder();
+
+/**
+ * The path of the value being converted, for error messages. One array per conversion, pushed and
+ * popped around each element instead of copied for every one: it is read only when a value is
+ * refused, and a refusal ends the conversion (the throw skips the pops).
+ */
+type Path = string[];
+
+const sortedKeysMemo = new WeakMap<object, readonly string[]>();
+
+/** An object type's attribute names, sorted (cty's order on the wire), computed once per type. */
+function sortedKeys(attrs: Readonly<Record<string, TfType>>): readonly string[] {
+  let keys = sortedKeysMemo.get(attrs);
+  if (!keys) sortedKeysMemo.set(attrs, (keys = Object.keys(attrs).sort()));
+  return keys;
+}
 
 /** Decodes msgpack bytes as a value of type `t`. Empty input is null (an unset DynamicValue). */
 export function decodeValue(bytes: Uint8Array | undefined | null, t: TfType): TfValue {
@@ -26,7 +48,7 @@ export function decodeValue(bytes: Uint8Array | undefined | null, t: TfType): Tf
 /** msgpack -> JS, its failures (e.g. a map key `__proto__`, which the decoder refuses) as input errors. */
 function decodeRaw(bytes: Uint8Array): unknown {
   try {
-    return decode(bytes);
+    return decoder.decode(bytes);
   } catch (e) {
     const message = `cannot be decoded: ${e instanceof Error ? e.message : String(e)}`;
     throw new OtterscaleError("invalid_input", `the value ${message}`, [{ message }]);
@@ -36,7 +58,7 @@ function decodeRaw(bytes: Uint8Array): unknown {
 /** Encodes a value of type `t` as msgpack. */
 export function encodeValue(value: TfValue | undefined, t: TfType): Buffer {
   const raw = toRaw(value ?? null, t, []);
-  return Buffer.from(encode(raw, { sortKeys: false, ignoreUndefined: false }));
+  return Buffer.from(encoder.encodeSharedRef(raw)); // a copy: the encoder's buffer is reused
 }
 
 /** JSON state (UpgradeResourceState raw_state, no unknowns) read with type `t`. */
@@ -44,12 +66,12 @@ export function fromJsonValue(json: unknown, t: TfType): TfValue {
   return fromRaw(json, t, []);
 }
 
-function mismatch(path: string[], want: string, got: unknown): OtterscaleError {
+function mismatch(path: Path, want: string, got: unknown): OtterscaleError {
   const at = path.length ? path.join(".") : "(root)";
   return new OtterscaleError("invalid_input", `value at ${at}: expected ${want}, got ${typeof got}`, [{ path: path.join("."), message: `expected ${want}` }]);
 }
 
-function fromRaw(raw: unknown, t: TfType, path: string[]): TfValue {
+function fromRaw(raw: unknown, t: TfType, path: Path): TfValue {
   if (raw instanceof ExtData) return UNKNOWN;
   if (raw === null || raw === undefined) return null;
   if (t === "dynamic") {
@@ -76,16 +98,33 @@ function fromRaw(raw: unknown, t: TfType, path: string[]): TfValue {
   const [kind, inner] = t;
   if (kind === "list" || kind === "set" || kind === "tuple") {
     if (!Array.isArray(raw)) throw mismatch(path, kind, raw);
-    return raw.map((e, i) => fromRaw(e, kind === "tuple" ? ((inner as readonly TfType[])[i] ?? "dynamic") : (inner as TfType), [...path, String(i)]));
+    return raw.map((e, i) => {
+      path.push(String(i));
+      const out = fromRaw(e, kind === "tuple" ? ((inner as readonly TfType[])[i] ?? "dynamic") : (inner as TfType), path);
+      path.pop();
+      return out;
+    });
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw mismatch(path, kind, raw);
   const src = raw instanceof Map ? Object.fromEntries(raw) : (raw as Record<string, unknown>);
   const out: TfObject = {};
   if (kind === "map") {
     // Keys are defined, never assigned: a key "__proto__" stays a key, for validation to refuse.
-    return Object.fromEntries(Object.keys(src).map((k) => [k, fromRaw(src[k], inner as TfType, [...path, k])]));
+    return Object.fromEntries(
+      Object.keys(src).map((k) => {
+        path.push(k);
+        const e = fromRaw(src[k], inner as TfType, path);
+        path.pop();
+        return [k, e];
+      }),
+    );
   }
-  for (const [k, at] of Object.entries(inner as Record<string, TfType>)) out[k] = fromRaw(src[k], at, [...path, k]);
+  const attrs = inner as Record<string, TfType>;
+  for (const k of Object.keys(attrs)) {
+    path.push(k);
+    out[k] = fromRaw(src[k], attrs[k], path);
+    path.pop();
+  }
   return out;
 }
 
@@ -105,7 +144,7 @@ export function encodeNumber(n: number): number | string {
   return Number.isSafeInteger(n) ? n : String(n);
 }
 
-function toRaw(v: TfValue, t: TfType, path: string[]): unknown {
+function toRaw(v: TfValue, t: TfType, path: Path): unknown {
   if (isUnknown(v)) return UNKNOWN_EXT;
   if (v === null || v === undefined) return null;
   if (t === "dynamic") return [JSON.stringify(inferType(v)), toRaw(v, inferType(v), path)];
@@ -125,16 +164,28 @@ function toRaw(v: TfValue, t: TfType, path: string[]): unknown {
   const [kind, inner] = t;
   if (kind === "list" || kind === "set" || kind === "tuple") {
     if (!Array.isArray(v)) throw mismatch(path, kind, v);
-    return v.map((e, i) => toRaw(e, kind === "tuple" ? ((inner as readonly TfType[])[i] ?? "dynamic") : (inner as TfType), [...path, String(i)]));
+    return v.map((e, i) => {
+      path.push(String(i));
+      const out = toRaw(e, kind === "tuple" ? ((inner as readonly TfType[])[i] ?? "dynamic") : (inner as TfType), path);
+      path.pop();
+      return out;
+    });
   }
   if (typeof v !== "object" || Array.isArray(v)) throw mismatch(path, kind, v);
   const out: Record<string, unknown> = {};
   if (kind === "map") {
-    for (const k of Object.keys(v).sort()) out[k] = toRaw(v[k], inner as TfType, [...path, k]);
+    for (const k of Object.keys(v).sort()) {
+      path.push(k);
+      out[k] = toRaw(v[k], inner as TfType, path);
+      path.pop();
+    }
     return out;
   }
-  for (const k of Object.keys(inner as Record<string, TfType>).sort()) {
-    out[k] = toRaw(v[k] ?? null, (inner as Record<string, TfType>)[k], [...path, k]);
+  const attrs = inner as Record<string, TfType>;
+  for (const k of sortedKeys(attrs)) {
+    path.push(k);
+    out[k] = toRaw(v[k] ?? null, attrs[k], path);
+    path.pop();
   }
   return out;
 }
