@@ -23,7 +23,7 @@
  */
 import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../provider/src/terraform/handshake";
@@ -32,7 +32,7 @@ import { resourceSpec } from "../provider/src/terraform/schema";
 import { dynamicValue } from "../provider/src/terraform/to-proto";
 import type { TfObject } from "../provider/src/terraform/codec/types";
 import { pluginClient } from "../test/terraform/grpc-client";
-import { providerMain, repoRoot, tfSession } from "../test/terraform/tf-harness";
+import { cliConfig, providerMain, repoRoot, tfSession } from "../test/terraform/tf-harness";
 
 const TARGET_MS = { wrapper: 300, sea: 150 } as const;
 
@@ -99,6 +99,19 @@ async function startOnce(bin: string, client: { certPem: string; keyPem: string 
   c.close();
   await new Promise((r) => (child.exitCode !== null ? r(null) : child.on("exit", r)));
   return { handshakeMs, firstRpcMs, validatedMs };
+}
+
+/**
+ * A Terraform CLI config whose dev override is a directory holding only `exe` as the provider
+ * binary, so Terraform runs the executable itself (the bin/ wrapper would fall back to dist/
+ * when the executable is older than the compiled tree).
+ */
+function releaseCliConfig(exe: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "otterscale-bench-release-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  symlinkSync(exe, path.join(dir, "terraform-provider-otterscale"));
+  writeFileSync(path.join(dir, "cli.tfrc"), cliConfig(dir));
+  return path.join(dir, "cli.tfrc");
 }
 
 /** The self-contained executable: `sea` if given, else built now from the compiled tree (dist/). */
@@ -218,8 +231,7 @@ export async function scale(n: number, rounds: number, sameState = false, releas
     const sessions = {} as Record<Who, Awaited<ReturnType<typeof tfSession>>>;
     try {
       for (const who of whos) {
-        // The bin/ wrapper runs the executable when no entry script is given (OTTERSCALE_PROVIDER_JS empty).
-        sessions[who] = await tfSession(who === "release" ? { env: { OTTERSCALE_PROVIDER_JS: "", OTTERSCALE_PROVIDER_EXE: releaseExe } } : {});
+        sessions[who] = await tfSession(who === "release" ? { env: { TF_CLI_CONFIG_FILE: releaseCliConfig(releaseExe!) } } : {});
         sessions[who].write("main.tf", who === "ours" || who === "release" ? vmConfig(n) : who === "base" ? baselineConfig(n) : sizedBaselineConfig(n));
       }
       const order = whos.map((_, i) => whos[(i + r) % whos.length]);

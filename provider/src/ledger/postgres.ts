@@ -26,8 +26,9 @@
  * checks that what they read still holds (rows unchanged; usage and load within the bounds the
  * decision declared), their writes and COMMIT leave as one message, on a connection of their own
  * where those ready together share one BEGIN and COMMIT (pg-lane.ts). When a check fails, the
- * transaction reads again and speculates anew, and runs the locked way after three misses. The aggregates a reservation reads are running totals
- * kept by triggers (totals.ts), so neither the reads nor the checks grow with the estate.
+ * transaction reads again and speculates anew, and runs the locked way after three misses. The
+ * aggregates a reservation reads are running totals kept by triggers (totals.ts), so neither the
+ * reads nor the checks grow with the estate.
  * A writer waits for the lock until its deadline (`SET LOCAL lock_timeout` to the time left), then
  * fails with `busy`.
  *
@@ -54,7 +55,6 @@ import type { Statement } from "./write-queue";
 export { batchSql, toDollarParams } from "./pg-conn";
 import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upgrade";
 
-/** BEGIN of a write transaction: the ledger's write lock, waited for until `deadline`. */
 /**
  * Speculations a transaction makes before it runs under the lock, when the one before missed
  * because what it read moved on (a check failed, or its commit group was rolled back): read again,
@@ -64,6 +64,7 @@ import { inspectSchema, missingLedger, needsUpgrade, upgradeSchema } from "./upg
  */
 const SPECULATIONS = 3;
 
+/** BEGIN of a write transaction: the ledger's write lock, waited for until `deadline`. */
 function beginLocked(deadline: number | undefined): string {
   // lock_timeout 0 would mean "wait forever": an expired deadline still gets one short try.
   const limit = deadline === undefined ? "" : `SET LOCAL lock_timeout = ${Math.max(1, deadline - Date.now())}; `;

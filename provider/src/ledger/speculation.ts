@@ -12,8 +12,8 @@
  * bounds. Reads the checks cannot express (lists, allocations, the audit log) end the speculation
  * at once. Whenever it ends without committing (a read it cannot check, a failed check, a refusal
  * decided on unlocked reads, a transaction that wrote nothing), the caller runs the transaction
- * again: speculatively once more when the server rolled it back (what it read moved on), else
- * under the lock as usual, so every outcome is one a locked run could have produced.
+ * again: speculatively when the server rolled it back (what it read moved on; up to
+ * SPECULATIONS in all, postgres.ts), else under the lock as usual, so every outcome is one a locked run could have produced.
  */
 import type { ResourceKind } from "../catalog/catalog";
 import type { Usage } from "../domain/quota";
@@ -22,7 +22,7 @@ import { MODEL_LOAD_OF, SERVER_LOAD_OF, USAGE_OF } from "./totals";
 import type { Row } from "./sql";
 import { RolledBackWithOthers, UnexpectedRowCount, type SqlDriver, type Statement } from "./write-queue";
 
-/** The speculation cannot go on (a read it cannot check, or a check failed): run the transaction under the lock. */
+/** The speculation cannot go on (a read it cannot check, or a check failed): run the transaction again. */
 export class SpeculationMissed extends Error {}
 
 export class Speculation {

@@ -38,13 +38,15 @@ export class ProviderServer extends ProviderCore {
    */
   private readonly kept = new Set<string>();
   /**
-   * This process has applied a change: it serves an apply walk, where Terraform plans each resource
-   * again just before it applies it. Those re-plans are judged on arrival, not in address-ordered
-   * waves: the ledger settles who wins at ApplyResourceChange in arrival order anyway, so a wave
-   * would only hold every parallel apply for its quiet period (30 ms per round of -parallelism).
-   * Plans (`terraform plan`, and apply's own plan phase) never see an ApplyResourceChange first.
+   * ApplyResourceChange calls in flight. While one is, this process serves an apply walk, where
+   * Terraform plans each resource again just before it applies it; those re-plans are judged on
+   * arrival, not in address-ordered waves: the ledger settles who wins at ApplyResourceChange in
+   * arrival order anyway, so a wave would only hold every parallel apply for its quiet period
+   * (30 ms per round of -parallelism). In flight, not "has applied": one process may serve a plan
+   * after an apply (a debug session's reattached provider, `terraform test` since 1.13 sharing a
+   * provider between run blocks), and that plan's blame must stay by address.
    */
-  private applying = false;
+  private applying = 0;
 
   protected plannedCreate(kind: ResourceKind, id: string): boolean {
     const action = this.session.get(addressOf(typeNameOf(kind), id))?.action;
@@ -133,7 +135,7 @@ export class ProviderServer extends ProviderCore {
       // review_checks = "resource": the other workloads of this plan are left to apply time, but
       // servers, groups and quotas it creates still count (a VM needs its group and quota).
       const alone = this.reviewAlone ? { with: (c: PlannedChange) => !WORKLOADS.has(c.kind) } : {};
-      return (await this.session.review(change, { remember: !!identity, onArrival: this.applying, ...alone })).map(fromEngineDiagnostic);
+      return (await this.session.review(change, { remember: !!identity, onArrival: this.applying > 0, ...alone })).map(fromEngineDiagnostic);
     } catch (e) {
       return fromError(e, `planning ${address}`, kind);
     }
@@ -155,14 +157,22 @@ export class ProviderServer extends ProviderCore {
       // apply deletes nothing): there is nothing for this workspace to be refused.
       const holder = await (await this.getEngine()).ownerOf(kind, id);
       if (holder && holder !== owner) return [];
-      return (await this.session.review(change, { remember: !deposed, onArrival: this.applying })).map(fromEngineDiagnostic);
+      return (await this.session.review(change, { remember: !deposed, onArrival: this.applying > 0 })).map(fromEngineDiagnostic);
     } catch (e) {
       return fromError(e, `planning the destroy of ${address}`, kind);
     }
   }
 
   async ApplyResourceChange(req: Req): Promise<Res> {
-    this.applying = true;
+    this.applying++;
+    try {
+      return await this.applyResourceChange(req);
+    } finally {
+      this.applying--;
+    }
+  }
+
+  private async applyResourceChange(req: Req): Promise<Res> {
     const spec = resourceSpec(req.type_name);
     if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
     const kind = kindOf(spec);
