@@ -55,19 +55,6 @@ describe("review session", () => {
     assert.deepEqual(settled, ["vm.z", "quota.q", "vm.a", "vm.b"]);
   });
 
-  it("judges a change asked for on arrival (an apply-time re-plan) at once, in arrival order, without waiting for the wave", async () => {
-    const { batches, session } = recorder();
-    const settled: string[] = [];
-    const review = (c: PlannedChange, onArrival: boolean) => session.review(c, { onArrival }).then(() => settled.push(c.address!));
-    const wave = review(create("vm.a"), false);
-    const now = [review(create("vm.c"), true), review(create("vm.b"), true)];
-    const first = await Promise.race([Promise.all(now).then(() => "judged"), new Promise((r) => setImmediate(() => r("waited")))]);
-    assert.equal(first, "judged");
-    assert.deepEqual(settled, ["vm.c", "vm.b"], "arrival order, not address order");
-    await wave;
-    assert.deepEqual(batches, [["vm.c"], ["vm.c", "vm.b"], ["vm.c", "vm.b", "vm.a"]], "each judged with the changes accepted before it");
-  });
-
   it("keeps accepted changes only; a forgotten one stops counting; `with` narrows the batch", async () => {
     const { batches, session } = recorder(["vm.b"]);
     const verdicts = await Promise.all(["vm.a", "vm.b", "vm.c"].map((a) => session.review(create(a))));

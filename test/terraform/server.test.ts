@@ -123,31 +123,6 @@ describe("terraform provider server (in-process, fake engine)", () => {
     ]);
   });
 
-  it("re-plans while an apply is in flight (Terraform's apply walk) are judged in arrival order; a plan's in address order", async () => {
-    const judged = () => engine.calls.filter((x) => x.op === "plan").map((x) => x.changes!.at(-1)!.address);
-    const addr = (name: string) => `otterscale_virtual_machine[team-a/${name}]`;
-    await Promise.all([plan(vm, null, vmConfig("b", 1)), plan(vm, null, vmConfig("a", 1))]);
-    assert.deepEqual(judged(), [addr("a"), addr("b")], "one wave, by address");
-    // An apply the engine holds until released: the apply walk's other slots re-plan meanwhile.
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let held!: () => void;
-    const reached = new Promise<void>((resolve) => (held = resolve));
-    const create = engine.create.bind(engine);
-    engine.create = async (...args) => (held(), await gate, create(...args));
-    const applying = apply(vm, null, (await plan(vm, null, vmConfig("a", 1))).planned);
-    await reached;
-    engine.calls.length = 0;
-    await Promise.all([plan(vm, null, vmConfig("d", 1)), plan(vm, null, vmConfig("c", 1))]);
-    assert.deepEqual(judged(), [addr("d"), addr("c")], "on arrival");
-    release();
-    assert.deepEqual((await applying).diagnostics, []);
-    // The same process planning after its applies ended (a reattached provider, terraform test's shared one): by address again.
-    engine.calls.length = 0;
-    await Promise.all([plan(vm, null, vmConfig("f", 1)), plan(vm, null, vmConfig("e", 1))]);
-    assert.deepEqual(judged(), [addr("e"), addr("f")], "one wave, by address");
-  });
-
   it("engine errors on apply become diagnostics and keep the prior state", async () => {
     const bp = resourceSpec("otterscale_block_pool")!;
     const p = await plan(bp, null, full(bp, { name: "p", tenant: "team-a", group: "g1", size_gib: 10 }));

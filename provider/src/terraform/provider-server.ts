@@ -37,16 +37,6 @@ export class ProviderServer extends ProviderCore {
    * (create_before_destroy creates first): deleting it would destroy what the create just kept.
    */
   private readonly kept = new Set<string>();
-  /**
-   * ApplyResourceChange calls in flight. While one is, this process serves an apply walk, where
-   * Terraform plans each resource again just before it applies it; those re-plans are judged on
-   * arrival, not in address-ordered waves: the ledger settles who wins at ApplyResourceChange in
-   * arrival order anyway, so a wave would only hold every parallel apply for its quiet period
-   * (30 ms per round of -parallelism). In flight, not "has applied": one process may serve a plan
-   * after an apply (a debug session's reattached provider, `terraform test` since 1.13 sharing a
-   * provider between run blocks), and that plan's blame must stay by address.
-   */
-  private applying = 0;
 
   protected plannedCreate(kind: ResourceKind, id: string): boolean {
     const action = this.session.get(addressOf(typeNameOf(kind), id))?.action;
@@ -135,7 +125,7 @@ export class ProviderServer extends ProviderCore {
       // review_checks = "resource": the other workloads of this plan are left to apply time, but
       // servers, groups and quotas it creates still count (a VM needs its group and quota).
       const alone = this.reviewAlone ? { with: (c: PlannedChange) => !WORKLOADS.has(c.kind) } : {};
-      return (await this.session.review(change, { remember: !!identity, onArrival: this.applying > 0, ...alone })).map(fromEngineDiagnostic);
+      return (await this.session.review(change, { remember: !!identity, ...alone })).map(fromEngineDiagnostic);
     } catch (e) {
       return fromError(e, `planning ${address}`, kind);
     }
@@ -157,22 +147,13 @@ export class ProviderServer extends ProviderCore {
       // apply deletes nothing): there is nothing for this workspace to be refused.
       const holder = await (await this.getEngine()).ownerOf(kind, id);
       if (holder && holder !== owner) return [];
-      return (await this.session.review(change, { remember: !deposed, onArrival: this.applying > 0 })).map(fromEngineDiagnostic);
+      return (await this.session.review(change, { remember: !deposed })).map(fromEngineDiagnostic);
     } catch (e) {
       return fromError(e, `planning the destroy of ${address}`, kind);
     }
   }
 
   async ApplyResourceChange(req: Req): Promise<Res> {
-    this.applying++;
-    try {
-      return await this.applyResourceChange(req);
-    } finally {
-      this.applying--;
-    }
-  }
-
-  private async applyResourceChange(req: Req): Promise<Res> {
     const spec = resourceSpec(req.type_name);
     if (!spec) return { diagnostics: diagnosticsToProto([unknownType("resource", req.type_name)]) };
     const kind = kindOf(spec);

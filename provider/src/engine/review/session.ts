@@ -30,8 +30,6 @@ export interface ReviewRequest {
   readonly remember?: boolean;
   /** Which accepted changes to judge it with (default all; Terraform's review_checks = "resource" narrows it). */
   readonly with?: (other: PlannedChange) => boolean;
-  /** Judge it on arrival instead of in its wave's address order (a front end's apply-time re-plan). */
-  readonly onArrival?: boolean;
 }
 
 interface Waiting {
@@ -72,8 +70,8 @@ export class ReviewSession {
    */
   review(change: PlannedChange, request: ReviewRequest = {}): Promise<Diagnostic[]> {
     return new Promise((resolve, reject) => {
-      // Sorted first in any wave and judged alone (order.ts), or asked for on arrival: no need to wait for the wave.
-      if (request.onArrival || judgedOnArrival(change)) {
+      // Sorted first in any wave and judged alone (order.ts): no need to wait for the wave.
+      if (judgedOnArrival(change)) {
         const alone: Waiting[] = [{ change, request, resolve, reject }];
         this.chain = this.chain.then(() => this.judge(alone));
         return;
