@@ -13,7 +13,8 @@
  * at once. Whenever it ends without committing (a read it cannot check, a failed check, a refusal
  * decided on unlocked reads, a transaction that wrote nothing), the caller runs the transaction
  * again: speculatively when the server rolled it back (what it read moved on; up to
- * SPECULATIONS in all, postgres.ts), else under the lock as usual, so every outcome is one a locked run could have produced.
+ * SPECULATIONS in all, postgres.ts), else under the lock as usual, so every outcome is one a
+ * locked run could have produced.
  */
 import type { ResourceKind } from "../catalog/catalog";
 import type { Usage } from "../domain/quota";
@@ -162,8 +163,8 @@ export function speculativeDriver(
 
 /**
  * Runs `run(tx)` speculatively (see the file comment). Returns its value when it committed, or
- * why it missed and whether another speculation may succeed (else the caller runs it again under the lock). Rethrows only an error of the sent
- * commit message that did not roll it back (lock timeout, a connection lost: the outcome is the
+ * why it missed and whether another speculation may succeed (else the caller runs it again under
+ * the lock). Rethrows only an error of the sent commit message that did not roll it back (lock timeout, a connection lost: the outcome is the
  * error's to tell, not a second run's).
  */
 export async function speculate<T>(seen: Speculation, run: () => Promise<T>): Promise<{ readonly value: T } | { readonly missed: string; readonly retry: boolean }> {
