@@ -17,6 +17,7 @@ import vclusterKubeconfig from "../../../schema/ephemeral_vcluster_kubeconfig.js
 import serversLookup from "../../../schema/data_servers.json";
 import virtualMachineLookup from "../../../schema/data_virtual_machine.json";
 import vclusterLookup from "../../../schema/data_vcluster.json";
+import { memoPerKey } from "../lib/memo";
 
 /** A JSON Schema node after `$ref` inlining, with our `x-` annotations. */
 export interface SchemaNode {
@@ -214,12 +215,8 @@ export interface WriteOnlyArgument {
   readonly version?: string;
 }
 
-const writeOnlyMemo = new Map<string, readonly WriteOnlyArgument[]>();
-
 /** Every write-only argument of a kind, at any depth (Terraform >= 1.11). */
-export function writeOnlyArguments(kind: SchemaKind): readonly WriteOnlyArgument[] {
-  let v = writeOnlyMemo.get(kind);
-  if (v) return v;
+export const writeOnlyArguments = memoPerKey((kind: SchemaKind): readonly WriteOnlyArgument[] => {
   const out: WriteOnlyArgument[] = [];
   const walk = (node: SchemaNode, parent: string) => {
     const props = node.properties ?? {};
@@ -234,9 +231,8 @@ export function writeOnlyArguments(kind: SchemaKind): readonly WriteOnlyArgument
     }
   };
   walk(terraformResolved[kind], "");
-  writeOnlyMemo.set(kind, (v = Object.freeze(out)));
-  return v;
-}
+  return Object.freeze(out);
+});
 
 /**
  * Terraform/registry type name, e.g. `otterscale_virtual_machine`. A lookup data source carries

@@ -162,7 +162,8 @@ export interface TxOptions {
    * A hint that `fn` is a reservation whose decision declares its bounds (`LedgerTx.dependsOn`):
    * a ledger whose lock costs round trips may first run it on reads taken without the lock, then
    * lock, re-check and write in one message (ledger/speculation.ts), and run it again (on fresh
-   * reads, then under the lock) when a check fails. Either way the result is what a locked run would have allowed.
+   * reads, then under the lock) when a check fails. Either way the result is what a locked run
+   * would have allowed.
    */
   readonly speculative?: boolean;
 }

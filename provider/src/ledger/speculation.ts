@@ -164,8 +164,8 @@ export function speculativeDriver(
 /**
  * Runs `run(tx)` speculatively (see the file comment). Returns its value when it committed, or
  * why it missed and whether another speculation may succeed (else the caller runs it again under
- * the lock). Rethrows only an error of the sent commit message that did not roll it back (lock timeout, a connection lost: the outcome is the
- * error's to tell, not a second run's).
+ * the lock). Rethrows only an error of the sent commit message that did not roll it back (lock
+ * timeout, a connection lost: the outcome is the error's to tell, not a second run's).
  */
 export async function speculate<T>(seen: Speculation, run: () => Promise<T>): Promise<{ readonly value: T } | { readonly missed: string; readonly retry: boolean }> {
   try {

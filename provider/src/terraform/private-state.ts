@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkStateLedger } from "../engine/state-ledger";
+import { memoPerObject } from "../lib/memo";
 
 type Bytes = Uint8Array | Buffer | undefined | null;
 
@@ -16,19 +17,16 @@ interface Private {
   readonly takeover?: boolean;
 }
 
-const parsed = new WeakMap<Uint8Array, Private>();
-
 /**
  * The private state in `bytes`. A call asks about the same bytes several times (its ledger, its
  * owner, a takeover, then the private state it answers with): parsed once per bytes object, which
  * lives as long as its request. Frozen, as it is shared.
  */
 function parse(bytes: Bytes): Private {
-  if (!bytes || !bytes.length) return {};
-  let p = parsed.get(bytes);
-  if (!p) parsed.set(bytes, (p = Object.freeze(parseJson(bytes))));
-  return p;
+  return !bytes || !bytes.length ? {} : parsedOnce(bytes);
 }
+
+const parsedOnce = memoPerObject((bytes: Uint8Array): Private => Object.freeze(parseJson(bytes)));
 
 function parseJson(bytes: Uint8Array): Private {
   try {

@@ -10,6 +10,7 @@
  * The markers live in schema/ (`x-write-only`, `x-version-of`); see schema/catalog.ts.
  */
 import { writeOnlyArguments, type SchemaKind, type WriteOnlyArgument } from "../catalog/catalog";
+import { memoPerKey } from "../lib/memo";
 import { isUnknown, type TfObject, type TfValue } from "./codec/types";
 import { error, type TfDiagnostic } from "./diagnostics";
 
@@ -69,14 +70,8 @@ export function terraformOnlyPaths(kind: Kind): string[] {
   return writeOnlyArguments(kind).flatMap((w) => [dotted(w, w.name), ...(w.version ? [dotted(w, w.version)] : [])]);
 }
 
-const versionPathsMemo = new Map<Kind, readonly string[]>();
-
 /** Version-trigger paths: only Terraform knows them, so a refresh keeps the prior value. Per kind, from the schema: made once. */
-export function versionPaths(kind: Kind): readonly string[] {
-  let v = versionPathsMemo.get(kind);
-  if (!v) versionPathsMemo.set(kind, (v = Object.freeze(writeOnlyArguments(kind).flatMap((w) => (w.version ? [dotted(w, w.version)] : [])))));
-  return v;
-}
+export const versionPaths = memoPerKey((kind: Kind): readonly string[] => Object.freeze(writeOnlyArguments(kind).flatMap((w) => (w.version ? [dotted(w, w.version)] : []))));
 
 /** Removes Terraform-only attributes from engine arguments (in place). */
 export function dropTerraformOnly(kind: Kind, args: Plain): Plain {

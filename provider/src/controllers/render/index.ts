@@ -4,6 +4,7 @@
  * and compute drift against a spec.
  */
 import { OtterscaleError } from "../../domain/errors";
+import { memoPerObject } from "../../lib/memo";
 import type { ResourceKind } from "../../catalog/catalog";
 import type { DesiredObject, ObservedObject } from "../types";
 import { baremetalGroupRenderer } from "./baremetal-group";
@@ -89,8 +90,6 @@ export function renderManifests(obj: DesiredObject): Manifest[] {
   return [renderManifest(obj), ...renderAttached(obj)];
 }
 
-const renderings = new WeakMap<DesiredObject, readonly Manifest[]>();
-
 /**
  * `renderManifests(obj)`, rendered once per DesiredObject and shared by every reader handed that
  * same object: a refresh compares one rendering with the backend's file, with the backend's copy
@@ -98,11 +97,7 @@ const renderings = new WeakMap<DesiredObject, readonly Manifest[]>();
  * object, so it lives exactly as long as that object (one read). For reading only: whoever
  * changes or sends a manifest renders its own.
  */
-export function sharedRendering(obj: DesiredObject): readonly Manifest[] {
-  let r = renderings.get(obj);
-  if (!r) renderings.set(obj, (r = renderManifests(obj)));
-  return r;
-}
+export const sharedRendering: (obj: DesiredObject) => readonly Manifest[] = memoPerObject(renderManifests);
 
 /**
  * Reads a manifest back. `key` is where the backend found it (file path, API name), which stays

@@ -14,6 +14,7 @@
 import { Decoder, Encoder, ExtData } from "@msgpack/msgpack";
 import { isUnknown, UNKNOWN, type TfObject, type TfType, type TfValue } from "./types";
 import { OtterscaleError } from "../../domain/errors";
+import { memoPerObject } from "../../lib/memo";
 
 const UNKNOWN_EXT = new ExtData(0, new Uint8Array([0]));
 
@@ -30,14 +31,8 @@ const decoder = new Decoder();
  */
 type Path = string[];
 
-const sortedKeysMemo = new WeakMap<object, readonly string[]>();
-
 /** An object type's attribute names, sorted (cty's order on the wire), computed once per type. */
-function sortedKeys(attrs: Readonly<Record<string, TfType>>): readonly string[] {
-  let keys = sortedKeysMemo.get(attrs);
-  if (!keys) sortedKeysMemo.set(attrs, (keys = Object.keys(attrs).sort()));
-  return keys;
-}
+const sortedKeys = memoPerObject((attrs: Readonly<Record<string, TfType>>): readonly string[] => Object.keys(attrs).sort());
 
 /** Decodes msgpack bytes as a value of type `t`. Empty input is null (an unset DynamicValue). */
 export function decodeValue(bytes: Uint8Array | undefined | null, t: TfType): TfValue {
