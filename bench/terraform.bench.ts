@@ -236,7 +236,7 @@ export interface ScaleResult {
   readonly base: Record<Step, number>;
   /** With --same-state: the baseline whose state is as large as the VMs' (sizedBaselineConfig). */
   readonly sized?: Record<Step, number>;
-  /** With --same-state: that baseline with the VM's dependencies and sensitive paths too (shapedBaselineConfig). */
+  /** With --same-state: the baseline whose state is shaped like the VMs' (shapedBaselineConfig). */
   readonly shaped?: Record<Step, number>;
   /** With --release: the VMs again, Terraform running the self-contained executable (the release zip's). */
   readonly release?: Record<Step, number>;
@@ -247,7 +247,8 @@ export interface ScaleResult {
 /**
  * N VMs vs N terraform_data, `rounds` rounds. Each round makes fresh workspaces and runs apply,
  * no-change plan and destroy in each, alternating them step by step (and which one goes first
- * from round to round). `sameState` adds the terraform_data workspace with a state as large.
+ * from round to round). `sameState` adds the terraform_data workspaces with a state as large and
+ * with one shaped like the VMs'.
  */
 export async function scale(n: number, rounds: number, sameState = false, releaseExe?: string): Promise<ScaleResult> {
   const whos: Who[] = ["ours", ...(releaseExe ? (["release"] as const) : []), "base", ...(sameState ? (["sized", "shaped"] as const) : [])];
@@ -302,13 +303,14 @@ export function printTable(results: readonly ScaleResult[]): void {
   }
   const mb = (b: number | undefined) => (b === undefined ? "?" : `${(b / 1e6).toFixed(2)} MB`);
   for (const r of results) {
-    const against = (label: string, who: "sized" | "shaped", times: Record<Step, number> | undefined) => {
+    const against = (label: string, who: "sized" | "shaped") => {
+      const times = r[who];
       if (!times) return;
       const cells = STEPS.map((s) => `${s === "plan" ? "no-change plan" : s} ${f(times[s])} (otterscale / it: ${(r.ours[s] / times[s]).toFixed(2)}x)`);
       console.log(`N = ${r.n}, ${label} (${mb(r.stateBytes[who])}; VMs ${mb(r.stateBytes.ours)}, plain terraform_data ${mb(r.stateBytes.base)}): ${cells.join(", ")}`);
     };
-    against("terraform_data with a state as large", "sized", r.sized);
-    against("terraform_data shaped like it (a manifest, 3 dependencies, 2 sensitive paths)", "shaped", r.shaped);
+    against("terraform_data with a state as large", "sized");
+    against("terraform_data shaped like it (a manifest, 3 dependencies, 2 sensitive paths)", "shaped");
   }
 }
 
@@ -322,7 +324,7 @@ export interface BenchOptions {
   readonly rounds?: number;
   /** Run the start-to-handshake part (default: on unless quick). */
   readonly startup?: boolean;
-  /** Also time terraform_data with a state as large as the VMs' (Terraform's own cost of that state). */
+  /** Also time terraform_data with a state as large as the VMs', and with one shaped like it (Terraform's own cost of such a state). */
   readonly sameState?: boolean;
   /** Also time the VMs with Terraform running the self-contained executable (built as for --startup, or --sea PATH). */
   readonly release?: boolean;
